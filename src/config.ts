@@ -1,0 +1,63 @@
+import { z } from 'zod';
+
+/**
+ * Every setting Stepwise reads from its environment, parsed and checked in one place. A bad value
+ * stops start-up with a message naming the variable (see `loadConfig`).
+ */
+const schema = z.object({
+  PORT: z.coerce.number().int().min(0).max(65535).default(8080),
+  HOST: z.string().min(1).default('0.0.0.0'),
+  /** postgres://… selects PostgreSQL; empty or unset selects the embedded PGlite database. */
+  DATABASE_URL: z
+    .string()
+    .trim()
+    .optional()
+    .transform((v) => (v ? v : undefined))
+    .refine((v) => v === undefined || /^postgres(ql)?:\/\//.test(v), 'must start with postgres:// or postgresql://'),
+  /** Where the embedded database keeps its files. */
+  DATA_DIR: z.string().min(1).default('./data'),
+  DATABASE_POOL_SIZE: z.coerce.number().int().min(1).max(200).default(20),
+  LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+  /** The public base URL of the FHIR endpoint, used in Location headers and Bundle links. */
+  BASE_URL: z.string().url().optional(),
+  /** Largest request body accepted, in bytes. */
+  MAX_BODY_BYTES: z.coerce.number().int().min(1024).default(10 * 1024 * 1024),
+  /** Largest number of entries in one batch or transaction Bundle. */
+  MAX_BUNDLE_ENTRIES: z.coerce.number().int().min(1).default(1000),
+});
+
+export interface Config {
+  port: number;
+  host: string;
+  databaseUrl?: string;
+  dataDir: string;
+  poolSize: number;
+  logLevel: z.infer<typeof schema>['LOG_LEVEL'];
+  baseUrl?: string;
+  maxBodyBytes: number;
+  maxBundleEntries: number;
+}
+
+export class ConfigError extends Error {
+  override name = 'ConfigError';
+}
+
+export function loadConfig(env: Record<string, string | undefined> = process.env): Config {
+  const parsed = schema.safeParse(env);
+  if (!parsed.success) {
+    const lines = parsed.error.issues.map((i) => `  ${i.path.join('.')}: ${i.message} (got ${JSON.stringify(env[String(i.path[0])])})`);
+    throw new ConfigError(`Invalid configuration:\n${lines.join('\n')}`);
+  }
+  const c = parsed.data;
+  return {
+    port: c.PORT,
+    host: c.HOST,
+    databaseUrl: c.DATABASE_URL,
+    dataDir: c.DATA_DIR,
+    poolSize: c.DATABASE_POOL_SIZE,
+    logLevel: c.LOG_LEVEL,
+    baseUrl: c.BASE_URL?.replace(/\/+$/, ''),
+    maxBodyBytes: c.MAX_BODY_BYTES,
+    maxBundleEntries: c.MAX_BUNDLE_ENTRIES,
+  };
+}

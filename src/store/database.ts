@@ -1,0 +1,34 @@
+/**
+ * The SQL connection Stepwise needs: plain queries and transactions. PostgreSQL (`pg`) and the
+ * embedded PGlite speak the same SQL, so everything above this interface is written once.
+ */
+export interface Queryable {
+  query<T = Record<string, unknown>>(sql: string, params?: unknown[]): Promise<T[]>;
+}
+
+export interface Database extends Queryable {
+  readonly kind: 'postgres' | 'pglite';
+  /**
+   * Runs `fn` in one transaction (READ COMMITTED). Every statement inside must go through the
+   * `tx` handle. Serialization failures and deadlocks are retried a few times, so `fn` must be
+   * safe to run again from the start.
+   */
+  transaction<T>(fn: (tx: Queryable) => Promise<T>): Promise<T>;
+  close(): Promise<void>;
+}
+
+/** PostgreSQL error codes after which a whole transaction may simply be run again. */
+const RETRYABLE_SQLSTATES = new Set(['40001', '40P01']);
+
+export function isRetryable(err: unknown): boolean {
+  const code = (err as { code?: string } | undefined)?.code;
+  return typeof code === 'string' && RETRYABLE_SQLSTATES.has(code);
+}
+
+export function isUniqueViolation(err: unknown, constraint?: string): boolean {
+  const e = err as { code?: string; constraint?: string; message?: string } | undefined;
+  if (e?.code !== '23505') return false;
+  return !constraint || e.constraint === constraint || (e.message ?? '').includes(constraint);
+}
+
+export const MAX_TRANSACTION_ATTEMPTS = 5;

@@ -1,0 +1,35 @@
+import type { Database } from './database.js';
+import * as m001 from './migrations/001-resources.js';
+
+/** Versioned migrations, applied in order, each once, in its own transaction. Append only. */
+export const migrations: { version: number; name: string; sql: string }[] = [
+  { version: 1, name: 'resources and search index', sql: m001.sql },
+];
+
+/** Arbitrary constant: several instances starting at once take turns to migrate. */
+const MIGRATION_LOCK_KEY = 748_213_001;
+
+export async function migrate(db: Database): Promise<number[]> {
+  return db.transaction(async (tx) => {
+    await tx.query('SELECT pg_advisory_xact_lock($1)', [MIGRATION_LOCK_KEY]);
+    await tx.query(`CREATE TABLE IF NOT EXISTS schema_migration (
+      version integer PRIMARY KEY, name text NOT NULL, applied_at timestamptz NOT NULL DEFAULT now())`);
+    const done = new Set((await tx.query<{ version: number }>('SELECT version FROM schema_migration')).map((r) => r.version));
+    const applied: number[] = [];
+    for (const m of migrations) {
+      if (done.has(m.version)) continue;
+      for (const statement of splitStatements(m.sql)) await tx.query(statement);
+      await tx.query('INSERT INTO schema_migration (version, name) VALUES ($1, $2)', [m.version, m.name]);
+      applied.push(m.version);
+    }
+    return applied;
+  });
+}
+
+/** Our migrations hold no functions or string literals with semicolons, so a plain split is exact. */
+function splitStatements(sql: string): string[] {
+  return sql
+    .split(';')
+    .map((s) => s.trim())
+    .filter((s) => s.length > 0);
+}

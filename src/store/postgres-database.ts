@@ -1,0 +1,55 @@
+import pg from 'pg';
+import { isRetryable, MAX_TRANSACTION_ATTEMPTS, type Database, type Queryable } from './database.js';
+
+export interface PostgresOptions {
+  connectionString: string;
+  poolSize?: number;
+  /** Run every connection with this search_path: tests use a schema of their own. */
+  schema?: string;
+}
+
+/** PostgreSQL through a `pg` connection pool. */
+export class PostgresDatabase implements Database {
+  readonly kind = 'postgres' as const;
+  private readonly pool: pg.Pool;
+
+  constructor(opts: PostgresOptions) {
+    this.pool = new pg.Pool({
+      connectionString: opts.connectionString,
+      max: opts.poolSize ?? 20,
+      options: opts.schema ? `-c search_path=${opts.schema}` : undefined,
+    });
+    // An idle client losing its connection must not crash the process; the pool replaces it.
+    this.pool.on('error', () => undefined);
+  }
+
+  async query<T>(sql: string, params: unknown[] = []): Promise<T[]> {
+    const res = await this.pool.query(sql, params);
+    return res.rows as T[];
+  }
+
+  async transaction<T>(fn: (tx: Queryable) => Promise<T>): Promise<T> {
+    for (let attempt = 1; ; attempt++) {
+      const client = await this.pool.connect();
+      const tx: Queryable = {
+        query: async <R>(sql: string, params: unknown[] = []) => (await client.query(sql, params)).rows as R[],
+      };
+      try {
+        await client.query('BEGIN');
+        const result = await fn(tx);
+        await client.query('COMMIT');
+        return result;
+      } catch (err) {
+        await client.query('ROLLBACK').catch(() => undefined);
+        if (attempt < MAX_TRANSACTION_ATTEMPTS && isRetryable(err)) continue;
+        throw err;
+      } finally {
+        client.release();
+      }
+    }
+  }
+
+  async close(): Promise<void> {
+    await this.pool.end();
+  }
+}

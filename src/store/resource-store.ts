@@ -1,0 +1,305 @@
+import { randomUUID } from 'node:crypto';
+import type { Resource } from '@medplum/fhirtypes';
+import type { Clock } from '../clock.js';
+import { FhirError, FhirErrorCode } from '../errors.js';
+import { extractIndexRows } from '../fhir/search/extract.js';
+import type { SearchQuery } from '../fhir/search/query.js';
+import { isUniqueViolation, type Database, type Queryable } from './database.js';
+import { indexDeleteCtes, indexInsertCtes } from './index-writer.js';
+import { runHistory, type HistoryOptions, type HistoryPage } from './history.js';
+import { runSearch, type SearchPage } from './search.js';
+import { SqlParams } from './sql.js';
+
+export type WriteMethod = 'POST' | 'PUT' | 'PATCH' | 'DELETE';
+
+export interface StoredVersion {
+  type: string;
+  id: string;
+  versionId: number;
+  lastUpdated: Date;
+  deleted: boolean;
+  /** Absent for a deletion. */
+  resource?: Resource;
+}
+
+export interface WriteResult {
+  resource: Resource;
+  /** true when this write created the resource (201), false for an update or an existing match. */
+  created: boolean;
+  /** false when a conditional create found a match, or an update changed nothing. */
+  changed: boolean;
+}
+
+export interface DeleteResult {
+  deleted: boolean;
+  versionId?: number;
+}
+
+interface CurrentRow {
+  rid: string;
+  version_id: number;
+  last_updated: Date | string;
+  deleted: boolean;
+  content: string | null;
+}
+
+const MAX_WRITE_ATTEMPTS = 5;
+
+/**
+ * The FHIR resource store: versioned resources with their search index, over any `Database`.
+ * Every rule of writing (versions, If-Match, conditional operations, history) is here, once, above
+ * the PGlite and PostgreSQL adapters. Methods called on the store returned by `transaction()` run
+ * inside that one database transaction.
+ */
+export class ResourceStore {
+  constructor(
+    private readonly db: Database,
+    private readonly clock: Clock,
+    private readonly q: Queryable = db,
+    private readonly inTransaction = false,
+  ) {}
+
+  get database(): Database {
+    return this.db;
+  }
+
+  /**
+   * Runs `fn` with a store bound to one transaction: all or nothing. Nested calls join the
+   * outer transaction. A race on a new resource id (two update-as-creates) re-runs `fn`.
+   */
+  async transaction<T>(fn: (store: ResourceStore) => Promise<T>): Promise<T> {
+    if (this.inTransaction) return fn(this);
+    for (let attempt = 1; ; attempt++) {
+      try {
+        return await this.db.transaction((tx) => fn(new ResourceStore(this.db, this.clock, tx, true)));
+      } catch (err) {
+        if (attempt < MAX_WRITE_ATTEMPTS && isUniqueViolation(err, 'resource_type_id')) continue;
+        throw err;
+      }
+    }
+  }
+
+  /** Advisory lock held until the transaction ends; serializes writers on the same key. */
+  async lock(key: string): Promise<void> {
+    if (!this.inTransaction) throw new Error('lock() needs a transaction');
+    await this.q.query('SELECT pg_advisory_xact_lock(hashtext($1))', [key]);
+  }
+
+  async read(type: string, id: string): Promise<Resource> {
+    const rows = await this.q.query<CurrentRow>('SELECT rid::text AS rid, version_id, last_updated, deleted, content FROM resource WHERE type = $1 AND id = $2', [type, id]);
+    const row = rows[0];
+    if (!row) throw new FhirError(FhirErrorCode.NOT_FOUND, `${type}/${id} is not known`);
+    if (row.deleted) throw new FhirError(FhirErrorCode.GONE, `${type}/${id} was deleted (version ${row.version_id})`);
+    return JSON.parse(row.content!) as Resource;
+  }
+
+  async readOrUndefined(type: string, id: string): Promise<Resource | undefined> {
+    const rows = await this.q.query<CurrentRow>('SELECT content FROM resource WHERE type = $1 AND id = $2 AND NOT deleted', [type, id]);
+    return rows[0] ? (JSON.parse(rows[0].content!) as Resource) : undefined;
+  }
+
+  async vread(type: string, id: string, versionId: string): Promise<Resource> {
+    const vid = /^\d{1,9}$/.test(versionId) ? Number(versionId) : NaN;
+    const rows = Number.isNaN(vid)
+      ? []
+      : await this.q.query<CurrentRow>('SELECT deleted, content, version_id FROM resource_version WHERE type = $1 AND id = $2 AND version_id = $3', [type, id, vid]);
+    const row = rows[0];
+    if (!row) throw new FhirError(FhirErrorCode.NOT_FOUND, `${type}/${id} has no version ${versionId}`);
+    if (row.deleted) throw new FhirError(FhirErrorCode.GONE, `Version ${versionId} of ${type}/${id} is a deletion`);
+    return JSON.parse(row.content!) as Resource;
+  }
+
+  /** Creates a resource with a server-assigned id (http://hl7.org/fhir/R4/http.html#create). */
+  async create<T extends Resource>(resource: T, method: WriteMethod = 'POST', id: string = randomUUID()): Promise<T> {
+    const now = this.clock.now();
+    const stored = withMeta(resource, id, 1, now);
+    const content = JSON.stringify(stored);
+    const p = new SqlParams();
+    const type = p.add(stored.resourceType);
+    const idp = p.add(id);
+    const at = p.add(now.toISOString(), 'timestamptz');
+    const c = p.add(content);
+    const ctes = [
+      `r AS (INSERT INTO resource (type, id, version_id, last_updated, content) VALUES (${type}, ${idp}, 1, ${at}, ${c}) RETURNING rid)`,
+      `v AS (INSERT INTO resource_version (rid, version_id, type, id, last_updated, method, content) SELECT rid, 1, ${type}, ${idp}, ${at}, ${p.add(method)}, ${c} FROM r)`,
+      ...indexInsertCtes(extractIndexRows(stored), stored.resourceType, 'r.rid', 'r', p),
+    ];
+    try {
+      await this.q.query(`WITH ${ctes.join(',\n')} SELECT rid FROM r`, p.values);
+    } catch (err) {
+      if (isUniqueViolation(err, 'resource_type_id') && method === 'POST') {
+        throw new FhirError(FhirErrorCode.CONFLICT, `${stored.resourceType}/${id} already exists`);
+      }
+      throw err;
+    }
+    return stored;
+  }
+
+  /**
+   * Update, or create with the client's id when none exists (http://hl7.org/fhir/R4/http.html#upsert).
+   * The current row is locked first, so concurrent updates queue and every one gets its own version.
+   */
+  async update<T extends Resource>(resource: T, opts: { ifMatch?: number; method?: WriteMethod } = {}): Promise<WriteResult & { resource: T }> {
+    return this.transaction(async (store) => store.updateLocked(resource, opts));
+  }
+
+  private async updateLocked<T extends Resource>(resource: T, opts: { ifMatch?: number; method?: WriteMethod }): Promise<WriteResult & { resource: T }> {
+    const type = resource.resourceType;
+    const id = resource.id!;
+    const current = await this.lockCurrent(type, id);
+    if (!current) {
+      if (opts.ifMatch !== undefined) throw new FhirError(FhirErrorCode.PRECONDITION_FAILED, `If-Match W/"${opts.ifMatch}" given, but ${type}/${id} does not exist`);
+      return { resource: await this.create(resource, 'PUT', id), created: true, changed: true };
+    }
+    if (opts.ifMatch !== undefined && opts.ifMatch !== current.version_id) {
+      throw new FhirError(FhirErrorCode.PRECONDITION_FAILED, `Version conflict: If-Match W/"${opts.ifMatch}" but ${type}/${id} is at version ${current.version_id}`);
+    }
+    if (!current.deleted && current.content && sameContent(JSON.parse(current.content), resource)) {
+      // an update that changes nothing makes no new version (as HAPI and Medplum do)
+      return { resource: JSON.parse(current.content) as T, created: false, changed: false };
+    }
+    const versionId = current.version_id + 1;
+    const stored = withMeta(resource, id, versionId, this.nextTimestamp(current.last_updated));
+    await this.writeVersion(current.rid, stored, opts.method ?? 'PUT');
+    return { resource: stored, created: current.deleted, changed: true };
+  }
+
+  /** Deletes a resource: a new version marked deleted; reads then answer 410 (R4 http.html#delete). */
+  async delete(type: string, id: string, opts: { ifMatch?: number } = {}): Promise<DeleteResult> {
+    return this.transaction(async (store) => {
+      const current = await store.lockCurrent(type, id);
+      if (opts.ifMatch !== undefined && opts.ifMatch !== current?.version_id) {
+        throw new FhirError(FhirErrorCode.PRECONDITION_FAILED, `Version conflict: If-Match W/"${opts.ifMatch}" but ${type}/${id} is ${current ? `at version ${current.version_id}` : 'unknown'}`);
+      }
+      if (!current || current.deleted) return { deleted: false };
+      const versionId = current.version_id + 1;
+      const at = store.nextTimestamp(current.last_updated);
+      const p = new SqlParams();
+      const rid = p.add(current.rid, 'bigint');
+      const atp = p.add(at.toISOString(), 'timestamptz');
+      const vp = p.add(versionId);
+      await store.q.query(
+        `WITH u AS (UPDATE resource SET version_id = ${vp}, last_updated = ${atp}, deleted = true, content = NULL WHERE rid = ${rid}),
+         v AS (INSERT INTO resource_version (rid, version_id, type, id, last_updated, deleted, method) VALUES (${rid}, ${vp}, ${p.add(type)}, ${p.add(id)}, ${atp}, true, 'DELETE')),
+         ${indexDeleteCtes(rid).join(',\n')} SELECT 1`,
+        p.values,
+      );
+      return { deleted: true, versionId };
+    });
+  }
+
+  /**
+   * Conditional create (If-None-Exist, http://hl7.org/fhir/R4/http.html#ccreate): no match creates,
+   * one match returns it unchanged, several is 412. Writers with the same criteria take turns under
+   * an advisory lock, so concurrent identical requests create exactly one resource.
+   */
+  async conditionalCreate<T extends Resource>(resource: T, criteria: SearchQuery, criteriaText: string): Promise<WriteResult & { resource: T }> {
+    return this.transaction(async (store) => {
+      await store.lock(`conditional:${criteria.resourceType}?${criteriaText}`);
+      const found = await store.matches(criteria);
+      if (found.length > 1) throw new FhirError(FhirErrorCode.PRECONDITION_FAILED, `If-None-Exist '${criteriaText}' matched ${found.length} resources`);
+      if (found.length === 1) return { resource: found[0] as T, created: false, changed: false };
+      return { resource: await store.create(resource), created: true, changed: true };
+    });
+  }
+
+  /** Conditional update (R4 http.html#cond-update): the criteria pick the resource to update. */
+  async conditionalUpdate<T extends Resource>(resource: T, criteria: SearchQuery, criteriaText: string, opts: { ifMatch?: number } = {}): Promise<WriteResult & { resource: T }> {
+    return this.transaction(async (store) => {
+      await store.lock(`conditional:${criteria.resourceType}?${criteriaText}`);
+      const found = await store.matches(criteria);
+      if (found.length > 1) throw new FhirError(FhirErrorCode.PRECONDITION_FAILED, `Conditional update '${criteriaText}' matched ${found.length} resources`);
+      if (found.length === 1) {
+        const id = found[0].id!;
+        if (resource.id && resource.id !== id) {
+          throw new FhirError(FhirErrorCode.INVALID, { message: `Resource id ${resource.id} differs from the id ${id} of the resource the criteria matched`, expression: `${resource.resourceType}.id` });
+        }
+        return store.updateLocked({ ...resource, id }, opts);
+      }
+      if (resource.id) return store.updateLocked(resource, opts);
+      return { resource: await store.create(resource), created: true, changed: true };
+    });
+  }
+
+  /** Conditional delete of a single match (R4 http.html#cdelete); several matches is 412. */
+  async conditionalDelete(criteria: SearchQuery, criteriaText: string): Promise<DeleteResult> {
+    return this.transaction(async (store) => {
+      await store.lock(`conditional:${criteria.resourceType}?${criteriaText}`);
+      const found = await store.matches(criteria);
+      if (found.length > 1) throw new FhirError(FhirErrorCode.PRECONDITION_FAILED, `Conditional delete '${criteriaText}' matched ${found.length} resources`);
+      if (found.length === 0) return { deleted: false };
+      return store.delete(criteria.resourceType, found[0].id!);
+    });
+  }
+
+  /** Up to two resources matching the criteria: enough to tell none, one and several apart. */
+  async matches(criteria: SearchQuery): Promise<Resource[]> {
+    const page = await runSearch(this.q, { ...criteria, count: 2, total: 'none', sort: [], include: [], revinclude: [], cursor: undefined, summary: undefined });
+    return page.matches;
+  }
+
+  async search(query: SearchQuery): Promise<SearchPage> {
+    return runSearch(this.q, query);
+  }
+
+  async history(opts: HistoryOptions): Promise<HistoryPage> {
+    return runHistory(this.q, opts);
+  }
+
+  private async lockCurrent(type: string, id: string): Promise<CurrentRow | undefined> {
+    const rows = await this.q.query<CurrentRow>(
+      'SELECT rid::text AS rid, version_id, last_updated, deleted, content FROM resource WHERE type = $1 AND id = $2 FOR UPDATE',
+      [type, id],
+    );
+    return rows[0];
+  }
+
+  /** lastUpdated never goes backwards within one resource's history, whatever the clock says. */
+  private nextTimestamp(previous: Date | string): Date {
+    const now = this.clock.now();
+    const prev = new Date(previous).getTime();
+    return now.getTime() > prev ? now : new Date(prev + 1);
+  }
+
+  private async writeVersion(rid: string, stored: Resource, method: WriteMethod): Promise<void> {
+    const p = new SqlParams();
+    const ridp = p.add(rid, 'bigint');
+    const vp = p.add(Number(stored.meta!.versionId));
+    const at = p.add(stored.meta!.lastUpdated, 'timestamptz');
+    const c = p.add(JSON.stringify(stored));
+    const ctes = [
+      `u AS (UPDATE resource SET version_id = ${vp}, last_updated = ${at}, deleted = false, content = ${c} WHERE rid = ${ridp} RETURNING rid)`,
+      `v AS (INSERT INTO resource_version (rid, version_id, type, id, last_updated, method, content) VALUES (${ridp}, ${vp}, ${p.add(stored.resourceType)}, ${p.add(stored.id)}, ${at}, ${p.add(method)}, ${c}))`,
+      ...indexDeleteCtes(ridp),
+      ...indexInsertCtes(extractIndexRows(stored), stored.resourceType, 'u.rid', 'u', p),
+    ];
+    await this.q.query(`WITH ${ctes.join(',\n')} SELECT 1`, p.values);
+  }
+}
+
+function withMeta<T extends Resource>(resource: T, id: string, versionId: number, at: Date): T {
+  const meta = { ...(resource.meta ?? {}), versionId: String(versionId), lastUpdated: at.toISOString() };
+  return { ...resource, id, meta } as T;
+}
+
+/** Whether two versions differ only in meta.versionId / meta.lastUpdated. */
+function sameContent(a: Resource, b: Resource): boolean {
+  const strip = (r: Resource) => {
+    const { versionId: _v, lastUpdated: _l, ...meta } = r.meta ?? {};
+    return JSON.stringify(canonical({ ...r, meta: Object.keys(meta).length ? meta : undefined }));
+  };
+  return strip(a) === strip(b);
+}
+
+function canonical(v: unknown): unknown {
+  if (Array.isArray(v)) return v.map(canonical);
+  if (v && typeof v === 'object') {
+    return Object.fromEntries(
+      Object.keys(v)
+        .filter((k) => (v as Record<string, unknown>)[k] !== undefined)
+        .sort()
+        .map((k) => [k, canonical((v as Record<string, unknown>)[k])]),
+    );
+  }
+  return v;
+}
