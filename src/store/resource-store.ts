@@ -278,8 +278,9 @@ export class ResourceStore {
 }
 
 function withMeta<T extends Resource>(resource: T, id: string, versionId: number, at: Date): T {
-  const meta = { ...(resource.meta ?? {}), versionId: String(versionId), lastUpdated: at.toISOString() };
-  return { ...resource, id, meta } as T;
+  const { resourceType, id: _old, meta: oldMeta, ...rest } = resource;
+  const meta = { ...(oldMeta ?? {}), versionId: String(versionId), lastUpdated: at.toISOString() };
+  return { resourceType, id, meta, ...rest } as T;
 }
 
 /** Whether two versions differ only in meta.versionId / meta.lastUpdated. */

@@ -1,0 +1,69 @@
+import { Hono } from 'hono';
+import { compress } from 'hono/compress';
+import type { Clock } from './clock.js';
+import { FhirError, FhirErrorCode, toOperationOutcome } from './errors.js';
+import type { ResourceValidator } from './fhir/structural-validator.js';
+import { accessLog } from './http/middleware/access-log.js';
+import { requestId, type RequestIdVariables } from './http/middleware/request-id.js';
+import { FHIR_JSON, fhirEndpoint } from './http/fhir-endpoint.js';
+import type { Logger } from './logger.js';
+import type { Database } from './store/database.js';
+import { ResourceStore } from './store/resource-store.js';
+
+export interface AppDeps {
+  db: Database;
+  clock: Clock;
+  logger: Logger;
+  validator: ResourceValidator;
+  baseUrl?: string;
+  maxBodyBytes: number;
+  maxBundleEntries: number;
+}
+
+export const FHIR_PREFIX = '/fhir';
+
+/** The HTTP application: middleware, health endpoints, the FHIR API, and the one error handler. */
+export function createApp(deps: AppDeps): Hono<{ Variables: RequestIdVariables }> {
+  const app = new Hono<{ Variables: RequestIdVariables }>();
+  const store = new ResourceStore(deps.db, deps.clock);
+
+  app.use('*', requestId());
+  app.use('*', accessLog(deps.logger));
+  app.use('*', compress());
+
+  app.get('/healthz', (c) => c.json({ status: 'ok' }));
+  app.get('/readyz', async (c) => {
+    try {
+      await deps.db.query('SELECT 1');
+      return c.json({ status: 'ready', database: deps.db.kind });
+    } catch (err) {
+      deps.logger.warn({ err }, 'database not reachable');
+      return c.json({ status: 'unavailable', database: deps.db.kind }, 503);
+    }
+  });
+
+  const endpoint = fhirEndpoint((baseUrl) => ({ store, validator: deps.validator, baseUrl, maxBundleEntries: deps.maxBundleEntries }), {
+    prefix: FHIR_PREFIX,
+    baseUrl: deps.baseUrl,
+    maxBodyBytes: deps.maxBodyBytes,
+  });
+  app.all(FHIR_PREFIX, endpoint);
+  app.all(`${FHIR_PREFIX}/*`, endpoint);
+
+  app.notFound((c) => {
+    throw new FhirError(FhirErrorCode.NOT_FOUND, `Nothing at ${c.req.path}; the FHIR API is at ${FHIR_PREFIX}`);
+  });
+
+  // The one place where an error becomes a response (http://hl7.org/fhir/R4/http.html#2.21.0.4).
+  app.onError((err, c) => {
+    const fhirErr =
+      err instanceof FhirError
+        ? err
+        : new FhirError(FhirErrorCode.INTERNAL, 'An internal error occurred; it has been logged with the request id', { cause: err });
+    if (!(err instanceof FhirError)) deps.logger.error({ err, requestId: c.get('requestId') }, 'unhandled error');
+    c.header('Content-Type', FHIR_JSON);
+    return c.body(JSON.stringify(toOperationOutcome(fhirErr)), fhirErr.status as 500);
+  });
+
+  return app;
+}

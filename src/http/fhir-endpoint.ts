@@ -1,0 +1,71 @@
+import type { Context } from 'hono';
+import { FhirError, FhirErrorCode } from '../errors.js';
+import { bodyKind, parseJsonBody } from './body.js';
+import type { FhirRequest, FhirResponse } from './fhir-request.js';
+import { routeFhirRequest } from './fhir-router.js';
+import type { InteractionContext } from './interactions/context.js';
+import { negotiateFormat } from './negotiate.js';
+
+const FHIR_METHODS = new Set(['GET', 'HEAD', 'POST', 'PUT', 'PATCH', 'DELETE']);
+export const FHIR_JSON = 'application/fhir+json; charset=utf-8';
+
+export interface EndpointOptions {
+  /** Mount point of the FHIR API. */
+  prefix: string;
+  baseUrl?: string;
+  maxBodyBytes: number;
+}
+
+/** Turns an HTTP request on /fhir/… into a FhirRequest, routes it, and writes the FhirResponse. */
+export function fhirEndpoint(makeContext: (baseUrl: string) => InteractionContext, opts: EndpointOptions) {
+  return async (c: Context): Promise<Response> => {
+    const url = new URL(c.req.url);
+    const baseUrl = opts.baseUrl ?? `${url.origin}${opts.prefix}`;
+    const format = negotiateFormat(url.searchParams.get('_format') ?? undefined, c.req.header('Accept'));
+    void format; // JSON is the only format until FHIR XML lands
+    const method = c.req.method.toUpperCase();
+    if (!FHIR_METHODS.has(method)) throw new FhirError(FhirErrorCode.METHOD_NOT_ALLOWED, `${method} is not a FHIR interaction`);
+    const path = url.pathname.slice(opts.prefix.length).replace(/^\/+|\/+$/g, '');
+    const req: FhirRequest = {
+      method: method as FhirRequest['method'],
+      path,
+      query: [...url.searchParams],
+      headers: {
+        ifMatch: c.req.header('If-Match'),
+        ifNoneMatch: c.req.header('If-None-Match'),
+        ifNoneExist: c.req.header('If-None-Exist'),
+        ifModifiedSince: c.req.header('If-Modified-Since'),
+        prefer: c.req.header('Prefer'),
+      },
+    };
+    if (method === 'POST' || method === 'PUT' || method === 'PATCH') await readBody(c, req, opts.maxBodyBytes);
+    const res = await routeFhirRequest(makeContext(baseUrl), req);
+    return send(c, res, url.searchParams.get('_pretty') === 'true', method === 'HEAD');
+  };
+}
+
+async function readBody(c: Context, req: FhirRequest, maxBytes: number): Promise<void> {
+  const declared = Number(c.req.header('Content-Length') ?? NaN);
+  if (declared > maxBytes) throw tooLarge(maxBytes);
+  const kind = bodyKind(req.method, c.req.header('Content-Type'), req.path);
+  const buf = await c.req.arrayBuffer();
+  if (buf.byteLength > maxBytes) throw tooLarge(maxBytes);
+  const text = new TextDecoder('utf-8').decode(buf);
+  if (kind === 'form') {
+    // POST [type]/_search: form parameters join those of the URL (http://hl7.org/fhir/R4/http.html#search)
+    req.query = [...req.query, ...new URLSearchParams(text)];
+    return;
+  }
+  req.body = parseJsonBody(text);
+}
+
+function tooLarge(maxBytes: number): FhirError {
+  return new FhirError(FhirErrorCode.TOO_LARGE, `The request body is larger than the limit of ${maxBytes} bytes`);
+}
+
+export function send(c: Context, res: FhirResponse, pretty = false, headOnly = false): Response {
+  for (const [k, v] of Object.entries(res.headers)) c.header(k, v);
+  if (res.body === undefined || res.status === 304 || headOnly) return c.body(null, res.status as 200);
+  c.header('Content-Type', FHIR_JSON);
+  return c.body(JSON.stringify(res.body, null, pretty ? 2 : undefined), res.status as 200);
+}

@@ -1,0 +1,66 @@
+import { FhirError, FhirErrorCode } from '../errors.js';
+import type { FhirRequest, FhirResponse } from './fhir-request.js';
+import { processBundle } from './interactions/batch.js';
+import { capabilities } from './interactions/capabilities.js';
+import type { Handler, InteractionContext } from './interactions/context.js';
+import { instanceHistory, systemHistory, typeHistory } from './interactions/history.js';
+import { readResource, vreadResource } from './interactions/read.js';
+import { searchType } from './interactions/search.js';
+import { conditionalDelete, conditionalPatch, conditionalUpdate, createResource, deleteResource, patchResource, updateResource } from './interactions/write.js';
+
+type Method = FhirRequest['method'];
+
+/**
+ * The FHIR RESTful API (http://hl7.org/fhir/R4/http.html): one line per interaction. REST calls
+ * and the entries of batch and transaction Bundles are both routed here.
+ */
+const routes: [Method, string, Handler][] = [
+  ['GET', 'metadata', capabilities],
+  ['POST', '', processBundle],
+  ['GET', '_history', systemHistory],
+  ['GET', ':type', searchType],
+  ['POST', ':type/_search', searchType],
+  ['POST', ':type', createResource],
+  ['PUT', ':type', conditionalUpdate],
+  ['PATCH', ':type', conditionalPatch],
+  ['DELETE', ':type', conditionalDelete],
+  ['GET', ':type/_history', typeHistory],
+  ['GET', ':type/:id', readResource],
+  ['PUT', ':type/:id', updateResource],
+  ['PATCH', ':type/:id', patchResource],
+  ['DELETE', ':type/:id', deleteResource],
+  ['GET', ':type/:id/_history', instanceHistory],
+  ['GET', ':type/:id/_history/:vid', vreadResource],
+];
+
+const compiled = routes.map(([method, pattern, handler]) => ({ method, pattern, handler, parts: pattern === '' ? [] : pattern.split('/') }));
+
+export async function routeFhirRequest(ctx: InteractionContext, req: FhirRequest): Promise<FhirResponse> {
+  const segments = req.path === '' ? [] : req.path.split('/').map(decodeURIComponent);
+  const method = req.method === 'HEAD' ? 'GET' : req.method;
+  const allowed: string[] = [];
+  for (const route of compiled) {
+    const params = match(route.parts, segments);
+    if (!params) continue;
+    if (route.method === method) return route.handler(ctx, req, params);
+    allowed.push(route.method);
+  }
+  if (allowed.length) {
+    throw new FhirError(FhirErrorCode.METHOD_NOT_ALLOWED, `${req.method} is not allowed on /${req.path}; allowed: ${[...new Set(allowed)].join(', ')}`);
+  }
+  throw new FhirError(FhirErrorCode.NOT_FOUND, `No FHIR interaction at /${req.path}`);
+}
+
+function match(parts: string[], segments: string[]): Record<string, string> | undefined {
+  if (parts.length !== segments.length) return undefined;
+  const params: Record<string, string> = {};
+  for (let i = 0; i < parts.length; i++) {
+    const part = parts[i];
+    if (part.startsWith(':')) {
+      // literal segments (_history, _search, metadata) are never ids or types
+      if (segments[i].startsWith('_') || segments[i] === '' || (part === ':type' && segments[i] === 'metadata')) return undefined;
+      params[part.slice(1)] = segments[i];
+    } else if (part !== segments[i]) return undefined;
+  }
+  return params;
+}

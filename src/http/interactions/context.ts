@@ -1,0 +1,43 @@
+import type { Resource } from '@medplum/fhirtypes';
+import { FhirError, FhirErrorCode, badRequest } from '../../errors.js';
+import type { ResourceValidator } from '../../fhir/structural-validator.js';
+import { isResourceType } from '../../fhir/resource-types.js';
+import type { ResourceStore } from '../../store/resource-store.js';
+import type { FhirRequest } from '../fhir-request.js';
+
+/** What every interaction handler is given. `store` is transaction-bound inside a transaction Bundle. */
+export interface InteractionContext {
+  store: ResourceStore;
+  validator: ResourceValidator;
+  baseUrl: string;
+  maxBundleEntries: number;
+}
+
+export type Handler = (ctx: InteractionContext, req: FhirRequest, params: Record<string, string>) => Promise<import('../fhir-request.js').FhirResponse>;
+
+const ID = /^[A-Za-z0-9\-.]{1,64}$/;
+
+export function checkType(type: string): void {
+  if (!isResourceType(type)) throw new FhirError(FhirErrorCode.NOT_FOUND, `Unknown resource type '${type}'`);
+}
+
+/** Ids follow http://hl7.org/fhir/R4/datatypes.html#id. */
+export function checkId(id: string): void {
+  if (!ID.test(id)) throw badRequest(`Invalid id '${id}': ids are 1-64 characters of A-Z, a-z, 0-9, '-' and '.'`);
+}
+
+/** The body of a create or update: a JSON object of the type named in the URL. */
+export function resourceBody(req: FhirRequest, type: string): Resource {
+  const body = req.body;
+  if (!body || typeof body !== 'object' || Array.isArray(body)) throw badRequest('The request body must be a FHIR resource');
+  const rt = (body as { resourceType?: unknown }).resourceType;
+  if (typeof rt !== 'string') throw badRequest('The resource has no resourceType', 'resourceType');
+  if (rt !== type) throw badRequest(`The resource is a ${rt} but the URL names ${type}`, `${rt}.resourceType`);
+  return body as Resource;
+}
+
+/** Structural validation of every write; all issues reported together. */
+export function validateForWrite(ctx: InteractionContext, resource: Resource): void {
+  const issues = ctx.validator.validate(resource);
+  if (issues.some((i) => i.severity === 'error' || i.severity === 'fatal')) throw FhirError.fromIssues(FhirErrorCode.INVALID, issues);
+}

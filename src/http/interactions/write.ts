@@ -1,0 +1,116 @@
+import { applyPatch, type Operation } from '@medplum/core';
+import type { Resource } from '@medplum/fhirtypes';
+import { FhirError, FhirErrorCode, badRequest, informational } from '../../errors.js';
+import { parseSearch } from '../../fhir/search/parse.js';
+import { parseVersionTag } from '../etag.js';
+import type { FhirRequest, FhirResponse } from '../fhir-request.js';
+import { checkId, checkType, resourceBody, validateForWrite, type Handler, type InteractionContext } from './context.js';
+import { writeResponse } from './representation.js';
+
+/** POST [type] (http://hl7.org/fhir/R4/http.html#create), conditional with If-None-Exist. */
+export const createResource: Handler = async (ctx, req, { type }) => {
+  checkType(type);
+  // "the server SHALL ignore" a client id on create: the server assigns one
+  const { id: _ignored, ...resource } = resourceBody(req, type);
+  validateForWrite(ctx, resource as Resource);
+  if (req.headers.ifNoneExist) {
+    const text = req.headers.ifNoneExist.replace(/^[^?]*\?/, '');
+    const result = await ctx.store.conditionalCreate(resource as Resource, criteria(type, text, 'If-None-Exist'), text);
+    return writeResponse(req, ctx.baseUrl, result.created ? 201 : 200, result.resource, result.created ? 'Created' : 'A matching resource exists; nothing was created');
+  }
+  const created = await ctx.store.create(resource as Resource);
+  return writeResponse(req, ctx.baseUrl, 201, created, `Created ${type}/${created.id}`);
+};
+
+/** PUT [type]/[id] (http://hl7.org/fhir/R4/http.html#update); creates when the id is new. */
+export const updateResource: Handler = async (ctx, req, { type, id }) => {
+  checkType(type);
+  checkId(id);
+  const resource = resourceBody(req, type);
+  if (resource.id === undefined) throw badRequest('The resource must carry the id of the URL', `${type}.id`);
+  if (resource.id !== id) throw badRequest(`The resource id '${resource.id}' does not match the URL id '${id}'`, `${type}.id`);
+  validateForWrite(ctx, resource);
+  const result = await ctx.store.update(resource, { ifMatch: parseVersionTag(req.headers.ifMatch, 'If-Match') });
+  return writeResponse(req, ctx.baseUrl, result.created ? 201 : 200, result.resource, result.changed ? 'Updated' : 'No change');
+};
+
+/** PUT [type]?criteria (http://hl7.org/fhir/R4/http.html#cond-update). */
+export const conditionalUpdate: Handler = async (ctx, req, { type }) => {
+  checkType(type);
+  const resource = resourceBody(req, type);
+  validateForWrite(ctx, resource);
+  const text = new URLSearchParams(req.query).toString();
+  const result = await ctx.store.conditionalUpdate(resource, criteria(type, text, 'criteria'), text, { ifMatch: parseVersionTag(req.headers.ifMatch, 'If-Match') });
+  return writeResponse(req, ctx.baseUrl, result.created ? 201 : 200, result.resource, result.created ? 'Created' : 'Updated');
+};
+
+/** PATCH [type]/[id] with a JSON Patch document (http://hl7.org/fhir/R4/http.html#patch). */
+export const patchResource: Handler = async (ctx, req, { type, id }) => {
+  checkType(type);
+  checkId(id);
+  return patchById(ctx, req, type, id);
+};
+
+/** PATCH [type]?criteria: patches the single match. */
+export const conditionalPatch: Handler = async (ctx, req, { type }) => {
+  checkType(type);
+  const text = new URLSearchParams(req.query).toString();
+  const found = await ctx.store.matches(criteria(type, text, 'criteria'));
+  if (found.length !== 1) throw new FhirError(found.length ? FhirErrorCode.PRECONDITION_FAILED : FhirErrorCode.NOT_FOUND, `Conditional patch '${text}' matched ${found.length} resources`);
+  return patchById(ctx, req, type, found[0].id!);
+};
+
+async function patchById(ctx: InteractionContext, req: FhirRequest, type: string, id: string) {
+  const ops = patchOperations(req.body);
+  const ifMatch = parseVersionTag(req.headers.ifMatch, 'If-Match');
+  const result = await ctx.store.transaction(async (store) => {
+    const current = await store.read(type, id);
+    const patched = structuredClone(current) as Resource;
+    applyPatch(patched, ops).forEach((err, i) => {
+      if (err) throw new FhirError(FhirErrorCode.UNPROCESSABLE, { message: `Patch operation ${i} (${ops[i].op} ${ops[i].path}) failed: ${err.message}`, expression: `Parameters.operation[${i}]`, code: 'processing' });
+    });
+    if (patched.resourceType !== type || patched.id !== id) throw new FhirError(FhirErrorCode.UNPROCESSABLE, { message: 'A patch may not change resourceType or id', expression: `${type}.id` });
+    validateForWrite(ctx, patched);
+    return store.update(patched, { ifMatch: ifMatch ?? Number(current.meta?.versionId), method: 'PATCH' });
+  });
+  return writeResponse(req, ctx.baseUrl, 200, result.resource, result.changed ? 'Patched' : 'No change');
+}
+
+function patchOperations(body: unknown): Operation[] {
+  if (!Array.isArray(body)) throw badRequest('A JSON Patch document is an array of operations (RFC 6902)');
+  body.forEach((op, i) => {
+    const o = op as { op?: unknown; path?: unknown };
+    if (!o || typeof o !== 'object' || typeof o.op !== 'string' || typeof o.path !== 'string' || !['add', 'remove', 'replace', 'move', 'copy', 'test'].includes(o.op)) {
+      throw badRequest(`Patch operation ${i} is not a valid RFC 6902 operation`, `[${i}]`);
+    }
+  });
+  return body as Operation[];
+}
+
+/** DELETE [type]/[id] (http://hl7.org/fhir/R4/http.html#delete). */
+export const deleteResource: Handler = async (ctx, req, { type, id }) => {
+  checkType(type);
+  checkId(id);
+  const result = await ctx.store.delete(type, id, { ifMatch: parseVersionTag(req.headers.ifMatch, 'If-Match') });
+  return deleted(result.versionId, result.deleted ? `Deleted ${type}/${id}` : `${type}/${id} did not exist or was already deleted`);
+};
+
+/** DELETE [type]?criteria (http://hl7.org/fhir/R4/http.html#cdelete): a single match at most. */
+export const conditionalDelete: Handler = async (ctx, req, { type }) => {
+  checkType(type);
+  const text = new URLSearchParams(req.query).toString();
+  const result = await ctx.store.conditionalDelete(criteria(type, text, 'criteria'), text);
+  return deleted(result.versionId, result.deleted ? 'Deleted the matching resource' : 'No resource matched; nothing was deleted');
+};
+
+function deleted(versionId: number | undefined, message: string): FhirResponse {
+  const headers: Record<string, string> = versionId ? { ETag: `W/"${versionId}"` } : {};
+  return { status: 200, headers, body: informational(message) };
+}
+
+/** Criteria of a conditional interaction: strict, so a misspelt parameter can never match everything. */
+function criteria(type: string, text: string, name: string) {
+  const q = parseSearch(type, [...new URLSearchParams(text)], { strict: true });
+  if (q.filters.length === 0) throw badRequest(`Conditional ${name} needs at least one search criterion`, name);
+  return q;
+}

@@ -1,0 +1,48 @@
+import { serve } from '@hono/node-server';
+import { createApp } from './app.js';
+import { systemClock } from './clock.js';
+import { ConfigError, loadConfig } from './config.js';
+import { StructuralValidator } from './fhir/structural-validator.js';
+import { createLogger } from './logger.js';
+import type { Database } from './store/database.js';
+import { migrate } from './store/migrate.js';
+import { PgliteDatabase } from './store/pglite-database.js';
+import { PostgresDatabase } from './store/postgres-database.js';
+
+/** config -> database -> app -> server: the one place that wires concrete classes. */
+async function main(): Promise<void> {
+  let config;
+  try {
+    config = loadConfig();
+  } catch (err) {
+    if (err instanceof ConfigError) {
+      console.error(err.message);
+      process.exit(2);
+    }
+    throw err;
+  }
+  const logger = createLogger(config.logLevel);
+  const db: Database = config.databaseUrl
+    ? new PostgresDatabase({ connectionString: config.databaseUrl, poolSize: config.poolSize })
+    : await PgliteDatabase.open(config.dataDir);
+  const applied = await migrate(db);
+  logger.info({ database: db.kind, dataDir: config.databaseUrl ? undefined : config.dataDir, migrationsApplied: applied }, 'database ready');
+
+  const app = createApp({ db, clock: systemClock, logger, validator: new StructuralValidator(), baseUrl: config.baseUrl, maxBodyBytes: config.maxBodyBytes, maxBundleEntries: config.maxBundleEntries });
+  const server = serve({ fetch: app.fetch, port: config.port, hostname: config.host }, (info) => {
+    logger.info({ port: info.port }, `Stepwise FHIR server listening on http://localhost:${info.port}/fhir`);
+  });
+
+  const shutdown = (signal: string) => {
+    logger.info({ signal }, 'shutting down');
+    server.close(() => void db.close().finally(() => process.exit(0)));
+    setTimeout(() => process.exit(1), 10_000).unref();
+  };
+  process.on('SIGTERM', () => shutdown('SIGTERM'));
+  process.on('SIGINT', () => shutdown('SIGINT'));
+}
+
+main().catch((err) => {
+  console.error(err);
+  process.exit(1);
+});
