@@ -2,7 +2,7 @@ import type { Context } from 'hono';
 import { FhirError, FhirErrorCode } from '../errors.js';
 import { bodyKind, parseJsonBody } from './body.js';
 import type { FhirRequest, FhirResponse } from './fhir-request.js';
-import { routeFhirRequest } from './fhir-router.js';
+import { resolveRoute } from './fhir-router.js';
 import type { InteractionContext } from './interactions/context.js';
 import { negotiateFormat } from './negotiate.js';
 
@@ -38,8 +38,9 @@ export function fhirEndpoint(makeContext: (baseUrl: string) => InteractionContex
         prefer: c.req.header('Prefer'),
       },
     };
+    const { handler, params } = resolveRoute(req.method, path);
     if (method === 'POST' || method === 'PUT' || method === 'PATCH') await readBody(c, req, opts.maxBodyBytes);
-    const res = await routeFhirRequest(makeContext(baseUrl), req);
+    const res = await handler(makeContext(baseUrl), req, params);
     return send(c, res, url.searchParams.get('_pretty') === 'true', method === 'HEAD');
   };
 }

@@ -36,19 +36,25 @@ const routes: [Method, string, Handler][] = [
 const compiled = routes.map(([method, pattern, handler]) => ({ method, pattern, handler, parts: pattern === '' ? [] : pattern.split('/') }));
 
 export async function routeFhirRequest(ctx: InteractionContext, req: FhirRequest): Promise<FhirResponse> {
-  const segments = req.path === '' ? [] : req.path.split('/').map(decodeURIComponent);
-  const method = req.method === 'HEAD' ? 'GET' : req.method;
+  const { handler, params } = resolveRoute(req.method, req.path);
+  return handler(ctx, req, params);
+}
+
+/** The handler for a method and path: 404 when no interaction lives there, 405 for a wrong method. */
+export function resolveRoute(requestMethod: Method, path: string): { handler: Handler; params: Record<string, string> } {
+  const segments = path === '' ? [] : path.split('/').map(decodeURIComponent);
+  const method = requestMethod === 'HEAD' ? 'GET' : requestMethod;
   const allowed: string[] = [];
   for (const route of compiled) {
     const params = match(route.parts, segments);
     if (!params) continue;
-    if (route.method === method) return route.handler(ctx, req, params);
+    if (route.method === method) return { handler: route.handler, params };
     allowed.push(route.method);
   }
   if (allowed.length) {
-    throw new FhirError(FhirErrorCode.METHOD_NOT_ALLOWED, `${req.method} is not allowed on /${req.path}; allowed: ${[...new Set(allowed)].join(', ')}`);
+    throw new FhirError(FhirErrorCode.METHOD_NOT_ALLOWED, `${requestMethod} is not allowed on /${path}; allowed: ${[...new Set(allowed)].join(', ')}`);
   }
-  throw new FhirError(FhirErrorCode.NOT_FOUND, `No FHIR interaction at /${req.path}`);
+  throw new FhirError(FhirErrorCode.NOT_FOUND, `No FHIR interaction at /${path}`);
 }
 
 function match(parts: string[], segments: string[]): Record<string, string> | undefined {

@@ -1,0 +1,59 @@
+import { serve, type ServerType } from '@hono/node-server';
+import type { AddressInfo } from 'node:net';
+import { pino } from 'pino';
+import { createApp, type AppDeps } from '../../src/app.js';
+import { FixedClock } from '../../src/clock.js';
+import { StructuralValidator } from '../../src/fhir/structural-validator.js';
+import { pgliteTestDatabase, type TestDatabase } from './databases.js';
+
+export interface TestApp {
+  app: ReturnType<typeof createApp>;
+  clock: FixedClock;
+  t: TestDatabase;
+  /** In-process request against the app, with FHIR JSON defaults. */
+  fhir(method: string, path: string, body?: unknown, headers?: Record<string, string>): Promise<Response>;
+  close(): Promise<void>;
+}
+
+export const BASE = 'http://stepwise.test/fhir';
+
+export async function startTestApp(open: () => Promise<TestDatabase> = pgliteTestDatabase, overrides: Partial<AppDeps> = {}): Promise<TestApp> {
+  const t = await open();
+  const clock = new FixedClock(new Date('2026-03-02T09:00:00Z'));
+  const app = createApp({
+    db: t.db,
+    clock,
+    logger: pino({ level: 'silent' }),
+    validator: new StructuralValidator(),
+    maxBodyBytes: 256 * 1024,
+    maxBundleEntries: 100,
+    ...overrides,
+  });
+  return {
+    app,
+    clock,
+    t,
+    fhir: (method, path, body, headers = {}) =>
+      Promise.resolve(
+        app.request(`${BASE}/${path}`, {
+          method,
+          headers: { ...(body !== undefined ? { 'Content-Type': 'application/fhir+json' } : {}), ...headers },
+          body: body === undefined ? undefined : typeof body === 'string' ? body : JSON.stringify(body),
+        }),
+      ),
+    close: () => t.dispose(),
+  };
+}
+
+/** Serves the app on a real loopback port. */
+export async function listen(app: TestApp['app']): Promise<{ url: string; server: ServerType; close: () => Promise<void> }> {
+  return new Promise((resolve) => {
+    const server = serve({ fetch: app.fetch, port: 0, hostname: '127.0.0.1' }, (info: AddressInfo) => {
+      resolve({
+        url: `http://127.0.0.1:${info.port}`,
+        server,
+        close: () => new Promise<void>((r) => server.close(() => r())),
+      });
+    });
+  });
+}
