@@ -57,7 +57,7 @@ export function resourceStoreContract(name: string, open: () => Promise<TestData
 
       it('does not make a version for an update that changes nothing', async () => {
         const p = await store.create(patient());
-        const same = await store.update({ ...p, meta: undefined });
+        const same = await store.update({ ...p, meta: undefined } as Patient);
         expect(same.changed).toBe(false);
         expect(same.resource.meta?.versionId).toBe('1');
       });
@@ -76,7 +76,7 @@ export function resourceStoreContract(name: string, open: () => Promise<TestData
         await expectFhirError(store.vread('Patient', p.id!, '2'), 410);
         expect((await store.vread('Patient', p.id!, '1')).id).toBe(p.id);
         expect(await store.delete('Patient', p.id!)).toEqual({ deleted: false });
-        const revived = await store.update({ ...p, meta: undefined });
+        const revived = await store.update({ ...p, meta: undefined } as Patient);
         expect(revived.created).toBe(true);
         expect(revived.resource.meta?.versionId).toBe('3');
       });
