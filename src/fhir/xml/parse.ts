@@ -59,7 +59,9 @@ function parserFor(maxDepth: number): XMLParser {
       ignorePiTags: true, // refused earlier by guardXml
       stopNodes: ['*.div'], // narrative XHTML is kept as written
       jPath: false,
-      maxNestedTags: maxDepth, // a backstop; the reader checks depth exactly
+      // A backstop against depth bombs while building the tree; the reader checks the limit
+      // exactly, and names the path, for anything up to twice as deep.
+      maxNestedTags: 2 * maxDepth,
     });
     parsers.set(maxDepth, parser);
   }
