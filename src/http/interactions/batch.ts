@@ -182,7 +182,8 @@ function responseEntry(res: FhirResponse): BundleEntry {
   const response: BundleEntryResponse = { status: statusLine(res.status) };
   if (res.headers.Location) response.location = res.headers.Location;
   if (res.headers.ETag) response.etag = res.headers.ETag;
-  if (res.headers['Last-Modified']) response.lastModified = new Date(res.headers['Last-Modified']).toISOString();
+  const lastUpdated = res.body?.meta?.lastUpdated;
+  if (lastUpdated && res.body?.resourceType !== 'Bundle') response.lastModified = lastUpdated;
   const entry: BundleEntry = { response };
   if (res.body?.resourceType === 'OperationOutcome' && res.status >= 400) response.outcome = res.body;
   else if (res.body) entry.resource = res.body;
