@@ -1,0 +1,21 @@
+import { benchRest } from './rest.js';
+
+/** npm run bench: prints every figure the issues ask for. Sections: rest (default all). */
+async function main(): Promise<void> {
+  const only = process.argv.slice(2);
+  const want = (name: string) => only.length === 0 || only.includes(name);
+  const results: [string, Record<string, string | number>][] = [];
+  const log = (line: string) => console.error(`  … ${line}`);
+  if (want('rest')) results.push(['FHIR REST on PostgreSQL', await benchRest(log)]);
+  console.log(`\nStepwise benchmarks — ${new Date().toISOString()} — Node ${process.version}\n`);
+  for (const [section, figures] of results) {
+    console.log(`## ${section}`);
+    for (const [k, v] of Object.entries(figures)) console.log(`- ${k}: ${v}`);
+    console.log('');
+  }
+}
+
+main().catch((err) => {
+  console.error(err);
+  process.exit(1);
+});
