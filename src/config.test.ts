@@ -1,0 +1,28 @@
+import { describe, expect, it } from 'vitest';
+import { ConfigError, loadConfig } from './config.js';
+
+describe('loadConfig', () => {
+  it('defaults to the embedded database on port 8080', () => {
+    expect(loadConfig({})).toMatchObject({ port: 8080, databaseUrl: undefined, dataDir: './data', logLevel: 'info' });
+  });
+
+  it('reads PostgreSQL settings and trims a trailing slash from BASE_URL', () => {
+    const c = loadConfig({ PORT: '9000', DATABASE_URL: 'postgres://u@db:5432/x', BASE_URL: 'https://sw.example/fhir/' });
+    expect(c).toMatchObject({ port: 9000, databaseUrl: 'postgres://u@db:5432/x', baseUrl: 'https://sw.example/fhir' });
+  });
+
+  it('treats an empty DATABASE_URL as the embedded database', () => {
+    expect(loadConfig({ DATABASE_URL: '' }).databaseUrl).toBeUndefined();
+  });
+
+  it.each([
+    ['PORT', 'eighty'],
+    ['PORT', '70000'],
+    ['DATABASE_URL', 'mysql://x'],
+    ['LOG_LEVEL', 'loud'],
+    ['MAX_BODY_BYTES', '10'],
+  ])('stops on a bad %s, naming it', (name, value) => {
+    expect(() => loadConfig({ [name]: value })).toThrow(ConfigError);
+    expect(() => loadConfig({ [name]: value })).toThrow(new RegExp(`${name}: .*\\(got "${value}"\\)`));
+  });
+});
