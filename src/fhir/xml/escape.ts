@@ -65,13 +65,9 @@ export function decodeAttribute(raw: string): string {
   return out + raw.slice(start);
 }
 
-/** Checks the references in raw XML text (e.g. narrative XHTML kept verbatim) without decoding. */
-export function checkReferences(raw: string): void {
-  let amp = raw.indexOf('&');
-  while (amp !== -1) {
-    const [, next] = decodeReference(raw, amp);
-    amp = raw.indexOf('&', next);
-  }
+/** Checks the reference starting at `amp` and returns the index just after it. */
+export function referenceEnd(raw: string, amp: number): number {
+  return decodeReference(raw, amp)[1];
 }
 
 const ESCAPE_NEEDED = /[&<>"\t\n\r\u0000-\u001F\uD800-\uDFFF\uFFFE\uFFFF]/;

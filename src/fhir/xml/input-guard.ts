@@ -1,4 +1,3 @@
-import { XMLValidator } from 'fast-xml-parser';
 import { FhirError, FhirErrorCode } from '../../errors.js';
 
 export interface XmlLimits {
@@ -26,64 +25,17 @@ export function checkSize(text: string, maxBytes: number, what: string): void {
 const NOT_XML_CHAR = /[\u0000-\u0008\u000B\u000C\u000E-\u001F\uFFFE\uFFFF]|[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/;
 
 /**
- * Refuses what FHIR XML must not contain before any parser sees it: a DOCTYPE (so no entity
- * declarations, internal or external, and no billion laughs), any other markup declaration, and
- * processing instructions other than the XML declaration at the very start
- * (http://hl7.org/fhir/R4/xml.html; http://hl7.org/fhir/R4/security.html#xml). Comments and
- * CDATA sections are skipped so that their text cannot be mistaken for markup. Nothing is ever
- * fetched: no parser here resolves entities or external references. Returns the document without a
- * byte order mark.
+ * First gate for untrusted XML, before any parser: the size limit and characters XML 1.0 forbids.
+ * Markup rules (no DOCTYPE, no processing instructions) are enforced by well-formed.ts. Returns the
+ * document without a byte order mark.
  */
 export function guardXml(xml: string, maxBytes: number): string {
   checkSize(xml, maxBytes, 'XML document');
   if (xml.charCodeAt(0) === 0xfeff) xml = xml.slice(1);
   const bad = NOT_XML_CHAR.exec(xml);
   if (bad) {
-    throw invalid(`XML document contains U+${bad[0].charCodeAt(0).toString(16).toUpperCase().padStart(4, '0')} at offset ${bad.index}, which XML 1.0 does not allow`);
-  }
-  let nextBang = xml.indexOf('<!');
-  let nextPi = xml.indexOf('<?');
-  while (nextBang !== -1 || nextPi !== -1) {
-    if (nextPi !== -1 && (nextBang === -1 || nextPi < nextBang)) {
-      if (nextPi !== 0 || !/^<\?xml[\s?]/.test(xml)) {
-        const target = /^<\?([^\s?]*)/.exec(xml.slice(nextPi, nextPi + 64))?.[1] ?? '';
-        throw invalid(`Processing instruction <?${target} at offset ${nextPi} is not allowed in FHIR XML (only the XML declaration at the start)`);
-      }
-      const end = xml.indexOf('?>', nextPi + 2);
-      if (end === -1) throw invalid('XML declaration is not closed');
-      nextPi = xml.indexOf('<?', end + 2);
-      continue;
-    }
-    let resume: number;
-    if (xml.startsWith('<!--', nextBang)) {
-      const end = xml.indexOf('-->', nextBang + 4);
-      if (end === -1) throw invalid(`Comment at offset ${nextBang} is not closed`);
-      resume = end + 3;
-    } else if (xml.startsWith('<![CDATA[', nextBang)) {
-      const end = xml.indexOf(']]>', nextBang + 9);
-      if (end === -1) throw invalid(`CDATA section at offset ${nextBang} is not closed`);
-      resume = end + 3;
-    } else if (xml.startsWith('<!DOCTYPE', nextBang)) {
-      throw invalid('DOCTYPE is not allowed in FHIR XML (no DTDs, so no entity declarations or external entities)');
-    } else if (xml.startsWith('<!ENTITY', nextBang)) {
-      throw invalid('ENTITY declarations are not allowed in FHIR XML');
-    } else {
-      throw invalid(`Markup declaration at offset ${nextBang} is not allowed in FHIR XML`);
-    }
-    nextBang = xml.indexOf('<!', resume);
-    if (nextPi !== -1 && nextPi < resume) nextPi = xml.indexOf('<?', resume);
+    const code = bad[0].charCodeAt(0).toString(16).toUpperCase().padStart(4, '0');
+    throw invalid(`XML document contains U+${code} at offset ${bad.index}, which XML 1.0 does not allow`);
   }
   return xml;
-}
-
-/**
- * Well-formedness (XML 1.0 §2.1): fast-xml-parser's tree builder does not match end tags to start
- * tags, so its validator runs first. It works with an explicit stack: deep input cannot overflow.
- */
-export function checkWellFormed(xml: string): void {
-  const result = XMLValidator.validate(xml);
-  if (result !== true) {
-    const { msg, line, col } = result.err;
-    throw invalid(`XML is not well-formed: ${msg} (line ${line}, column ${col})`);
-  }
 }

@@ -4,7 +4,6 @@ import { rememberDecimalText } from './decimal.js';
 import { getLayout, isConcreteResourceType, type Field, type TypeLayout } from './element-layout.js';
 import { decodeAttribute, XmlCharError } from './escape.js';
 import {
-  checkWellFormed,
   DEFAULT_MAX_BYTES,
   DEFAULT_MAX_DEPTH,
   guardXml,
@@ -13,6 +12,7 @@ import {
 } from './input-guard.js';
 import { FHIR_NS, XSI_NS } from './namespaces.js';
 import { primitiveFromXml } from './primitives.js';
+import { checkWellFormed } from './well-formed.js';
 import { divFromXml } from './xhtml.js';
 
 
@@ -59,9 +59,7 @@ function parserFor(maxDepth: number): XMLParser {
       ignorePiTags: true, // refused earlier by guardXml
       stopNodes: ['*.div'], // narrative XHTML is kept as written
       jPath: false,
-      // A backstop against depth bombs while building the tree; the reader checks the limit
-      // exactly, and names the path, for anything up to twice as deep.
-      maxNestedTags: 2 * maxDepth,
+      maxNestedTags: 2 * maxDepth, // checkWellFormed has refused anything deeper
     });
     parsers.set(maxDepth, parser);
   }
@@ -77,7 +75,9 @@ function parserFor(maxDepth: number): XMLParser {
 export function parseFhirXml(xml: string, opts: ParseXmlOptions = {}): Resource {
   const maxDepth = opts.maxDepth ?? DEFAULT_MAX_DEPTH;
   const text = guardXml(xml, opts.maxBytes ?? DEFAULT_MAX_BYTES);
-  checkWellFormed(text);
+  // A backstop against depth bombs before any tree is built; the reader checks the limit exactly,
+  // and names the path, for anything up to twice as deep.
+  checkWellFormed(text, 2 * maxDepth, () => depthError(maxDepth));
   let nodes: XmlNode[];
   try {
     nodes = parserFor(maxDepth).parse(text) as XmlNode[];

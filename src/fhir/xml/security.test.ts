@@ -44,15 +44,13 @@ describe('XML security', () => {
 
   it('refuses an entity reference that no DTD declares', () => {
     const xml = '<Patient xmlns="http://hl7.org/fhir"><name><family value="&xxe;"/></name></Patient>';
-    const err = refusal(xml);
-    expect(err.message).toMatch(/^Undeclared entity &xxe;/);
-    expect(err.issues[0].expression).toEqual(['Patient.name.family']);
+    expect(refusal(xml).message).toMatch(/^XML is not well-formed: Undeclared entity &xxe; .* \(line 1, column 59\)$/);
   });
 
   it('refuses processing instructions other than the XML declaration', () => {
     expect(refusal(`<?xml-stylesheet href="x.xsl"?>${PATIENT}`).message).toMatch(/^Processing instruction <\?xml-stylesheet/);
     expect(refusal('<Patient xmlns="http://hl7.org/fhir"><?php system("id"); ?></Patient>').message).toMatch(/^Processing instruction <\?php/);
-    expect(refusal(` <?xml version="1.0"?>${PATIENT}`).message).toMatch(/^Processing instruction <\?xml at offset 1/);
+    expect(refusal(` <?xml version="1.0"?>${PATIENT}`).message).toMatch(/^Processing instruction <\?xml is not allowed .*\(line 1, column 2\)$/);
   });
 
   it('does not mistake markup-like text inside a comment for a declaration', () => {
@@ -98,9 +96,9 @@ describe('XML security', () => {
   });
 
   it('refuses malformed XML that the tree builder alone would accept', () => {
-    expect(refusal('<Patient xmlns="http://hl7.org/fhir"><name></Patient>').message).toMatch(/^XML is not well-formed: Expected closing tag 'name'/);
-    expect(refusal(`${PATIENT}<Patient xmlns="http://hl7.org/fhir"/>`).message).toBe('An XML document has exactly one root element');
-    expect(refusal(`${PATIENT}trailing`).message).toMatch(/^XML is not well-formed: Extra text at the end/);
+    expect(refusal('<Patient xmlns="http://hl7.org/fhir"><name></Patient>').message).toBe('XML is not well-formed: Expected </name> but found </Patient> (line 1, column 44)');
+    expect(refusal(`${PATIENT}<Patient xmlns="http://hl7.org/fhir"/>`).message).toMatch(/^XML is not well-formed: A document has exactly one root element/);
+    expect(refusal(`${PATIENT}trailing`).message).toMatch(/^XML is not well-formed: Text after the root element/);
   });
 
   it('refuses characters XML 1.0 does not allow, literal or referenced', () => {

@@ -1,7 +1,6 @@
-import { XMLParser, XMLValidator } from 'fast-xml-parser';
-import { checkReferences, XmlCharError } from './escape.js';
 import { guardXml, invalid } from './input-guard.js';
 import { XHTML_NS } from './namespaces.js';
+import { checkWellFormed } from './well-formed.js';
 
 /**
  * Narrative XHTML (http://hl7.org/fhir/R4/narrative.html#xhtml). In XML the `div` element is in
@@ -12,9 +11,8 @@ import { XHTML_NS } from './namespaces.js';
 
 /**
  * Builds the JSON string of a narrative div from its start-tag attributes and its raw inner markup
- * (fast-xml-parser keeps `div` as a stop node: the inner markup is not parsed, entities untouched).
- * The whole document was checked for well-formedness before, so only the namespace and the
- * references are checked here.
+ * (fast-xml-parser keeps `div` as a stop node: the inner markup is not parsed, references are not
+ * expanded). The whole document, this markup included, passed checkWellFormed before.
  */
 export function divFromXml(attributes: Record<string, string> | undefined, inner: string, path: string): string {
   if (attributes?.xmlns !== XHTML_NS) {
@@ -22,28 +20,11 @@ export function divFromXml(attributes: Record<string, string> | undefined, inner
   }
   let start = '<div';
   for (const name in attributes) {
-    // Values are raw (entities unexpanded); the parser dropped the quote style, so restore `"`.
+    // Values are raw (references unexpanded); the parser dropped the quote style, so restore `"`.
     start += ` ${name}="${attributes[name].replaceAll('"', '&quot;')}"`;
-  }
-  try {
-    checkReferences(inner);
-  } catch (err) {
-    if (err instanceof XmlCharError) throw invalid(`Narrative div: ${err.message}`, path);
-    throw err;
   }
   return `${start}>${inner}</div>`;
 }
-
-const divParser = new XMLParser({
-  preserveOrder: true,
-  ignoreAttributes: false,
-  attributeNamePrefix: '',
-  processEntities: false,
-  trimValues: false,
-  parseTagValue: false,
-  parseAttributeValue: false,
-  jPath: false,
-});
 
 /**
  * Checks a JSON narrative div before it is written into XML verbatim: one well-formed `div`
@@ -51,28 +32,14 @@ const divParser = new XMLParser({
  */
 export function checkDivForXml(div: string, path: string, maxBytes: number): void {
   if (!div.startsWith('<div')) throw invalid('Narrative div must be a <div> element', path);
+  let root;
   try {
-    guardXml(div, maxBytes);
-    checkReferences(div);
+    root = checkWellFormed(guardXml(div, maxBytes), Number.MAX_SAFE_INTEGER, () => new Error('unreachable'));
   } catch (err) {
-    if (err instanceof XmlCharError) throw invalid(`Narrative div: ${err.message}`, path);
     if (err instanceof Error) throw invalid(`Narrative div: ${err.message}`, path);
     throw err;
   }
-  const result = XMLValidator.validate(div);
-  if (result !== true) throw invalid(`Narrative div is not well-formed XHTML: ${result.err.msg}`, path);
-  const nodes = divParser.parse(div) as Record<string, unknown>[];
-  let roots = 0;
-  for (const node of nodes) {
-    if ('#text' in node) {
-      if (/\S/.test(node['#text'] as string)) throw invalid('Narrative div has text outside the div element', path);
-      continue;
-    }
-    roots++;
-    const attributes = node[':@'] as Record<string, string> | undefined;
-    if (!('div' in node) || attributes?.xmlns !== XHTML_NS) {
-      throw invalid(`Narrative div must be <div xmlns="${XHTML_NS}">`, path);
-    }
+  if (root.name !== 'div' || root.attributes.xmlns !== XHTML_NS) {
+    throw invalid(`Narrative div must be <div xmlns="${XHTML_NS}">`, path);
   }
-  if (roots !== 1) throw invalid('Narrative div must be exactly one div element', path);
 }
