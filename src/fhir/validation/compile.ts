@@ -1,0 +1,433 @@
+import { buildTypeName } from '@medplum/core';
+import type { ElementDefinitionConstraint } from '@medplum/fhirtypes';
+import { compileBinding } from './bindings.js';
+import type { ValidationContext, ValueCheck } from './context.js';
+import type { InvariantCheck, InvariantCompiler } from './invariants.js';
+import { buildElementTree, type ElementNode } from './model.js';
+import { jsonTypeOfPrimitive, primitiveChecks } from './primitives.js';
+import { allowedTargetTypes, referenceFormatCheck, referenceTargetCheck } from './references.js';
+import type { ConformanceRegistry } from './registry.js';
+import type { TypeRules } from './rules.js';
+import type { Terminology } from './terminology.js';
+import { checkNarrativeDiv } from './xhtml.js';
+
+/**
+ * Compiles core type and resource definitions into trees of check closures, once per type, so that
+ * validating a resource walks its JSON and runs closures without looking anything up by name.
+ * JSON rules: http://hl7.org/fhir/R4/json.html.
+ */
+
+export interface PropertyRule {
+  /** JSON key, e.g. `onsetDateTime`. */
+  key: string;
+  /** FHIRPath step for issue expressions, e.g. `onset.ofType(dateTime)`. */
+  step: string;
+  /** The choice element (`onset[x]`) for choice keys. */
+  choice?: string;
+  isArray: boolean;
+  min: number;
+  max: number;
+  primitive: boolean;
+  typeCode: string;
+  /** Checks one non-null item. */
+  check: ValueCheck;
+}
+
+interface RequiredRule {
+  keys: string[];
+  step: string;
+  min: number;
+  label: string;
+}
+
+export interface ObjectShape {
+  /** FHIRPath type name of the object, e.g. `Period` or `PatientContact`. */
+  typeName: string;
+  /** Element path for messages, e.g. `Patient.contact`. */
+  label: string;
+  isResource: boolean;
+  props: Record<string, PropertyRule>;
+  required: RequiredRule[];
+  invariants: InvariantCheck[];
+  rules: readonly ValueCheck[];
+  /** Element names, for "did you mean" hints. */
+  names: string[];
+}
+
+const resourceBaseTypes = new Set(['Resource', 'DomainResource']);
+
+export class TypeCompiler {
+  private readonly shapes = new Map<string, ObjectShape | null>();
+  private readonly elementShapes = new Map<string, ObjectShape>();
+  private readonly primitiveElement: ObjectShape;
+
+  constructor(
+    private readonly registry: ConformanceRegistry,
+    private readonly terminology: Terminology,
+    private readonly invariants: InvariantCompiler,
+    private readonly typeRules: TypeRules,
+  ) {
+    // `_name` siblings of primitives carry an Element: id and extension only (http://hl7.org/fhir/R4/json.html#primitive).
+    const element = this.shapeOfType('Element');
+    if (!element) throw new Error('The registry has no definition of Element');
+    this.primitiveElement = element;
+  }
+
+  /** The compiled shape of a complex type or resource by name, or undefined when unknown. */
+  shapeOfType(typeName: string): ObjectShape | undefined {
+    const cached = this.shapes.get(typeName);
+    if (cached !== undefined) return cached ?? undefined;
+    const sd = this.registry.getTypeDefinition(typeName);
+    if (!sd?.snapshot?.element?.length || sd.kind === 'primitive-type') {
+      this.shapes.set(typeName, null);
+      return undefined;
+    }
+    const root = buildElementTree(sd.snapshot.element);
+    const shape = this.emptyShape(typeName, typeName, sd.kind === 'resource');
+    this.shapes.set(typeName, shape); // before filling, so recursive types (Extension.extension) resolve
+    this.fillShape(shape, root, root, new Set());
+    return shape;
+  }
+
+  get primitiveExtensionShape(): ObjectShape {
+    return this.primitiveElement;
+  }
+
+  private emptyShape(typeName: string, label: string, isResource: boolean): ObjectShape {
+    return {
+      typeName,
+      label,
+      isResource,
+      props: Object.create(null) as Record<string, PropertyRule>,
+      required: [],
+      invariants: [],
+      rules: this.typeRules[typeName] ?? [],
+      names: [],
+    };
+  }
+
+  /** Fills a shape from an element's children. `skipKeys`: constraints already checked by the type. */
+  private fillShape(shape: ObjectShape, node: ElementNode, treeRoot: ElementNode, skipKeys: Set<string>): void {
+    for (const constraint of node.def.constraint ?? []) {
+      if (skipKeys.has(constraint.key as string)) continue;
+      const check = this.invariants.compile(constraint, shape.typeName);
+      if (check) shape.invariants.push(check);
+    }
+    for (const child of node.children) {
+      shape.names.push(child.name);
+      if (child.max === 0) continue; // prohibited: any value is an unknown element
+      const keys: string[] = [];
+      // Resource.id is declared as a FHIRPath String, but resource ids follow the id type (http://hl7.org/fhir/R4/resource.html#id).
+      const types = child.def.contentReference ? ['BackboneElement'] : shape.isResource && child.name === 'id' ? ['id'] : child.types;
+      for (const typeCode of types) {
+        const key = child.isChoice ? child.baseName + typeCode[0].toUpperCase() + typeCode.slice(1) : child.name;
+        keys.push(key);
+        const primitive = typeCode in jsonTypeOfPrimitive;
+        shape.props[key] = {
+          key,
+          step: child.isChoice ? `${child.baseName}.ofType(${typeCode})` : child.name,
+          choice: child.isChoice ? child.name : undefined,
+          isArray: child.isArray,
+          min: child.min,
+          max: child.max,
+          primitive,
+          typeCode,
+          check: this.elementCheck(child, typeCode, treeRoot),
+        };
+      }
+      if (child.min > 0) {
+        shape.required.push({
+          keys: keys.flatMap((k) => [k, '_' + k]),
+          step: child.isChoice ? child.baseName : child.name,
+          min: child.min,
+          label: child.path,
+        });
+      }
+    }
+  }
+
+  /** The check for one value of an element with one of its types. */
+  private elementCheck(node: ElementNode, typeCode: string, treeRoot: ElementNode): ValueCheck {
+    const checks: ValueCheck[] = [];
+    if (typeCode in jsonTypeOfPrimitive) {
+      checks.push(primitiveCheck(typeCode));
+      if (typeCode === 'xhtml') checks.push(narrativeCheck);
+      for (const constraint of node.def.constraint ?? []) {
+        const check = this.invariants.compile(constraint, typeCode);
+        if (check) checks.push(check);
+      }
+    } else if (resourceBaseTypes.has(typeCode) || this.registry.isResourceType(typeCode)) {
+      const contained = node.path.endsWith('.contained');
+      const expected = resourceBaseTypes.has(typeCode) ? undefined : typeCode;
+      checks.push((value, path, ctx) => {
+        const actual = (value as { resourceType?: unknown } | null)?.resourceType;
+        if (expected && typeof actual === 'string' && actual !== expected) {
+          ctx.issues.error('structure', path, `${node.path} must be a ${expected}, not a ${actual}`);
+          return;
+        }
+        ctx.engine.validateNestedResource(value, path, ctx, contained);
+      });
+    } else {
+      checks.push(this.objectCheck(node, typeCode, treeRoot));
+    }
+    const binding = compileBinding(node.def.binding, typeCode, this.terminology);
+    if (binding) checks.push(binding);
+    if (typeCode === 'Reference') {
+      const reference = node.def.type?.find((t) => t.code === 'Reference');
+      const allowed = allowedTargetTypes(reference?.targetProfile, this.registry);
+      if (allowed) checks.push(referenceTargetCheck(allowed, this.registry, node.path));
+    }
+    return checks.length === 1 ? checks[0] : sequence(checks);
+  }
+
+  /** Complex values: an inline backbone, a content reference, or a data type compiled on first use. */
+  private objectCheck(node: ElementNode, typeCode: string, treeRoot: ElementNode): ValueCheck {
+    const inline = node.def.contentReference
+      ? findByPath(treeRoot, node.def.contentReference.slice(node.def.contentReference.indexOf('#') + 1))
+      : node.children.length > 0
+        ? node
+        : undefined;
+    if (inline) {
+      let shape: ObjectShape | undefined;
+      return (value, path, ctx) => {
+        shape ??= this.inlineShape(inline, treeRoot);
+        checkObject(shape, value, path, ctx, this);
+      };
+    }
+    // Constraints that the element repeats from its type (e.g. ext-1 on every .extension) run once, with the type.
+    const elementConstraints = (node.def.constraint ?? []).filter((c) => c.key !== 'ele-1');
+    let shape: ObjectShape | undefined | null;
+    let own: InvariantCheck[] | undefined;
+    return (value, path, ctx) => {
+      if (shape === undefined) {
+        shape = this.shapeOfType(typeCode) ?? null;
+        own = this.ownInvariants(elementConstraints, typeCode);
+      }
+      if (!shape) {
+        ctx.issues.error('not-supported', path, `${node.path} has type ${typeCode}, which this validator has no definition for`);
+        return;
+      }
+      if (!checkObject(shape, value, path, ctx, this)) return;
+      for (const check of own as InvariantCheck[]) check(value, path, ctx);
+    };
+  }
+
+  private ownInvariants(constraints: ElementDefinitionConstraint[], typeCode: string): InvariantCheck[] {
+    const typeRoot = this.registry.getTypeDefinition(typeCode)?.snapshot?.element?.[0];
+    const typeKeys = new Set((typeRoot?.constraint ?? []).map((c) => c.key));
+    const out: InvariantCheck[] = [];
+    for (const c of constraints) {
+      if (typeKeys.has(c.key)) continue;
+      const check = this.invariants.compile(c, typeCode);
+      if (check) out.push(check);
+    }
+    return out;
+  }
+
+  private inlineShape(node: ElementNode, treeRoot: ElementNode): ObjectShape {
+    const key = `${treeRoot.path}|${node.path}`;
+    let shape = this.elementShapes.get(key);
+    if (!shape) {
+      const typeName = buildTypeName(node.path.split('.'));
+      shape = this.emptyShape(typeName, node.path, false);
+      this.elementShapes.set(key, shape);
+      this.fillShape(shape, node, treeRoot, new Set(['ele-1']));
+    }
+    return shape;
+  }
+}
+
+function sequence(checks: ValueCheck[]): ValueCheck {
+  return (value, path, ctx) => {
+    for (const check of checks) check(value, path, ctx);
+  };
+}
+
+function findByPath(node: ElementNode, path: string): ElementNode | undefined {
+  if (node.path === path) return node;
+  for (const child of node.children) {
+    if (path === child.path || path.startsWith(child.path + '.')) return findByPath(child, path);
+  }
+  return undefined;
+}
+
+function primitiveCheck(typeCode: string): ValueCheck {
+  const lexical = primitiveChecks[typeCode];
+  const jsonType = jsonTypeOfPrimitive[typeCode];
+  return (value, path, ctx) => {
+    const problem = lexical(value);
+    if (problem) ctx.issues.error(typeof value === jsonType ? 'value' : 'structure', path, problem);
+  };
+}
+
+const narrativeCheck: ValueCheck = (value, path, ctx) => {
+  if (typeof value !== 'string' || value.length === 0) return;
+  for (const problem of checkNarrativeDiv(value)) {
+    ctx.issues.error(problem.key ? 'invariant' : 'value', path, problem.message, problem.key);
+  }
+};
+
+function describeJson(value: unknown): string {
+  return value === null ? 'null' : Array.isArray(value) ? 'an array' : typeof value === 'object' ? 'an object' : `a JSON ${typeof value}`;
+}
+
+/**
+ * Validates a JSON object against a shape. Returns false when the value is not an object at all (so
+ * callers skip checks that need one).
+ */
+export function checkObject(shape: ObjectShape, value: unknown, path: string, ctx: ValidationContext, compiler: TypeCompiler): boolean {
+  if (value === null || typeof value !== 'object' || Array.isArray(value)) {
+    ctx.issues.error('structure', path, `${shape.label} must be a JSON object, but this is ${describeJson(value)}`);
+    return false;
+  }
+  const obj = value as Record<string, unknown>;
+  const props = shape.props;
+  let children = 0;
+  let choices: Record<string, string> | undefined;
+  for (const key in obj) {
+    const item = obj[key];
+    if (key === 'resourceType' && shape.isResource) continue;
+    if (key !== 'id') children++;
+    let rule = props[key];
+    if (rule === undefined) {
+      if (key.charCodeAt(0) === 95 /* _ */) {
+        const base = props[key.slice(1)];
+        if (base?.primitive) {
+          checkPrimitiveSibling(base, obj, path, ctx, compiler);
+          if (!(key.slice(1) in obj)) choices = noteChoice(base, choices, path, ctx);
+          continue;
+        }
+      }
+      unknownElement(shape, key, path, ctx);
+      continue;
+    }
+    if (rule.choice) choices = noteChoice(rule, choices, path, ctx);
+    const itemPath = `${path}.${rule.step}`;
+    if (item === null) {
+      ctx.issues.error('structure', itemPath, `${itemPath} is null; JSON null is not a FHIR value (omit the element instead)`);
+      continue;
+    }
+    if (rule.isArray) {
+      if (!Array.isArray(item)) {
+        ctx.issues.error('structure', itemPath, `${shape.label}.${rule.key} repeats (0..${rule.max === Infinity ? '*' : rule.max}) and must be a JSON array, but this is ${describeJson(item)}`);
+        continue;
+      }
+      checkArray(rule, item, obj, itemPath, ctx);
+    } else {
+      if (Array.isArray(item)) {
+        ctx.issues.error('structure', itemPath, `${shape.label}.${rule.key} has at most one value and must not be a JSON array (found ${item.length} items)`);
+        continue;
+      }
+      rule.check(item, itemPath, ctx);
+    }
+  }
+  if (children === 0 && !shape.isResource) {
+    ctx.issues.error('invariant', path, `${shape.label} is empty: an element must have a value or children (ele-1)`, 'ele-1');
+  }
+  for (const required of shape.required) {
+    let present = false;
+    for (const k of required.keys) {
+      if (obj[k] !== undefined && obj[k] !== null) {
+        present = true;
+        break;
+      }
+    }
+    if (!present) {
+      ctx.issues.error('required', `${path}.${required.step}`, `${required.label} is required (minimum cardinality ${required.min}) but is missing`);
+    }
+  }
+  for (const check of shape.invariants) check(obj, path, ctx);
+  for (const rule of shape.rules) rule(obj, path, ctx);
+  return true;
+}
+
+function checkArray(rule: PropertyRule, items: unknown[], obj: Record<string, unknown>, path: string, ctx: ValidationContext): void {
+  if (items.length === 0) {
+    ctx.issues.error('structure', path, `${path} is an empty array; omit the element instead`);
+    return;
+  }
+  if (items.length > rule.max) {
+    ctx.issues.error('structure', path, `${path} has ${items.length} values but allows at most ${rule.max}`);
+  }
+  if (items.length < rule.min) {
+    ctx.issues.error('required', path, `${path} has ${items.length} values but needs at least ${rule.min}`);
+  }
+  const extensions = rule.primitive ? obj['_' + rule.key] : undefined;
+  for (let i = 0; i < items.length; i++) {
+    const item = items[i];
+    const itemPath = `${path}[${i}]`;
+    if (item === null) {
+      // null holds a place for an item that only has extensions (http://hl7.org/fhir/R4/json.html#primitive)
+      const ext = Array.isArray(extensions) ? extensions[i] : undefined;
+      if (ext === undefined || ext === null) {
+        ctx.issues.error('structure', itemPath, `${itemPath} is null without a matching _${rule.key}[${i}] extension`);
+      }
+      continue;
+    }
+    rule.check(item, itemPath, ctx);
+  }
+}
+
+/** The `_name` sibling of a primitive: an Element (id, extension), arrays aligned with the values. */
+function checkPrimitiveSibling(rule: PropertyRule, obj: Record<string, unknown>, path: string, ctx: ValidationContext, compiler: TypeCompiler): void {
+  const ext = obj['_' + rule.key];
+  const values = obj[rule.key];
+  const extPath = `${path}.${rule.step}`;
+  const shape = compiler.primitiveExtensionShape;
+  if (!rule.isArray) {
+    if (Array.isArray(ext)) {
+      ctx.issues.error('structure', extPath, `_${rule.key} must be a JSON object because ${rule.key} has at most one value`);
+      return;
+    }
+    checkObject(shape, ext, extPath, ctx, compiler);
+    return;
+  }
+  if (!Array.isArray(ext)) {
+    ctx.issues.error('structure', extPath, `_${rule.key} must be a JSON array aligned with ${rule.key}`);
+    return;
+  }
+  if (Array.isArray(values) && values.length !== ext.length) {
+    ctx.issues.error(
+      'structure',
+      extPath,
+      `${rule.key} has ${values.length} values but _${rule.key} has ${ext.length}; the two arrays must have the same length`,
+    );
+  }
+  if (!Array.isArray(values) && ext.length > rule.max) {
+    ctx.issues.error('structure', extPath, `${extPath} has ${ext.length} values but allows at most ${rule.max}`);
+  }
+  for (let i = 0; i < ext.length; i++) {
+    const item = ext[i];
+    if (item === null) {
+      if (!Array.isArray(values) || values[i] === null || values[i] === undefined) {
+        ctx.issues.error('structure', `${extPath}[${i}]`, `${extPath}[${i}] has neither a value nor an extension`);
+      }
+      continue;
+    }
+    checkObject(shape, item, `${extPath}[${i}]`, ctx, compiler);
+  }
+}
+
+function noteChoice(rule: PropertyRule, seen: Record<string, string> | undefined, path: string, ctx: ValidationContext): Record<string, string> {
+  const choice = rule.choice as string;
+  const map = seen ?? {};
+  const previous = map[choice];
+  if (previous !== undefined && previous !== rule.key) {
+    ctx.issues.error('structure', `${path}.${choice.slice(0, -3)}`, `Only one type of ${choice} may be present, but found ${previous} and ${rule.key}`);
+  }
+  map[choice] = rule.key;
+  return map;
+}
+
+function unknownElement(shape: ObjectShape, key: string, path: string, ctx: ValidationContext): void {
+  const name = key.startsWith('_') ? key.slice(1) : key;
+  let hint = '';
+  const caseMatch = shape.names.find((n) => n.toLowerCase() === name.toLowerCase());
+  const choice = shape.names.find((n) => n.endsWith('[x]') && name.startsWith(n.slice(0, -3)) && /^[A-Z]/.test(name.slice(n.length - 3)));
+  if (caseMatch) hint = ` (element names are case-sensitive: did you mean ${caseMatch}?)`;
+  else if (choice) {
+    const allowed = Object.values(shape.props).filter((p) => p.choice === choice).map((p) => p.typeCode);
+    hint = ` (${choice} does not allow type ${name.slice(choice.length - 3)}; allowed: ${allowed.join(', ')})`;
+  } else if (key.startsWith('_')) hint = ` (_${name} may only accompany a primitive element)`;
+  ctx.issues.error('structure', `${path}.${key}`, `Unknown element '${key}' in ${shape.label}${hint}`);
+}

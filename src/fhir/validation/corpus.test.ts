@@ -1,0 +1,110 @@
+import { readdirSync, readFileSync } from 'node:fs';
+import type { OperationOutcomeIssue } from '@medplum/fhirtypes';
+import { describe, expect, it } from 'vitest';
+import { readFhirJson } from './json-source.js';
+import { errors, summary, testValidator } from './test-support.js';
+
+/**
+ * The shared FHIR corpus (/work/shared/corpus/fhir): hand-written validator cases and the official
+ * R4 examples. A reader turns a file into a resource plus syntax issues; XML cases join the table
+ * when the XML reader exists, by adding it to `readers`.
+ */
+const CORPUS = '/work/shared/corpus/fhir';
+
+type Reader = (text: string) => { resource?: unknown; issues: OperationOutcomeIssue[] };
+const readers: Partial<Record<'json' | 'xml', Reader>> = {
+  json: readFhirJson,
+};
+
+interface ManifestEntry {
+  id: string;
+  file: string;
+  format: 'json' | 'xml';
+  expectedValid: boolean;
+  category: string;
+  expectedIssue: { expression: string; category: string; invariant?: string } | null;
+  notes: string;
+}
+
+const manifest = JSON.parse(readFileSync(`${CORPUS}/validator-derived/manifest.json`, 'utf8')) as ManifestEntry[];
+const cases = manifest.filter((c) => readers[c.format] !== undefined);
+
+function validateFile(entry: ManifestEntry): OperationOutcomeIssue[] {
+  const read = (readers[entry.format] as Reader)(readFileSync(`${CORPUS}/validator-derived/${entry.file}`, 'utf8'));
+  return read.resource === undefined ? read.issues : [...read.issues, ...testValidator().validate(read.resource)];
+}
+
+/**
+ * "Near" (validator-derived/README.md: at least one error at or near the expression): with list
+ * indexes dropped and `x.ofType(T)` read as `xT`, the issue's expression is the expected element,
+ * inside it, or its parent; `x[x]` matches `x` and `xType`. `(root)` and `(document)` accept any error.
+ */
+export function isNear(actual: string, expected: string): boolean {
+  if (expected === '(root)' || expected === '(document)') return true;
+  const a = actual
+    .replace(/\[\d+\]/g, '')
+    .replace(/\.ofType\((\w)(\w*)\)/g, (_m, first: string, rest: string) => first.toUpperCase() + rest)
+    .split('.');
+  const e = expected.split('.');
+  // A choice element may be named as `x[x]`, `x` or `xType` on either side.
+  const same = (x: string, y: string): boolean => {
+    const base = y.endsWith('[x]') ? y.slice(0, -3) : y;
+    return x === y || x === base || (x.startsWith(base) && /^[A-Z]/.test(x.slice(base.length)));
+  };
+  const common = Math.min(a.length, e.length);
+  for (let i = 0; i < common; i++) if (!same(a[i], e[i])) return false;
+  return a.length >= e.length || a.length === e.length - 1;
+}
+
+function mentionsInvariant(issue: OperationOutcomeIssue, key: string): boolean {
+  return issue.details?.coding?.some((c) => c.code === key) === true || (issue.diagnostics ?? '').includes(key);
+}
+
+describe('validator-derived corpus', () => {
+  it('has cases for every reader', () => {
+    expect(cases.length).toBeGreaterThan(150);
+  });
+
+  it.each(cases.filter((c) => c.expectedValid).map((c) => [c.id, c] as const))('%s is valid', (_id, entry) => {
+    expect(summary(errors(validateFile(entry)))).toEqual([]);
+  });
+
+  it.each(cases.filter((c) => !c.expectedValid).map((c) => [c.id, c] as const))('%s has an error near the fault', (_id, entry) => {
+    const expected = entry.expectedIssue as NonNullable<ManifestEntry['expectedIssue']>;
+    const found = errors(validateFile(entry));
+    const near = found.filter((i) => isNear(i.expression?.[0] ?? '', expected.expression));
+    const matching = expected.invariant ? near.filter((i) => mentionsInvariant(i, expected.invariant as string)) : near;
+    expect(matching, `${entry.notes}\nerrors: ${JSON.stringify(summary(found), null, 1)}`).not.toEqual([]);
+  });
+});
+
+describe('official R4 examples', () => {
+  const dir = `${CORPUS}/examples/json`;
+  const files = readdirSync(dir).filter((f) => f.endsWith('.json'));
+
+  it('are all present', () => {
+    expect(files.length).toBe(96);
+  });
+
+  it.each(files)('%s has no error', (file) => {
+    const read = readFhirJson(readFileSync(`${dir}/${file}`, 'utf8'));
+    expect(summary(errors([...read.issues, ...testValidator().validate(read.resource)]))).toEqual([]);
+  });
+});
+
+describe('isNear', () => {
+  it.each([
+    ['Patient.name[0]', 'Patient.name', true],
+    ['Patient.name[0].given[1]', 'Patient.name', true],
+    ['Patient', 'Patient.contact', true],
+    ['Condition.onsetBoolean', 'Condition.onset[x]', true],
+    ['MessageHeader.event', 'MessageHeader.event[x]', true],
+    ['RiskAssessment.prediction[0].probability.ofType(decimal)', 'RiskAssessment.prediction.probability', true],
+    ['Condition.onset.ofType(dateTime)', 'Condition.onsetDateTime', true],
+    ['Patient.gender', 'Patient.birthDate', false],
+    ['Patient', 'Patient.extension.url', false],
+    ['Patient.onsetx', 'Patient.onset[x]', false],
+  ])('%s near %s: %s', (actual, expected, near) => {
+    expect(isNear(actual, expected)).toBe(near);
+  });
+});

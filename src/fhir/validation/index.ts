@@ -1,0 +1,5 @@
+export { type ValidateOptions, Validator, createR4Validator, defaultValidator } from './validator.js';
+export { ConformanceRegistry } from './registry.js';
+export { createR4Registry, type R4LoadReport, type R4RegistryOptions } from './r4-definitions.js';
+export { r4Corrections } from './corrections.js';
+export { invariantStrategies } from './invariants.js';

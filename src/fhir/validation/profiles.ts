@@ -1,0 +1,376 @@
+import { buildTypeName } from '@medplum/core';
+import type { ElementDefinition, StructureDefinition } from '@medplum/fhirtypes';
+import { compileBinding } from './bindings.js';
+import type { TypeCompiler } from './compile.js';
+import type { ValidationContext, ValueCheck } from './context.js';
+import type { InvariantCompiler } from './invariants.js';
+import { buildElementTree, type ElementNode, parseMax, typeCode } from './model.js';
+import { jsonTypeOfPrimitive } from './primitives.js';
+import { allowedTargetTypes, referenceTargetCheck } from './references.js';
+import type { ConformanceRegistry } from './registry.js';
+import { compileSlicing, type SlicingCheck } from './slicing.js';
+import { snapshotElements } from './snapshot.js';
+import type { Terminology } from './terminology.js';
+import { deepEqual, matchesPattern } from './values.js';
+
+/**
+ * Profiles (http://hl7.org/fhir/R4/profiling.html). Base validation already checks everything the
+ * core definitions say, so a profile compiles to the checks it adds on top: narrowed cardinality and
+ * types, fixed[x] and pattern[x], changed bindings, new constraints, narrowed reference targets,
+ * slicing, and type profiles (extension definitions). mustSupport has no meaning for validation.
+ * Each profile URL compiles once into a tree of closures that only visits constrained elements.
+ */
+
+/** Checks one resource or data type value against a compiled profile. */
+export interface ProfileChecker {
+  url: string;
+  check: ValueCheck;
+}
+
+/** A compiled profile element: what to check about its values, and which children to visit. */
+export interface ProfileNode {
+  name: string;
+  baseName: string;
+  isChoice: boolean;
+  /** Type code of the element's values when it has one type ('' otherwise; choice items carry their own). */
+  type: string;
+  label: string;
+  /** Cardinality to enforce, when narrower than the base. */
+  cardinality?: { min: number; max: number };
+  /** Types allowed, when a choice is narrowed. */
+  types?: Set<string>;
+  /** Checks for each value; receives the value's type code. */
+  valueChecks: Array<(value: unknown, type: string, path: string, ctx: ValidationContext) => void>;
+  children: ProfileNode[];
+  slicing?: SlicingCheck;
+}
+
+export interface ProfileItem {
+  value: unknown;
+  type: string;
+  path: string;
+}
+
+export class ProfileCompiler {
+  private readonly checkers = new Map<string, ProfileChecker | { error: string }>();
+  private readonly coreElements = new Map<string, ElementDefinition | null>();
+
+  constructor(
+    private readonly registry: ConformanceRegistry,
+    private readonly terminology: Terminology,
+    private readonly invariants: InvariantCompiler,
+    private readonly types: TypeCompiler,
+  ) {}
+
+  /** The checker for a profile URL, or undefined when the registry does not have it. */
+  checker(url: string): ProfileChecker | undefined {
+    const compiled = this.compiled(url);
+    if (!compiled) return undefined;
+    if ('error' in compiled) {
+      const error = compiled.error;
+      return { url, check: (_v, path, ctx) => ctx.issues.error('processing', path, `Profile ${url} could not be compiled: ${error}`) };
+    }
+    return compiled;
+  }
+
+  /** Checks a resource against its meta.profile and any extra profile URLs. */
+  checkDeclared(resource: Record<string, unknown>, resourceType: string, path: string, ctx: ValidationContext, extra: string[]): void {
+    const declared = (resource.meta as { profile?: unknown } | undefined)?.profile;
+    const seen = new Set<string>();
+    const check = (url: unknown, where: string): void => {
+      if (typeof url !== 'string' || seen.has(url)) return;
+      seen.add(url);
+      const sd = this.registry.getStructureDefinition(url);
+      if (!sd) {
+        ctx.issues.error(
+          'not-found',
+          where,
+          `Profile ${url} is not known to this validator, so the resource cannot be checked against it (load the profile's StructureDefinition first)`,
+        );
+        return;
+      }
+      if (sd.type !== resourceType) {
+        ctx.issues.error('structure', where, `Profile ${url} is for ${sd.type} resources, but this is a ${resourceType}`);
+        return;
+      }
+      this.checker(url)?.check(resource, path, ctx);
+    };
+    if (Array.isArray(declared)) declared.forEach((url, i) => check(url, `${path}.meta.profile[${i}]`));
+    for (const url of extra) check(url, path);
+  }
+
+  private compiled(url: string): ProfileChecker | { error: string } | undefined {
+    const cached = this.checkers.get(url);
+    if (cached) return cached;
+    const sd = this.registry.getStructureDefinition(url);
+    if (!sd) return undefined;
+    let compiled: ProfileChecker | { error: string };
+    try {
+      compiled = this.compile(sd);
+    } catch (err) {
+      compiled = { error: err instanceof Error ? err.message : String(err) };
+    }
+    this.checkers.set(url, compiled);
+    return compiled;
+  }
+
+  private compile(sd: StructureDefinition): ProfileChecker {
+    const url = sd.url as string;
+    const root = buildElementTree(snapshotElements(sd, this.registry));
+    const rootChecks = this.valueChecks(root, sd.type as string, url, true);
+    const children = this.compileChildren(root, url);
+    return {
+      url,
+      check: (value, path, ctx) => {
+        if (value === null || typeof value !== 'object') return;
+        for (const c of rootChecks) c(value, sd.type as string, path, ctx);
+        visitChildren(children, value as Record<string, unknown>, path, ctx);
+      },
+    };
+  }
+
+  private compileChildren(node: ElementNode, url: string): ProfileNode[] {
+    const out: ProfileNode[] = [];
+    for (const child of node.children) {
+      const compiled = this.compileNode(child, url);
+      if (compiled) out.push(compiled);
+    }
+    return out;
+  }
+
+  /** Compiles one element (or slice); undefined when it adds nothing to the base. */
+  compileNode(node: ElementNode, url: string): ProfileNode | undefined {
+    const core = this.coreElement(node.path);
+    const coreTypes = (core?.type ?? []).map(typeCode);
+    const compiled: ProfileNode = {
+      name: node.name,
+      baseName: node.baseName,
+      isChoice: node.isChoice,
+      type: node.types.length === 1 ? node.types[0] : '',
+      label: node.sliceName ? `${node.path}:${node.sliceName}` : node.path,
+      valueChecks: this.valueChecks(node, undefined, url, false),
+      children: this.compileChildren(node, url),
+    };
+    if (!core || node.min !== (core.min ?? 0) || node.max !== parseMax(core.max)) {
+      compiled.cardinality = { min: node.min, max: node.max };
+    }
+    if (node.isChoice && node.types.length > 0 && node.types.length < coreTypes.length) compiled.types = new Set(node.types);
+    if (node.slices.length > 0 || node.def.slicing) {
+      compiled.slicing = compileSlicing(node, (slice) => this.compileNode(slice, url) ?? emptyNode(slice), this.terminology, url);
+    }
+    const adds = compiled.cardinality || compiled.types || compiled.valueChecks.length > 0 || compiled.children.length > 0 || compiled.slicing;
+    return adds ? compiled : undefined;
+  }
+
+  /** Checks on each value of an element: fixed/pattern, binding, constraints, targets, type profiles. */
+  private valueChecks(node: ElementNode, rootType: string | undefined, url: string, isRoot: boolean): ProfileNode['valueChecks'] {
+    const def = node.def;
+    const core = isRoot ? undefined : this.coreElement(node.path);
+    const checks: ProfileNode['valueChecks'] = [];
+    const label = node.sliceName ? `${node.path}:${node.sliceName}` : node.path;
+
+    for (const key of Object.keys(def)) {
+      if (key.startsWith('fixed') || key.startsWith('pattern')) {
+        const expected = (def as unknown as Record<string, unknown>)[key];
+        const exact = key.startsWith('fixed');
+        checks.push((value, _type, path, ctx) => {
+          if (!(exact ? deepEqual(value, expected) : matchesPattern(value, expected))) {
+            ctx.issues.error(
+              'value',
+              path,
+              `${label} must ${exact ? 'be exactly' : 'match'} ${JSON.stringify(expected)} (${key} in profile ${url}), but is ${JSON.stringify(value)}`,
+            );
+          }
+        });
+      }
+    }
+    if (typeof def.maxLength === 'number') {
+      const max = def.maxLength;
+      checks.push((value, _type, path, ctx) => {
+        if (typeof value === 'string' && value.length > max) ctx.issues.error('value', path, `${label} is limited to ${max} characters by profile ${url}`);
+      });
+    }
+
+    const binding = def.binding;
+    const coreBinding = core?.binding;
+    if (binding?.valueSet && (binding.valueSet !== coreBinding?.valueSet || binding.strength !== coreBinding?.strength)) {
+      const byType = new Map<string, ValueCheck | undefined>();
+      checks.push((value, type, path, ctx) => {
+        if (!byType.has(type)) byType.set(type, compileBinding(binding, type, this.terminology));
+        byType.get(type)?.(value, path, ctx);
+      });
+    }
+
+    const coreKeys = new Set((isRoot ? this.registry.getTypeDefinition(rootType as string)?.snapshot?.element?.[0] : core)?.constraint?.map((c) => c.key) ?? []);
+    for (const constraint of def.constraint ?? []) {
+      if (coreKeys.has(constraint.key)) continue;
+      const fhirType = isRoot ? (rootType as string) : node.types.length === 1 && !isBackbone(node) ? node.types[0] : buildTypeName(node.path.split('.'));
+      const check = this.invariants.compile(constraint, fhirType);
+      if (check) checks.push((value, _type, path, ctx) => check(value, path, ctx));
+    }
+
+    // A resource element narrowed to particular resource types (e.g. Bundle.entry.resource to Patient).
+    const coreTypeCodes = (core?.type ?? []).map((t) => t.code);
+    if (!isRoot && (coreTypeCodes.includes('Resource') || coreTypeCodes.includes('DomainResource')) && node.types.every((t) => this.registry.isResourceType(t))) {
+      const allowedResources = new Set(node.types);
+      checks.push((value, _type, path, ctx) => {
+        const actual = (value as { resourceType?: unknown } | null)?.resourceType;
+        if (typeof actual === 'string' && !allowedResources.has(actual)) {
+          ctx.issues.error('structure', path, `${label} must be a ${[...allowedResources].join(' or ')} in profile ${url}, not a ${actual}`);
+        }
+      });
+    }
+
+    const reference = def.type?.find((t) => t.code === 'Reference');
+    const coreReference = core?.type?.find((t) => t.code === 'Reference');
+    if (reference?.targetProfile && JSON.stringify(reference.targetProfile) !== JSON.stringify(coreReference?.targetProfile)) {
+      const allowed = allowedTargetTypes(reference.targetProfile, this.registry);
+      if (allowed) {
+        const check = referenceTargetCheck(allowed, this.registry, label);
+        checks.push((value, type, path, ctx) => {
+          if (type === 'Reference') check(value, path, ctx);
+        });
+      }
+    }
+
+    for (const t of def.type ?? []) {
+      for (const profile of t.profile ?? []) {
+        if (profile === `http://hl7.org/fhir/StructureDefinition/${t.code}`) continue;
+        const code = t.code as string;
+        if (code === 'Extension') {
+          // Every extension is already checked against its definition (rules.ts); only its absence is news here.
+          if (!this.registry.getStructureDefinition(profile)) {
+            checks.push((value, type, path, ctx) => {
+              if (type === code) ctx.issues.error('not-found', path, `${label} must conform to ${profile} (profile ${url}), which is not loaded`);
+            });
+          }
+          continue;
+        }
+        checks.push((value, type, path, ctx) => {
+          if (type !== code) return;
+          if (!ctx.engine.checkAgainstProfile(profile, value, path, ctx)) {
+            ctx.issues.error('not-found', path, `${label} must conform to ${profile} (profile ${url}), which is not loaded`);
+          }
+        });
+      }
+    }
+    return checks;
+  }
+
+  /** The core definition of an element path such as `ServiceRequest.subject.identifier.system`. */
+  private coreElement(path: string): ElementDefinition | undefined {
+    const cached = this.coreElements.get(path);
+    if (cached !== undefined) return cached ?? undefined;
+    const found = this.resolveCore(path);
+    this.coreElements.set(path, found ?? null);
+    return found;
+  }
+
+  private resolveCore(path: string): ElementDefinition | undefined {
+    const segments = path.split('.');
+    let elements = this.registry.getTypeDefinition(segments[0])?.snapshot?.element;
+    let prefix = segments[0];
+    let current: ElementDefinition | undefined = elements?.[0];
+    for (let i = 1; i < segments.length && elements && current; i++) {
+      let wanted = `${prefix}.${segments[i]}`;
+      let next = elements.find((e) => e.path === wanted);
+      if (!next) {
+        // Step into the data type of the current element, or follow a content reference.
+        if (current.contentReference) {
+          prefix = current.contentReference.slice(current.contentReference.indexOf('#') + 1);
+        } else {
+          const type = current.type?.length === 1 ? typeCode(current.type[0]) : undefined;
+          const typeElements = type ? this.registry.getTypeDefinition(type)?.snapshot?.element : undefined;
+          if (!typeElements) return undefined;
+          elements = typeElements;
+          prefix = type as string;
+        }
+        wanted = `${prefix}.${segments[i]}`;
+        next = elements.find((e) => e.path === wanted);
+      }
+      current = next;
+      prefix = wanted;
+    }
+    return current;
+  }
+
+  get typeCompiler(): TypeCompiler {
+    return this.types;
+  }
+}
+
+function isBackbone(node: ElementNode): boolean {
+  return node.types.length === 1 && (node.types[0] === 'BackboneElement' || node.types[0] === 'Element') && node.children.length > 0;
+}
+
+function emptyNode(node: ElementNode): ProfileNode {
+  return {
+    name: node.name,
+    baseName: node.baseName,
+    isChoice: node.isChoice,
+    type: node.types.length === 1 ? node.types[0] : '',
+    label: node.sliceName ? `${node.path}:${node.sliceName}` : node.path,
+    valueChecks: [],
+    children: [],
+  };
+}
+
+/** Values of an element in a JSON object, with their types and paths. */
+export function itemsOf(node: ProfileNode, obj: Record<string, unknown>, path: string): ProfileItem[] {
+  const out: ProfileItem[] = [];
+  if (node.isChoice) {
+    for (const key in obj) {
+      if (!key.startsWith(node.baseName) || key.length === node.baseName.length) continue;
+      const suffix = key.slice(node.baseName.length);
+      if (!/^[A-Z]/.test(suffix)) continue;
+      const lower = suffix[0].toLowerCase() + suffix.slice(1);
+      const type = lower in jsonTypeOfPrimitive ? lower : suffix;
+      pushItems(out, obj[key], type, `${path}.${node.baseName}.ofType(${type})`);
+    }
+    return out;
+  }
+  pushItems(out, obj[node.name], node.type, `${path}.${node.name}`);
+  return out;
+}
+
+function pushItems(out: ProfileItem[], value: unknown, type: string, path: string): void {
+  if (value === undefined || value === null) return;
+  if (Array.isArray(value)) {
+    value.forEach((v, i) => {
+      if (v !== null && v !== undefined) out.push({ value: v, type, path: `${path}[${i}]` });
+    });
+  } else {
+    out.push({ value, type, path });
+  }
+}
+
+export function visitChildren(children: ProfileNode[], obj: Record<string, unknown>, path: string, ctx: ValidationContext): void {
+  for (const node of children) {
+    const items = itemsOf(node, obj, path);
+    checkItems(node, items, path, ctx);
+  }
+}
+
+/** Applies a compiled element to the values found for it. */
+export function checkItems(node: ProfileNode, items: ProfileItem[], parentPath: string, ctx: ValidationContext): void {
+  const where = `${parentPath}.${node.isChoice ? node.baseName : node.name}`;
+  if (node.cardinality) {
+    const { min, max } = node.cardinality;
+    if (items.length < min) {
+      ctx.issues.error('required', where, `${node.label} needs at least ${min} value${min === 1 ? '' : 's'} in this profile, but has ${items.length}`);
+    } else if (items.length > max) {
+      ctx.issues.error('structure', where, `${node.label} allows at most ${max} value${max === 1 ? '' : 's'} in this profile, but has ${items.length}`);
+    }
+  }
+  for (const item of items) {
+    if (node.types && !node.types.has(item.type)) {
+      ctx.issues.error('structure', item.path, `${node.label} allows only ${[...node.types].join(', ')} in this profile, not ${item.type}`);
+      continue;
+    }
+    for (const check of node.valueChecks) check(item.value, item.type, item.path, ctx);
+    if (node.children.length > 0 && item.value !== null && typeof item.value === 'object') {
+      visitChildren(node.children, item.value as Record<string, unknown>, item.path, ctx);
+    }
+  }
+  node.slicing?.(items, where, ctx);
+}

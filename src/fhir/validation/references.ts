@@ -1,0 +1,113 @@
+import type { ValidationContext, ValueCheck } from './context.js';
+import { primitiveRegexes } from './primitives.js';
+import type { ConformanceRegistry } from './registry.js';
+
+/**
+ * Literal references (http://hl7.org/fhir/R4/references.html#literal): `Type/id[/_history/vid]`, an
+ * absolute URL, `#id` for a contained resource (`#` alone is the container), `urn:uuid:` and
+ * `urn:oid:` (resolved inside a Bundle), or a conditional `Type?query` (transactions).
+ */
+
+const RELATIVE = /^([A-Za-z]+)\/([^/?#]+)(?:\/_history\/([^/?#]+))?$/;
+const ABSOLUTE_TAIL = /\/([A-Z][A-Za-z]+)\/([A-Za-z0-9\-.]{1,64})(?:\/_history\/[A-Za-z0-9\-.]{1,64})?$/;
+const SCHEME = /^[a-zA-Z][a-zA-Z0-9+.-]*:/;
+const CORE_SD = 'http://hl7.org/fhir/StructureDefinition/';
+
+/** The resource type a reference points at, when it can be told, or a problem with its format. */
+type Target = { type?: string; problem?: string };
+
+export function referenceTarget(reference: string, ctx: ValidationContext, registry: ConformanceRegistry): Target {
+  if (reference.startsWith('#')) {
+    if (reference === '#') return { type: ctx.rootResource.type };
+    const contained = (ctx.rootResource.value as { contained?: unknown }).contained;
+    if (Array.isArray(contained)) {
+      const id = reference.slice(1);
+      const found = contained.find((c) => c && typeof c === 'object' && (c as { id?: unknown }).id === id);
+      if (found) return { type: (found as { resourceType?: string }).resourceType };
+    }
+    return {}; // ref-1 reports a local reference without a contained resource
+  }
+  if (reference.startsWith('urn:uuid:')) {
+    if (!primitiveRegexes.uuid.test(reference)) return { problem: `${reference} is not a valid urn:uuid: reference (lower-case UUID expected)` };
+    return { type: ctx.bundle?.typeByFullUrl.get(reference) };
+  }
+  if (reference.startsWith('urn:oid:')) {
+    if (!primitiveRegexes.oid.test(reference)) return { problem: `${reference} is not a valid urn:oid: reference` };
+    return { type: ctx.bundle?.typeByFullUrl.get(reference) };
+  }
+  const queryAt = reference.indexOf('?');
+  if (queryAt > 0 && !SCHEME.test(reference)) {
+    const type = reference.slice(0, queryAt);
+    return registry.isResourceType(type) ? { type } : { problem: `Conditional reference ${reference} does not start with a resource type` };
+  }
+  if (SCHEME.test(reference)) {
+    if (/\s/.test(reference)) return { problem: `Reference ${JSON.stringify(reference)} contains whitespace` };
+    const bundled = ctx.bundle?.typeByFullUrl.get(reference);
+    if (bundled) return { type: bundled };
+    const tail = ABSOLUTE_TAIL.exec(reference);
+    return { type: tail && registry.isResourceType(tail[1]) ? tail[1] : undefined };
+  }
+  const m = RELATIVE.exec(reference);
+  if (!m) {
+    return { problem: `Reference ${JSON.stringify(reference)} is not Type/id, an absolute URL, #id, urn:uuid: or urn:oid:` };
+  }
+  const [, type, id, version] = m;
+  if (!registry.isResourceType(type)) return { problem: `Reference ${reference} names ${type}, which is not an R4 resource type` };
+  if (!primitiveRegexes.id.test(id)) return { problem: `Reference ${reference} has an invalid id ${JSON.stringify(id)}` };
+  if (version !== undefined && !primitiveRegexes.id.test(version)) return { problem: `Reference ${reference} has an invalid version id` };
+  return { type };
+}
+
+/** Format of every Reference, and agreement between Reference.type and the literal reference. */
+export function referenceFormatCheck(registry: ConformanceRegistry): ValueCheck {
+  return (value, path, ctx) => {
+    const ref = value as { reference?: unknown; type?: unknown };
+    if (typeof ref.reference !== 'string') return;
+    const target = referenceTarget(ref.reference, ctx, registry);
+    if (target.problem) {
+      ctx.issues.error('value', `${path}.reference`, target.problem);
+      return;
+    }
+    if (typeof ref.type === 'string' && target.type && !ref.type.endsWith(target.type) && ref.type !== CORE_SD + target.type) {
+      ctx.issues.error('value', `${path}.type`, `Reference.type ${ref.type} does not match the reference ${ref.reference} (a ${target.type})`);
+    }
+  };
+}
+
+/**
+ * The resource types an element's targetProfile allows (R4: Reference(Patient|Group)). Undefined means
+ * any type: no targetProfile, Resource, or a profile we cannot resolve to a type.
+ */
+export function allowedTargetTypes(targetProfiles: string[] | undefined, registry: ConformanceRegistry): Set<string> | undefined {
+  if (!targetProfiles?.length) return undefined;
+  const types = new Set<string>();
+  for (const url of targetProfiles) {
+    const type = url.startsWith(CORE_SD) && !url.slice(CORE_SD.length).includes('/')
+      ? url.slice(CORE_SD.length)
+      : registry.getStructureDefinition(url)?.type;
+    if (!type || type === 'Resource' || type === 'DomainResource') return undefined;
+    types.add(type);
+  }
+  return types;
+}
+
+/** Checks that a reference points at one of the types its element allows. */
+export function referenceTargetCheck(allowed: Set<string>, registry: ConformanceRegistry, elementLabel: string): ValueCheck {
+  const list = [...allowed].join(', ');
+  return (value, path, ctx) => {
+    const ref = value as { reference?: unknown; type?: unknown };
+    let type: string | undefined;
+    let shown = '';
+    if (typeof ref.reference === 'string') {
+      type = referenceTarget(ref.reference, ctx, registry).type;
+      shown = ref.reference;
+    }
+    if (!type && typeof ref.type === 'string') {
+      type = ref.type.startsWith(CORE_SD) ? ref.type.slice(CORE_SD.length) : ref.type;
+      shown = `type ${ref.type}`;
+    }
+    if (type && !allowed.has(type)) {
+      ctx.issues.error('structure', path, `${elementLabel} may refer to ${list}, but refers to a ${type} (${shown})`);
+    }
+  };
+}

@@ -1,0 +1,105 @@
+import type { Bundle, CodeSystem, Resource, StructureDefinition, ValueSet } from '@medplum/fhirtypes';
+
+const CORE_PREFIX = 'http://hl7.org/fhir/StructureDefinition/';
+
+/** Drops the `|version` suffix of a canonical reference (http://hl7.org/fhir/R4/references.html#canonical). */
+export function unversioned(canonical: string): string {
+  const bar = canonical.indexOf('|');
+  return bar < 0 ? canonical : canonical.slice(0, bar);
+}
+
+/**
+ * Holds the conformance resources a Validator checks against, by canonical URL: StructureDefinitions
+ * (core types and resources, profiles, extension definitions), ValueSets and CodeSystems. Stored
+ * resources are not modified. `revision` changes on every addition so validators can drop what they
+ * compiled from older content.
+ */
+export class ConformanceRegistry {
+  private readonly structureDefinitions = new Map<string, StructureDefinition>();
+  private readonly coreTypes = new Map<string, StructureDefinition>();
+  private readonly valueSets = new Map<string, ValueSet>();
+  private readonly codeSystems = new Map<string, CodeSystem>();
+  private readonly resourceTypeNames = new Set<string>();
+  private currentRevision = 0;
+
+  get revision(): number {
+    return this.currentRevision;
+  }
+
+  addStructureDefinition(sd: StructureDefinition): this {
+    if (sd.resourceType !== 'StructureDefinition' || !sd.url || !sd.type) {
+      throw new TypeError('addStructureDefinition needs a StructureDefinition with url and type');
+    }
+    if (!sd.snapshot?.element?.length && !sd.differential?.element?.length) {
+      throw new TypeError(`StructureDefinition ${sd.url} has neither a snapshot nor a differential`);
+    }
+    this.structureDefinitions.set(unversioned(sd.url), sd);
+    // A core type is the specialization the spec defines for it; profiles are constraints.
+    if (sd.url === CORE_PREFIX + sd.type && sd.derivation !== 'constraint') {
+      this.coreTypes.set(sd.type, sd);
+      if (sd.kind === 'resource' && !sd.abstract) this.resourceTypeNames.add(sd.type);
+    }
+    this.currentRevision++;
+    return this;
+  }
+
+  addValueSet(vs: ValueSet): this {
+    if (vs.resourceType !== 'ValueSet' || !vs.url) throw new TypeError('addValueSet needs a ValueSet with a url');
+    this.valueSets.set(unversioned(vs.url), vs);
+    this.currentRevision++;
+    return this;
+  }
+
+  addCodeSystem(cs: CodeSystem): this {
+    if (cs.resourceType !== 'CodeSystem' || !cs.url) throw new TypeError('addCodeSystem needs a CodeSystem with a url');
+    this.codeSystems.set(unversioned(cs.url), cs);
+    this.currentRevision++;
+    return this;
+  }
+
+  /** Adds every StructureDefinition, ValueSet and CodeSystem in a Bundle; other entries are ignored. */
+  addBundle(bundle: Bundle): this {
+    for (const entry of bundle.entry ?? []) {
+      if (entry.resource) this.addResource(entry.resource);
+    }
+    return this;
+  }
+
+  /** Adds one conformance resource; returns false for resource types the registry does not hold. */
+  addResource(resource: Resource): boolean {
+    switch (resource.resourceType) {
+      case 'StructureDefinition':
+        this.addStructureDefinition(resource);
+        return true;
+      case 'ValueSet':
+        this.addValueSet(resource);
+        return true;
+      case 'CodeSystem':
+        this.addCodeSystem(resource);
+        return true;
+      default:
+        return false;
+    }
+  }
+
+  getStructureDefinition(url: string): StructureDefinition | undefined {
+    return this.structureDefinitions.get(unversioned(url));
+  }
+
+  /** The core definition of a type or resource by name, e.g. `HumanName` or `Patient`. */
+  getTypeDefinition(typeName: string): StructureDefinition | undefined {
+    return this.coreTypes.get(typeName);
+  }
+
+  getValueSet(url: string): ValueSet | undefined {
+    return this.valueSets.get(unversioned(url));
+  }
+
+  getCodeSystem(url: string): CodeSystem | undefined {
+    return this.codeSystems.get(unversioned(url));
+  }
+
+  isResourceType(name: string): boolean {
+    return this.resourceTypeNames.has(name);
+  }
+}

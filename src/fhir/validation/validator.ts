@@ -1,0 +1,138 @@
+import type { OperationOutcomeIssue } from '@medplum/fhirtypes';
+import { loadR4Definitions } from '../definitions.js';
+import { checkObject, TypeCompiler } from './compile.js';
+import { type BundleIndex, nestedContext, type ResourceEngine, type ValidationContext } from './context.js';
+import { InvariantCompiler } from './invariants.js';
+import { IssueList } from './issues.js';
+import { ProfileCompiler } from './profiles.js';
+import { createR4Registry } from './r4-definitions.js';
+import { referenceFormatCheck } from './references.js';
+import type { ConformanceRegistry } from './registry.js';
+import { defaultTypeRules } from './rules.js';
+import { Terminology } from './terminology.js';
+
+export interface ValidateOptions {
+  /** Profile URLs to check besides the resource's meta.profile. */
+  profiles?: string[];
+}
+
+/**
+ * Validates FHIR R4 resources in JSON form against the definitions in a ConformanceRegistry and
+ * returns every issue found (http://hl7.org/fhir/R4/validation.html). Types and profiles are compiled
+ * on first use and kept; adding to the registry later discards what was compiled.
+ */
+export class Validator implements ResourceEngine {
+  private compiled: { revision: number; types: TypeCompiler; profiles: ProfileCompiler } | undefined;
+
+  constructor(readonly registry: ConformanceRegistry) {
+    // FHIRPath navigation in @medplum/core uses its own global schema of the R4 types.
+    loadR4Definitions();
+  }
+
+  validate(resource: unknown, opts: ValidateOptions = {}): OperationOutcomeIssue[] {
+    const issues = new IssueList();
+    const resourceType = (resource as { resourceType?: unknown } | null)?.resourceType;
+    if (resource === null || typeof resource !== 'object' || Array.isArray(resource)) {
+      issues.error('structure', '(root)', 'A FHIR resource must be a JSON object');
+      return issues.items;
+    }
+    if (typeof resourceType !== 'string') {
+      issues.error('structure', '(root)', 'The JSON object has no resourceType, so it is not a FHIR resource');
+      return issues.items;
+    }
+    const tv = { type: resourceType, value: resource };
+    const ctx: ValidationContext = { issues, resource: tv, rootResource: tv, bundle: undefined, engine: this };
+    this.validateResourceAt(resource as Record<string, unknown>, resourceType, resourceType, ctx, opts.profiles ?? []);
+    return withoutDuplicates(issues.items);
+  }
+
+  validateNestedResource(value: unknown, path: string, ctx: ValidationContext, contained: boolean): void {
+    if (value === null || typeof value !== 'object' || Array.isArray(value)) {
+      ctx.issues.error('structure', path, `${path} must be a resource (a JSON object with resourceType)`);
+      return;
+    }
+    const resourceType = (value as { resourceType?: unknown }).resourceType;
+    if (typeof resourceType !== 'string') {
+      ctx.issues.error('structure', path, `${path} has no resourceType`);
+      return;
+    }
+    const nested = nestedContext(ctx, { type: resourceType, value }, contained);
+    this.validateResourceAt(value as Record<string, unknown>, resourceType, path, nested, []);
+  }
+
+  checkAgainstProfile(url: string, value: unknown, path: string, ctx: ValidationContext): boolean {
+    const checker = this.state().profiles.checker(url);
+    if (!checker) return false;
+    checker.check(value, path, ctx);
+    return true;
+  }
+
+  private validateResourceAt(
+    resource: Record<string, unknown>,
+    resourceType: string,
+    path: string,
+    ctx: ValidationContext,
+    extraProfiles: string[],
+  ): void {
+    const { types, profiles } = this.state();
+    const shape = this.registry.isResourceType(resourceType) ? types.shapeOfType(resourceType) : undefined;
+    if (!shape) {
+      ctx.issues.error('structure', `${path}.resourceType`, `Unknown resourceType ${JSON.stringify(resourceType)}: not an R4 resource type`);
+      return;
+    }
+    if (resourceType === 'Bundle') ctx = { ...ctx, bundle: indexBundle(resource) };
+    checkObject(shape, resource, path, ctx, types);
+    profiles.checkDeclared(resource, resourceType, path, ctx, extraProfiles);
+  }
+
+  private state(): { types: TypeCompiler; profiles: ProfileCompiler } {
+    const revision = this.registry.revision;
+    if (this.compiled?.revision !== revision) {
+      const terminology = new Terminology(this.registry);
+      const invariants = new InvariantCompiler();
+      const rules = { ...defaultTypeRules(terminology), Reference: [referenceFormatCheck(this.registry)] };
+      const types = new TypeCompiler(this.registry, terminology, invariants, rules);
+      const profiles = new ProfileCompiler(this.registry, terminology, invariants, types);
+      this.compiled = { revision, types, profiles };
+    }
+    return this.compiled;
+  }
+}
+
+/** Two profiles (or a profile and an extension definition) can find the same problem; report it once. */
+function withoutDuplicates(issues: OperationOutcomeIssue[]): OperationOutcomeIssue[] {
+  if (issues.length < 2) return issues;
+  const seen = new Set<string>();
+  return issues.filter((i) => {
+    const key = `${i.severity}|${i.expression?.[0]}|${i.diagnostics}`;
+    if (seen.has(key)) return false;
+    seen.add(key);
+    return true;
+  });
+}
+
+function indexBundle(bundle: Record<string, unknown>): BundleIndex {
+  const typeByFullUrl = new Map<string, string>();
+  const entries = bundle.entry;
+  if (Array.isArray(entries)) {
+    for (const entry of entries) {
+      const fullUrl = (entry as { fullUrl?: unknown } | null)?.fullUrl;
+      const type = (entry as { resource?: { resourceType?: unknown } } | null)?.resource?.resourceType;
+      if (typeof fullUrl === 'string' && typeof type === 'string') typeByFullUrl.set(fullUrl, type);
+    }
+  }
+  return { typeByFullUrl };
+}
+
+let shared: Validator | undefined;
+
+/** A process-wide Validator over the R4 base (corrected to 4.0.1). Built on first call, which takes a second or two. */
+export function defaultValidator(): Validator {
+  shared ??= new Validator(createR4Registry().registry);
+  return shared;
+}
+
+/** A new Validator over a fresh R4 base registry, for callers that add their own profiles. */
+export function createR4Validator(): Validator {
+  return new Validator(createR4Registry().registry);
+}
