@@ -32,7 +32,7 @@ export function formatFhirXml(resource: Resource, opts: FormatXmlOptions = {}): 
 
 class XmlResourceWriter {
   out = '';
-  private readonly indents: string[] = [''];
+  private readonly indents: string[] = [];
 
   constructor(
     private readonly pretty: boolean,
@@ -183,7 +183,7 @@ class XmlResourceWriter {
 
   private newline(level: number): string {
     if (!this.pretty) return '';
-    if (level === 0 && this.out.length === 0) return '';
+    if (this.out.length === 0) return '';
     return (this.indents[level] ??= '\n' + '  '.repeat(level));
   }
 

@@ -6,7 +6,9 @@ import { checkWellFormed } from './well-formed.js';
  * Narrative XHTML (http://hl7.org/fhir/R4/narrative.html#xhtml). In XML the `div` element is in
  * the XHTML namespace and sits inside the FHIR element; in JSON it is the same markup as a string,
  * `<div xmlns="http://www.w3.org/1999/xhtml">…</div>` (http://hl7.org/fhir/R4/json.html#xhtml).
- * Both directions keep the markup verbatim, so entity spelling and whitespace survive.
+ * Both directions keep the markup verbatim, so entity spelling and whitespace survive; line ends
+ * follow XML 1.0 §2.11 (a carriage return in the JSON string reads back from XML as a line feed,
+ * which is what the same markup means as XML).
  */
 
 /**
