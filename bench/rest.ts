@@ -1,3 +1,4 @@
+import type { Task } from '@medplum/fhirtypes';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
 import { createServer } from 'node:net';
@@ -79,13 +80,13 @@ export async function benchRest(log: (line: string) => void): Promise<Record<str
   return out;
 }
 
-function task(i: number) {
-  const statuses = ['requested', 'requested', 'in-progress', 'on-hold', 'completed'];
+function task(i: number): Task {
+  const statuses = ['requested', 'requested', 'in-progress', 'on-hold', 'completed'] as const;
   return {
-    resourceType: 'Task',
-    status: statuses[i % statuses.length],
+    resourceType: 'Task' as const,
+    status: statuses[Math.floor(i / TEAMS) % statuses.length],
     intent: 'order',
-    priority: i % 7 === 0 ? 'urgent' : 'routine',
+    priority: i % 7 === 0 ? ('urgent' as const) : ('routine' as const),
     for: { reference: `Patient/p-${i % 5000}` },
     focus: { reference: `ServiceRequest/sr-${i}` },
     owner: { reference: `Organization/team-${i % TEAMS}` },

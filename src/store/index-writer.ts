@@ -7,7 +7,7 @@ import type { SqlParams } from './sql.js';
  * the FROM clause that provides it. Used inside the single statement that writes a version, so a
  * write is one round trip.
  */
-export function indexInsertCtes(rows: IndexRows, type: string, rid: string, from: string, p: SqlParams): string[] {
+export function indexInsertCtes(rows: IndexRows, type: string, lastUpdated: string, rid: string, from: string, p: SqlParams): string[] {
   const ctes: string[] = [];
   const t = p.add(type);
   const add = (name: string, table: string, cols: string[], arrays: [unknown[], string][]) => {
@@ -25,8 +25,9 @@ export function indexInsertCtes(rows: IndexRows, type: string, rid: string, from
   add('i_date', 'sp_date', ['param', 'lo', 'hi'], [
     [r.date.map((x) => x.param), 'text'], [r.date.map((x) => x.lo.toISOString()), 'timestamptz'], [r.date.map((x) => x.hi.toISOString()), 'timestamptz'],
   ]);
-  add('i_reference', 'sp_reference', ['param', 'target_type', 'target_id', 'target_url'], [
+  add('i_reference', 'sp_reference', ['param', 'target_type', 'target_id', 'target_url', 'last_updated'], [
     [r.reference.map((x) => x.param), 'text'], [r.reference.map((x) => x.targetType), 'text'], [r.reference.map((x) => x.targetId), 'text'], [r.reference.map((x) => x.targetUrl), 'text'],
+    [r.reference.map(() => lastUpdated), 'timestamptz'],
   ]);
   add('i_number', 'sp_number', ['param', 'value', 'system', 'code'], [
     [r.number.map((x) => x.param), 'text'], [r.number.map((x) => x.value), 'numeric'], [r.number.map((x) => x.system), 'text'], [r.number.map((x) => x.code), 'text'],

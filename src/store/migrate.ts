@@ -26,9 +26,13 @@ export async function migrate(db: Database): Promise<number[]> {
   });
 }
 
-/** Our migrations hold no functions or string literals with semicolons, so a plain split is exact. */
+/**
+ * Our migrations hold no functions or string literals with semicolons, so after dropping `--`
+ * comments a plain split is exact.
+ */
 function splitStatements(sql: string): string[] {
   return sql
+    .replace(/--[^\n]*/g, '')
     .split(';')
     .map((s) => s.trim())
     .filter((s) => s.length > 0);

@@ -122,7 +122,7 @@ export class ResourceStore {
     const ctes = [
       `r AS (INSERT INTO resource (type, id, version_id, last_updated, content) VALUES (${type}, ${idp}, 1, ${at}, ${c}) RETURNING rid)`,
       `v AS (INSERT INTO resource_version (rid, version_id, type, id, last_updated, method, content) SELECT rid, 1, ${type}, ${idp}, ${at}, ${p.add(method)}, ${c} FROM r)`,
-      ...indexInsertCtes(extractIndexRows(stored), stored.resourceType, 'r.rid', 'r', p),
+      ...indexInsertCtes(extractIndexRows(stored), stored.resourceType, stored.meta!.lastUpdated!, 'r.rid', 'r', p),
     ];
     try {
       await this.q.query(`WITH ${ctes.join(',\n')} SELECT rid FROM r`, p.values);
@@ -271,7 +271,7 @@ export class ResourceStore {
       `u AS (UPDATE resource SET version_id = ${vp}, last_updated = ${at}, deleted = false, content = ${c} WHERE rid = ${ridp} RETURNING rid)`,
       `v AS (INSERT INTO resource_version (rid, version_id, type, id, last_updated, method, content) VALUES (${ridp}, ${vp}, ${p.add(stored.resourceType)}, ${p.add(stored.id)}, ${at}, ${p.add(method)}, ${c}))`,
       ...indexDeleteCtes(ridp),
-      ...indexInsertCtes(extractIndexRows(stored), stored.resourceType, 'u.rid', 'u', p),
+      ...indexInsertCtes(extractIndexRows(stored), stored.resourceType, stored.meta!.lastUpdated!, 'u.rid', 'u', p),
     ];
     await this.q.query(`WITH ${ctes.join(',\n')} SELECT 1`, p.values);
   }

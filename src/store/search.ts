@@ -1,5 +1,5 @@
 import type { Resource } from '@medplum/fhirtypes';
-import type { IncludeSpec, SearchQuery, SortKey } from '../fhir/search/query.js';
+import type { Filter, IncludeSpec, SearchQuery, SortKey } from '../fhir/search/query.js';
 import type { Queryable } from './database.js';
 import { decodeCursor, encodeCursor, keysetCondition, type KeyExpr } from './keyset.js';
 import { filterSql } from './search-filters.js';
@@ -29,28 +29,37 @@ const MAX_ITERATE_DEPTH = 4;
  */
 export async function runSearch(q: Queryable, query: SearchQuery): Promise<SearchPage> {
   const p = new SqlParams();
-  const where = [`a.type = ${p.add(query.resourceType)}`, 'NOT a.deleted', ...query.filters.map((f) => filterSql(f, 'a', p))];
+  const driver = queueDriver(query);
+  const filters = driver ? query.filters.filter((f) => f !== driver.filter) : query.filters;
+  const where = [`a.type = ${p.add(query.resourceType)}`, 'NOT a.deleted', ...filters.map((f) => filterSql(f, 'a', p))];
+  const from = driver ? `resource a JOIN sp_reference d ON d.rid = a.rid AND ${driver.join(p)}` : 'resource a';
   const page: SearchPage = { matches: [], included: [] };
 
   const countOnly = query.summary === 'count' || query.count === 0;
-  if (query.total !== 'none' || countOnly) {
-    const rows = await q.query<{ n: string | number }>(`SELECT count(*) AS n FROM resource a WHERE ${where.join(' AND ')}`, p.values);
+  if (query.total === 'accurate' || query.total === 'estimate' || countOnly) {
+    const rows = await q.query<{ n: string | number }>(`SELECT count(*) AS n FROM ${from} WHERE ${where.join(' AND ')}`, p.values);
     page.total = Number(rows[0].n);
   }
   if (countOnly) return page;
 
-  const keys = sortKeys(query.sort, p);
+  const keys = sortKeys(query.sort, p, driver ? 'd.last_updated' : 'a.last_updated');
   const cursor = query.cursor ? decodeCursor(query.cursor) : undefined;
   const backwards = cursor?.dir === 'before';
   // going back: walk the order reversed from the cursor, then flip the rows
   const order = keys.map((k) => ({ ...k, descending: k.descending !== backwards }));
   const pageWhere = [...where];
   if (cursor) pageWhere.push(keysetCondition(order, cursor.keys, cursor.rid, (v, c) => p.add(v, c), 'a.rid', backwards));
-  const select = keys.map((k, i) => `(${k.sql})::text AS k${i}`);
-  const sql = `SELECT a.rid::text AS rid, a.content${select.map((s) => ', ' + s).join('')} FROM resource a
-    WHERE ${pageWhere.join(' AND ')}
-    ORDER BY ${[...order.map((k) => `${k.sql} ${k.descending ? 'DESC' : 'ASC'}`), `a.rid ${backwards ? 'DESC' : 'ASC'}`].join(', ')}
-    LIMIT ${query.count + 1}`;
+  const dir = (d: boolean) => (d ? 'DESC' : 'ASC');
+  const orderBy = [...order.map((k) => `${k.sql} ${dir(k.descending)}`), `a.rid ${dir(backwards)}`];
+  const pageOrder = [...order.map((k, i) => `page.s${i} ${dir(k.descending)}`), `page.rid ${dir(backwards)}`];
+  // the page is chosen from index data alone; only its rows' JSON is read (late materialization)
+  const sql = `SELECT page.rid::text AS rid, c.content${keys.map((_, i) => `, page.s${i}::text AS k${i}`).join('')} FROM (
+      SELECT a.rid${keys.map((k, i) => `, ${k.sql} AS s${i}`).join('')} FROM ${from}
+      WHERE ${pageWhere.join(' AND ')}
+      ORDER BY ${orderBy.join(', ')}
+      LIMIT ${query.count + 1}
+    ) page JOIN resource c ON c.rid = page.rid
+    ORDER BY ${pageOrder.join(', ')}`;
   const rows = await q.query<Row>(sql, p.values);
   const more = rows.length > query.count;
   const pageRows = rows.slice(0, query.count);
@@ -60,17 +69,40 @@ export async function runSearch(q: Queryable, query: SearchQuery): Promise<Searc
   const last = pageRows[pageRows.length - 1];
   if (last && (backwards || more)) page.next = encodeCursor({ dir: 'after', keys: keysOf(last), rid: last.rid });
   if (first && cursor && (!backwards || more)) page.previous = encodeCursor({ dir: 'before', keys: keysOf(first), rid: first.rid });
+  // every match is on this first page: the total is known without counting
+  if (page.total === undefined && query.total === undefined && !cursor && !more) page.total = pageRows.length;
 
   page.matches = pageRows.map((r) => JSON.parse(r.content) as Resource);
   if (query.include.length || query.revinclude.length) page.included = await includes(q, query, pageRows.map((r) => r.rid), page.matches);
   return page;
 }
 
+/**
+ * A triage queue asks "owner = X, newest first". When the first sort key is _lastUpdated and a
+ * criterion names exactly one reference target, the rows are read in order from that criterion's
+ * index (sp_reference holds last_updated), so the first page costs a few index probes however
+ * long the queue is.
+ */
+function queueDriver(query: SearchQuery): { filter: Filter; join: (p: SqlParams) => string } | undefined {
+  if (query.sort[0]?.code !== '_lastUpdated') return undefined;
+  for (const f of query.filters) {
+    if (f.kind !== 'param' || f.param.kind !== 'reference' || f.modifier || f.values.length !== 1) continue;
+    const v = f.values[0];
+    if (v.kind !== 'reference' || !v.id || v.url) continue;
+    if (f.param.details.array) continue; // several targets per resource could repeat a row
+    return {
+      filter: f,
+      join: (p) => `d.type = ${p.add(query.resourceType)} AND d.param = ${p.add(f.param.code)} AND d.target_id = ${p.add(v.id)}${v.type ? ` AND d.target_type = ${p.add(v.type)}` : ''}`,
+    };
+  }
+  return undefined;
+}
+
 /** SQL sort expressions: columns for _id/_lastUpdated, else the least (or greatest) indexed value. */
-function sortKeys(sort: SortKey[], p: SqlParams): KeyExpr[] {
+function sortKeys(sort: SortKey[], p: SqlParams, lastUpdated: string): KeyExpr[] {
   return sort.map((s) => {
     if (s.code === '_id') return { sql: 'a.id', cast: 'text', descending: s.descending };
-    if (s.code === '_lastUpdated') return { sql: 'a.last_updated', cast: 'timestamptz', descending: s.descending };
+    if (s.code === '_lastUpdated') return { sql: lastUpdated, cast: 'timestamptz', descending: s.descending };
     const agg = s.descending ? 'max' : 'min';
     const param = p.add(s.code);
     switch (s.param!.kind) {

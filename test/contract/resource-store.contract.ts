@@ -193,8 +193,20 @@ export function resourceStoreContract(name: string, open: () => Promise<TestData
         expect(await ids(store, 'Task', T('_sort=-_lastUpdated'))).toEqual(tasks.map((x) => x.id).reverse());
       });
 
+      it('reads a queue (owner = X, newest first) page by page from the reference index', async () => {
+        const query = T('owner=Organization/front-door&status=in-progress,requested&_sort=-_lastUpdated&_count=3');
+        const first = await store.search(q('Task', query));
+        expect(first.matches.map((r) => r.id)).toEqual([tasks[3].id, tasks[2].id, tasks[1].id]);
+        const second = await store.search({ ...q('Task', query), cursor: first.next });
+        expect(second.matches.map((r) => r.id)).toEqual([tasks[0].id]);
+        expect(second.next).toBeUndefined();
+        const back = await store.search({ ...q('Task', query), cursor: second.previous });
+        expect(back.matches.map((r) => r.id)).toEqual([tasks[3].id, tasks[2].id, tasks[1].id]);
+        expect((await store.search(q('Task', `${query}&_total=accurate`))).total).toBe(4);
+      });
+
       it('pages with stable next and previous cursors while resources are added', async () => {
-        const first = await store.search(q('Task', T('_sort=-authored-on&_count=2')));
+        const first = await store.search(q('Task', T('_sort=-authored-on&_count=2&_total=accurate')));
         expect(first.total).toBe(5);
         expect(first.matches.map((r) => r.id)).toEqual([tasks[4].id, tasks[3].id]);
         expect(first.previous).toBeUndefined();

@@ -154,9 +154,9 @@ describe('bad input is an OperationOutcome with the right status and location', 
   });
 
   it('a failed write leaves nothing behind', async () => {
-    const before = await (await t.fhir('GET', 'Patient?_summary=count')).json();
+    const before: any = await (await t.fhir('GET', 'Patient?_summary=count')).json();
     await outcome(await t.fhir('POST', 'Patient', { resourceType: 'Patient', gender: 'unknown-gender-code', active: 'yes' }), 400);
-    const after = await (await t.fhir('GET', 'Patient?_summary=count')).json();
+    const after: any = await (await t.fhir('GET', 'Patient?_summary=count')).json();
     expect(after.total).toBe(before.total);
   });
 });
@@ -175,7 +175,7 @@ describe('service endpoints', () => {
   });
 
   it('publishes a CapabilityStatement generated from the search index', async () => {
-    const cs = await (await t.fhir('GET', 'metadata')).json();
+    const cs: any = await (await t.fhir('GET', 'metadata')).json();
     expect(cs.fhirVersion).toBe('4.0.1');
     const taskCap = cs.rest[0].resource.find((r: { type: string }) => r.type === 'Task');
     expect(taskCap.searchParam.map((p: { name: string }) => p.name)).toEqual(expect.arrayContaining(['owner', 'status', 'patient', '_lastUpdated', '_id']));

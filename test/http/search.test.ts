@@ -46,7 +46,7 @@ describe('search over HTTP', () => {
   });
 
   it('accepts POST [type]/_search with a form body', async () => {
-    const res = await t.fhir('POST', 'Task/_search', 'owner=Organization%2Ffront-door&_count=2', { 'Content-Type': 'application/x-www-form-urlencoded' });
+    const res = await t.fhir('POST', 'Task/_search', 'owner=Organization%2Ffront-door&_count=2&_total=accurate', { 'Content-Type': 'application/x-www-form-urlencoded' });
     expect(res.status).toBe(200);
     const b = (await res.json()) as Bundle;
     expect(b.total).toBe(7);
@@ -69,6 +69,12 @@ describe('search over HTTP', () => {
     expect((await t.fhir('GET', 'Task?_sort=colour')).status).toBe(400);
     expect((await t.fhir('GET', 'Task?_count=-1')).status).toBe(400);
     expect((await t.fhir('GET', 'Task?status:exact=requested')).status).toBe(400);
+  });
+
+  it('gives the total for free when every match is on the first page, and counts only on request otherwise', async () => {
+    expect((await get('Task?_count=50')).total).toBe(7);
+    expect((await get('Task?_count=3')).total).toBeUndefined();
+    expect((await get('Task?_count=3&_total=accurate')).total).toBe(7);
   });
 
   it('supports _summary=count, _total=none, _elements and _include', async () => {

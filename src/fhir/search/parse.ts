@@ -34,7 +34,7 @@ const MODIFIERS_BY_TYPE: Record<string, Set<string>> = {
 
 /** Parses a search query string into criteria, following http://hl7.org/fhir/R4/search.html. */
 export function parseSearch(resourceType: string, params: [string, string][], opts: ParseOptions = {}): SearchQuery {
-  const q: SearchQuery = { resourceType, filters: [], sort: [], count: DEFAULT_COUNT, total: 'accurate', include: [], revinclude: [], applied: [] };
+  const q: SearchQuery = { resourceType, filters: [], sort: [], count: DEFAULT_COUNT, include: [], revinclude: [], applied: [] };
   for (const [key, value] of params) {
     const [name, modifier] = splitOnce(key, ':');
     if (CONTROL.has(name)) {

@@ -41,7 +41,11 @@ export interface SearchQuery {
   sort: SortKey[];
   count: number;
   cursor?: string;
-  total: 'none' | 'estimate' | 'accurate';
+  /**
+   * Undefined: the total is given when it costs nothing (a first page that holds every match);
+   * `accurate` and `estimate` count every time; `none` never.
+   */
+  total?: 'none' | 'estimate' | 'accurate';
   summary?: 'true' | 'false' | 'count' | 'data' | 'text';
   elements?: string[];
   include: IncludeSpec[];

@@ -18,6 +18,8 @@ CREATE TABLE resource (
   CONSTRAINT resource_type_id UNIQUE (type, id)
 );
 CREATE INDEX resource_type_updated ON resource (type, last_updated, rid) WHERE NOT deleted;
+-- lets filters and sorting read rid, type, deleted and last_updated without touching the JSON
+CREATE INDEX resource_rid_cover ON resource (rid) INCLUDE (type, deleted, last_updated);
 CREATE INDEX resource_compartments ON resource USING gin (compartments);
 
 CREATE TABLE resource_version (
@@ -56,11 +58,13 @@ CREATE TABLE sp_date (
 CREATE INDEX sp_date_value ON sp_date (type, param, lo, hi);
 CREATE INDEX sp_date_rid ON sp_date (rid, param);
 
+-- last_updated repeats the resource's, so a queue (owner = X, newest first) is read in order
+-- straight from this index; index rows are rewritten with every version anyway
 CREATE TABLE sp_reference (
   rid bigint NOT NULL, type text NOT NULL, param text NOT NULL,
-  target_type text, target_id text, target_url text
+  target_type text, target_id text, target_url text, last_updated timestamptz NOT NULL
 );
-CREATE INDEX sp_reference_target ON sp_reference (type, param, target_id, rid);
+CREATE INDEX sp_reference_target ON sp_reference (type, param, target_id, last_updated, rid) INCLUDE (target_type);
 CREATE INDEX sp_reference_url ON sp_reference (type, param, target_url) WHERE target_url IS NOT NULL;
 CREATE INDEX sp_reference_rid ON sp_reference (rid, param);
 
