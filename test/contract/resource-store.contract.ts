@@ -237,6 +237,31 @@ export function resourceStoreContract(name: string, open: () => Promise<TestData
         expect(page.matches).toEqual([]);
       });
 
+      it('matches numbers and quantities with implied precision and prefixes', async () => {
+        const meta = { tag: [{ system: 'urn:test', code: tag }] };
+        const low = await store.create({ resourceType: 'RiskAssessment', meta, status: 'final', subject: { reference: 'Patient/x' }, prediction: [{ probabilityDecimal: 0.12 }] });
+        const high = await store.create({ resourceType: 'RiskAssessment', meta, status: 'final', subject: { reference: 'Patient/x' }, prediction: [{ probabilityDecimal: 0.8 }] });
+        expect(await ids(store, 'RiskAssessment', T('probability=0.1'))).toEqual([low.id]);
+        expect(await ids(store, 'RiskAssessment', T('probability=0.12'))).toEqual([low.id]);
+        expect(await ids(store, 'RiskAssessment', T('probability=0.13'))).toEqual([]);
+        expect(await ids(store, 'RiskAssessment', T('probability=gt0.5'))).toEqual([high.id]);
+        const obs = await store.create({ resourceType: 'Observation', meta, status: 'final', code: { text: 'PHQ-9' }, valueQuantity: { value: 18, system: 'http://unitsofmeasure.org', code: '{score}' } });
+        expect(await ids(store, 'Observation', T('value-quantity=ge15|http://unitsofmeasure.org|{score}'))).toEqual([obs.id]);
+        expect(await ids(store, 'Observation', T('value-quantity=ge15|http://unitsofmeasure.org|mg'))).toEqual([]);
+      });
+
+      it('matches uris exactly and with :below, tokens by :text, and _profile', async () => {
+        const meta = { tag: [{ system: 'urn:test', code: tag }], profile: ['https://fhir.stepwise.example/StructureDefinition/triage-task'] };
+        const qn = await store.create({ resourceType: 'Questionnaire', meta, status: 'active', url: 'https://fhir.stepwise.example/Questionnaire/mds' });
+        expect(await ids(store, 'Questionnaire', T('url=https://fhir.stepwise.example/Questionnaire/mds'))).toEqual([qn.id]);
+        expect(await ids(store, 'Questionnaire', T('url=https://fhir.stepwise.example/Questionnaire'))).toEqual([]);
+        expect(await ids(store, 'Questionnaire', T('url:below=https://fhir.stepwise.example/'))).toEqual([qn.id]);
+        expect(await ids(store, 'Questionnaire', T('_profile=https://fhir.stepwise.example/StructureDefinition/triage-task'))).toEqual([qn.id]);
+        const cond = await store.create({ resourceType: 'Condition', meta, subject: { reference: 'Patient/x' }, code: { text: 'Relapse signature: reduced sleep', coding: [{ system: 'urn:codes', code: 'relapse', display: 'Relapse signature' }] } });
+        expect(await ids(store, 'Condition', T('code:text=relapse sig'))).toEqual([cond.id]);
+        expect(await ids(store, 'Condition', T('code:text=sleep'))).toEqual([]);
+      });
+
       it('does not find deleted resources', async () => {
         const p = await store.create(patient({ meta: { tag: [{ system: 'urn:test', code: tag }] }, name: [{ family: 'Zed' }] }));
         expect(await ids(store, 'Patient', T('family=zed'))).toEqual([p.id]);
