@@ -109,8 +109,14 @@ function tagOf(node: XmlNode): string {
   return '';
 }
 
+/** XML 1.0 §2.3 S. A loop: this runs for every indentation run between elements. */
 function isXmlWhitespace(text: unknown): boolean {
-  return typeof text === 'string' && /^[ \t\n\r]*$/.test(text);
+  if (typeof text !== 'string') return false;
+  for (let i = 0; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    if (c !== 32 && c !== 10 && c !== 9 && c !== 13) return false;
+  }
+  return true;
 }
 
 class XmlResourceReader {
@@ -224,8 +230,9 @@ class XmlResourceReader {
         }
         case 'complex': {
           const value: JsonObject = {};
-          this.readElementAttributes(attributes, getLayout(field.type), value, childPath, childScope);
-          this.readChildren(content, getLayout(field.type), value, childPath, depth + 1, childScope);
+          const childLayout = getLayout(field.type);
+          this.readElementAttributes(attributes, childLayout, value, childPath, childScope);
+          this.readChildren(content, childLayout, value, childPath, depth + 1, childScope);
           assign(out, field, value);
           break;
         }
