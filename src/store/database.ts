@@ -2,8 +2,16 @@
  * The SQL connection Stepwise needs: plain queries and transactions. PostgreSQL (`pg`) and the
  * embedded PGlite speak the same SQL, so everything above this interface is written once.
  */
+export interface QueryOptions {
+  /**
+   * A statement run again and again with the same text (the write path): PostgreSQL keeps it
+   * parsed and planned per connection. Never set it for SQL whose text varies without bound.
+   */
+  prepare?: boolean;
+}
+
 export interface Queryable {
-  query<T = Record<string, unknown>>(sql: string, params?: unknown[]): Promise<T[]>;
+  query<T = Record<string, unknown>>(sql: string, params?: unknown[], opts?: QueryOptions): Promise<T[]>;
 }
 
 export interface Database extends Queryable {

@@ -1,5 +1,6 @@
 import pg from 'pg';
-import { isRetryable, MAX_TRANSACTION_ATTEMPTS, type Database, type Queryable } from './database.js';
+import { createHash } from 'node:crypto';
+import { isRetryable, MAX_TRANSACTION_ATTEMPTS, type Database, type Queryable, type QueryOptions } from './database.js';
 
 export interface PostgresOptions {
   connectionString: string;
@@ -23,8 +24,8 @@ export class PostgresDatabase implements Database {
     this.pool.on('error', () => undefined);
   }
 
-  async query<T>(sql: string, params: unknown[] = []): Promise<T[]> {
-    const res = await this.pool.query(sql, params);
+  async query<T>(sql: string, params: unknown[] = [], opts?: QueryOptions): Promise<T[]> {
+    const res = await this.pool.query(statement(sql, params, opts));
     return res.rows as T[];
   }
 
@@ -32,7 +33,7 @@ export class PostgresDatabase implements Database {
     for (let attempt = 1; ; attempt++) {
       const client = await this.pool.connect();
       const tx: Queryable = {
-        query: async <R>(sql: string, params: unknown[] = []) => (await client.query(sql, params)).rows as R[],
+        query: async <R>(sql: string, params: unknown[] = [], opts?: QueryOptions) => (await client.query(statement(sql, params, opts))).rows as R[],
       };
       try {
         await client.query('BEGIN');
@@ -52,4 +53,17 @@ export class PostgresDatabase implements Database {
   async close(): Promise<void> {
     await this.pool.end();
   }
+}
+
+const names = new Map<string, string>();
+
+/** A named (prepared) statement when asked for: the name is a digest of the text. */
+function statement(text: string, values: unknown[], opts?: QueryOptions): pg.QueryConfig {
+  if (!opts?.prepare) return { text, values };
+  let name = names.get(text);
+  if (!name) {
+    name = `s_${createHash('sha1').update(text).digest('hex').slice(0, 20)}`;
+    if (names.size < 10_000) names.set(text, name);
+  }
+  return { name, text, values };
 }

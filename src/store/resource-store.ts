@@ -86,7 +86,7 @@ export class ResourceStore {
   }
 
   async read(type: string, id: string): Promise<Resource> {
-    const rows = await this.q.query<CurrentRow>('SELECT rid::text AS rid, version_id, last_updated, deleted, content FROM resource WHERE type = $1 AND id = $2', [type, id]);
+    const rows = await this.q.query<CurrentRow>('SELECT rid::text AS rid, version_id, last_updated, deleted, content FROM resource WHERE type = $1 AND id = $2', [type, id], { prepare: true });
     const row = rows[0];
     if (!row) throw new FhirError(FhirErrorCode.NOT_FOUND, `${type}/${id} is not known`);
     if (row.deleted) throw new FhirError(FhirErrorCode.GONE, `${type}/${id} was deleted (version ${row.version_id})`);
@@ -110,7 +110,7 @@ export class ResourceStore {
   }
 
   /** Creates a resource with a server-assigned id (http://hl7.org/fhir/R4/http.html#create). */
-  async create<T extends Resource>(resource: T, method: WriteMethod = 'POST', id: string = randomUUID()): Promise<T> {
+  async create<T extends Resource>(resource: T, method: WriteMethod = 'POST', id: string = randomUUID()): Promise<T & { id: string }> {
     const now = this.clock.now();
     const stored = withMeta(resource, id, 1, now);
     const content = JSON.stringify(stored);
@@ -125,14 +125,14 @@ export class ResourceStore {
       ...indexInsertCtes(extractIndexRows(stored), stored.resourceType, stored.meta!.lastUpdated!, 'r.rid', 'r', p),
     ];
     try {
-      await this.q.query(`WITH ${ctes.join(',\n')} SELECT rid FROM r`, p.values);
+      await this.q.query(`WITH ${ctes.join(',\n')} SELECT rid FROM r`, p.values, { prepare: true });
     } catch (err) {
       if (isUniqueViolation(err, 'resource_type_id') && method === 'POST') {
         throw new FhirError(FhirErrorCode.CONFLICT, `${stored.resourceType}/${id} already exists`);
       }
       throw err;
     }
-    return stored;
+    return stored as T & { id: string };
   }
 
   /**
@@ -250,6 +250,7 @@ export class ResourceStore {
     const rows = await this.q.query<CurrentRow>(
       'SELECT rid::text AS rid, version_id, last_updated, deleted, content FROM resource WHERE type = $1 AND id = $2 FOR UPDATE',
       [type, id],
+      { prepare: true },
     );
     return rows[0];
   }
@@ -273,7 +274,7 @@ export class ResourceStore {
       ...indexDeleteCtes(ridp),
       ...indexInsertCtes(extractIndexRows(stored), stored.resourceType, stored.meta!.lastUpdated!, 'u.rid', 'u', p),
     ];
-    await this.q.query(`WITH ${ctes.join(',\n')} SELECT 1`, p.values);
+    await this.q.query(`WITH ${ctes.join(',\n')} SELECT 1`, p.values, { prepare: true });
   }
 }
 

@@ -1,4 +1,5 @@
 import type { OperationOutcome, Patient } from '@medplum/fhirtypes';
+import { pino } from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { patient } from '../support/builders.js';
 import { BASE, startTestApp, type TestApp } from '../support/app.js';
@@ -140,16 +141,20 @@ describe('bad input is an OperationOutcome with the right status and location', 
     await outcome(await t.fhir('GET', 'Patient/' + 'x'.repeat(65)), 400);
   });
 
-  it('an unknown error is 500, never 400, and its cause is not leaked', async () => {
+  it('an unknown error is 500, never 400: its cause is logged with the request id, not leaked', async () => {
+    const lines: string[] = [];
     const broken = await startTestApp(undefined, {
+      logger: pino({ level: 'error' }, { write: (line: string) => void lines.push(line) }),
       validator: {
         validate: () => {
           throw new TypeError('secret detail');
         },
       },
     });
-    const oo = await outcome(await broken.fhir('POST', 'Patient', patient()), 500);
+    const oo = await outcome(await broken.fhir('POST', 'Patient', patient(), { 'X-Request-Id': 'req-500' }), 500);
     expect(JSON.stringify(oo)).not.toContain('secret detail');
+    const logged = lines.map((l) => JSON.parse(l)).find((l) => l.msg === 'unhandled error');
+    expect(logged).toMatchObject({ requestId: 'req-500', err: { message: 'secret detail', type: 'TypeError' } });
     await broken.close();
   });
 
