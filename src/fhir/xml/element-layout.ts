@@ -52,7 +52,7 @@ export function isConcreteResourceType(name: string): boolean {
 }
 
 /** The layout of a complex type, backbone element or resource; undefined for an unknown name. */
-export function tryGetLayout(typeName: string): TypeLayout | undefined {
+function tryGetLayout(typeName: string): TypeLayout | undefined {
   const cached = layouts.get(typeName);
   if (cached) return cached;
   loadR4Definitions();

@@ -7,7 +7,7 @@
 const PREDEFINED: Record<string, string> = { amp: '&', lt: '<', gt: '>', quot: '"', apos: "'" };
 
 /** Characters XML 1.0 cannot carry at all, even as references (XML 1.0 §2.2 Char). */
-const NOT_XML_CHAR = /[\u0000-\u0008\u000B\u000C\u000E-\u001F\uFFFE\uFFFF]|[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/;
+export const NOT_XML_CHAR = /[\u0000-\u0008\u000B\u000C\u000E-\u001F\uFFFE\uFFFF]|[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/;
 
 const ATTRIBUTE_SPECIAL = /[&<\t\n\r]/;
 
@@ -97,9 +97,4 @@ export function escapeAttribute(value: string): string {
     start = i + 1;
   }
   return out + value.slice(start);
-}
-
-/** Throws XmlCharError when `text` holds a character XML 1.0 cannot represent. */
-export function checkXmlChars(text: string): void {
-  if (NOT_XML_CHAR.test(text)) throw new XmlCharError('Text contains a character XML 1.0 cannot represent');
 }

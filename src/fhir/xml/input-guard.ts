@@ -1,4 +1,5 @@
 import { FhirError, FhirErrorCode } from '../../errors.js';
+import { NOT_XML_CHAR } from './escape.js';
 
 export interface XmlLimits {
   /** Deepest element nesting accepted; the root resource element is depth 1. Default 100. */
@@ -20,9 +21,6 @@ export function checkSize(text: string, maxBytes: number, what: string): void {
     throw invalid(`${what} is larger than the limit of ${maxBytes} bytes`);
   }
 }
-
-/** XML 1.0 §2.2: characters that may not appear in a document at all. */
-const NOT_XML_CHAR = /[\u0000-\u0008\u000B\u000C\u000E-\u001F\uFFFE\uFFFF]|[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/;
 
 /**
  * First gate for untrusted XML, before any parser: the size limit and characters XML 1.0 forbids.

@@ -10,11 +10,10 @@ import {
   invalid,
   type XmlLimits,
 } from './input-guard.js';
-import { FHIR_NS, XSI_NS } from './namespaces.js';
+import { EMPTY_SCOPE, FHIR_NS, isNamespaceAttribute, localName, namespaceOf, scopeFor, type Scope } from './namespaces.js';
 import { primitiveFromXml } from './primitives.js';
 import { checkWellFormed } from './well-formed.js';
 import { divFromXml } from './xhtml.js';
-
 
 export type ParseXmlOptions = XmlLimits;
 
@@ -22,13 +21,6 @@ export type ParseXmlOptions = XmlLimits;
 type XmlNode = Record<string, unknown>;
 type Attributes = Record<string, string>;
 type JsonObject = Record<string, unknown>;
-
-/** In-scope namespace declarations (Namespaces in XML 1.0 §6). */
-interface Scope {
-  readonly defaultNs: string | undefined;
-  readonly prefixes: Readonly<Record<string, string>> | undefined;
-}
-const EMPTY_SCOPE: Scope = { defaultNs: undefined, prefixes: undefined };
 
 /** A primitive's children are its extensions (http://hl7.org/fhir/R4/xml.html#primitive). */
 const PRIMITIVE_LAYOUT: TypeLayout = {
@@ -56,7 +48,7 @@ function parserFor(maxDepth: number): XMLParser {
       parseTagValue: false,
       parseAttributeValue: false,
       ignoreDeclaration: true,
-      ignorePiTags: true, // refused earlier by guardXml
+      ignorePiTags: true, // refused by checkWellFormed
       stopNodes: ['*.div'], // narrative XHTML is kept as written
       jPath: false,
       maxNestedTags: 2 * maxDepth, // checkWellFormed has refused anything deeper
@@ -68,9 +60,9 @@ function parserFor(maxDepth: number): XMLParser {
 
 /**
  * Parses a FHIR R4 resource in XML (http://hl7.org/fhir/R4/xml.html) into its JSON object form
- * (http://hl7.org/fhir/R4/json.html). Untrusted input is safe: see guardXml. Decimals are numbers
- * whose written text is remembered for the formatters (decimal.ts). Throws FhirError INVALID,
- * naming the element path where there is one.
+ * (http://hl7.org/fhir/R4/json.html). Untrusted input passes guardXml and checkWellFormed before
+ * any tree is built. Decimals are numbers whose written text is remembered for the formatters
+ * (decimal.ts). Throws FhirError INVALID, naming the element path where there is one.
  */
 export function parseFhirXml(xml: string, opts: ParseXmlOptions = {}): Resource {
   const maxDepth = opts.maxDepth ?? DEFAULT_MAX_DEPTH;
@@ -78,25 +70,9 @@ export function parseFhirXml(xml: string, opts: ParseXmlOptions = {}): Resource 
   // A backstop against depth bombs before any tree is built; the reader checks the limit exactly,
   // and names the path, for anything up to twice as deep.
   checkWellFormed(text, 2 * maxDepth, () => depthError(maxDepth));
-  let nodes: XmlNode[];
-  try {
-    nodes = parserFor(maxDepth).parse(text) as XmlNode[];
-  } catch (err) {
-    const message = err instanceof Error ? err.message : String(err);
-    if (message.includes('Maximum nested tags')) throw depthError(maxDepth);
-    throw invalid(`XML could not be parsed: ${message}`);
-  }
-  let root: XmlNode | undefined;
-  for (const node of nodes) {
-    if (tagOf(node) === '#text') {
-      if (!isXmlWhitespace(node['#text'])) throw invalid('Text is not allowed outside the root element');
-    } else if (root) {
-      throw invalid('An XML document has exactly one root element');
-    } else {
-      root = node;
-    }
-  }
-  if (!root) throw invalid('The XML document has no root element');
+  const nodes = parserFor(maxDepth).parse(text) as XmlNode[];
+  // checkWellFormed has seen exactly one root element, with only whitespace and comments around it.
+  const root = nodes.find((node) => tagOf(node) !== '#text') as XmlNode;
   return new XmlResourceReader(maxDepth).readRoot(root) as unknown as Resource;
 }
 
@@ -340,40 +316,4 @@ function decode(raw: string, path: string): string {
     if (err instanceof XmlCharError) throw invalid(err.message, path);
     throw err;
   }
-}
-
-function localName(tag: string): string {
-  const colon = tag.indexOf(':');
-  return colon === -1 ? tag : tag.slice(colon + 1);
-}
-
-function namespaceOf(tag: string, scope: Scope): string | undefined {
-  const colon = tag.indexOf(':');
-  if (colon === -1) return scope.defaultNs;
-  return scope.prefixes?.[tag.slice(0, colon)];
-}
-
-/** The scope inside an element: the outer scope plus the element's own xmlns declarations. */
-function scopeFor(attributes: Attributes | undefined, outer: Scope): Scope {
-  if (!attributes) return outer;
-  let defaultNs = outer.defaultNs;
-  let prefixes = outer.prefixes;
-  let changed = false;
-  for (const attribute in attributes) {
-    if (attribute === 'xmlns') {
-      defaultNs = decodeAttribute(attributes[attribute]) || undefined;
-      changed = true;
-    } else if (attribute.startsWith('xmlns:')) {
-      prefixes = { ...prefixes, [attribute.slice(6)]: decodeAttribute(attributes[attribute]) };
-      changed = true;
-    }
-  }
-  return changed ? { defaultNs, prefixes } : outer;
-}
-
-/** Namespace declarations, and xsi: attributes such as xsi:schemaLocation, carry no FHIR data. */
-function isNamespaceAttribute(attribute: string, scope: Scope): boolean {
-  if (attribute === 'xmlns' || attribute.startsWith('xmlns:')) return true;
-  const colon = attribute.indexOf(':');
-  return colon !== -1 && scope.prefixes?.[attribute.slice(0, colon)] === XSI_NS;
 }
