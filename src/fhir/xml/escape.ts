@@ -4,7 +4,7 @@
  * (http://hl7.org/fhir/R4/xml.html, security.html#xml).
  */
 
-const PREDEFINED: Record<string, string> = { amp: '&', lt: '<', gt: '>', quot: '"', apos: "'" };
+const PREDEFINED = new Map([['amp', '&'], ['lt', '<'], ['gt', '>'], ['quot', '"'], ['apos', "'"]]);
 
 /** Characters XML 1.0 cannot carry at all, even as references (XML 1.0 §2.2 Char). */
 export const NOT_XML_CHAR = /[\u0000-\u0008\u000B\u000C\u000E-\u001F\uFFFE\uFFFF]|[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/;
@@ -33,7 +33,7 @@ function decodeReference(raw: string, amp: number): [string, number] {
     if (!isXmlCodePoint(cp)) throw new XmlCharError(`Character reference &${name}; is not an XML character`);
     return [String.fromCodePoint(cp), semi + 1];
   }
-  const text = PREDEFINED[name];
+  const text = PREDEFINED.get(name);
   if (text === undefined) {
     throw new XmlCharError(`Undeclared entity &${name}; (FHIR XML has no DTD: only &amp; &lt; &gt; &quot; &apos; and character references)`);
   }

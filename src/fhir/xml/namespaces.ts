@@ -40,7 +40,7 @@ export function scopeFor(attributes: Attributes | undefined, outer: Scope): Scop
       defaultNs = decodeAttribute(attributes[attribute]) || undefined; // xmlns="" undeclares
       changed = true;
     } else if (attribute.startsWith('xmlns:')) {
-      prefixes = { ...prefixes, [attribute.slice(6)]: decodeAttribute(attributes[attribute]) };
+      prefixes = Object.assign(Object.create(null) as Record<string, string>, prefixes, { [attribute.slice(6)]: decodeAttribute(attributes[attribute]) });
       changed = true;
     }
   }

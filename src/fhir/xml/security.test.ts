@@ -47,6 +47,13 @@ describe('XML security', () => {
     expect(refusal(xml).message).toMatch(/^XML is not well-formed: Undeclared entity &xxe; .* \(line 1, column 59\)$/);
   });
 
+  it('does not take names of Object.prototype for entities or namespace prefixes', () => {
+    const entity = '<Patient xmlns="http://hl7.org/fhir"><name><family value="&constructor;"/></name></Patient>';
+    expect(refusal(entity).message).toMatch(/^XML is not well-formed: Undeclared entity &constructor;/);
+    const prefix = '<toString:Patient xmlns:f="http://hl7.org/fhir"/>';
+    expect(refusal(prefix).message).toBe('Root element <toString:Patient> must be in the FHIR namespace http://hl7.org/fhir (no namespace is declared)');
+  });
+
   it('refuses processing instructions other than the XML declaration', () => {
     expect(refusal(`<?xml-stylesheet href="x.xsl"?>${PATIENT}`).message).toMatch(/^Processing instruction <\?xml-stylesheet/);
     expect(refusal('<Patient xmlns="http://hl7.org/fhir"><?php system("id"); ?></Patient>').message).toMatch(/^Processing instruction <\?php/);
