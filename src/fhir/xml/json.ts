@@ -34,6 +34,8 @@ export function parseFhirJson(text: string, opts: ParseJsonOptions = {}): Resour
   try {
     value = parseWithSource(text, keepNumberText);
   } catch (err) {
+    // The reviver makes JSON.parse recursive: a nesting bomb overflows the stack.
+    if (err instanceof RangeError) throw invalid('JSON nesting is too deep');
     throw invalid(`JSON is not well-formed: ${err instanceof Error ? err.message : String(err)}`);
   }
   if (typeof value !== 'object' || value === null || Array.isArray(value)) throw invalid('A FHIR resource must be a JSON object');

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { FhirError } from '../../errors.js';
-import { parseFhirJson, parseFhirXml, type XmlLimits } from './index.js';
+import { formatFhirXml, parseFhirJson, parseFhirXml, type XmlLimits } from './index.js';
 
 /** Untrusted XML (http://hl7.org/fhir/R4/security.html#xml): each attack is refused as INVALID. */
 const PATIENT = '<Patient xmlns="http://hl7.org/fhir"><active value="true"/></Patient>';
@@ -100,6 +100,13 @@ describe('XML security', () => {
 
   it('refuses oversized JSON on the precision-preserving JSON path', () => {
     expect(() => parseFhirJson('{"resourceType":"Patient"}', { maxBytes: 10 })).toThrow(/larger than the limit of 10 bytes/);
+  });
+
+  it('refuses JSON nesting bombs on the JSON path, and deep JSON when writing XML', () => {
+    const bomb = `{"resourceType":"Patient","extension":${'[{"url":"u","extension":'.repeat(200_000)}[]${'}]'.repeat(200_000)}}`;
+    expect(() => parseFhirJson(bomb)).toThrow('JSON nesting is too deep');
+    const deep = parseFhirJson(`{"resourceType":"Patient","extension":${'[{"url":"u","extension":'.repeat(150)}[]${'}]'.repeat(150)}}`);
+    expect(() => formatFhirXml(deep)).toThrow('Nesting is deeper than the limit of 100 levels');
   });
 
   it('refuses malformed XML that the tree builder alone would accept', () => {
