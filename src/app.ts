@@ -5,7 +5,8 @@ import { FhirError, FhirErrorCode, toOperationOutcome } from './errors.js';
 import type { ResourceValidator } from './fhir/structural-validator.js';
 import { accessLog } from './http/middleware/access-log.js';
 import { requestId, type RequestIdVariables } from './http/middleware/request-id.js';
-import { FHIR_JSON, fhirEndpoint } from './http/fhir-endpoint.js';
+import { fhirEndpoint, serialize } from './http/fhir-endpoint.js';
+import { CONTENT_TYPE, errorFormat } from './http/negotiate.js';
 import type { Logger } from './logger.js';
 import type { Database } from './store/database.js';
 import { ResourceStore } from './store/resource-store.js';
@@ -61,8 +62,9 @@ export function createApp(deps: AppDeps): Hono<{ Variables: RequestIdVariables }
         ? err
         : new FhirError(FhirErrorCode.INTERNAL, 'An internal error occurred; it has been logged with the request id', { cause: err });
     if (!(err instanceof FhirError)) deps.logger.error({ err, requestId: c.get('requestId') }, 'unhandled error');
-    c.header('Content-Type', FHIR_JSON);
-    return c.body(JSON.stringify(toOperationOutcome(fhirErr)), fhirErr.status as 500);
+    const format = errorFormat(c.req.query('_format'), c.req.header('Accept'));
+    c.header('Content-Type', CONTENT_TYPE[format]);
+    return c.body(serialize(toOperationOutcome(fhirErr), format), fhirErr.status as 500);
   });
 
   return app;

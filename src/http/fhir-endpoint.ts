@@ -1,13 +1,14 @@
+import type { Resource } from '@medplum/fhirtypes';
 import type { Context } from 'hono';
 import { FhirError, FhirErrorCode } from '../errors.js';
-import { bodyKind, parseJsonBody } from './body.js';
+import { formatFhirJson, formatFhirXml } from '../fhir/xml/index.js';
+import { bodyKind, parseJsonBody, parseXmlBody } from './body.js';
 import type { FhirRequest, FhirResponse } from './fhir-request.js';
 import { resolveRoute } from './fhir-router.js';
 import type { InteractionContext } from './interactions/context.js';
-import { negotiateFormat } from './negotiate.js';
+import { CONTENT_TYPE, negotiateFormat, type Format } from './negotiate.js';
 
 const FHIR_METHODS = new Set(['GET', 'HEAD', 'POST', 'PUT', 'PATCH', 'DELETE']);
-export const FHIR_JSON = 'application/fhir+json; charset=utf-8';
 
 export interface EndpointOptions {
   /** Mount point of the FHIR API. */
@@ -22,7 +23,6 @@ export function fhirEndpoint(makeContext: (baseUrl: string) => InteractionContex
     const url = new URL(c.req.url);
     const baseUrl = opts.baseUrl ?? `${url.origin}${opts.prefix}`;
     const format = negotiateFormat(url.searchParams.get('_format') ?? undefined, c.req.header('Accept'));
-    void format; // JSON is the only format until FHIR XML lands
     const method = c.req.method.toUpperCase();
     if (!FHIR_METHODS.has(method)) throw new FhirError(FhirErrorCode.METHOD_NOT_ALLOWED, `${method} is not a FHIR interaction`);
     const path = url.pathname.slice(opts.prefix.length).replace(/^\/+|\/+$/g, '');
@@ -41,7 +41,7 @@ export function fhirEndpoint(makeContext: (baseUrl: string) => InteractionContex
     const { handler, params } = resolveRoute(req.method, path);
     if (method === 'POST' || method === 'PUT' || method === 'PATCH') await readBody(c, req, opts.maxBodyBytes);
     const res = await handler(makeContext(baseUrl), req, params);
-    return send(c, res, url.searchParams.get('_pretty') === 'true', method === 'HEAD');
+    return send(c, res, format, url.searchParams.get('_pretty') === 'true', method === 'HEAD');
   };
 }
 
@@ -52,21 +52,32 @@ async function readBody(c: Context, req: FhirRequest, maxBytes: number): Promise
   const buf = await c.req.arrayBuffer();
   if (buf.byteLength > maxBytes) throw tooLarge(maxBytes);
   const text = new TextDecoder('utf-8').decode(buf);
-  if (kind === 'form') {
-    // POST [type]/_search: form parameters join those of the URL (http://hl7.org/fhir/R4/http.html#search)
-    req.query = [...req.query, ...new URLSearchParams(text)];
-    return;
+  switch (kind) {
+    case 'form':
+      // POST [type]/_search: form parameters join those of the URL (http://hl7.org/fhir/R4/http.html#search)
+      req.query = [...req.query, ...new URLSearchParams(text)];
+      return;
+    case 'xml':
+      req.body = parseXmlBody(text, maxBytes);
+      return;
+    default:
+      req.body = parseJsonBody(text);
   }
-  req.body = parseJsonBody(text);
 }
 
 function tooLarge(maxBytes: number): FhirError {
   return new FhirError(FhirErrorCode.TOO_LARGE, `The request body is larger than the limit of ${maxBytes} bytes`);
 }
 
-export function send(c: Context, res: FhirResponse, pretty = false, headOnly = false): Response {
+/** Serializes a resource in the negotiated format. */
+export function serialize(resource: Resource, format: Format, pretty = false): string {
+  return format === 'xml' ? formatFhirXml(resource, { pretty }) : formatFhirJson(resource, { pretty });
+}
+
+export function send(c: Context, res: FhirResponse, format: Format, pretty = false, headOnly = false): Response {
   for (const [k, v] of Object.entries(res.headers)) c.header(k, v);
-  if (res.body === undefined || res.status === 304 || headOnly) return c.body(null, res.status as 200);
-  c.header('Content-Type', FHIR_JSON);
-  return c.body(JSON.stringify(res.body, null, pretty ? 2 : undefined), res.status as 200);
+  if (res.body === undefined || res.status === 304) return c.body(null, res.status as 200);
+  c.header('Content-Type', CONTENT_TYPE[format]);
+  if (headOnly) return c.body(null, res.status as 200);
+  return c.body(serialize(res.body, format, pretty), res.status as 200);
 }

@@ -2,6 +2,7 @@ import type { Queryable } from './database.js';
 import { decodeCursor, encodeCursor } from './keyset.js';
 import type { StoredVersion } from './resource-store.js';
 import { SqlParams } from './sql.js';
+import { parseStored } from './stored-json.js';
 
 export interface HistoryOptions {
   type?: string;
@@ -63,7 +64,7 @@ export async function runHistory(q: Queryable, opts: HistoryOptions): Promise<Hi
       lastUpdated: new Date(r.last_updated),
       deleted: r.deleted,
       method: r.method,
-      resource: r.content ? JSON.parse(r.content) : undefined,
+      resource: r.content ? parseStored(r.content) : undefined,
     })),
     total: totalRows ? Number(totalRows[0].n) : undefined,
     next: rows.length > opts.count && last ? encodeCursor({ dir: 'after', keys: [last.at], rid: last.seq }) : undefined,

@@ -9,6 +9,7 @@ import { indexDeleteCtes, indexInsertCtes } from './index-writer.js';
 import { runHistory, type HistoryOptions, type HistoryPage } from './history.js';
 import { runSearch, type SearchPage } from './search.js';
 import { SqlParams } from './sql.js';
+import { formatFhirJson, parseStored } from './stored-json.js';
 
 export type WriteMethod = 'POST' | 'PUT' | 'PATCH' | 'DELETE';
 
@@ -90,12 +91,12 @@ export class ResourceStore {
     const row = rows[0];
     if (!row) throw new FhirError(FhirErrorCode.NOT_FOUND, `${type}/${id} is not known`);
     if (row.deleted) throw new FhirError(FhirErrorCode.GONE, `${type}/${id} was deleted (version ${row.version_id})`);
-    return JSON.parse(row.content!) as Resource;
+    return parseStored(row.content!);
   }
 
   async readOrUndefined(type: string, id: string): Promise<Resource | undefined> {
     const rows = await this.q.query<CurrentRow>('SELECT content FROM resource WHERE type = $1 AND id = $2 AND NOT deleted', [type, id]);
-    return rows[0] ? (JSON.parse(rows[0].content!) as Resource) : undefined;
+    return rows[0] ? parseStored(rows[0].content!) : undefined;
   }
 
   async vread(type: string, id: string, versionId: string): Promise<Resource> {
@@ -106,14 +107,14 @@ export class ResourceStore {
     const row = rows[0];
     if (!row) throw new FhirError(FhirErrorCode.NOT_FOUND, `${type}/${id} has no version ${versionId}`);
     if (row.deleted) throw new FhirError(FhirErrorCode.GONE, `Version ${versionId} of ${type}/${id} is a deletion`);
-    return JSON.parse(row.content!) as Resource;
+    return parseStored(row.content!);
   }
 
   /** Creates a resource with a server-assigned id (http://hl7.org/fhir/R4/http.html#create). */
   async create<T extends Resource>(resource: T, method: WriteMethod = 'POST', id: string = randomUUID()): Promise<T & { id: string }> {
     const now = this.clock.now();
     const stored = withMeta(resource, id, 1, now);
-    const content = JSON.stringify(stored);
+    const content = formatFhirJson(stored);
     const p = new SqlParams();
     const type = p.add(stored.resourceType);
     const idp = p.add(id);
@@ -154,9 +155,9 @@ export class ResourceStore {
     if (opts.ifMatch !== undefined && opts.ifMatch !== current.version_id) {
       throw new FhirError(FhirErrorCode.PRECONDITION_FAILED, `Version conflict: If-Match W/"${opts.ifMatch}" but ${type}/${id} is at version ${current.version_id}`);
     }
-    if (!current.deleted && current.content && sameContent(JSON.parse(current.content), resource)) {
+    if (!current.deleted && current.content && sameContent(parseStored(current.content), resource)) {
       // an update that changes nothing makes no new version (as HAPI and Medplum do)
-      return { resource: JSON.parse(current.content) as T, created: false, changed: false };
+      return { resource: parseStored(current.content) as T, created: false, changed: false };
     }
     const versionId = current.version_id + 1;
     const stored = withMeta(resource, id, versionId, this.nextTimestamp(current.last_updated));
@@ -267,7 +268,7 @@ export class ResourceStore {
     const ridp = p.add(rid, 'bigint');
     const vp = p.add(Number(stored.meta!.versionId));
     const at = p.add(stored.meta!.lastUpdated, 'timestamptz');
-    const c = p.add(JSON.stringify(stored));
+    const c = p.add(formatFhirJson(stored));
     const ctes = [
       `u AS (UPDATE resource SET version_id = ${vp}, last_updated = ${at}, deleted = false, content = ${c} WHERE rid = ${ridp} RETURNING rid)`,
       `v AS (INSERT INTO resource_version (rid, version_id, type, id, last_updated, method, content) VALUES (${ridp}, ${vp}, ${p.add(stored.resourceType)}, ${p.add(stored.id)}, ${at}, ${p.add(method)}, ${c}))`,

@@ -4,6 +4,7 @@ import type { Queryable } from './database.js';
 import { decodeCursor, encodeCursor, keysetCondition, type KeyExpr } from './keyset.js';
 import { filterSql } from './search-filters.js';
 import { SqlParams } from './sql.js';
+import { parseStored } from './stored-json.js';
 
 export interface SearchPage {
   matches: Resource[];
@@ -72,7 +73,7 @@ export async function runSearch(q: Queryable, query: SearchQuery): Promise<Searc
   // every match is on this first page: the total is known without counting
   if (page.total === undefined && query.total === undefined && !cursor && !more) page.total = pageRows.length;
 
-  page.matches = pageRows.map((r) => JSON.parse(r.content) as Resource);
+  page.matches = pageRows.map((r) => parseStored(r.content));
   if (query.include.length || query.revinclude.length) page.included = await includes(q, query, pageRows.map((r) => r.rid), page.matches);
   return page;
 }
@@ -136,7 +137,7 @@ async function includes(q: Queryable, query: SearchQuery, matchRids: string[], m
     for (const spec of specsRev) found.push(...(await revincludeSources(q, spec, frontier.refs)));
     const next = { rids: [] as string[], refs: [] as string[] };
     for (const row of found) {
-      const r = JSON.parse(row.content) as Resource;
+      const r = parseStored(row.content);
       const ref = `${r.resourceType}/${r.id}`;
       if (seen.has(ref) || out.length >= MAX_INCLUDED) continue;
       seen.add(ref);

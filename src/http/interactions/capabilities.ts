@@ -27,7 +27,7 @@ function buildStatement(baseUrl: string): CapabilityStatement {
     software: { name: 'Stepwise', version: SOFTWARE_VERSION },
     implementation: { description: 'Stepwise FHIR server for community mental health pathways', url: baseUrl },
     fhirVersion: '4.0.1',
-    format: ['application/fhir+json', 'json'],
+    format: ['application/fhir+json', 'json', 'application/fhir+xml', 'xml'],
     patchFormat: ['application/json-patch+json'],
     rest: [
       {
