@@ -36,6 +36,14 @@ export function fhirEndpoint(makeContext: (baseUrl: string) => InteractionContex
         ifNoneExist: c.req.header('If-None-Exist'),
         ifModifiedSince: c.req.header('If-Modified-Since'),
         prefer: c.req.header('Prefer'),
+        // messaging and BaRS headers, read by $process-message and the BaRS endpoints
+        requestId: c.req.header('X-Request-ID'),
+        correlationId: c.req.header('X-Correlation-ID'),
+        targetIdentifier: c.req.header('NHSD-Target-Identifier'),
+        requestingSoftware: c.req.header('NHSD-Requesting-Software'),
+        endUserOrganisation: c.req.header('NHSD-End-User-Organisation'),
+        requestingPractitioner: c.req.header('NHSD-Requesting-Practitioner'),
+        useContext: c.req.header('use-context'),
       },
     };
     const { handler, params } = resolveRoute(req.method, path);

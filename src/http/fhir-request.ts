@@ -17,6 +17,14 @@ export interface FhirRequest {
     ifNoneExist?: string;
     ifModifiedSince?: string;
     prefer?: string;
+    /** Messaging and BaRS headers (https://digital.nhs.uk/developer/api-catalogue/booking-and-referral-fhir). */
+    requestId?: string;
+    correlationId?: string;
+    targetIdentifier?: string;
+    requestingSoftware?: string;
+    endUserOrganisation?: string;
+    requestingPractitioner?: string;
+    useContext?: string;
   };
 }
 
