@@ -120,7 +120,9 @@ export const r4Corrections: readonly DefinitionCorrection[] = [
   },
   {
     key: 'app-4',
-    summary: "app-4 compares status with 'noshow'; 4.0.1 (and the appointmentstatus code system) say 'no-show'",
+    // 4.0.1 is inconsistent: its appointmentstatus code system has 'noshow', so under 4.0.1 only a
+    // cancelled appointment can carry a cancelationReason. R4B and R5 compare with 'noshow'.
+    summary: "app-4 compares status with 'noshow'; 4.0.1 says 'no-show'",
     apply: (get) =>
       replaceConstraint(
         findElement(snapshotOf(get, 'Appointment'), 'Appointment'),

@@ -40,7 +40,11 @@ export const invariantStrategies: Readonly<Record<string, { how: 'structural' | 
     reason: 'medplum compares dateTimes as strings (wrong across time zones) and its hasValue() ignores extension-only values',
   },
   'ext-1': { how: 'native', reason: 'on every extension; a key test is much faster than FHIRPath and means the same' },
-  'ref-1': { how: 'native', reason: 'on every Reference; native for speed, same result as the R4 expression (invariants.test.ts)' },
+  'ref-1': {
+    how: 'native',
+    reason:
+      "on every Reference; native for speed. Same result as the R4 expression, except that '#' inside a contained resource (a reference to its container, which references.html#contained and dom-3 allow) passes, as in R5's ref-1",
+  },
   'dom-2': { how: 'native', reason: 'on every resource; native for speed, same result as the R4 expression' },
   'dom-4': { how: 'native', reason: 'on every resource; native for speed, same result as the R4 expression' },
   'dom-5': { how: 'native', reason: 'on every resource; native for speed, same result as the R4 expression' },
@@ -105,6 +109,7 @@ const nativeRules: Record<string, NativeRule> = {
   'ref-1': (v, ctx) => {
     const reference = v.reference;
     if (typeof reference !== 'string' || !reference.startsWith('#')) return true;
+    if (reference === '#') return ctx.resource.value !== ctx.rootResource.value;
     const id = reference.slice(1);
     return asArray((ctx.rootResource.value as Record<string, unknown>).contained).some((c) => (c as { id?: unknown } | null)?.id === id);
   },

@@ -99,6 +99,10 @@ export class ConformanceRegistry {
     return this.codeSystems.get(unversioned(url));
   }
 
+  allStructureDefinitions(): IterableIterator<StructureDefinition> {
+    return this.structureDefinitions.values();
+  }
+
   isResourceType(name: string): boolean {
     return this.resourceTypeNames.has(name);
   }
