@@ -1,11 +1,15 @@
 import { benchRest } from './rest.js';
+import { benchValidation } from './validation.js';
+import { benchXml } from './xml.js';
 
-/** npm run bench: prints every figure the issues ask for. Sections: rest (default all). */
+/** npm run bench [xml] [validation] [rest]: prints every figure the issues ask for (all sections by default). */
 async function main(): Promise<void> {
   const only = process.argv.slice(2);
   const want = (name: string) => only.length === 0 || only.includes(name);
   const results: [string, Record<string, string | number>][] = [];
   const log = (line: string) => console.error(`  … ${line}`);
+  if (want('xml')) results.push(['FHIR XML', await benchXml()]);
+  if (want('validation')) results.push(['Validation', await benchValidation()]);
   if (want('rest')) results.push(['FHIR REST on PostgreSQL', await benchRest(log)]);
   console.log(`\nStepwise benchmarks — ${new Date().toISOString()} — Node ${process.version}\n`);
   for (const [section, figures] of results) {

@@ -28,12 +28,12 @@ describe('FHIR XML on the REST API', () => {
     expect(text).toContain('<Patient xmlns="http://hl7.org/fhir">');
     expect(text).toContain('<family value="Ó Briain"/>');
     const id = /<id value="([^"]+)"\/>/.exec(text)![1];
-    const json = await (await t.fhir('GET', `Patient/${id}`)).json();
+    const json: any = await (await t.fhir('GET', `Patient/${id}`)).json();
     expect(json.name[0]).toEqual({ family: 'Ó Briain', given: ['Zoë'] });
   });
 
   it('lets _format win over Accept, for reads, searches and history', async () => {
-    const created = await (await postXml('Patient', patientXml('Format'))).json();
+    const created: any = await (await postXml('Patient', patientXml('Format'))).json();
     const read = await t.fhir('GET', `Patient/${created.id}?_format=xml`, undefined, { Accept: 'application/fhir+json' });
     expect(read.headers.get('content-type')).toContain('application/fhir+xml');
     const search = await (await t.fhir('GET', 'Patient?family=format&_format=application/fhir+xml')).text();
@@ -72,7 +72,7 @@ describe('FHIR XML on the REST API', () => {
     const body = JSON.stringify(obs).replace('"value":0.5', '"value":0.50');
     const created = await t.fhir('POST', 'Observation', body);
     expect(await created.clone().text()).toContain('"value":0.50');
-    const id = (await created.json()).id;
+    const id = ((await created.json()) as { id: string }).id;
     expect(await (await t.fhir('GET', `Observation/${id}`)).text()).toContain('"value":0.50');
     expect(await (await t.fhir('GET', `Observation/${id}?_format=xml`)).text()).toContain('<value value="0.50"/>');
     const fromXml = await postXml(

@@ -1,0 +1,7 @@
+#!/usr/bin/env node
+// The `stepwise` command for integrators: `npx stepwise convert …`, `npx stepwise validate …`.
+import { register } from 'tsx/esm/api';
+
+register();
+const { main } = await import('../src/cli/main.ts');
+process.exitCode = await main(process.argv.slice(2));

@@ -1,0 +1,31 @@
+import { runConvert } from './convert-command.js';
+
+const USAGE = `usage: stepwise <command> [options]
+
+commands:
+  convert <file> --to json|xml [--out file]   convert a FHIR resource between JSON and XML
+`;
+
+export interface Io {
+  stdout: (s: string) => void;
+  stderr: (s: string) => void;
+}
+
+const defaultIo: Io = { stdout: (s) => process.stdout.write(s), stderr: (s) => process.stderr.write(s) };
+
+/** Dispatches a CLI command; returns the process exit code. */
+export async function main(argv: string[], io: Io = defaultIo): Promise<number> {
+  const [command, ...rest] = argv;
+  switch (command) {
+    case 'convert':
+      return runConvert(rest, io);
+    case undefined:
+    case '--help':
+    case '-h':
+      io.stdout(USAGE);
+      return command === undefined ? 2 : 0;
+    default:
+      io.stderr(`stepwise: unknown command '${command}'\n${USAGE}`);
+      return 2;
+  }
+}
