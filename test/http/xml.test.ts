@@ -89,7 +89,7 @@ describe('FHIR XML on the REST API', () => {
     for (const body of [xxe, laughs, pi]) {
       const res = await postXml('Patient', body);
       expect(res.status).toBe(400);
-      const oo = await res.json();
+      const oo = (await res.json()) as { resourceType: string };
       expect(oo.resourceType).toBe('OperationOutcome');
       expect(JSON.stringify(oo)).not.toContain('root:');
     }
