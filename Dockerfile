@@ -19,6 +19,7 @@ WORKDIR /app
 COPY --from=deps --chown=node:node /app/node_modules ./node_modules
 COPY --chown=node:node package.json tsconfig.json ./
 COPY --chown=node:node src ./src
+COPY --chown=node:node bin ./bin
 COPY --chown=node:node profiles ./profiles
 RUN mkdir -p /data && chown node:node /data
 USER node
