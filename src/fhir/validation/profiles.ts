@@ -147,7 +147,7 @@ export class ProfileCompiler {
       baseName: node.baseName,
       isChoice: node.isChoice,
       type: node.types.length === 1 ? node.types[0] : '',
-      label: node.sliceName ? `${node.path}:${node.sliceName}` : node.path,
+      label: node.id,
       valueChecks: this.valueChecks(node, undefined, url, false),
       children: this.compileChildren(node, url),
     };
@@ -167,7 +167,7 @@ export class ProfileCompiler {
     const def = node.def;
     const core = isRoot ? undefined : this.coreElement(node.path);
     const checks: ProfileNode['valueChecks'] = [];
-    const label = node.sliceName ? `${node.path}:${node.sliceName}` : node.path;
+    const label = node.id;
 
     for (const key of Object.keys(def)) {
       if (key.startsWith('fixed') || key.startsWith('pattern')) {
@@ -309,7 +309,7 @@ function emptyNode(node: ElementNode): ProfileNode {
     baseName: node.baseName,
     isChoice: node.isChoice,
     type: node.types.length === 1 ? node.types[0] : '',
-    label: node.sliceName ? `${node.path}:${node.sliceName}` : node.path,
+    label: node.id,
     valueChecks: [],
     children: [],
   };

@@ -1,0 +1,181 @@
+import type { StructureDefinition } from '@medplum/fhirtypes';
+import { describe, expect, it } from 'vitest';
+import { errorAt, errors, readFixture, summary, TEST_PROFILE, testValidator } from './test-support.js';
+import { createR4Validator } from './validator.js';
+
+const validate = (resource: unknown, profiles?: string[]) => testValidator().validate(resource, { profiles });
+const referral = () => readFixture('referral-service-request.json');
+
+describe('profile fixtures', () => {
+  it.each(['referral-service-request.json', 'triage-task.json', 'referral-message-bundle.json'])('%s conforms to its profiles without any issue', (file) => {
+    expect(summary(validate(readFixture(file)))).toEqual([]);
+  });
+});
+
+describe('which profiles are checked', () => {
+  it('reports an unknown profile in meta.profile, naming it', () => {
+    const resource = { resourceType: 'Patient', meta: { profile: ['https://nowhere.example/StructureDefinition/X'] } };
+    const issue = errorAt(validate(resource), 'Patient.meta.profile[0]');
+    expect(issue?.code).toBe('not-found');
+    expect(issue?.diagnostics).toMatch(/^Profile https:\/\/nowhere.example\/StructureDefinition\/X is not known to this validator/);
+  });
+
+  it('reports an unknown profile asked for in the options', () => {
+    expect(summary(validate({ resourceType: 'Patient' }, ['https://nowhere.example/Y']))).toEqual([expect.stringMatching(/^error Patient: Profile https:\/\/nowhere.example\/Y is not known/)]);
+  });
+
+  it('checks profiles given in the options besides meta.profile', () => {
+    const issues = validate({ resourceType: 'Patient', birthDate: '1980-01-01' }, [TEST_PROFILE.patient]);
+    expect(errorAt(issues, 'Patient.name')?.diagnostics).toBe('Patient.name needs at least 1 value in this profile, but has 0');
+  });
+
+  it('rejects a profile for another resource type', () => {
+    expect(errorAt(validate({ resourceType: 'Patient' }, [TEST_PROFILE.task]), 'Patient')?.diagnostics).toMatch(/is for Task resources, but this is a Patient/);
+  });
+
+  it('checks meta.profile of contained resources and Bundle entries', () => {
+    const bundle = readFixture('referral-message-bundle.json');
+    delete bundle.entry[2].resource.birthDate;
+    expect(summary(errors(validate(bundle)))).toEqual(['error Bundle.entry[2].resource.birthDate: Patient.birthDate needs at least 1 value in this profile, but has 0']);
+  });
+
+  it('picks up profiles added to the registry after the first validation', () => {
+    const validator = createR4Validator();
+    const url = 'https://stepwise.example/fhir/StructureDefinition/Late';
+    expect(errorAt(validator.validate({ resourceType: 'Patient' }, { profiles: [url] }), 'Patient')?.code).toBe('not-found');
+    validator.registry.addStructureDefinition(profile(url, 'Patient', [{ id: 'Patient.gender', path: 'Patient.gender', min: 1 }]));
+    expect(errorAt(validator.validate({ resourceType: 'Patient' }, { profiles: [url] }), 'Patient.gender')?.code).toBe('required');
+  });
+
+  it('reports a profile that cannot be compiled', () => {
+    const validator = createR4Validator();
+    const url = 'https://stepwise.example/fhir/StructureDefinition/Broken';
+    validator.registry.addStructureDefinition(profile(url, 'Patient', [{ id: 'Patient.favouriteColour', path: 'Patient.favouriteColour', min: 1 }]));
+    expect(errorAt(validator.validate({ resourceType: 'Patient' }, { profiles: [url] }), 'Patient')?.diagnostics).toMatch(
+      /could not be compiled: .*Patient.favouriteColour matches no element/,
+    );
+  });
+});
+
+describe('profile constraints', () => {
+  it('narrowed cardinality', () => {
+    const sr = referral();
+    delete sr.requester;
+    sr.category.push({ text: 'second' });
+    const issues = validate(sr);
+    expect(errorAt(issues, 'ServiceRequest.requester')?.code).toBe('required');
+    expect(errorAt(issues, 'ServiceRequest.category')?.diagnostics).toMatch(/allows at most 1 value in this profile, but has 2/);
+  });
+
+  it('narrowed choice types and reference targets', () => {
+    const sr = referral();
+    delete sr.occurrencePeriod;
+    sr.occurrenceDateTime = '2024-03-01';
+    sr.subject.reference = 'Group/1';
+    const issues = validate(sr);
+    expect(errorAt(issues, 'ServiceRequest.occurrence.ofType(dateTime)')?.diagnostics).toMatch(/allows only Period in this profile, not dateTime/);
+    expect(errorAt(issues, 'ServiceRequest.subject')?.diagnostics).toMatch(/may refer to Patient, but refers to a Group/);
+  });
+
+  it('fixed[x] and pattern[x]', () => {
+    const sr = referral();
+    sr.subject.identifier.system = 'https://fhir.nhs.uk/Id/nhs-numbr';
+    sr.category[0].coding[0].code = '3457005';
+    const issues = validate(sr);
+    expect(errorAt(issues, 'ServiceRequest.subject.identifier.system')?.diagnostics).toMatch(/must be exactly "https:\/\/fhir.nhs.uk\/Id\/nhs-number"/);
+    expect(errorAt(issues, 'ServiceRequest.category[0]')?.diagnostics).toMatch(/must match \{"coding":\[\{"system":"http:\/\/snomed.info\/sct","code":"306206005"\}\]\}/);
+  });
+
+  it('invariants the profile adds', () => {
+    const sr = referral();
+    delete sr.authoredOn;
+    expect(errorAt(validate(sr), 'ServiceRequest')?.diagnostics).toBe('Constraint tsr-1 failed: A referral records when it was authored');
+  });
+
+  it('slices by value: minimum and maximum per slice, constraints inside the slice', () => {
+    const sr = referral();
+    sr.identifier = sr.identifier.filter((i: { system: string }) => i.system !== 'https://fhir.nhs.uk/Id/UBRN');
+    expect(errorAt(validate(sr), 'ServiceRequest.identifier')?.diagnostics).toBe('ServiceRequest.identifier:ubrn needs at least 1 value in this profile, but has 0');
+
+    const twice = referral();
+    twice.identifier.push({ system: 'https://fhir.nhs.uk/Id/UBRN' });
+    const issues = validate(twice);
+    expect(errorAt(issues, 'ServiceRequest.identifier')?.diagnostics).toMatch(/ubrn allows at most 1 value in this profile, but has 2/);
+    expect(errorAt(issues, 'ServiceRequest.identifier[2].value')?.diagnostics).toMatch(/ServiceRequest.identifier:ubrn.value needs at least 1 value/);
+  });
+
+  it('slices Bundle entries by resource type', () => {
+    const bundle = readFixture('referral-message-bundle.json');
+    bundle.entry = bundle.entry.filter((e: { resource: { resourceType: string } }) => e.resource.resourceType !== 'MessageHeader');
+    const issues = validate(bundle);
+    expect(errorAt(issues, 'Bundle.entry')?.diagnostics).toBe('Bundle.entry:header needs at least 1 value in this profile, but has 0');
+    expect(errorAt(issues, 'Bundle')?.details?.coding?.[0]?.code).toBe('bdl-12');
+  });
+
+  it('checks extensions against their definitions', () => {
+    const sr = referral();
+    sr.extension[0].valueCoding.code = 'fax';
+    sr.extension.push({ url: TEST_PROFILE.referralRoute, valueString: 'gp' });
+    const issues = validate(sr);
+    expect(errorAt(issues, 'ServiceRequest.extension[0].value.ofType(Coding)')?.code).toBe('code-invalid');
+    expect(errorAt(issues, 'ServiceRequest.extension[1].value.ofType(string)')?.diagnostics).toMatch(/allows only Coding/);
+    expect(errorAt(issues, 'ServiceRequest.extension')?.diagnostics).toMatch(/referralRoute allows at most 1 value/);
+  });
+
+  it('reports an extension definition a profile needs but the registry lacks', () => {
+    const validator = createR4Validator();
+    const url = 'https://stepwise.example/fhir/StructureDefinition/NeedsExtension';
+    validator.registry.addStructureDefinition(
+      profile(url, 'Patient', [
+        { id: 'Patient.extension', path: 'Patient.extension', slicing: { discriminator: [{ type: 'value', path: 'url' }], rules: 'open' } },
+        { id: 'Patient.extension:x', path: 'Patient.extension', sliceName: 'x', type: [{ code: 'Extension', profile: ['https://nowhere.example/ext'] }] },
+      ]),
+    );
+    const issues = validator.validate({ resourceType: 'Patient', extension: [{ url: 'https://nowhere.example/ext', valueString: 'a' }] }, { profiles: [url] });
+    expect(errorAt(issues, 'Patient.extension[0]')?.diagnostics).toMatch(/must conform to https:\/\/nowhere.example\/ext .* which is not loaded/);
+  });
+
+  it('closed slicing rejects values that match no slice', () => {
+    const validator = createR4Validator();
+    const url = 'https://stepwise.example/fhir/StructureDefinition/OnlyNhsNumber';
+    validator.registry.addStructureDefinition(
+      profile(url, 'Patient', [
+        { id: 'Patient.identifier', path: 'Patient.identifier', slicing: { discriminator: [{ type: 'value', path: 'system' }], rules: 'closed' } },
+        { id: 'Patient.identifier:nhs', path: 'Patient.identifier', sliceName: 'nhs' },
+        { id: 'Patient.identifier:nhs.system', path: 'Patient.identifier.system', fixedUri: 'https://fhir.nhs.uk/Id/nhs-number' },
+      ]),
+    );
+    const patient = { resourceType: 'Patient', identifier: [{ system: 'https://fhir.nhs.uk/Id/nhs-number', value: '9000000009' }, { system: 'urn:x', value: '1' }] };
+    expect(summary(errors(validator.validate(patient, { profiles: [url] })))).toEqual([
+      expect.stringMatching(/^error Patient.identifier\[1\]: Patient.identifier\[1\] matches none of the slices of Patient.identifier \(nhs\), and the slicing is closed/),
+    ]);
+  });
+
+  it('warns about slices it cannot recognise instead of passing them', () => {
+    const validator = createR4Validator();
+    const url = 'https://stepwise.example/fhir/StructureDefinition/ProfileDiscriminator';
+    validator.registry.addStructureDefinition(
+      profile(url, 'Patient', [
+        { id: 'Patient.identifier', path: 'Patient.identifier', slicing: { discriminator: [{ type: 'profile', path: '$this' }], rules: 'open' } },
+        { id: 'Patient.identifier:a', path: 'Patient.identifier', sliceName: 'a', min: 1 },
+      ]),
+    );
+    const issues = validator.validate({ resourceType: 'Patient', identifier: [{ value: '1' }] }, { profiles: [url] });
+    expect(summary(issues)).toEqual([expect.stringMatching(/^warning Patient.identifier: .*slice a of Patient.identifier cannot be recognised/)]);
+  });
+});
+
+function profile(url: string, type: string, element: NonNullable<StructureDefinition['differential']>['element']): StructureDefinition {
+  return {
+    resourceType: 'StructureDefinition',
+    url,
+    name: url.slice(url.lastIndexOf('/') + 1),
+    status: 'draft',
+    kind: 'resource',
+    abstract: false,
+    type,
+    baseDefinition: `http://hl7.org/fhir/StructureDefinition/${type}`,
+    derivation: 'constraint',
+    differential: { element },
+  };
+}

@@ -1,0 +1,77 @@
+import type { ElementDefinition, StructureDefinition } from '@medplum/fhirtypes';
+import { describe, expect, it } from 'vitest';
+import { SnapshotError, snapshotElements } from './snapshot.js';
+import { TEST_PROFILE, testValidator } from './test-support.js';
+
+const registry = () => testValidator().registry;
+const byId = (elements: ElementDefinition[], id: string) => elements.find((e) => e.id === id);
+
+function differential(url: string, baseDefinition: string, type: string, element: ElementDefinition[]): StructureDefinition {
+  return { resourceType: 'StructureDefinition', url, name: 'T', status: 'draft', kind: 'resource', abstract: false, type, baseDefinition, derivation: 'constraint', differential: { element } };
+}
+
+describe('snapshot generation from a differential (profiling.html#snapshot)', () => {
+  const referral = () => snapshotElements(registry().getStructureDefinition(TEST_PROFILE.referral) as StructureDefinition, registry());
+
+  it('keeps every base element and applies the differential', () => {
+    const elements = referral();
+    const base = registry().getTypeDefinition('ServiceRequest')?.snapshot?.element ?? [];
+    for (const e of base) expect(byId(elements, e.id as string), e.id).toBeDefined();
+    expect(byId(elements, 'ServiceRequest.requester')?.min).toBe(1);
+    expect(byId(elements, 'ServiceRequest.occurrence[x]')?.type?.map((t) => t.code)).toEqual(['Period']);
+  });
+
+  it('adds constraints to those of the base', () => {
+    expect(byId(referral(), 'ServiceRequest')?.constraint?.map((c) => c.key)).toEqual(['dom-2', 'dom-3', 'dom-4', 'dom-5', 'dom-6', 'prr-1', 'tsr-1']);
+  });
+
+  it('creates slices with the children of the sliced element, after it', () => {
+    const elements = referral();
+    const ids = elements.map((e) => e.id);
+    expect(byId(elements, 'ServiceRequest.identifier:ubrn')?.sliceName).toBe('ubrn');
+    expect(byId(elements, 'ServiceRequest.identifier:ubrn.system')?.fixedUri).toBe('https://fhir.nhs.uk/Id/UBRN');
+    expect(byId(elements, 'ServiceRequest.identifier:ubrn.use')?.path).toBe('ServiceRequest.identifier.use');
+    expect(ids.indexOf('ServiceRequest.identifier:ubrn')).toBeGreaterThan(ids.indexOf('ServiceRequest.identifier'));
+  });
+
+  it('expands data types to constrain inside them', () => {
+    const elements = referral();
+    expect(byId(elements, 'ServiceRequest.subject.identifier')?.min).toBe(1);
+    expect(byId(elements, 'ServiceRequest.subject.identifier.system')?.fixedUri).toBe('https://fhir.nhs.uk/Id/nhs-number');
+    expect(byId(elements, 'ServiceRequest.subject.display')?.path).toBe('ServiceRequest.subject.display');
+  });
+
+  it('reads a choice named by its type (valueQuantity) as a constraint on value[x]', () => {
+    const sd = differential('http://x/Obs', 'http://hl7.org/fhir/StructureDefinition/Observation', 'Observation', [
+      { id: 'Observation.valueQuantity', path: 'Observation.valueQuantity', min: 1 },
+    ]);
+    const value = byId(snapshotElements(sd, registry()), 'Observation.value[x]');
+    expect([value?.min, value?.type?.map((t) => t.code)]).toEqual([1, ['Quantity']]);
+  });
+
+  it('builds on another profile', () => {
+    const sd = differential('http://x/P2', TEST_PROFILE.patient, 'Patient', [{ id: 'Patient.gender', path: 'Patient.gender', min: 1 }]);
+    const elements = snapshotElements(sd, registry());
+    expect(byId(elements, 'Patient.identifier:nhsNumber.system')?.fixedUri).toBe('https://fhir.nhs.uk/Id/nhs-number');
+    expect(byId(elements, 'Patient.gender')?.min).toBe(1);
+  });
+
+  it('returns a given snapshot as it is', () => {
+    const core = registry().getTypeDefinition('Patient') as StructureDefinition;
+    expect(snapshotElements(core, registry())).toBe(core.snapshot?.element);
+  });
+
+  it('does not change the base definitions', () => {
+    referral();
+    expect(byId(registry().getTypeDefinition('ServiceRequest')?.snapshot?.element ?? [], 'ServiceRequest.requester')?.min).toBe(0);
+  });
+
+  it.each([
+    ['an unknown base', differential('http://x/A', 'http://nowhere/B', 'Patient', []), /is based on http:\/\/nowhere\/B, which is not loaded/],
+    ['an unknown element', differential('http://x/C', 'http://hl7.org/fhir/StructureDefinition/Patient', 'Patient', [{ id: 'Patient.colour', path: 'Patient.colour' }]), /Patient.colour matches no element/],
+    ['re-slicing', differential('http://x/D', 'http://hl7.org/fhir/StructureDefinition/Patient', 'Patient', [{ id: 'Patient.identifier:a/b', path: 'Patient.identifier', sliceName: 'a/b' }]), /re-slicing/],
+  ])('fails clearly for %s', (_what, sd, message) => {
+    expect(() => snapshotElements(sd, registry())).toThrow(SnapshotError);
+    expect(() => snapshotElements(sd, registry())).toThrow(message);
+  });
+});
