@@ -2,12 +2,12 @@
  * Resources, their versions and the search index. One row per resource in `resource` (current
  * version), every version in `resource_version`; search parameters are indexed on write into one
  * table per search parameter type, keyed by the resource's surrogate `rid`, so no search scans
- * JSON. `compartments` is filled on write for the access-control issue (team compartments are
- * enforced inside queries).
+ * JSON. `compartments` is reserved for the access-control issue (team compartments enforced inside
+ * queries): it gets its GIN index in the migration that starts filling it.
  */
 export const sql = `
 CREATE TABLE resource (
-  rid           bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+  rid           bigint GENERATED ALWAYS AS IDENTITY,
   type          text        NOT NULL,
   id            text        NOT NULL,
   version_id    integer     NOT NULL,
@@ -15,12 +15,11 @@ CREATE TABLE resource (
   deleted       boolean     NOT NULL DEFAULT false,
   content       text,
   compartments  text[]      NOT NULL DEFAULT '{}',
+  -- the key carries what filters and sorting need, so they never read the JSON
+  CONSTRAINT resource_pkey PRIMARY KEY (rid) INCLUDE (type, deleted, last_updated),
   CONSTRAINT resource_type_id UNIQUE (type, id)
 );
 CREATE INDEX resource_type_updated ON resource (type, last_updated, rid) WHERE NOT deleted;
--- lets filters and sorting read rid, type, deleted and last_updated without touching the JSON
-CREATE INDEX resource_rid_cover ON resource (rid) INCLUDE (type, deleted, last_updated);
-CREATE INDEX resource_compartments ON resource USING gin (compartments);
 
 CREATE TABLE resource_version (
   rid           bigint      NOT NULL,
