@@ -106,15 +106,18 @@ describe('validator-derived corpus', () => {
 });
 
 describe('official R4 examples', () => {
-  const dir = `${CORPUS}/examples/json`;
-  const files = readdirSync(dir).filter((f) => f.endsWith('.json'));
+  const files = Object.keys(readers).flatMap((format) =>
+    readdirSync(`${CORPUS}/examples/${format}`)
+      .filter((f) => f.endsWith(`.${format}`))
+      .map((f) => [`${format}/${f}`, format as 'json' | 'xml'] as const),
+  );
 
   it('are all present', () => {
-    expect(files.length).toBe(96);
+    expect(files.filter(([, format]) => format === 'json')).toHaveLength(96);
   });
 
-  it.each(files)('%s has no error', (file) => {
-    const read = readFhirJson(readFileSync(`${dir}/${file}`, 'utf8'));
+  it.each(files)('%s has no error', (file, format) => {
+    const read = (readers[format] as Reader)(readFileSync(`${CORPUS}/examples/${file}`, 'utf8'));
     expect(summary(errors([...read.issues, ...testValidator().validate(read.resource)]))).toEqual([]);
   });
 });
