@@ -36,3 +36,17 @@ describe('NHS number rule', () => {
     expect(errors(testValidator().validate({ resourceType: 'Patient', identifier: [{ system: 'urn:x', value: '9000000008' }] }))).toEqual([]);
   });
 });
+
+describe('Bundle fullUrl and resource id', () => {
+  const bundle = (fullUrl: string) => ({ resourceType: 'Bundle', type: 'collection', entry: [{ fullUrl, resource: { resourceType: 'Patient', id: 'p1' } }] });
+
+  it.each(['http://x.org/fhir/Patient/p1', 'urn:uuid:6f1c2a3e-0000-4000-8000-000000000001'])('accepts %s', (fullUrl) => {
+    expect(testValidator().validate(bundle(fullUrl))).toEqual([]);
+  });
+
+  it.each(['http://x.org/fhir/Patient/p2', 'http://x.org/fhir/Group/p1'])('warns about %s', (fullUrl) => {
+    const issues = testValidator().validate(bundle(fullUrl));
+    expect(issues.map((i) => [i.severity, i.expression?.[0]])).toEqual([['warning', 'Bundle.entry[0].fullUrl']]);
+    expect(issues[0].diagnostics).toMatch(/should end with \/Patient\/p1/);
+  });
+});
