@@ -1,14 +1,13 @@
 import { buildTypeName } from '@medplum/core';
 import type { ElementDefinition, StructureDefinition } from '@medplum/fhirtypes';
 import { compileBinding } from './bindings.js';
-import type { TypeCompiler } from './compile.js';
 import type { ValidationContext, ValueCheck } from './context.js';
 import type { InvariantCompiler } from './invariants.js';
 import { buildElementTree, type ElementNode, parseMax, typeCode } from './model.js';
-import { jsonTypeOfPrimitive } from './primitives.js';
 import { allowedTargetTypes, referenceTargetCheck } from './references.js';
 import type { ConformanceRegistry } from './registry.js';
-import { compileSlicing, type SlicingCheck } from './slicing.js';
+import { type ProfileNode, visitChildren } from './profile-walk.js';
+import { compileSlicing } from './slicing.js';
 import { snapshotElements } from './snapshot.js';
 import type { Terminology } from './terminology.js';
 import { deepEqual, matchesPattern } from './values.js';
@@ -27,30 +26,6 @@ export interface ProfileChecker {
   check: ValueCheck;
 }
 
-/** A compiled profile element: what to check about its values, and which children to visit. */
-export interface ProfileNode {
-  name: string;
-  baseName: string;
-  isChoice: boolean;
-  /** Type code of the element's values when it has one type ('' otherwise; choice items carry their own). */
-  type: string;
-  label: string;
-  /** Cardinality to enforce, when narrower than the base. */
-  cardinality?: { min: number; max: number };
-  /** Types allowed, when a choice is narrowed. */
-  types?: Set<string>;
-  /** Checks for each value; receives the value's type code. */
-  valueChecks: Array<(value: unknown, type: string, path: string, ctx: ValidationContext) => void>;
-  children: ProfileNode[];
-  slicing?: SlicingCheck;
-}
-
-export interface ProfileItem {
-  value: unknown;
-  type: string;
-  path: string;
-}
-
 export class ProfileCompiler {
   private readonly checkers = new Map<string, ProfileChecker | { error: string }>();
   private readonly coreElements = new Map<string, ElementDefinition | null>();
@@ -59,7 +34,6 @@ export class ProfileCompiler {
     private readonly registry: ConformanceRegistry,
     private readonly terminology: Terminology,
     private readonly invariants: InvariantCompiler,
-    private readonly types: TypeCompiler,
   ) {}
 
   /** The checker for a profile URL, or undefined when the registry does not have it. */
@@ -240,7 +214,7 @@ export class ProfileCompiler {
         if (code === 'Extension') {
           // Every extension is already checked against its definition (rules.ts); only its absence is news here.
           if (!this.registry.getStructureDefinition(profile)) {
-            checks.push((value, type, path, ctx) => {
+            checks.push((_value, type, path, ctx) => {
               if (type === code) ctx.issues.error('not-found', path, `${label} must conform to ${profile} (profile ${url}), which is not loaded`);
             });
           }
@@ -293,10 +267,6 @@ export class ProfileCompiler {
     }
     return current;
   }
-
-  get typeCompiler(): TypeCompiler {
-    return this.types;
-  }
 }
 
 function isBackbone(node: ElementNode): boolean {
@@ -315,62 +285,3 @@ function emptyNode(node: ElementNode): ProfileNode {
   };
 }
 
-/** Values of an element in a JSON object, with their types and paths. */
-export function itemsOf(node: ProfileNode, obj: Record<string, unknown>, path: string): ProfileItem[] {
-  const out: ProfileItem[] = [];
-  if (node.isChoice) {
-    for (const key in obj) {
-      if (!key.startsWith(node.baseName) || key.length === node.baseName.length) continue;
-      const suffix = key.slice(node.baseName.length);
-      if (!/^[A-Z]/.test(suffix)) continue;
-      const lower = suffix[0].toLowerCase() + suffix.slice(1);
-      const type = lower in jsonTypeOfPrimitive ? lower : suffix;
-      pushItems(out, obj[key], type, `${path}.${node.baseName}.ofType(${type})`);
-    }
-    return out;
-  }
-  pushItems(out, obj[node.name], node.type, `${path}.${node.name}`);
-  return out;
-}
-
-function pushItems(out: ProfileItem[], value: unknown, type: string, path: string): void {
-  if (value === undefined || value === null) return;
-  if (Array.isArray(value)) {
-    value.forEach((v, i) => {
-      if (v !== null && v !== undefined) out.push({ value: v, type, path: `${path}[${i}]` });
-    });
-  } else {
-    out.push({ value, type, path });
-  }
-}
-
-export function visitChildren(children: ProfileNode[], obj: Record<string, unknown>, path: string, ctx: ValidationContext): void {
-  for (const node of children) {
-    const items = itemsOf(node, obj, path);
-    checkItems(node, items, path, ctx);
-  }
-}
-
-/** Applies a compiled element to the values found for it. */
-export function checkItems(node: ProfileNode, items: ProfileItem[], parentPath: string, ctx: ValidationContext): void {
-  const where = `${parentPath}.${node.isChoice ? node.baseName : node.name}`;
-  if (node.cardinality) {
-    const { min, max } = node.cardinality;
-    if (items.length < min) {
-      ctx.issues.error('required', where, `${node.label} needs at least ${min} value${min === 1 ? '' : 's'} in this profile, but has ${items.length}`);
-    } else if (items.length > max) {
-      ctx.issues.error('structure', where, `${node.label} allows at most ${max} value${max === 1 ? '' : 's'} in this profile, but has ${items.length}`);
-    }
-  }
-  for (const item of items) {
-    if (node.types && !node.types.has(item.type)) {
-      ctx.issues.error('structure', item.path, `${node.label} allows only ${[...node.types].join(', ')} in this profile, not ${item.type}`);
-      continue;
-    }
-    for (const check of node.valueChecks) check(item.value, item.type, item.path, ctx);
-    if (node.children.length > 0 && item.value !== null && typeof item.value === 'object') {
-      visitChildren(node.children, item.value as Record<string, unknown>, item.path, ctx);
-    }
-  }
-  node.slicing?.(items, where, ctx);
-}

@@ -1,6 +1,6 @@
 import type { ValidationContext } from './context.js';
 import type { ElementNode } from './model.js';
-import { checkItems, type ProfileItem, type ProfileNode } from './profiles.js';
+import { checkItems, type ProfileItem, type ProfileNode } from './profile-walk.js';
 import type { Terminology } from './terminology.js';
 import { deepEqual, matchesPattern } from './values.js';
 

@@ -1,6 +1,7 @@
 import type { OperationOutcomeIssue } from '@medplum/fhirtypes';
 import { loadR4Definitions } from '../definitions.js';
-import { checkObject, TypeCompiler } from './compile.js';
+import { TypeCompiler } from './compile.js';
+import { checkObject } from './json-walk.js';
 import { type BundleIndex, nestedContext, type ResourceEngine, type ValidationContext } from './context.js';
 import { InvariantCompiler } from './invariants.js';
 import { IssueList } from './issues.js';
@@ -92,7 +93,7 @@ export class Validator implements ResourceEngine {
       const invariants = new InvariantCompiler();
       const rules = { ...defaultTypeRules(terminology), Reference: [referenceFormatCheck(this.registry)] };
       const types = new TypeCompiler(this.registry, terminology, invariants, rules);
-      const profiles = new ProfileCompiler(this.registry, terminology, invariants, types);
+      const profiles = new ProfileCompiler(this.registry, terminology, invariants);
       this.compiled = { revision, types, profiles };
     }
     return this.compiled;
