@@ -104,6 +104,54 @@ describe('profile constraints', () => {
     expect(errorAt(issues, 'ServiceRequest.identifier[2].value')?.diagnostics).toMatch(/ServiceRequest.identifier:ubrn.value needs at least 1 value/);
   });
 
+  it('slices codings by system and CodeableConcepts by coding.system or a coding pattern', () => {
+    const validator = createR4Validator();
+    const url = 'https://stepwise.example/fhir/StructureDefinition/CodedObservation';
+    validator.registry.addStructureDefinition(
+      profile(url, 'Observation', [
+        { id: 'Observation.code.coding', path: 'Observation.code.coding', slicing: { discriminator: [{ type: 'value', path: 'system' }], rules: 'open' } },
+        { id: 'Observation.code.coding:snomed', path: 'Observation.code.coding', sliceName: 'snomed', min: 1, max: '1' },
+        { id: 'Observation.code.coding:snomed.system', path: 'Observation.code.coding.system', fixedUri: 'http://snomed.info/sct' },
+        { id: 'Observation.code.coding:snomed.code', path: 'Observation.code.coding.code', min: 1 },
+        { id: 'Observation.category', path: 'Observation.category', slicing: { discriminator: [{ type: 'value', path: 'coding.system' }], rules: 'open' } },
+        { id: 'Observation.category:local', path: 'Observation.category', sliceName: 'local', min: 1 },
+        { id: 'Observation.category:local.coding.system', path: 'Observation.category.coding.system', fixedUri: 'https://stepwise.example/cs' },
+        { id: 'Observation.interpretation', path: 'Observation.interpretation', slicing: { discriminator: [{ type: 'pattern', path: 'coding' }], rules: 'open' } },
+        { id: 'Observation.interpretation:high', path: 'Observation.interpretation', sliceName: 'high', max: '0' },
+        {
+          id: 'Observation.interpretation:high.coding',
+          path: 'Observation.interpretation.coding',
+          patternCoding: { system: 'http://terminology.hl7.org/CodeSystem/v3-ObservationInterpretation', code: 'H' },
+        },
+      ]),
+    );
+    const observation = (codings: object[], category: object[], interpretation: object[] = []) => ({
+      resourceType: 'Observation',
+      status: 'final',
+      code: { coding: codings },
+      category,
+      ...(interpretation.length ? { interpretation } : {}),
+    });
+    const snomed = { system: 'http://snomed.info/sct', code: '248254009' };
+    const local = { coding: [{ system: 'https://stepwise.example/cs', code: 'sleep' }] };
+    const check = (o: object) => summary(errors(validator.validate(o, { profiles: [url] })));
+    expect(check(observation([snomed], [local]))).toEqual([]);
+    expect(check(observation([{ system: 'http://loinc.org', code: '93832-4' }], [local]))).toEqual([
+      'error Observation.code.coding: Observation.code.coding:snomed needs at least 1 value in this profile, but has 0',
+    ]);
+    expect(check(observation([snomed, { system: 'http://snomed.info/sct' }], [local]))).toEqual([
+      'error Observation.code.coding: Observation.code.coding:snomed allows at most 1 value in this profile, but has 2',
+      'error Observation.code.coding[1].code: Observation.code.coding:snomed.code needs at least 1 value in this profile, but has 0',
+    ]);
+    expect(check(observation([snomed], [{ text: 'no coding' }]))).toEqual([
+      'error Observation.category: Observation.category:local needs at least 1 value in this profile, but has 0',
+    ]);
+    const high = { coding: [{ system: 'http://terminology.hl7.org/CodeSystem/v3-ObservationInterpretation', code: 'H', display: 'High' }] };
+    expect(check(observation([snomed], [local], [high]))).toEqual([
+      'error Observation.interpretation: Observation.interpretation:high allows at most 0 values in this profile, but has 1',
+    ]);
+  });
+
   it('slices Bundle entries by resource type', () => {
     const bundle = readFixture('referral-message-bundle.json');
     bundle.entry = bundle.entry.filter((e: { resource: { resourceType: string } }) => e.resource.resourceType !== 'MessageHeader');

@@ -1,5 +1,6 @@
+import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { errorAt, errors, summary, testValidator } from './test-support.js';
+import { errorAt, errors, readFixture, summary, testValidator } from './test-support.js';
 
 const validate = (resource: unknown) => testValidator().validate(resource);
 const patient = (extra: Record<string, unknown> = {}) => ({ resourceType: 'Patient', ...extra });
@@ -138,3 +139,41 @@ describe('nested resources', () => {
     expect(errors(response)).toEqual([]);
   });
 });
+
+describe('robustness', () => {
+  it('never throws, whatever JSON it is given', () => {
+    const types = ['Patient', 'Bundle', 'ServiceRequest', 'Task', 'Questionnaire', 'Parameters'];
+    fc.assert(
+      fc.property(fc.constantFrom(...types), fc.dictionary(fc.string({ maxLength: 12 }), fc.jsonValue({ maxDepth: 4 })), (resourceType, body) => {
+        const issues = validate({ ...body, resourceType });
+        expect(Array.isArray(issues)).toBe(true);
+      }),
+      { numRuns: 300 },
+    );
+  });
+
+  it('never throws on arbitrary values of known elements', () => {
+    const keys = ['name', 'identifier', 'contained', 'extension', 'text', 'meta', 'birthDate', '_birthDate', 'managingOrganization', 'contact', 'link'];
+    fc.assert(
+      fc.property(fc.dictionary(fc.constantFrom(...keys), fc.jsonValue({ maxDepth: 4 })), (body) => {
+        expect(Array.isArray(validate({ resourceType: 'Patient', ...body }))).toBe(true);
+      }),
+      { numRuns: 300 },
+    );
+  });
+});
+
+describe('input', () => {
+  it('is not modified', () => {
+    const bundle = deepFreeze(readFixture('referral-message-bundle.json'));
+    expect(() => validate(bundle)).not.toThrow();
+  });
+});
+
+function deepFreeze<T>(value: T): T {
+  if (value && typeof value === 'object') {
+    for (const child of Object.values(value)) deepFreeze(child);
+    Object.freeze(value);
+  }
+  return value;
+}
