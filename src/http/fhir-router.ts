@@ -2,6 +2,8 @@ import { FhirError, FhirErrorCode } from '../errors.js';
 import type { FhirRequest, FhirResponse } from './fhir-request.js';
 import { processBundle } from './interactions/batch.js';
 import { capabilities } from './interactions/capabilities.js';
+import { readReferral, searchMessageDefinition } from './interactions/message-definition.js';
+import { processMessage, processMessageOtherMethod } from './interactions/process-message.js';
 import type { Handler, InteractionContext } from './interactions/context.js';
 import { instanceHistory, systemHistory, typeHistory } from './interactions/history.js';
 import { readResource, vreadResource } from './interactions/read.js';
@@ -18,6 +20,13 @@ const routes: [Method, string, Handler][] = [
   ['GET', 'metadata', capabilities],
   ['POST', '', processBundle],
   ['GET', '_history', systemHistory],
+  ['POST', '$process-message', processMessage],
+  ['GET', '$process-message', processMessageOtherMethod],
+  ['PUT', '$process-message', processMessageOtherMethod],
+  ['PATCH', '$process-message', processMessageOtherMethod],
+  ['DELETE', '$process-message', processMessageOtherMethod],
+  ['GET', 'MessageDefinition', searchMessageDefinition],
+  ['GET', 'ServiceRequest/:id', readReferral],
   ['GET', ':type', searchType],
   ['POST', ':type/_search', searchType],
   ['POST', ':type', createResource],

@@ -1,9 +1,11 @@
 import type { Database } from './database.js';
 import * as m001 from './migrations/001-resources.js';
+import * as m002 from './migrations/002-messaging.js';
 
 /** Versioned migrations, applied in order, each once, in its own transaction. Append only. */
 export const migrations: { version: number; name: string; sql: string }[] = [
   { version: 1, name: 'resources and search index', sql: m001.sql },
+  { version: 2, name: 'messaging log, references and outbox', sql: m002.sql },
 ];
 
 /** Arbitrary constant: several instances starting at once take turns to migrate. */
