@@ -1,3 +1,4 @@
+import { readFileSync } from 'node:fs';
 import { evalFhirPathTyped, parseFhirPath, type TypedValue } from '@medplum/core';
 import { describe, expect, it } from 'vitest';
 import type { ValidationContext } from './context.js';
@@ -173,3 +174,13 @@ function fakeContext(root: Record<string, unknown>): ValidationContext {
     engine: { validateNestedResource: () => undefined, checkAgainstProfile: () => false },
   };
 }
+
+describe('README', () => {
+  it('lists every invariant checked without FHIRPath', () => {
+    const readme = readFileSync(new URL('./README.md', import.meta.url), 'utf8');
+    const table = readme.slice(readme.indexOf('| key | how | why |'), readme.indexOf('A native rule replaces'));
+    for (const [key, { how }] of Object.entries(invariantStrategies)) {
+      expect(table, key).toMatch(new RegExp(`\\|[^|\\n]*\\b${key}\\b[^|\\n]*\\| ${how} \\|`));
+    }
+  });
+});
