@@ -32,7 +32,10 @@ export interface ProfileItem {
   path: string;
 }
 
-/** Values of an element in a JSON object, with their types and paths. */
+/**
+ * Values of an element in a JSON object, with their types and paths. A primitive that only has
+ * extensions (`_name`) is present, with an undefined value (http://hl7.org/fhir/R4/json.html#primitive).
+ */
 export function itemsOf(node: ProfileNode, obj: Record<string, unknown>, path: string): ProfileItem[] {
   const out: ProfileItem[] = [];
   if (node.isChoice) {
@@ -42,22 +45,34 @@ export function itemsOf(node: ProfileNode, obj: Record<string, unknown>, path: s
       if (!/^[A-Z]/.test(suffix)) continue;
       const lower = suffix[0].toLowerCase() + suffix.slice(1);
       const type = lower in jsonTypeOfPrimitive ? lower : suffix;
-      pushItems(out, obj[key], type, `${path}.${node.baseName}.ofType(${type})`);
+      pushItems(out, obj[key], obj[`_${key}`], type, `${path}.${node.baseName}.ofType(${type})`);
+    }
+    for (const key in obj) {
+      // `_valueString` without `valueString`
+      if (!key.startsWith(`_${node.baseName}`) || obj[key.slice(1)] !== undefined) continue;
+      const suffix = key.slice(node.baseName.length + 1);
+      const lower = suffix[0]?.toLowerCase() + suffix.slice(1);
+      if (lower in jsonTypeOfPrimitive) pushItems(out, undefined, obj[key], lower, `${path}.${node.baseName}.ofType(${lower})`);
     }
     return out;
   }
-  pushItems(out, obj[node.name], node.type, `${path}.${node.name}`);
+  pushItems(out, obj[node.name], obj[`_${node.name}`], node.type, `${path}.${node.name}`);
   return out;
 }
 
-function pushItems(out: ProfileItem[], value: unknown, type: string, path: string): void {
-  if (value === undefined || value === null) return;
-  if (Array.isArray(value)) {
-    value.forEach((v, i) => {
-      if (v !== null && v !== undefined) out.push({ value: v, type, path: `${path}[${i}]` });
-    });
-  } else {
-    out.push({ value, type, path });
+function present(x: unknown): boolean {
+  return x !== undefined && x !== null;
+}
+
+function pushItems(out: ProfileItem[], value: unknown, extension: unknown, type: string, path: string): void {
+  if (Array.isArray(value) || Array.isArray(extension)) {
+    const values = Array.isArray(value) ? value : [];
+    const extensions = Array.isArray(extension) ? extension : [];
+    for (let i = 0; i < Math.max(values.length, extensions.length); i++) {
+      if (present(values[i]) || present(extensions[i])) out.push({ value: present(values[i]) ? values[i] : undefined, type, path: `${path}[${i}]` });
+    }
+  } else if (present(value) || present(extension)) {
+    out.push({ value: present(value) ? value : undefined, type, path });
   }
 }
 

@@ -67,6 +67,13 @@ describe('profile constraints', () => {
     expect(errorAt(issues, 'ServiceRequest.category')?.diagnostics).toMatch(/allows at most 1 value in this profile, but has 2/);
   });
 
+  it('counts a primitive that only has extensions as present', () => {
+    const absent = { extension: [{ url: 'http://hl7.org/fhir/StructureDefinition/data-absent-reason', valueCode: 'asked-declined' }] };
+    const patient = { resourceType: 'Patient', identifier: [{ system: 'https://fhir.nhs.uk/Id/nhs-number', value: '9000000009' }], name: [{ family: 'Doe' }] };
+    expect(errors(validate({ ...patient, _birthDate: absent }, [TEST_PROFILE.patient]))).toEqual([]);
+    expect(errorAt(validate(patient, [TEST_PROFILE.patient]), 'Patient.birthDate')?.code).toBe('required');
+  });
+
   it('narrowed choice types and reference targets', () => {
     const sr = referral();
     delete sr.occurrencePeriod;

@@ -152,7 +152,7 @@ export class ProfileCompiler {
             ctx.issues.error(
               'value',
               path,
-              `${label} must ${exact ? 'be exactly' : 'match'} ${JSON.stringify(expected)} (${key} in profile ${url}), but is ${JSON.stringify(value)}`,
+              `${label} must ${exact ? 'be exactly' : 'match'} ${JSON.stringify(expected)} (${key} in profile ${url}), but ${value === undefined ? 'has no value' : `is ${JSON.stringify(value)}`}`,
             );
           }
         });
