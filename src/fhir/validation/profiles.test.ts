@@ -1,6 +1,6 @@
 import type { StructureDefinition } from '@medplum/fhirtypes';
 import { describe, expect, it } from 'vitest';
-import { errorAt, errors, readFixture, summary, TEST_PROFILE, testValidator } from './test-support.js';
+import { errorAt, errors, loadTestProfiles, readFixture, summary, TEST_PROFILE, testValidator } from './test-support.js';
 import { createR4Validator } from './validator.js';
 
 const validate = (resource: unknown, profiles?: string[]) => testValidator().validate(resource, { profiles });
@@ -188,6 +188,23 @@ describe('profile constraints', () => {
     );
     const issues = validator.validate({ resourceType: 'Patient', extension: [{ url: 'https://nowhere.example/ext', valueString: 'a' }] }, { profiles: [url] });
     expect(errorAt(issues, 'Patient.extension[0]')?.diagnostics).toMatch(/must conform to https:\/\/nowhere.example\/ext .* which is not loaded/);
+  });
+
+  it('slices extensions by url even when the differential does not say so', () => {
+    const validator = createR4Validator();
+    loadTestProfiles(validator);
+    const url = 'https://stepwise.example/fhir/StructureDefinition/RoutedReferral';
+    validator.registry.addStructureDefinition(
+      profile(url, 'ServiceRequest', [
+        { id: 'ServiceRequest.extension:route', path: 'ServiceRequest.extension', sliceName: 'route', min: 1, type: [{ code: 'Extension', profile: [TEST_PROFILE.referralRoute] }] },
+      ]),
+    );
+    const request = { resourceType: 'ServiceRequest', status: 'active', intent: 'order', subject: { reference: 'Patient/1' } };
+    expect(summary(validator.validate(request, { profiles: [url] }))).toEqual([
+      'error ServiceRequest.extension: ServiceRequest.extension:route needs at least 1 value in this profile, but has 0',
+    ]);
+    const routed = { ...request, extension: [{ url: TEST_PROFILE.referralRoute, valueCoding: { system: 'https://stepwise.example/fhir/CodeSystem/test-referral-route', code: 'self' } }] };
+    expect(summary(validator.validate(routed, { profiles: [url] }))).toEqual([]);
   });
 
   it('closed slicing rejects values that match no slice', () => {

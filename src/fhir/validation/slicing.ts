@@ -29,7 +29,10 @@ export function compileSlicing(
   profileUrl: string,
 ): SlicingCheck {
   const slicing = sliced.def.slicing;
-  const discriminators = slicing?.discriminator ?? [];
+  // Extensions are always sliced by url (http://hl7.org/fhir/R4/profiling.html#slicing), even
+  // when a differential declares extension slices without repeating the slicing.
+  const isExtension = sliced.name === 'extension' || sliced.name === 'modifierExtension';
+  const discriminators = slicing?.discriminator?.length ? slicing.discriminator : isExtension ? [{ type: 'value' as const, path: 'url' }] : [];
   const unsupported: string[] = [];
   if (slicing?.ordered) unsupported.push(`ordered slicing of ${sliced.path} is not checked`);
   const slices: CompiledSlice[] = [];
