@@ -36,12 +36,21 @@ export interface R4RegistryOptions {
   extensions?: boolean;
 }
 
+interface R4Base {
+  structureDefinitions: StructureDefinition[];
+  extensions: StructureDefinition[];
+  terminology: Resource[];
+  correctionsNotApplied: string[];
+}
+
+let base: R4Base | undefined;
+
 /**
- * Builds a registry with the R4 base, corrected to 4.0.1 (corrections.ts). Reads about 60 MB of
- * JSON; build it once per process (see defaultValidator in validator.ts).
+ * Reads and corrects the R4 base once per process (about 60 MB of JSON). Registries share these
+ * objects; nothing in the validator modifies them.
  */
-export function createR4Registry(options: R4RegistryOptions = {}): { registry: ConformanceRegistry; report: R4LoadReport } {
-  const registry = new ConformanceRegistry();
+function r4Base(): R4Base {
+  if (base) return base;
   const byUrl = new Map<string, StructureDefinition>();
   for (const file of structureDefinitionFiles) {
     for (const sd of structureDefinitionsIn(readJson(file) as Bundle)) {
@@ -50,21 +59,38 @@ export function createR4Registry(options: R4RegistryOptions = {}): { registry: C
     }
   }
   const correctionsNotApplied = applyR4Corrections((type) => byUrl.get(CORE_PREFIX + type));
-  for (const sd of byUrl.values()) registry.addStructureDefinition(sd);
-  if (options.extensions ?? true) {
-    for (const sd of structureDefinitionsIn(readJson(extensionDefinitionFile) as Bundle)) {
-      if (sd.type === 'Extension' && sd.derivation === 'constraint') registry.addStructureDefinition(stripDocumentation(sd));
-    }
-  }
+  const extensions = [...structureDefinitionsIn(readJson(extensionDefinitionFile) as Bundle)]
+    .filter((sd) => sd.type === 'Extension' && sd.derivation === 'constraint')
+    .map(stripDocumentation);
+  const terminology: Resource[] = [];
+  const codeSystems = new Set<string>();
   for (const file of terminologyFiles) {
     for (const entry of (readJson(file) as Bundle).entry ?? []) {
       const resource = entry.resource as Resource | undefined;
-      // v2-0360 is published in two versions; the first one loaded (valuesets.json) wins.
-      if (resource?.resourceType === 'CodeSystem' && resource.url && registry.getCodeSystem(resource.url)) continue;
-      if (resource) registry.addResource(resource);
+      if (!resource) continue;
+      if (resource.resourceType === 'CodeSystem' && resource.url) {
+        // v2-0360 is published in two versions; the first one loaded (valuesets.json) wins.
+        if (codeSystems.has(resource.url)) continue;
+        codeSystems.add(resource.url);
+      }
+      terminology.push(resource);
     }
   }
-  return { registry, report: { correctionsNotApplied } };
+  base = { structureDefinitions: [...byUrl.values()], extensions, terminology, correctionsNotApplied };
+  return base;
+}
+
+/**
+ * Builds a registry with the R4 base, corrected to 4.0.1 (corrections.ts). The first call in a
+ * process reads the definitions (about a second); later registries reuse them.
+ */
+export function createR4Registry(options: R4RegistryOptions = {}): { registry: ConformanceRegistry; report: R4LoadReport } {
+  const loaded = r4Base();
+  const registry = new ConformanceRegistry();
+  for (const sd of loaded.structureDefinitions) registry.addStructureDefinition(sd);
+  if (options.extensions ?? true) for (const sd of loaded.extensions) registry.addStructureDefinition(sd);
+  for (const resource of loaded.terminology) registry.addResource(resource);
+  return { registry, report: { correctionsNotApplied: loaded.correctionsNotApplied } };
 }
 
 function* structureDefinitionsIn(bundle: Bundle): Generator<StructureDefinition & { url: string; type: string }> {
