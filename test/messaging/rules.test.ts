@@ -1,0 +1,119 @@
+import type { Bundle, CarePlan, Consent, Encounter, Flag, MessageHeader, OperationOutcome, Patient, ServiceRequest } from '@medplum/fhirtypes';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { encodeJsonHeader, type RawMessageHeaders } from '../../src/messaging/headers.js';
+import type { MessageProcessor } from '../../src/messaging/index.js';
+import { pgliteTestDatabase, type TestDatabase } from '../support/databases.js';
+import { barsHeaders, entry, processor, referralMessage, REFERRAL_CONTEXT } from './support.js';
+
+interface Case {
+  name: string;
+  message?: (m: Bundle) => unknown;
+  headers?: (h: RawMessageHeaders) => RawMessageHeaders;
+  status: number;
+  code: string;
+  expression: string;
+  bars?: string;
+  says?: string;
+}
+
+const header = (m: Bundle) => entry<MessageHeader>(m, 'MessageHeader').resource!;
+const sr = (m: Bundle) => entry<ServiceRequest>(m, 'ServiceRequest').resource!;
+const patient = (m: Bundle) => entry<Patient>(m, 'Patient').resource!;
+const without = (m: Bundle, type: string) => ({ ...m, entry: m.entry!.filter((e) => e.resource?.resourceType !== type) });
+const flag = (category: { system: string; code: string }): Flag => ({ resourceType: 'Flag', status: 'active', category: [{ coding: [category] }], code: { text: 'Risk to self' }, subject: { reference: 'urn:uuid:00000000-0000-4000-8000-000000000005' } });
+
+const CASES: Case[] = [
+  // FHIR messaging envelope
+  { name: 'a body that is not a Bundle', message: () => ({ resourceType: 'Patient' }), status: 400, code: 'invalid', expression: 'Bundle' },
+  { name: 'a Bundle that is not a message', message: (m) => ({ ...m, type: 'collection' }), status: 400, code: 'value', expression: 'Bundle.type', bars: 'REC_BAD_REQUEST' },
+  { name: 'a message without Bundle.id', message: (m) => ({ ...m, id: undefined }), status: 400, code: 'required', expression: 'Bundle.id' },
+  { name: 'a first entry that is not a MessageHeader', message: (m) => ({ ...m, entry: [m.entry![1], m.entry![0], ...m.entry!.slice(2)] }), status: 400, code: 'required', expression: 'Bundle.entry[0]' },
+  { name: 'a MessageHeader without an event', message: (m) => (delete header(m).eventCoding, m), status: 400, code: 'required', expression: 'Bundle.entry[0].resource.eventCoding' },
+  { name: 'a focus that is not in the message', message: (m) => ((header(m).focus = [{ reference: 'urn:uuid:nowhere' }]), m), status: 400, code: 'invalid', expression: 'Bundle.entry[0].resource.focus[0]', bars: 'REC_BAD_REQUEST' },
+  { name: 'an event outside the BaRS code system', message: (m) => ((header(m).eventCoding!.code = 'referral-please'), m), status: 400, code: 'value', expression: 'Bundle.entry[0].resource.eventCoding.code', bars: 'REC_BAD_REQUEST' },
+  { name: 'a BaRS message without a reason', message: (m) => (delete header(m).reason, m), status: 400, code: 'required', expression: 'Bundle.entry[0].resource.reason', bars: 'REC_BAD_REQUEST' },
+  { name: 'a reason outside the BaRS code system', message: (m) => ((header(m).reason!.coding![0].code = 'resend'), m), headers: (h) => ({ ...h, useContext: 'a5t1|referral|servicerequest-request|resend' }), status: 400, code: 'value', expression: 'Bundle.entry[0].resource.reason.coding[0].code' },
+  // headers
+  { name: 'no X-Request-ID', headers: (h) => ({ ...h, requestId: undefined }), status: 400, code: 'required', expression: 'http.X-Request-ID', bars: 'REC_BAD_REQUEST' },
+  { name: 'an X-Request-ID that is not a GUID', headers: (h) => ({ ...h, requestId: 'req-42' }), status: 400, code: 'value', expression: 'http.X-Request-ID', says: 'not a GUID' },
+  { name: 'an X-Correlation-ID that is not a GUID', headers: (h) => ({ ...h, correlationId: '12' }), status: 400, code: 'value', expression: 'http.X-Correlation-ID' },
+  { name: 'no NHSD-Target-Identifier', headers: (h) => ({ ...h, targetIdentifier: undefined }), status: 400, code: 'required', expression: 'http.NHSD-Target-Identifier' },
+  { name: 'an NHSD-Target-Identifier that is not Base64', headers: (h) => ({ ...h, targetIdentifier: '{"value":"1"}' }), status: 400, code: 'value', expression: 'http.NHSD-Target-Identifier', says: 'not Base64' },
+  { name: 'an NHSD-Target-Identifier that is not JSON', headers: (h) => ({ ...h, targetIdentifier: Buffer.from('dos 2000072001').toString('base64') }), status: 400, code: 'value', expression: 'http.NHSD-Target-Identifier', says: 'does not decode to JSON' },
+  { name: 'an NHSD-Target-Identifier without a value', headers: (h) => ({ ...h, targetIdentifier: encodeJsonHeader({ system: 'https://fhir.nhs.uk/Id/dos-service-id' }) }), status: 400, code: 'value', expression: 'http.NHSD-Target-Identifier' },
+  { name: 'no NHSD-Requesting-Software', headers: (h) => ({ ...h, requestingSoftware: undefined }), status: 400, code: 'required', expression: 'http.NHSD-Requesting-Software' },
+  { name: 'no NHSD-End-User-Organisation', headers: (h) => ({ ...h, endUserOrganisation: undefined }), status: 400, code: 'required', expression: 'http.NHSD-End-User-Organisation' },
+  { name: 'an NHSD-End-User-Organisation without an identifier', headers: (h) => ({ ...h, endUserOrganisation: encodeJsonHeader({ resourceType: 'Organization', name: 'X' }) }), status: 400, code: 'value', expression: 'http.NHSD-End-User-Organisation' },
+  { name: 'a malformed NHSD-Requesting-Practitioner', headers: (h) => ({ ...h, requestingPractitioner: 'not base64!' }), status: 400, code: 'value', expression: 'http.NHSD-Requesting-Practitioner' },
+  { name: 'no use-context', headers: (h) => ({ ...h, useContext: undefined }), status: 400, code: 'required', expression: 'http.use-context' },
+  { name: 'a use-context that is not four parts', headers: (h) => ({ ...h, useContext: 'a5t1|referral' }), status: 400, code: 'value', expression: 'http.use-context' },
+  { name: 'a use-context naming another event', headers: (h) => ({ ...h, useContext: 'a5t1|referral|booking-request|new' }), status: 400, code: 'value', expression: 'http.use-context' },
+  // target service and what it accepts
+  { name: 'a target service not hosted here', headers: (h) => ({ ...h, targetIdentifier: encodeJsonHeader({ system: 'https://fhir.nhs.uk/Id/dos-service-id', value: '999' }) }), status: 404, code: 'not-found', expression: 'http.NHSD-Target-Identifier', bars: 'REC_NOT_FOUND' },
+  { name: 'a target that is not a DoS id', headers: (h) => ({ ...h, targetIdentifier: encodeJsonHeader({ system: 'https://fhir.nhs.uk/Id/ods-organization-code', value: 'RV5' }) }), status: 400, code: 'value', expression: 'http.NHSD-Target-Identifier' },
+  { name: 'a destination other than the target', message: (m) => ((header(m).destination![0].endpoint = 'https://fhir.nhs.uk/Id/dos-service-id|111111111'), m), status: 400, code: 'invariant', expression: 'Bundle.entry[0].resource.destination' },
+  { name: 'a use case the service does not take', message: (m) => ((sr(m).category![0].coding![1].code = 'a1t1'), m), status: 422, code: 'not-supported', expression: 'Bundle.entry[1].resource.category', bars: 'REC_UNPROCESSABLE_ENTITY' },
+  { name: 'a MessageDefinition the service does not accept', message: (m) => ((header(m).definition = 'https://fhir.nhs.uk/MessageDefinition/bars-message-booking-request'), m), status: 422, code: 'not-supported', expression: 'Bundle.entry[0].resource.definition', bars: 'REC_UNPROCESSABLE_ENTITY' },
+  // MessageDefinition focus and cardinalities
+  { name: 'a referral without a Consent', message: (m) => without(m, 'Consent'), status: 400, code: 'required', expression: 'Bundle.entry', says: 'requires at least 1 Consent' },
+  { name: 'a referral without a CarePlan', message: (m) => without(m, 'CarePlan'), status: 400, code: 'required', expression: 'Bundle.entry', says: 'requires at least 1 CarePlan' },
+  { name: 'a referral with two Patients', message: (m) => ({ ...m, entry: [...m.entry!, { fullUrl: 'urn:uuid:00000000-0000-4000-8000-0000000000aa', resource: { ...patient(m) } }] }), status: 400, code: 'invariant', expression: 'Bundle.entry', says: 'at most 1 Patient' },
+  { name: 'a resource the MessageDefinition does not allow', message: (m) => ({ ...m, entry: [...m.entry!, { fullUrl: 'urn:uuid:00000000-0000-4000-8000-0000000000ab', resource: { resourceType: 'Device' } }] }), status: 400, code: 'invariant', expression: 'Bundle.entry[11].resource', says: 'does not allow Device' },
+  { name: 'a MessageHeader whose focus is not the ServiceRequest', message: (m) => ((header(m).focus = [{ reference: m.entry![4].fullUrl }]), m), status: 400, code: 'required', expression: 'Bundle.entry[0].resource.focus' },
+  // request type rules
+  { name: 'a new referral whose ServiceRequest is not active', message: (m) => ((sr(m).status = 'draft'), m), status: 400, code: 'value', expression: 'Bundle.entry[1].resource.status' },
+  { name: 'a referral whose CarePlan is not completed', message: (m) => ((entry<CarePlan>(m, 'CarePlan').resource!.status = 'active'), m), status: 400, code: 'value', expression: 'Bundle.entry[3].resource.status', says: "CarePlan.status 'completed'" },
+  { name: 'a referral whose Encounter is in progress', message: (m) => ((entry<Encounter>(m, 'Encounter').resource!.status = 'in-progress'), m), status: 400, code: 'value', expression: 'Bundle.entry[2].resource.status', says: "'triaged' or 'finished'" },
+  { name: 'a ServiceRequest without a BaRS category', message: (m) => ((sr(m).category = [{ coding: [{ system: 'https://fhir.nhs.uk/CodeSystem/usecases-categories-bars', code: 'a5t1' }] }]), m), status: 400, code: 'value', expression: 'Bundle.entry[1].resource.category[0]' },
+  { name: 'a ServiceRequest whose intent is not plan (profile)', message: (m) => ((sr(m).intent = 'order'), m), status: 400, code: 'value', expression: 'Bundle.entry[1].resource.intent' },
+  // patient
+  { name: 'a Patient without a rank-1 contact', message: (m) => ((patient(m).contact![0].extension![0].valuePositiveInt = 2), m), status: 400, code: 'invariant', expression: 'Bundle.entry[4].resource.contact', says: 'found 0' },
+  { name: 'a Patient with two rank-1 contacts', message: (m) => ((patient(m).contact = [patient(m).contact![0], patient(m).contact![0]]), m), status: 400, code: 'invariant', expression: 'Bundle.entry[4].resource.contact', says: 'found 2' },
+  { name: 'a rank-1 contact without a phone', message: (m) => ((patient(m).contact![0].telecom = [{ system: 'email', value: 'r@example.org' }]), m), status: 400, code: 'required', expression: 'Bundle.entry[4].resource.contact[0].telecom' },
+  { name: 'an NHS number failing Modulus 11', message: (m) => ((patient(m).identifier![0].value = '9000000008'), m), status: 400, code: 'value', expression: 'Bundle.entry[4].resource.identifier[0].value', says: 'Modulus 11' },
+  { name: 'the retired verification status code system', message: (m) => ((patient(m).identifier![0].extension![0].valueCodeableConcept!.coding![0].system = 'https://fhir.hl7.org.uk/CodeSystem/UKCore-NHSNumberVerificationStatus'), m), status: 400, code: 'value', expression: 'Bundle.entry[4].resource.identifier[0].extension[0].valueCodeableConcept.coding[0].system', says: 'retired' },
+  { name: 'an unverified NHS number', message: (m) => ((patient(m).identifier![0].extension![0].valueCodeableConcept!.coding![0].code = '02'), m), status: 400, code: 'value', expression: 'Bundle.entry[4].resource.identifier[0].extension[0].valueCodeableConcept.coding[0].code' },
+  // consent and flags
+  { name: 'a Consent that is not for direct care', message: (m) => ((entry<Consent>(m, 'Consent').resource!.category![0].coding![0].code = 'RES'), m), status: 400, code: 'required', expression: 'Bundle.entry', says: 'direct care' },
+  { name: 'a Flag category outside flag-categories-bars', message: (m) => ({ ...m, entry: [...m.entry!, { fullUrl: 'urn:uuid:00000000-0000-4000-8000-0000000000ac', resource: flag({ system: 'http://terminology.hl7.org/CodeSystem/flag-category', code: 'behavioral' }) }] }), status: 400, code: 'value', expression: 'Bundle.entry[11].resource.category[0].coding[0]', says: 'flag-categories-bars' },
+  { name: 'a Flag category code not in flag-categories-bars', message: (m) => ({ ...m, entry: [...m.entry!, { fullUrl: 'urn:uuid:00000000-0000-4000-8000-0000000000ad', resource: flag({ system: 'https://fhir.nhs.uk/CodeSystem/flag-categories-bars', code: 'XX' }) }] }), status: 400, code: 'value', expression: 'Bundle.entry[11].resource.category[0].coding[0].code' },
+];
+
+describe('$process-message rules', () => {
+  let t: TestDatabase;
+  let p: MessageProcessor;
+  beforeAll(async () => {
+    t = await pgliteTestDatabase();
+    p = processor(t.db);
+  });
+  afterAll(() => t.dispose());
+
+  it('the valid message the cases start from is accepted', async () => {
+    const res = await p.process({ body: referralMessage(), headers: barsHeaders('2000072001', REFERRAL_CONTEXT), async: false, baseUrl: 'http://stepwise.test/fhir' });
+    expect(res.status, JSON.stringify(res.body)).toBe(200);
+  });
+
+  for (const c of CASES) {
+    it(`${c.name}: ${c.status} ${c.code} at ${c.expression}, nothing stored, rejection logged`, async () => {
+      const before = await t.db.query<{ n: string }>('SELECT count(*)::text AS n FROM resource_version');
+      const logged = await t.db.query<{ n: string }>('SELECT count(*)::text AS n FROM message_log');
+      const base = referralMessage();
+      const body = c.message ? c.message(base) : base;
+      const headers = (c.headers ?? ((h) => h))(barsHeaders('2000072001', REFERRAL_CONTEXT));
+      const res = await p.process({ body, headers, async: false, baseUrl: 'http://stepwise.test/fhir' });
+      expect(res.status, JSON.stringify(res.body)).toBe(c.status);
+      const oo = res.body as OperationOutcome;
+      expect(oo.resourceType).toBe('OperationOutcome');
+      const issue = oo.issue.find((i) => i.expression?.[0] === c.expression && i.code === c.code);
+      expect(issue, JSON.stringify(oo.issue)).toBeDefined();
+      if (c.says) expect(issue!.diagnostics).toContain(c.says);
+      if (c.bars) expect(issue!.details?.coding?.[0]).toMatchObject({ system: 'https://fhir.nhs.uk/CodeSystem/http-error-codes', code: c.bars });
+      if (headers.requestId) expect(res.headers['X-Request-ID']).toBe(headers.requestId);
+      expect(await t.db.query<{ n: string }>('SELECT count(*)::text AS n FROM resource_version')).toEqual(before);
+      const rows = await t.db.query<{ disposition: string; status: number; response: string }>('SELECT disposition, status, response FROM message_log ORDER BY seq DESC LIMIT 1');
+      expect(Number((await t.db.query<{ n: string }>('SELECT count(*)::text AS n FROM message_log'))[0].n)).toBe(Number(logged[0].n) + 1);
+      expect(rows[0]).toMatchObject({ disposition: 'rejected', status: c.status });
+      expect(JSON.parse(rows[0].response)).toEqual(oo);
+    });
+  }
+});
