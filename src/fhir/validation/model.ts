@@ -57,6 +57,7 @@ export function buildElementTree(elements: ElementDefinition[]): ElementNode {
     const id = def.id ?? path;
     const name = path.slice(path.lastIndexOf('.') + 1);
     const isChoice = name.endsWith('[x]');
+    const baseMax = def.base?.max ?? def.max ?? '1';
     const node: ElementNode = {
       def,
       id,
@@ -66,7 +67,7 @@ export function buildElementTree(elements: ElementDefinition[]): ElementNode {
       isChoice,
       min: def.min ?? 0,
       max: parseMax(def.max),
-      isArray: (def.base?.max ?? def.max ?? '1') !== '1' && (def.base?.max ?? def.max) !== '0',
+      isArray: baseMax !== '1' && baseMax !== '0',
       types: (def.type ?? []).map(typeCode),
       children: [],
       slices: [],
