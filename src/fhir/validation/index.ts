@@ -3,3 +3,4 @@ export { ConformanceRegistry } from './registry.js';
 export { createR4Registry, type R4LoadReport, type R4RegistryOptions } from './r4-definitions.js';
 export { r4Corrections } from './corrections.js';
 export { invariantStrategies } from './invariants.js';
+export { readFhirJson } from './json-source.js';

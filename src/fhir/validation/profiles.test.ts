@@ -39,6 +39,23 @@ describe('which profiles are checked', () => {
     expect(summary(errors(validate(bundle)))).toEqual(['error Bundle.entry[2].resource.birthDate: Patient.birthDate needs at least 1 value in this profile, but has 0']);
   });
 
+  it('compiles a profile once, not on every validation', () => {
+    const validator = createR4Validator();
+    loadTestProfiles(validator);
+    const registry = validator.registry;
+    const lookup = registry.getStructureDefinition.bind(registry);
+    const baseLookups: string[] = [];
+    registry.getStructureDefinition = (url: string) => {
+      if (url === 'http://hl7.org/fhir/StructureDefinition/ServiceRequest') baseLookups.push(url);
+      return lookup(url);
+    };
+    validator.validate(referral());
+    const afterFirst = baseLookups.length;
+    for (let i = 0; i < 5; i++) validator.validate(referral());
+    expect(afterFirst).toBeGreaterThan(0);
+    expect(baseLookups.length).toBe(afterFirst);
+  });
+
   it('picks up profiles added to the registry after the first validation', () => {
     const validator = createR4Validator();
     const url = 'https://stepwise.example/fhir/StructureDefinition/Late';
