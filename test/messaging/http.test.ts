@@ -1,0 +1,228 @@
+import type { Bundle, MessageDefinition, MessageHeader, OperationOutcome, ServiceRequest } from '@medplum/fhirtypes';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { formatFhirXml } from '../../src/fhir/xml/index.js';
+import { STEPWISE_EVENTS } from '../../src/messaging/index.js';
+import { startTestApp, type TestApp } from '../support/app.js';
+import { barsHeaders, entry, guid, headersAsHttp, referralMessage, REFERRAL_CONTEXT } from './support.js';
+
+/** The app with its default hosted services: the front door is DoS 2000072001 and takes use case a5t1. */
+const FRONT_DOOR = '2000072001';
+
+describe('$process-message and the BaRS receiver over HTTP', () => {
+  let app: TestApp;
+  beforeAll(async () => {
+    app = await startTestApp();
+  });
+  afterAll(() => app.close());
+
+  const post = (body: unknown, headers: Record<string, string>, query = '') => app.fhir('POST', `$process-message${query}`, body, headers);
+  const bars = (useContext = REFERRAL_CONTEXT, overrides = {}) => headersAsHttp(barsHeaders(FRONT_DOOR, useContext, overrides));
+  const focusOf = (b: Bundle) => (b.entry![0].resource as MessageHeader).focus![0].reference!;
+
+  it('accepts a referral: response message with code ok naming the receiver-generated ServiceRequest id', async () => {
+    const m = referralMessage();
+    const h = bars();
+    const res = await post(m, h);
+    expect(res.status).toBe(200);
+    expect(res.headers.get('X-Request-ID')).toBe(h['X-Request-ID']);
+    expect(res.headers.get('X-Correlation-ID')).toBe(h['X-Correlation-ID']);
+    const body = (await res.json()) as Bundle;
+    expect(body).toMatchObject({ resourceType: 'Bundle', type: 'message' });
+    expect(body.entry![0].resource).toMatchObject({ resourceType: 'MessageHeader', response: { identifier: m.id, code: 'ok' } });
+    expect(body.entry![1].resource!.resourceType).toBe('OperationOutcome');
+    const ref = focusOf(body);
+    expect(ref).toMatch(/^ServiceRequest\/[0-9a-f-]{36}$/);
+    expect(ref).not.toContain('00000000-0000-4000-8000');
+    const read = await app.fhir('GET', ref);
+    expect(read.status).toBe(200);
+    expect(((await read.json()) as ServiceRequest).subject!.reference).toMatch(/^Patient\//);
+  });
+
+  it('accepts the same referral as FHIR XML', async () => {
+    const res = await post(formatFhirXml(referralMessage()), { ...bars(), 'Content-Type': 'application/fhir+xml' });
+    expect(res.status).toBe(200);
+  });
+
+  it('update then cancel, using the ids the server returned; a stale version is 409', async () => {
+    const first = referralMessage();
+    const created = (await (await post(first, bars())).json()) as Bundle;
+    const ref = focusOf(created);
+    const id = ref.split('/')[1];
+
+    // update: the sender names the referral by the id it was given, based on version 1
+    const update = referralMessage();
+    const usr = entry<ServiceRequest>(update, 'ServiceRequest');
+    usr.fullUrl = `http://stepwise.test/fhir/${ref}`;
+    usr.resource = { ...usr.resource!, id, meta: { ...usr.resource!.meta, versionId: '1' }, reasonCode: [{ text: 'Now also not eating' }], priority: 'urgent' };
+    (update.entry![0].resource as MessageHeader).focus = [{ reference: usr.fullUrl }];
+    (update.entry![0].resource as MessageHeader).reason!.coding![0].code = 'update';
+    const updated = await post(update, bars('a5t1|referral|servicerequest-request|update'));
+    expect(updated.status, await updated.clone().text()).toBe(200);
+    expect(focusOf((await updated.json()) as Bundle)).toBe(ref);
+    const v2 = (await (await app.fhir('GET', ref)).json()) as ServiceRequest;
+    expect(v2).toMatchObject({ id, priority: 'urgent', meta: { versionId: '2' } });
+
+    // the same update again (new request and Bundle ids) is now based on a stale version
+    const stale = structuredClone(update);
+    stale.id = guid();
+    const conflict = await post(stale, bars('a5t1|referral|servicerequest-request|update'));
+    expect(conflict.status).toBe(409);
+    const oo = (await conflict.json()) as OperationOutcome;
+    expect(oo.issue[0]).toMatchObject({ code: 'conflict', expression: ['Bundle.entry[1].resource.meta.versionId'], details: { coding: [{ code: 'REC_CONFLICT' }] } });
+
+    // cancel: reason update with the ServiceRequest revoked, based on version 2; the cancellation
+    // MessageDefinition allows only the ServiceRequest, the Patient and the Organizations
+    const cancel = structuredClone(update);
+    cancel.id = guid();
+    cancel.entry = cancel.entry!.filter((e) => ['MessageHeader', 'ServiceRequest', 'Patient', 'Organization'].includes(e.resource!.resourceType));
+    const csr = entry<ServiceRequest>(cancel, 'ServiceRequest').resource!;
+    csr.status = 'revoked';
+    csr.meta!.versionId = '2';
+    csr.reasonCode = [{ text: 'Patient moved out of area' }];
+    (cancel.entry![0].resource as MessageHeader).definition = 'https://fhir.nhs.uk/MessageDefinition/bars-message-servicerequest-request-cancelled';
+    const cancelled = await post(cancel, bars('a5t1|referral|servicerequest-request|update'));
+    expect(cancelled.status, await cancelled.clone().text()).toBe(200);
+    const v3 = (await (await app.fhir('GET', ref)).json()) as ServiceRequest;
+    expect(v3).toMatchObject({ status: 'revoked', meta: { versionId: '3' }, reasonCode: [{ text: 'Patient moved out of area' }] });
+  });
+
+  it('an update for a referral that is not known here is 404', async () => {
+    const update = referralMessage();
+    const usr = entry<ServiceRequest>(update, 'ServiceRequest');
+    usr.resource = { ...usr.resource!, id: '5e0b0b4e-0000-4000-8000-000000000000' };
+    usr.fullUrl = `urn:uuid:${guid()}`;
+    (update.entry![0].resource as MessageHeader).focus = [{ reference: usr.fullUrl }];
+    (update.entry![0].resource as MessageHeader).reason!.coding![0].code = 'update';
+    const res = await post(update, bars('a5t1|referral|servicerequest-request|update'));
+    expect(res.status).toBe(404);
+    expect(((await res.json()) as OperationOutcome).issue[0]).toMatchObject({ code: 'not-found', expression: ['Bundle.entry[1].resource'], details: { coding: [{ code: 'REC_NOT_FOUND' }] } });
+  });
+
+  it('BaRS duplicates: a re-used X-Request-ID is 409, a re-used Bundle.id is 400; neither is processed again', async () => {
+    const m = referralMessage();
+    const h = bars();
+    expect((await post(m, h)).status).toBe(200);
+    const count = async () => (await app.t.db.query("SELECT count(*)::int AS n FROM resource WHERE type = 'ServiceRequest'"))[0];
+    const before = await count();
+    const again = await post(m, h);
+    expect(again.status).toBe(409);
+    expect(((await again.json()) as OperationOutcome).issue[0]).toMatchObject({ code: 'duplicate', expression: ['http.X-Request-ID'], details: { coding: [{ code: 'REC_CONFLICT' }] } });
+    const sameBundle = await post(m, bars());
+    expect(sameBundle.status).toBe(400);
+    expect(((await sameBundle.json()) as OperationOutcome).issue[0]).toMatchObject({ code: 'invariant', expression: ['Bundle.id'], details: { coding: [{ code: 'REC_BAD_REQUEST' }] } });
+    expect(await count()).toEqual(before);
+  });
+
+  it('FHIR messaging outside BaRS: a message sent again gets the original response again', async () => {
+    const m = referralMessage();
+    (m.entry![0].resource as MessageHeader).eventCoding = { system: STEPWISE_EVENTS, code: 'referral' };
+    delete m.meta;
+    const first = await post(m, {});
+    expect(first.status, await first.clone().text()).toBe(200);
+    const second = await post(m, {});
+    expect(second.status).toBe(200);
+    expect(await second.json()).toEqual(await first.json());
+    const log = await app.t.db.query<{ disposition: string }>('SELECT disposition FROM message_log WHERE bundle_id = $1 ORDER BY seq', [m.id]);
+    expect(log.map((r) => r.disposition)).toEqual(['processed', 'duplicate']);
+  });
+
+  it('an event that is neither BaRS nor configured is 422', async () => {
+    const m = referralMessage();
+    (m.entry![0].resource as MessageHeader).eventCoding = { system: 'https://example.org/events', code: 'anything' };
+    const res = await post(m, {});
+    expect(res.status).toBe(422);
+    expect(((await res.json()) as OperationOutcome).issue[0]).toMatchObject({ code: 'not-supported', expression: ['Bundle.entry[0].resource.eventCoding'] });
+  });
+
+  it('async=true answers 202 and queues the response message in the outbox', async () => {
+    const m = referralMessage();
+    const res = await post(m, bars(), '?async=true');
+    expect(res.status).toBe(202);
+    const rows = await app.t.db.query<{ destination: string; content: string; status: string }>(
+      'SELECT o.destination, o.content, o.status FROM message_outbox o JOIN message_log l ON l.seq = o.message_seq WHERE l.bundle_id = $1',
+      [m.id],
+    );
+    expect(rows).toHaveLength(1);
+    expect(rows[0]).toMatchObject({ destination: 'https://fhir.nhs.uk/Id/dos-service-id|2000099999', status: 'queued' });
+    expect(JSON.parse(rows[0].content).entry[0].resource.response).toMatchObject({ identifier: m.id, code: 'ok' });
+  });
+
+  it('async=true with a message that fails its checks: 202, and a fatal-error response queued', async () => {
+    const m = referralMessage({ nhsNumber: '9000000008' });
+    const res = await post(m, bars(), '?async=true');
+    expect(res.status).toBe(202);
+    const rows = await app.t.db.query<{ content: string }>('SELECT o.content FROM message_outbox o JOIN message_log l ON l.seq = o.message_seq WHERE l.bundle_id = $1', [m.id]);
+    const response = JSON.parse(rows[0].content) as Bundle;
+    expect(response.entry![0].resource).toMatchObject({ response: { code: 'fatal-error' } });
+    expect((response.entry![1].resource as OperationOutcome).issue[0].expression).toEqual(['Bundle.entry[4].resource.identifier[0].value']);
+  });
+
+  it('a malformed async parameter is 400', async () => {
+    const res = await post(referralMessage(), bars(), '?async=yes');
+    expect(res.status).toBe(400);
+    expect(((await res.json()) as OperationOutcome).issue[0].expression).toEqual(['async']);
+  });
+
+  it('a wrong method on $process-message is 405 with REC_METHOD_NOT_ALLOWED', async () => {
+    for (const method of ['GET', 'PUT', 'DELETE']) {
+      const res = await app.fhir(method, '$process-message', method === 'PUT' ? referralMessage() : undefined);
+      expect(res.status).toBe(405);
+      expect(((await res.json()) as OperationOutcome).issue[0].details?.coding?.[0].code).toBe('REC_METHOD_NOT_ALLOWED');
+    }
+  });
+
+  describe('GET MessageDefinition?context=', () => {
+    const get = (query: string, headers: Record<string, string> = { 'X-Request-ID': guid() }) => app.fhir('GET', `MessageDefinition${query}`, undefined, headers);
+
+    it('lists what a hosted service accepts, by DoS service id', async () => {
+      const res = await get(`?context=${encodeURIComponent(`https://fhir.nhs.uk/Id/dos-service-id|${FRONT_DOOR}`)}`);
+      expect(res.status).toBe(200);
+      const bundle = (await res.json()) as Bundle<MessageDefinition>;
+      expect(bundle.type).toBe('searchset');
+      const urls = bundle.entry!.map((e) => e.resource!.url);
+      expect(urls).toContain('https://fhir.nhs.uk/MessageDefinition/bars-message-servicerequest-request-referral');
+      for (const e of bundle.entry!) expect(e.resource!.useContext![0].valueCodeableConcept!.coding![0]).toMatchObject({ system: 'https://fhir.nhs.uk/CodeSystem/dos-id', code: FRONT_DOOR });
+    });
+
+    it('narrows by use case; a use case the service does not take gives none', async () => {
+      const ok = (await (await get(`?context=${FRONT_DOOR}&context=a5t1`)).json()) as Bundle;
+      expect(ok.total).toBeGreaterThan(0);
+      const none = (await (await get(`?context=${FRONT_DOOR}&context=a1t1`)).json()) as Bundle;
+      expect(none.total).toBe(0);
+    });
+
+    it('400 without context, 404 for a service not hosted here', async () => {
+      const missing = await get('');
+      expect(missing.status).toBe(400);
+      expect(((await missing.json()) as OperationOutcome).issue[0]).toMatchObject({ code: 'required', expression: ['context'], details: { coding: [{ code: 'REC_BAD_REQUEST' }] } });
+      const unknown = await get('?context=123456');
+      expect(unknown.status).toBe(404);
+      expect(((await unknown.json()) as OperationOutcome).issue[0].details?.coding?.[0].code).toBe('REC_NOT_FOUND');
+    });
+
+    it('a malformed BaRS header is 400 naming it', async () => {
+      const res = await get(`?context=${FRONT_DOOR}`, { 'X-Request-ID': 'nope' });
+      expect(res.status).toBe(400);
+      expect(((await res.json()) as OperationOutcome).issue[0].expression).toEqual(['http.X-Request-ID']);
+    });
+  });
+
+  describe('GET ServiceRequest/[id]', () => {
+    it('404 with REC_NOT_FOUND for an unknown referral, 400 with REC_BAD_REQUEST for a malformed id', async () => {
+      const unknown = await app.fhir('GET', 'ServiceRequest/8d8c1a52-0000-4000-8000-000000000000');
+      expect(unknown.status).toBe(404);
+      expect(((await unknown.json()) as OperationOutcome).issue[0].details?.coding?.[0]).toMatchObject({ system: 'https://fhir.nhs.uk/CodeSystem/http-error-codes', code: 'REC_NOT_FOUND' });
+      const malformed = await app.fhir('GET', 'ServiceRequest/not$an$id');
+      expect(malformed.status).toBe(400);
+      expect(((await malformed.json()) as OperationOutcome).issue[0].details?.coding?.[0].code).toBe('REC_BAD_REQUEST');
+    });
+
+    it('echoes X-Correlation-ID', async () => {
+      const created = (await (await post(referralMessage(), bars())).json()) as Bundle;
+      const correlation = guid();
+      const res = await app.fhir('GET', focusOf(created), undefined, { 'X-Correlation-ID': correlation });
+      expect(res.status).toBe(200);
+      expect(res.headers.get('X-Correlation-ID')).toBe(correlation);
+    });
+  });
+});
