@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { stepwiseCodeSystemUrl } from '../../src/fhir/canonical.js';
+import { isValidNhsNumber } from '../../src/fhir/nhs-number.js';
 import { examplesDir } from '../../scripts/profiles/layout.js';
 import { readWithCanonical } from '../../scripts/profiles/source.js';
 import { errorsOf, stepwiseValidator, summary } from './support.js';
@@ -110,6 +111,31 @@ describe('StepwisePatient', () => {
     const badStatus = example('StepwisePatient/valid-richard-smith.json');
     badStatus.identifier[0].extension[0].valueCodeableConcept.coding[0].code = '99';
     expect(errors(badStatus).join('\n')).toMatch(/^error Patient\.identifier\[0\]\.extension\[0\]/m);
+  });
+});
+
+describe('StepwisePatient NHS number invariant (stepwise-nhs-number-1)', () => {
+  // The invariant carries the Modulus 11 check to tools that lack our validator rule (e.g. the HL7
+  // validator loading the package); it must agree with src/fhir/nhs-number.ts.
+  const failsInvariant = (value: string): boolean => {
+    const patient = example('StepwisePatient/valid-richard-smith.json');
+    patient.identifier[0].value = value;
+    return stepwiseValidator()
+      .validate(patient)
+      .some((i) => i.severity === 'error' && i.diagnostics?.includes('stepwise-nhs-number-1'));
+  };
+
+  it('agrees with the Modulus 11 rule on every check digit of many prefixes, and refuses non-digits and wrong lengths', () => {
+    let seed = 20261124;
+    const next = (): number => (seed = (seed * 1103515245 + 12345) % 2 ** 31);
+    const numbers = ['9000000009', '9434765919', '900000000A', '900000009', '90000000090', ' 900000009'];
+    for (let n = 0; n < 30; n++) {
+      const prefix = String(next() % 1e9).padStart(9, '0');
+      for (let digit = 0; digit <= 9; digit++) numbers.push(prefix + digit);
+    }
+    const disagreements = numbers.filter((value) => failsInvariant(value) === isValidNhsNumber(value));
+    expect(disagreements).toEqual([]);
+    expect(numbers.filter(isValidNhsNumber).length).toBeGreaterThan(20);
   });
 });
 
