@@ -162,6 +162,12 @@ describe('StepwiseReferralMessage', () => {
     expect(errors(bundle)).toEqual([expect.stringMatching(/^error Bundle\.entry\[1\]\.resource\.priority/)]);
   });
 
+  it('starts with the MessageHeader (R4 bdl-12, with type fixed to message)', () => {
+    const bundle = message();
+    bundle.entry = [bundle.entry[1], bundle.entry[0], bundle.entry[2]];
+    expect(errors(bundle)).toEqual([expect.stringMatching(/^error Bundle: Constraint bdl-12 failed/)]);
+  });
+
   it('is a message', () => {
     const bundle = message();
     bundle.type = 'collection';
