@@ -1,5 +1,5 @@
 import { evalFhirPath, parseFhirPath, type FhirPathAtom } from '@medplum/core';
-import type { CodeableConcept, Coding, Duration, PlanDefinition, PlanDefinitionAction, Reference } from '@medplum/fhirtypes';
+import type { CodeableConcept, Coding, Duration, Organization, PlanDefinition, PlanDefinitionAction, Reference } from '@medplum/fhirtypes';
 import { contextBundle, contextVariables, type ReferralContext } from './referral-context.js';
 import { readTriageRules } from './rules-data.js';
 
@@ -26,7 +26,7 @@ export interface RuleOutcome {
   dueWithin: Duration;
   dueWithinMs: number;
   /** The owning team (dynamicValue `owner`). */
-  owner: Reference;
+  owner: Reference<Organization>;
   /** The role of the lead professional (participant.role). */
   lead: CodeableConcept;
 }
@@ -100,7 +100,7 @@ function compileOutcome(action: PlanDefinitionAction, where: string): RuleOutcom
   if (!lead) throw new Error(`${where}: rule ${id} has no participant role (the lead professional)`);
   const ownerExpr = action.dynamicValue?.find((v) => v.path === 'owner')?.expression;
   const owner = ownerExpr?.expression ? evalFhirPath(ownerExpr.expression, {})[0] : undefined;
-  if (typeof owner !== 'string' || !/^[A-Za-z]+\/[A-Za-z0-9\-.]{1,64}$/.test(owner)) throw new Error(`${where}: rule ${id} needs a dynamicValue owner giving 'Type/id'`);
+  if (typeof owner !== 'string' || !/^Organization\/[A-Za-z0-9\-.]{1,64}$/.test(owner)) throw new Error(`${where}: rule ${id} needs a dynamicValue owner giving 'Organization/id' (the owning team)`);
   return { ruleId: id, title: action.title ?? id, pathway, priority, dueWithin: d, dueWithinMs: d.value * unitMs, owner: { reference: owner }, lead };
 }
 

@@ -1,0 +1,236 @@
+import type { Coding, Extension, Organization, Provenance, Reference, ServiceRequest, Task, TaskInput } from '@medplum/fhirtypes';
+import type { Clock } from '../clock.js';
+import { parseSearch } from '../fhir/search/parse.js';
+import type { ResourceStore } from '../store/resource-store.js';
+import { FRONT_DOOR_TEAM_ID, PATHWAY, TaskCode, TriageStatus } from './codes.js';
+import { publishedMinimumDataset, screenMinimumDataset, type MdsGap, type MinimumDataset } from './mds-screen.js';
+import { loadReferralContext } from './referral-context.js';
+import { evaluateRules, publishedRuleSet, type RuleSet, type TriageDecision } from './triage-rules.js';
+import { addWorkingDays, type WorkingDayOptions } from './working-days.js';
+
+export interface FrontDoorOptions {
+  clock: Clock;
+  /** When the referral reached Stepwise (Task.authoredOn); the clock's now when absent. */
+  receivedAt?: Date;
+  ruleSet?: RuleSet;
+  dataset?: MinimumDataset;
+  /** Working days the clarification call to the referrer is due within (default 1). */
+  clarificationWorkingDays?: number;
+  workingDays?: WorkingDayOptions;
+}
+
+export interface FrontDoorResult {
+  /** The one triage Task of the referral. */
+  task: Task;
+  /** false when the referral already had its triage Task (nothing was written). */
+  created: boolean;
+  /** Required MDS items missing or invalid, each named, for the answer to the sender. */
+  gaps: MdsGap[];
+  /** "Where known" items absent (reported, not holding). */
+  notKnown: MdsGap[];
+  decision?: TriageDecision;
+  clarificationTask?: Task;
+  seniorOversightTask?: Task;
+  provenance?: Provenance;
+}
+
+export const FRONT_DOOR_TEAM: Reference<Organization> = { reference: `Organization/${FRONT_DOOR_TEAM_ID}`, display: 'Front-door team' };
+
+const coding = (system: string, code: string): { coding: Coding[] } => ({ coding: [{ system, code }] });
+const OPEN_STATUSES = new Set<Task['status']>(['draft', 'requested', 'received', 'accepted', 'ready', 'in-progress', 'on-hold']);
+
+/**
+ * The single front door (domain.md, "The single front door"): gives an accepted referral its one
+ * triage Task, screens the minimum dataset, applies the threshold rules and records the decision,
+ * all in one transaction (joining the caller's when the store is transaction-bound). A second call
+ * for the same referral writes nothing and returns the existing Task.
+ */
+export async function admitReferral(store: ResourceStore, referral: { serviceRequestId: string }, opts: FrontDoorOptions): Promise<FrontDoorResult> {
+  return store.transaction(async (tx) => {
+    await tx.lock(`front-door:ServiceRequest/${referral.serviceRequestId}`);
+    const existing = await findTriageTask(tx, referral.serviceRequestId);
+    const ctx = await loadReferralContext(tx, referral.serviceRequestId);
+    const screen = screenMinimumDataset(ctx, opts.dataset ?? publishedMinimumDataset());
+    if (existing) return { task: existing, created: false, gaps: screen.gaps, notKnown: screen.notKnown };
+
+    const receivedAt = opts.receivedAt ?? opts.clock.now();
+    const decision = evaluateRules(ctx, opts.ruleSet ?? publishedRuleSet());
+    const task = await tx.create(triageTask(ctx.referral, receivedAt, decision, screen.gaps));
+    const result: FrontDoorResult = { task, created: true, gaps: screen.gaps, notKnown: screen.notKnown, decision };
+    if (screen.gaps.length) result.clarificationTask = await tx.create(clarificationTask(task, screen.gaps, receivedAt, opts));
+    if (decision.kind === 'senior-oversight') result.seniorOversightTask = await tx.create(seniorOversightTask(task, decision));
+    result.provenance = await tx.create(decisionProvenance(task, decision, screen.gaps, opts.clock.now(), 'CREATE'));
+    return result;
+  });
+}
+
+export interface RescreenResult {
+  task: Task;
+  /** false when the Task is no longer waiting (claimed, completed, cancelled): nothing was changed. */
+  rescreened: boolean;
+  gaps: MdsGap[];
+  decision?: TriageDecision;
+  provenance?: Provenance;
+}
+
+/**
+ * Re-runs the minimum dataset and the rules when information arrives (an update message, or a
+ * PATCH by the triage team) and resumes the triage Task: with no gaps left it is requested again
+ * and the open clarification Tasks are completed. The due time still counts from receipt. A
+ * decision already made is never rewritten: a new Provenance records the new one.
+ */
+export async function rescreenReferral(store: ResourceStore, serviceRequestId: string, opts: FrontDoorOptions): Promise<RescreenResult> {
+  return store.transaction(async (tx) => {
+    await tx.lock(`front-door:ServiceRequest/${serviceRequestId}`);
+    const current = await findTriageTask(tx, serviceRequestId);
+    if (!current) return { ...(await admitReferral(tx, { serviceRequestId }, opts)), rescreened: true };
+    const ctx = await loadReferralContext(tx, serviceRequestId);
+    const screen = screenMinimumDataset(ctx, opts.dataset ?? publishedMinimumDataset());
+    if (current.status !== 'requested' && current.status !== 'on-hold') return { task: current, rescreened: false, gaps: screen.gaps };
+
+    const receivedAt = new Date(current.authoredOn ?? opts.clock.now().toISOString());
+    const decision = evaluateRules(ctx, opts.ruleSet ?? publishedRuleSet());
+    const next = triageTask(ctx.referral, receivedAt, decision, screen.gaps);
+    const updated = await tx.update({ ...current, ...pick(next, ['status', 'businessStatus', 'priority', 'owner', 'performerType', 'restriction', 'input', 'output']) }, { ifMatch: Number(current.meta?.versionId) });
+    const task = updated.resource;
+
+    const open = await openTasks(tx, task.id!);
+    for (const clarify of open.filter((t) => hasCode(t, TaskCode.clarify))) {
+      if (screen.gaps.length === 0) await tx.update({ ...clarify, status: 'completed', statusReason: { text: 'The missing information arrived' } });
+      else await tx.update({ ...clarify, input: gapInputs(screen.gaps), description: clarifyDescription(screen.gaps) });
+    }
+    if (screen.gaps.length && !open.some((t) => hasCode(t, TaskCode.clarify))) await tx.create(clarificationTask(task, screen.gaps, opts.clock.now(), opts));
+    if (decision.kind === 'senior-oversight' && !open.some((t) => hasCode(t, TaskCode.seniorOversight))) await tx.create(seniorOversightTask(task, decision));
+    const provenance = await tx.create(decisionProvenance(task, decision, screen.gaps, opts.clock.now(), 'UPDATE'));
+    return { task, rescreened: true, gaps: screen.gaps, decision, provenance };
+  });
+}
+
+/** The triage Task of a referral (Task.code triage, focus the ServiceRequest), if any. */
+export async function findTriageTask(store: ResourceStore, serviceRequestId: string): Promise<Task | undefined> {
+  const found = await store.matches(parseSearch('Task', [['focus', `ServiceRequest/${serviceRequestId}`], ['code', `${PATHWAY.taskCode}|${TaskCode.triage}`]]));
+  return found[0] as Task | undefined;
+}
+
+/**
+ * The triage Task as the decision shapes it. Missing information holds it (on-hold, awaiting
+ * information, with the front-door team) unless the priority is stat: a red flag never waits
+ * for a form to be completed.
+ */
+function triageTask(sr: ServiceRequest, receivedAt: Date, decision: TriageDecision, gaps: MdsGap[]): Task {
+  const held = gaps.length > 0 && decision.priority !== 'stat';
+  const businessStatus = held ? TriageStatus.awaitingInformation : decision.kind === 'senior-oversight' ? TriageStatus.seniorOversight : TriageStatus.awaitingTriage;
+  const task: Task = {
+    resourceType: 'Task',
+    status: held ? 'on-hold' : 'requested',
+    businessStatus: coding(PATHWAY.triageStatus, businessStatus),
+    intent: 'order',
+    priority: decision.priority,
+    code: coding(PATHWAY.taskCode, TaskCode.triage),
+    description: `Triage referral: ${decision.title}`,
+    focus: { reference: `ServiceRequest/${sr.id}` },
+    authoredOn: receivedAt.toISOString(),
+    owner: held ? FRONT_DOOR_TEAM : decision.owner,
+    performerType: [decision.lead],
+    restriction: { period: { end: new Date(receivedAt.getTime() + decision.dueWithinMs).toISOString() } },
+  };
+  if (sr.subject) task.for = sr.subject;
+  if (gaps.length) task.input = gapInputs(gaps);
+  if (decision.kind === 'decided') task.output = [{ type: coding(PATHWAY.taskParameterType, 'triage-outcome'), valueCodeableConcept: { coding: [decision.pathway] } }];
+  return task;
+}
+
+function gapInputs(gaps: MdsGap[]): TaskInput[] {
+  return gaps.map((g) => ({ type: coding(PATHWAY.taskParameterType, 'missing-mds-item'), valueCodeableConcept: { coding: [{ system: PATHWAY.mdsItem, code: g.code, display: g.display }], text: g.message } }));
+}
+
+function clarifyDescription(gaps: MdsGap[]): string {
+  return `Contact the referrer for: ${gaps.map((g) => g.message).join('; ')}`;
+}
+
+/** The call to the referrer: due within the configured working days, never after the triage due time. */
+function clarificationTask(triage: Task, gaps: MdsGap[], from: Date, opts: FrontDoorOptions): Task {
+  const byWorkingDays = addWorkingDays(from, opts.clarificationWorkingDays ?? 1, opts.workingDays);
+  const triageDue = new Date(triage.restriction!.period!.end!);
+  const due = byWorkingDays < triageDue ? byWorkingDays : triageDue;
+  return {
+    resourceType: 'Task',
+    status: 'requested',
+    intent: 'order',
+    priority: triage.priority,
+    code: coding(PATHWAY.taskCode, TaskCode.clarify),
+    description: clarifyDescription(gaps),
+    partOf: [{ reference: `Task/${triage.id}` }],
+    focus: triage.focus,
+    ...(triage.for ? { for: triage.for } : {}),
+    authoredOn: from.toISOString(),
+    owner: FRONT_DOOR_TEAM,
+    restriction: { period: { end: due.toISOString() } },
+    input: gapInputs(gaps),
+  };
+}
+
+function seniorOversightTask(triage: Task, decision: TriageDecision): Task {
+  return {
+    resourceType: 'Task',
+    status: 'requested',
+    intent: 'order',
+    priority: decision.priority,
+    code: coding(PATHWAY.taskCode, TaskCode.seniorOversight),
+    description: `Senior oversight of a borderline referral. ${decision.rationale}`,
+    partOf: [{ reference: `Task/${triage.id}` }],
+    focus: triage.focus,
+    ...(triage.for ? { for: triage.for } : {}),
+    authoredOn: triage.authoredOn,
+    owner: FRONT_DOOR_TEAM,
+    performerType: [decision.lead],
+    restriction: triage.restriction,
+  };
+}
+
+/**
+ * The evidence of a decision (domain.md: who, when, which rule and version, rationale): targets
+ * the exact version of the Task it shaped, so a later decision adds a Provenance and never
+ * rewrites this one.
+ */
+function decisionProvenance(task: Task, decision: TriageDecision, gaps: MdsGap[], now: Date, operation: 'CREATE' | 'UPDATE'): Provenance {
+  const ext: Extension[] = [
+    { url: 'rule', valueId: decision.ruleId },
+    { url: 'ruleSet', valueCanonical: decision.ruleSetUrl },
+    { url: 'ruleSetVersion', valueString: decision.ruleSetVersion },
+    { url: 'kind', valueCode: decision.kind },
+    { url: 'pathway', valueCoding: decision.pathway },
+    { url: 'priority', valueCode: decision.priority },
+    { url: 'due', valueDateTime: task.restriction?.period?.end },
+    { url: 'rationale', valueString: decision.rationale },
+    ...gaps.map((g): Extension => ({ url: 'missingItem', valueCoding: { system: PATHWAY.mdsItem, code: g.code, display: g.display } })),
+  ];
+  return {
+    resourceType: 'Provenance',
+    extension: [{ url: PATHWAY.triageDecision, extension: ext }],
+    target: [{ reference: `Task/${task.id}/_history/${task.meta?.versionId}` }],
+    occurredDateTime: task.authoredOn,
+    recorded: now.toISOString(),
+    policy: [`${decision.ruleSetUrl}|${decision.ruleSetVersion}`],
+    reason: [{ text: decision.rationale }],
+    activity: coding('http://terminology.hl7.org/CodeSystem/v3-DataOperation', operation),
+    agent: [{ type: coding('http://terminology.hl7.org/CodeSystem/provenance-participant-type', 'performer'), who: FRONT_DOOR_TEAM }],
+    entity: [{ role: 'source', what: task.focus! }],
+  };
+}
+
+async function openTasks(store: ResourceStore, triageTaskId: string): Promise<Task[]> {
+  const page = await store.search(parseSearch('Task', [['part-of', `Task/${triageTaskId}`], ['_count', '100']]));
+  return (page.matches as Task[]).filter((t) => OPEN_STATUSES.has(t.status));
+}
+
+function hasCode(task: Task, code: string): boolean {
+  return task.code?.coding?.some((c) => c.system === PATHWAY.taskCode && c.code === code) ?? false;
+}
+
+function pick(task: Task, keys: (keyof Task)[]): Partial<Task> {
+  const out: Record<string, unknown> = {};
+  for (const k of keys) out[k] = task[k];
+  return out as Partial<Task>;
+}
+
