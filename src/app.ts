@@ -1,21 +1,19 @@
 import { Hono } from 'hono';
 import { compress } from 'hono/compress';
-import type { Clock } from './clock.js';
 import { FhirError, FhirErrorCode, toOperationOutcome } from './errors.js';
-import type { ResourceValidator } from './fhir/structural-validator.js';
+import type { ResourceValidator } from './fhir/resource-validator.js';
 import { accessLog } from './http/middleware/access-log.js';
 import { requestId, type RequestIdVariables } from './http/middleware/request-id.js';
 import { fhirEndpoint, serialize } from './http/fhir-endpoint.js';
 import { CONTENT_TYPE, errorFormat } from './http/negotiate.js';
 import type { Logger } from './logger.js';
-import type { Database } from './store/database.js';
-import { ResourceStore } from './store/resource-store.js';
+import type { ResourceStore } from './store/resource-store.js';
 
 export interface AppDeps {
-  db: Database;
-  clock: Clock;
+  store: ResourceStore;
   logger: Logger;
   validator: ResourceValidator;
+  writeValidation?: 'reject' | 'log';
   baseUrl?: string;
   maxBodyBytes: number;
   maxBundleEntries: number;
@@ -26,7 +24,8 @@ export const FHIR_PREFIX = '/fhir';
 /** The HTTP application: middleware, health endpoints, the FHIR API, and the one error handler. */
 export function createApp(deps: AppDeps): Hono<{ Variables: RequestIdVariables }> {
   const app = new Hono<{ Variables: RequestIdVariables }>();
-  const store = new ResourceStore(deps.db, deps.clock);
+  const { store } = deps;
+  const db = store.database;
 
   app.use('*', requestId());
   app.use('*', accessLog(deps.logger));
@@ -35,15 +34,25 @@ export function createApp(deps: AppDeps): Hono<{ Variables: RequestIdVariables }
   app.get('/healthz', (c) => c.json({ status: 'ok' }));
   app.get('/readyz', async (c) => {
     try {
-      await deps.db.query('SELECT 1');
-      return c.json({ status: 'ready', database: deps.db.kind });
+      await db.query('SELECT 1');
+      return c.json({ status: 'ready', database: db.kind });
     } catch (err) {
       deps.logger.warn({ err }, 'database not reachable');
-      return c.json({ status: 'unavailable', database: deps.db.kind }, 503);
+      return c.json({ status: 'unavailable', database: db.kind }, 503);
     }
   });
 
-  const endpoint = fhirEndpoint((baseUrl) => ({ store, validator: deps.validator, baseUrl, maxBundleEntries: deps.maxBundleEntries }), {
+  const onInvalidWrite = (resource: { resourceType: string; id?: string }, issues: unknown[]) =>
+    deps.logger.warn({ resourceType: resource.resourceType, id: resource.id, issues }, 'accepted a write with validation errors (WRITE_VALIDATION=log)');
+  const context = (baseUrl: string) => ({
+    store,
+    validator: deps.validator,
+    writeValidation: deps.writeValidation ?? 'reject',
+    onInvalidWrite,
+    baseUrl,
+    maxBundleEntries: deps.maxBundleEntries,
+  });
+  const endpoint = fhirEndpoint(context, {
     prefix: FHIR_PREFIX,
     baseUrl: deps.baseUrl,
     maxBodyBytes: deps.maxBodyBytes,

@@ -24,6 +24,8 @@ const schema = z.object({
   MAX_BODY_BYTES: z.coerce.number().int().min(1024).default(10 * 1024 * 1024),
   /** Largest number of entries in one batch or transaction Bundle. */
   MAX_BUNDLE_ENTRIES: z.coerce.number().int().min(1).default(1000),
+  /** `reject`: a write with validation errors is refused. `log`: it is stored and the errors logged. */
+  WRITE_VALIDATION: z.enum(['reject', 'log']).default('reject'),
 });
 
 export interface Config {
@@ -36,6 +38,7 @@ export interface Config {
   baseUrl?: string;
   maxBodyBytes: number;
   maxBundleEntries: number;
+  writeValidation: 'reject' | 'log';
 }
 
 export class ConfigError extends Error {
@@ -59,5 +62,6 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     baseUrl: c.BASE_URL?.replace(/\/+$/, ''),
     maxBodyBytes: c.MAX_BODY_BYTES,
     maxBundleEntries: c.MAX_BUNDLE_ENTRIES,
+    writeValidation: c.WRITE_VALIDATION,
   };
 }

@@ -2,12 +2,15 @@ import { serve } from '@hono/node-server';
 import { createApp } from './app.js';
 import { systemClock } from './clock.js';
 import { ConfigError, loadConfig } from './config.js';
-import { StructuralValidator } from './fhir/structural-validator.js';
+import { serverValidator } from './fhir/server-validator.js';
+import { loadStepwiseConformance } from './fhir/stepwise-profiles.js';
 import { createLogger } from './logger.js';
 import type { Database } from './store/database.js';
 import { migrate } from './store/migrate.js';
 import { PgliteDatabase } from './store/pglite-database.js';
 import { PostgresDatabase } from './store/postgres-database.js';
+import { ResourceStore } from './store/resource-store.js';
+import { upsertAll } from './store/seed.js';
 
 /** config -> database -> app -> server: the one place that wires concrete classes. */
 async function main(): Promise<void> {
@@ -28,7 +31,20 @@ async function main(): Promise<void> {
   const applied = await migrate(db);
   logger.info({ database: db.kind, dataDir: config.databaseUrl ? undefined : config.dataDir, migrationsApplied: applied }, 'database ready');
 
-  const app = createApp({ db, clock: systemClock, logger, validator: new StructuralValidator(), baseUrl: config.baseUrl, maxBodyBytes: config.maxBodyBytes, maxBundleEntries: config.maxBundleEntries });
+  const store = new ResourceStore(db, systemClock);
+  // integrators read and search our StructureDefinitions, ValueSets and CodeSystems by url
+  const published = await upsertAll(store, loadStepwiseConformance());
+  logger.info({ conformanceResourcesChanged: published.changed }, 'published conformance resources');
+
+  const app = createApp({
+    store,
+    logger,
+    validator: serverValidator(),
+    writeValidation: config.writeValidation,
+    baseUrl: config.baseUrl,
+    maxBodyBytes: config.maxBodyBytes,
+    maxBundleEntries: config.maxBundleEntries,
+  });
   const server = serve({ fetch: app.fetch, port: config.port, hostname: config.host }, (info) => {
     logger.info({ port: info.port }, `Stepwise FHIR server listening on http://localhost:${info.port}/fhir`);
   });

@@ -56,9 +56,12 @@ export function fhirEndpoint(makeContext: (baseUrl: string) => InteractionContex
 async function readBody(c: Context, req: FhirRequest, maxBytes: number): Promise<void> {
   const declared = Number(c.req.header('Content-Length') ?? NaN);
   if (declared > maxBytes) throw tooLarge(maxBytes);
-  const kind = bodyKind(req.method, c.req.header('Content-Type'), req.path);
+  const contentType = c.req.header('Content-Type');
   const buf = await c.req.arrayBuffer();
   if (buf.byteLength > maxBytes) throw tooLarge(maxBytes);
+  // no body at all (e.g. $validate with mode=delete): the handler says whether it needed one
+  if (buf.byteLength === 0 && !contentType) return;
+  const kind = bodyKind(req.method, contentType, req.path);
   const text = new TextDecoder('utf-8').decode(buf);
   switch (kind) {
     case 'form':

@@ -8,6 +8,7 @@ import type { Handler, InteractionContext } from './interactions/context.js';
 import { instanceHistory, systemHistory, typeHistory } from './interactions/history.js';
 import { readResource, vreadResource } from './interactions/read.js';
 import { searchType } from './interactions/search.js';
+import { validateOperation } from './interactions/validate.js';
 import { conditionalDelete, conditionalPatch, conditionalUpdate, createResource, deleteResource, patchResource, updateResource } from './interactions/write.js';
 
 type Method = FhirRequest['method'];
@@ -27,6 +28,8 @@ const routes: [Method, string, Handler][] = [
   ['DELETE', '$process-message', processMessageOtherMethod],
   ['GET', 'MessageDefinition', searchMessageDefinition],
   ['GET', 'ServiceRequest/:id', readReferral],
+  ['POST', ':type/$validate', validateOperation],
+  ['POST', ':type/:id/$validate', validateOperation],
   ['GET', ':type', searchType],
   ['POST', ':type/_search', searchType],
   ['POST', ':type', createResource],
@@ -72,8 +75,8 @@ function match(parts: string[], segments: string[]): Record<string, string> | un
   for (let i = 0; i < parts.length; i++) {
     const part = parts[i];
     if (part.startsWith(':')) {
-      // literal segments (_history, _search, metadata) are never ids or types
-      if (segments[i].startsWith('_') || segments[i] === '' || (part === ':type' && segments[i] === 'metadata')) return undefined;
+      // literal segments (_history, _search, $operations, metadata) are never ids or types
+      if (/^[_$]/.test(segments[i]) || segments[i] === '' || (part === ':type' && segments[i] === 'metadata')) return undefined;
       params[part.slice(1)] = segments[i];
     } else if (part !== segments[i]) return undefined;
   }

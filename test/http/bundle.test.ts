@@ -46,7 +46,7 @@ describe('transaction', () => {
       ],
     };
     const res = await t.fhir('POST', '', bundle);
-    expect(res.status).toBe(400);
+    expect(res.status).toBe(422);
     const oo = (await res.json()) as OperationOutcome;
     expect(oo.issue[0].expression).toEqual(['Bundle.entry[1].resource.birthDate']);
     expect(await count('Patient')).toBe(before);

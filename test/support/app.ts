@@ -3,11 +3,13 @@ import type { AddressInfo } from 'node:net';
 import { pino } from 'pino';
 import { createApp, type AppDeps } from '../../src/app.js';
 import { FixedClock } from '../../src/clock.js';
-import { StructuralValidator } from '../../src/fhir/structural-validator.js';
+import { serverValidator } from '../../src/fhir/server-validator.js';
+import { ResourceStore } from '../../src/store/resource-store.js';
 import { pgliteTestDatabase, type TestDatabase } from './databases.js';
 
 export interface TestApp {
   app: ReturnType<typeof createApp>;
+  store: ResourceStore;
   clock: FixedClock;
   t: TestDatabase;
   /** In-process request against the app, with FHIR JSON defaults. */
@@ -20,17 +22,18 @@ export const BASE = 'http://stepwise.test/fhir';
 export async function startTestApp(open: () => Promise<TestDatabase> = pgliteTestDatabase, overrides: Partial<AppDeps> = {}): Promise<TestApp> {
   const t = await open();
   const clock = new FixedClock(new Date('2026-03-02T09:00:00Z'));
+  const store = new ResourceStore(t.db, clock);
   const app = createApp({
-    db: t.db,
-    clock,
+    store,
     logger: pino({ level: 'silent' }),
-    validator: new StructuralValidator(),
+    validator: serverValidator(),
     maxBodyBytes: 256 * 1024,
     maxBundleEntries: 100,
     ...overrides,
   });
   return {
     app,
+    store,
     clock,
     t,
     fhir: (method, path, body, headers = {}) =>

@@ -1,6 +1,6 @@
-import type { Resource } from '@medplum/fhirtypes';
+import type { OperationOutcomeIssue, Resource } from '@medplum/fhirtypes';
 import { FhirError, FhirErrorCode, badRequest } from '../../errors.js';
-import type { ResourceValidator } from '../../fhir/structural-validator.js';
+import { isError, type ResourceValidator } from '../../fhir/resource-validator.js';
 import { isResourceType } from '../../fhir/resource-types.js';
 import type { ResourceStore } from '../../store/resource-store.js';
 import type { FhirRequest } from '../fhir-request.js';
@@ -9,6 +9,9 @@ import type { FhirRequest } from '../fhir-request.js';
 export interface InteractionContext {
   store: ResourceStore;
   validator: ResourceValidator;
+  /** `reject` refuses a write with validation errors (the default); `log` accepts it and logs. */
+  writeValidation: 'reject' | 'log';
+  onInvalidWrite?: (resource: Resource, issues: OperationOutcomeIssue[]) => void;
   baseUrl: string;
   maxBundleEntries: number;
 }
@@ -36,8 +39,22 @@ export function resourceBody(req: FhirRequest, type: string): Resource {
   return body as Resource;
 }
 
-/** Structural validation of every write; all issues reported together. */
+/**
+ * Every write is validated (http://hl7.org/fhir/R4/validation.html); all issues are reported
+ * together. Content that is not valid FHIR structure is 400; content that breaks cardinality,
+ * value rules, bindings, invariants or profiles is 422 (http://hl7.org/fhir/R4/http.html#update).
+ */
 export function validateForWrite(ctx: InteractionContext, resource: Resource): void {
   const issues = ctx.validator.validate(resource);
-  if (issues.some((i) => i.severity === 'error' || i.severity === 'fatal')) throw FhirError.fromIssues(FhirErrorCode.INVALID, issues);
+  const errors = issues.filter(isError);
+  if (errors.length === 0) return;
+  if (ctx.writeValidation === 'log') {
+    ctx.onInvalidWrite?.(resource, errors);
+    return;
+  }
+  throw FhirError.fromIssues(validationErrorCode(errors), issues);
+}
+
+export function validationErrorCode(errors: OperationOutcomeIssue[]): FhirErrorCode {
+  return errors.some((i) => i.code === 'structure') ? FhirErrorCode.INVALID : FhirErrorCode.UNPROCESSABLE;
 }
