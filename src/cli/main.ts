@@ -1,9 +1,11 @@
 import { runConvert } from './convert-command.js';
+import { runValidate } from './validate-command.js';
 
 const USAGE = `usage: stepwise <command> [options]
 
 commands:
   convert <file> --to json|xml [--out file]   convert a FHIR resource between JSON and XML
+  validate <file…> [--profile url]            validate JSON or XML resources against R4 and the Stepwise profiles
 `;
 
 export interface Io {
@@ -19,6 +21,8 @@ export async function main(argv: string[], io: Io = defaultIo): Promise<number> 
   switch (command) {
     case 'convert':
       return runConvert(rest, io);
+    case 'validate':
+      return runValidate(rest, io);
     case undefined:
     case '--help':
     case '-h':
