@@ -82,12 +82,15 @@ export async function storeMessageContent(store: ResourceStore, tx: Queryable, m
     .map((x) => ({ ...x, key: `${x.e.resource.resourceType}|${x.id.system}|${x.id.value}` }))
     .sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0));
   const matchedByKey = new Map<string, string>();
+  // Most people and organisations are known already: look them all up in one query without a
+  // lock first, so messages naming the same practice do not queue behind each other.
+  const known = await lookUpIdentities(tx, identities.map(({ e, id }) => ({ type: e.resource.resourceType, system: id.system!, value: id.value! })));
   for (const { e, id, key } of identities) {
-    let existing = matchedByKey.get(key);
-    if (!existing) {
+    let existing = matchedByKey.get(key) ?? known.get(key);
+    if (!existing && !matchedByKey.has(key)) {
+      // unknown: take the identity's lock and look again, so concurrent messages create it once
       await store.lock(`identity:${key}`);
-      const found = await store.matches(parseSearch(e.resource.resourceType, [['identifier', `${id.system}|${id.value}`]]));
-      existing = found[0]?.id;
+      existing = (await store.matches(parseSearch(e.resource.resourceType, [['identifier', `${id.system}|${id.value}`]])))[0]?.id;
     }
     if (existing) {
       matchedByKey.set(key, existing);
@@ -138,6 +141,28 @@ export async function storeMessageContent(store: ResourceStore, tx: Queryable, m
     );
   }
   return [...plan.values()].sort((a, b) => a.entry.index - b.entry.index);
+}
+
+/**
+ * Ids of current resources by national identifier, keyed `Type|system|value`: one query over the
+ * index the `identifier` search parameter fills (sp_token), instead of one search per identity.
+ */
+async function lookUpIdentities(tx: Queryable, wanted: { type: string; system: string; value: string }[]): Promise<Map<string, string>> {
+  const found = new Map<string, string>();
+  if (wanted.length === 0) return found;
+  const rows = await tx.query<{ type: string; system: string; code: string; id: string }>(
+    `SELECT t.type, t.system, t.code, r.id FROM unnest($1::text[], $2::text[], $3::text[]) AS w(type, system, code)
+       JOIN sp_token t ON t.type = w.type AND t.param = 'identifier' AND t.code = w.code AND t.system = w.system
+       JOIN resource r ON r.rid = t.rid AND NOT r.deleted
+      ORDER BY r.rid`,
+    [wanted.map((w) => w.type), wanted.map((w) => w.system), wanted.map((w) => w.value)],
+    { prepare: true },
+  );
+  for (const row of rows) {
+    const key = `${row.type}|${row.system}|${row.code}`;
+    if (!found.has(key)) found.set(key, row.id);
+  }
+  return found;
 }
 
 /** The sender's version and timestamp are not ours; its profiles are kept. */

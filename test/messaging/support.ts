@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import type { Bundle, BundleEntry, Flag, Patient, Resource, ServiceRequest } from '@medplum/fhirtypes';
 import { FixedClock } from '../../src/clock.js';
@@ -71,10 +72,12 @@ export function clone<T>(v: T): T {
 }
 
 /** A small, valid BaRS referral to a service: the MessageDefinition's required resources and no more. */
-export function referralMessage(opts: { dosId?: string; nhsNumber?: string; bundleId?: string; ods?: string[] } = {}): Bundle {
+export function referralMessage(opts: { dosId?: string; nhsNumber?: string; bundleId?: string; ods?: string[]; freshUrls?: boolean } = {}): Bundle {
   const dosId = opts.dosId ?? '2000072001';
   const ods = opts.ods ?? ['A83627', 'RV5'];
-  const u = (n: string) => `urn:uuid:00000000-0000-4000-8000-${n.padStart(12, '0')}`;
+  // fixed fullUrls by default (tests point at them); freshUrls gives each message its own, as senders do
+  const prefix = opts.freshUrls ? randomUUID().slice(0, 23) : '00000000-0000-4000-8000';
+  const u = (n: string) => `urn:uuid:${prefix}-${n.padStart(12, '0')}`;
   const resources: [string, Resource][] = [
     [
       u('1'),

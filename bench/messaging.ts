@@ -1,0 +1,123 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import { randomUUID } from 'node:crypto';
+import { once } from 'node:events';
+import { createServer } from 'node:net';
+import pg from 'pg';
+import { Agent, request } from 'undici';
+import { nhsNumberCheckDigit } from '../src/fhir/nhs-number.js';
+import { encodeJsonHeader } from '../src/messaging/headers.js';
+import { referralMessage } from '../test/messaging/support.js';
+import { fmt, measure } from './stats.js';
+
+const PG = process.env.BENCH_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
+const DB_NAME = 'stepwise_bench_messaging';
+/** The default front door (DoS 2000072001) takes use case a5t1 referrals. */
+const FRONT_DOOR = '2000072001';
+
+/**
+ * BaRS referral messages per second end to end against a server process on PostgreSQL: HTTP,
+ * JSON parse, header checks, validation against R4 and the BaRS profiles, MessageDefinition and
+ * business rules, identity matching and storage of the 10 resources in one transaction, the
+ * message log and the response message. Concurrency 1 and 16, with p50/p99 latency.
+ */
+export async function benchMessaging(log: (s: string) => void): Promise<Record<string, string>> {
+  const dbUrl = await freshDatabase();
+  const port = await freePort();
+  const server = await startServer(dbUrl, port);
+  const url = `http://127.0.0.1:${port}/fhir/$process-message`;
+  const agent = new Agent({ connections: 32, pipelining: 1 });
+  let n = 0;
+  const send = async (i: number) => {
+    const body = referralMessage({ nhsNumber: nhsNumber(i), bundleId: randomUUID(), freshUrls: true });
+    const res = await request(url, {
+      method: 'POST',
+      dispatcher: agent,
+      headers: {
+        'content-type': 'application/fhir+json',
+        'x-request-id': randomUUID(),
+        'x-correlation-id': randomUUID(),
+        'nhsd-target-identifier': encodeJsonHeader({ system: 'https://fhir.nhs.uk/Id/dos-service-id', value: FRONT_DOOR }),
+        'nhsd-requesting-software': encodeJsonHeader({ resourceType: 'Device', identifier: [{ system: 'https://example.org/device', value: 'bench' }] }),
+        'nhsd-end-user-organisation': encodeJsonHeader({ resourceType: 'Organization', identifier: [{ system: 'https://fhir.nhs.uk/Id/ods-organization-code', value: 'A83627' }] }),
+        'use-context': 'a5t1|referral|servicerequest-request|new',
+      },
+      body: JSON.stringify(body),
+    });
+    const text = await res.body.text();
+    if (res.statusCode !== 200) throw new Error(`$process-message: ${res.statusCode} ${text.slice(0, 500)}`);
+    n++;
+  };
+  const out: Record<string, string> = {};
+  try {
+    await measure(300, 8, (i) => send(1_000_000 + i)); // warm-up: the validator loads R4 on first use
+    const c1 = await measure(1000, 1, (i) => send(i));
+    out['referral messages/s, concurrency 1'] = `${fmt(c1.perSecond, 0)} /s (p50 ${fmt(c1.p50, 2)} ms, p99 ${fmt(c1.p99, 2)} ms)`;
+    log(`messages c=1: ${out['referral messages/s, concurrency 1']}`);
+    const c16 = await measure(5000, 16, (i) => send(10_000 + i));
+    out['referral messages/s, concurrency 16'] = `${fmt(c16.perSecond, 0)} /s (p50 ${fmt(c16.p50, 2)} ms, p99 ${fmt(c16.p99, 2)} ms)`;
+    log(`messages c=16: ${out['referral messages/s, concurrency 16']}`);
+    out['message shape'] = '11 entries (MessageHeader, ServiceRequest, Patient, Encounter, CarePlan, Practitioner, PractitionerRole, 2 Organizations, Consent, HealthcareService); a new Patient per message, Organizations and Practitioner matched';
+    log(`${n} messages processed`);
+  } finally {
+    await agent.close();
+    server.kill('SIGTERM');
+    await once(server, 'exit').catch(() => undefined);
+    await dropDatabase();
+  }
+  return out;
+}
+
+/** A valid NHS number for each i (numbers whose Modulus 11 check would be 10 are skipped). */
+function nhsNumber(i: number): string {
+  for (let k = i * 2; ; k++) {
+    const nine = String(400_000_000 + k).padStart(9, '0');
+    const check = nhsNumberCheckDigit(nine);
+    if (check !== undefined) return nine + check;
+  }
+}
+
+async function freshDatabase(): Promise<string> {
+  await dropDatabase();
+  const c = new pg.Client({ connectionString: PG });
+  await c.connect();
+  await c.query(`CREATE DATABASE ${DB_NAME}`);
+  await c.end();
+  const url = new URL(PG);
+  url.pathname = `/${DB_NAME}`;
+  return url.toString();
+}
+
+async function dropDatabase(): Promise<void> {
+  const c = new pg.Client({ connectionString: PG });
+  await c.connect();
+  await c.query(`DROP DATABASE IF EXISTS ${DB_NAME} WITH (FORCE)`);
+  await c.end();
+}
+
+async function freePort(): Promise<number> {
+  const srv = createServer();
+  srv.listen(0, '127.0.0.1');
+  await once(srv, 'listening');
+  const port = (srv.address() as { port: number }).port;
+  srv.close();
+  return port;
+}
+
+async function startServer(databaseUrl: string, port: number): Promise<ChildProcess> {
+  const child = spawn(process.execPath, ['--import', 'tsx', 'src/main.ts'], {
+    env: { ...process.env, DATABASE_URL: databaseUrl, PORT: String(port), HOST: '127.0.0.1', LOG_LEVEL: 'warn' },
+    stdio: ['ignore', 'inherit', 'inherit'],
+  });
+  for (let i = 0; i < 120; i++) {
+    try {
+      const res = await request(`http://127.0.0.1:${port}/readyz`);
+      await res.body.dump();
+      if (res.statusCode === 200) return child;
+    } catch {
+      // not listening yet
+    }
+    await new Promise((r) => setTimeout(r, 250));
+  }
+  child.kill();
+  throw new Error('the server did not become ready');
+}
