@@ -2,6 +2,7 @@ import { FhirError, FhirErrorCode } from '../errors.js';
 import type { FhirRequest, FhirResponse } from './fhir-request.js';
 import { processBundle } from './interactions/batch.js';
 import { capabilities } from './interactions/capabilities.js';
+import { applyPlanDefinition } from './interactions/plan-definition-apply.js';
 import { readReferral, searchMessageDefinition } from './interactions/message-definition.js';
 import { processMessage, processMessageOtherMethod } from './interactions/process-message.js';
 import type { Handler, InteractionContext } from './interactions/context.js';
@@ -28,6 +29,8 @@ const routes: [Method, string, Handler][] = [
   ['DELETE', '$process-message', processMessageOtherMethod],
   ['GET', 'MessageDefinition', searchMessageDefinition],
   ['GET', 'ServiceRequest/:id', readReferral],
+  ['POST', 'PlanDefinition/:id/$apply', applyPlanDefinition],
+  ['GET', 'PlanDefinition/:id/$apply', applyPlanDefinition],
   ['POST', ':type/$validate', validateOperation],
   ['POST', ':type/:id/$validate', validateOperation],
   ['GET', ':type', searchType],

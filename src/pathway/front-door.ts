@@ -194,20 +194,9 @@ function seniorOversightTask(triage: Task, decision: TriageDecision): Task {
  * rewrites this one.
  */
 function decisionProvenance(task: Task, decision: TriageDecision, gaps: MdsGap[], now: Date, operation: 'CREATE' | 'UPDATE'): Provenance {
-  const ext: Extension[] = [
-    { url: 'rule', valueId: decision.ruleId },
-    { url: 'ruleSet', valueCanonical: decision.ruleSetUrl },
-    { url: 'ruleSetVersion', valueString: decision.ruleSetVersion },
-    { url: 'kind', valueCode: decision.kind },
-    { url: 'pathway', valueCoding: decision.pathway },
-    { url: 'priority', valueCode: decision.priority },
-    { url: 'due', valueDateTime: task.restriction?.period?.end },
-    { url: 'rationale', valueString: decision.rationale },
-    ...gaps.map((g): Extension => ({ url: 'missingItem', valueCoding: { system: PATHWAY.mdsItem, code: g.code, display: g.display } })),
-  ];
   return {
     resourceType: 'Provenance',
-    extension: [{ url: PATHWAY.triageDecision, extension: ext }],
+    extension: [decisionExtension(decision, gaps, task.restriction?.period?.end)],
     target: [{ reference: `Task/${task.id}/_history/${task.meta?.versionId}` }],
     occurredDateTime: task.authoredOn,
     recorded: now.toISOString(),
@@ -217,6 +206,24 @@ function decisionProvenance(task: Task, decision: TriageDecision, gaps: MdsGap[]
     agent: [{ type: coding('http://terminology.hl7.org/CodeSystem/provenance-participant-type', 'performer'), who: FRONT_DOOR_TEAM }],
     entity: [{ role: 'source', what: task.focus! }],
   };
+}
+
+/** The triage-decision extension: rule, rule set and version, outcome, owner, lead, due time, rationale, gaps. */
+export function decisionExtension(decision: TriageDecision, gaps: MdsGap[], due?: string): Extension {
+  const ext: Extension[] = [
+    { url: 'rule', valueId: decision.ruleId },
+    { url: 'ruleSet', valueCanonical: decision.ruleSetUrl },
+    { url: 'ruleSetVersion', valueString: decision.ruleSetVersion },
+    { url: 'kind', valueCode: decision.kind },
+    { url: 'pathway', valueCoding: decision.pathway },
+    { url: 'priority', valueCode: decision.priority },
+    { url: 'owner', valueReference: decision.owner },
+    { url: 'lead', valueCodeableConcept: decision.lead },
+    ...(due ? [{ url: 'due', valueDateTime: due }] : []),
+    { url: 'rationale', valueString: decision.rationale },
+    ...gaps.map((g): Extension => ({ url: 'missingItem', valueCoding: { system: PATHWAY.mdsItem, code: g.code, display: g.display } })),
+  ];
+  return { url: PATHWAY.triageDecision, extension: ext };
 }
 
 async function openTasks(store: ResourceStore, triageTaskId: string): Promise<Task[]> {

@@ -139,7 +139,7 @@ describe('admitReferral', () => {
     await expect(admit('nope')).rejects.toMatchObject({ status: 404 } satisfies Partial<FhirError>);
   });
 
-  it('writes structurally valid R4 resources', async () => {
+  it('writes valid R4 resources; the triage Task conforms to StepwiseTriageTask', async () => {
     await p.put(completeContext({ referral: { reasonCode: [indicator('out-of-scope'), indicator('withdrawal')] }, related: [] }));
     await admit();
     const validator = defaultValidator();

@@ -21,7 +21,7 @@ describe('minimum dataset screen', () => {
     ]);
   });
 
-  const withoutRelated = (drop: string[], add: Resource[] = []) => [consent(), risks(), medication()].filter((r) => !drop.includes(r.resourceType)).concat(add);
+  const withoutRelated = (drop: string[], add: Resource[] = []): Resource[] => ([consent(), risks(), medication()] as Resource[]).filter((r) => !drop.includes(r.resourceType)).concat(add);
 
   // one row per item: a context lacking it, and the gap it must produce
   it.each<[string, ReferralContext]>([
