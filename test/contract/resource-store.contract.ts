@@ -181,6 +181,17 @@ export function resourceStoreContract(name: string, open: () => Promise<TestData
         expect(await ids(store, 'Task', T('status=in-progress&owner=Organization/cmht'))).toEqual([tasks[4].id]);
       });
 
+      it('matches a reference by the identifier it carries (:identifier), and _lastUpdated by range', async () => {
+        const meta = { tag: [{ system: 'urn:test', code: tag }] };
+        const byIdentifier = await store.create(task({ meta, for: { identifier: { system: NHS_NUMBER, value: '9876543210' } } }));
+        expect(await ids(store, 'Task', T(`subject:identifier=${NHS_NUMBER}|9876543210`))).toEqual([byIdentifier.id]);
+        expect(await ids(store, 'Task', T(`subject:identifier=${NHS_NUMBER}|1111111111`))).toEqual([]);
+        const at = byIdentifier.meta!.lastUpdated!;
+        expect(await ids(store, 'Task', T(`_lastUpdated=ge${at}&_id=${byIdentifier.id}`))).toEqual([byIdentifier.id]);
+        expect(await ids(store, 'Task', T(`_lastUpdated=lt${at}&_id=${byIdentifier.id}`))).toEqual([]);
+        await store.delete('Task', byIdentifier.id);
+      });
+
       it('finds resources referred to by others with _has', async () => {
         expect(await ids(store, 'Patient', T('_has:Task:patient:owner=Organization/cmht'))).toEqual([bob.id]);
         expect((await ids(store, 'Patient', T('_has:Task:patient:status=in-progress&_sort=_id'))).length).toBe(2);

@@ -82,6 +82,12 @@ describe('search over HTTP', () => {
     expect(c.total).toBe(7);
     expect(c.entry).toBeUndefined();
     expect((await get('Task?_total=none')).total).toBeUndefined();
+    // Task.priority is not a summary element in R4; status and description are
+    const summary = await get(`Task?_id=${created[0].id}&_summary=true`);
+    expect(summary.entry![0].resource).not.toHaveProperty('priority');
+    expect(summary.entry![0].resource).toHaveProperty('status');
+    expect(summary.entry![0].resource).toHaveProperty('description');
+    expect(summary.entry![0].resource!.meta?.tag?.map((x) => x.code)).toContain('SUBSETTED');
     const el = await get(`Task?_id=${created[0].id}&_elements=status`);
     expect(el.entry![0].resource).not.toHaveProperty('description');
     const inc = await get(`Task?_id=${created[0].id}&_include=Task:patient`);
