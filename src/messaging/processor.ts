@@ -1,8 +1,11 @@
 import { randomUUID } from 'node:crypto';
-import type { Bundle, Coding, MessageHeader, OperationOutcome, OperationOutcomeIssue, Resource, ServiceRequest } from '@medplum/fhirtypes';
+import type { Bundle, Coding, MessageHeader, OperationOutcome, OperationOutcomeIssue, Resource, ServiceRequest, Task } from '@medplum/fhirtypes';
 import type { Clock } from '../clock.js';
 import { FhirError, FhirErrorCode, toOperationOutcome, type IssueInit } from '../errors.js';
 import type { Validator } from '../fhir/validation/index.js';
+import { PATHWAY } from '../pathway/codes.js';
+import { admitReferral, rescreenReferral } from '../pathway/front-door.js';
+import type { MdsGap } from '../pathway/mds-screen.js';
 import type { Database, Queryable } from '../store/database.js';
 import { ResourceStore } from '../store/resource-store.js';
 import { barsError, withBarsCodes } from './bars.js';
@@ -99,7 +102,8 @@ export class MessageProcessor {
         const store = new ResourceStore(this.deps.db, this.deps.clock, tx, true);
         const stored = await this.store(store, tx, message, check);
         const focus = stored.find((s) => s.entry.index === check?.focus?.index) ?? stored.find((s) => message.focus.some((f) => f.index === s.entry.index));
-        const response = this.responseMessage(message, bars, 'ok', storedOutcome(stored), input.baseUrl, focus ? `${focus.type}/${focus.id}` : undefined);
+        const triage = await this.frontDoor(store, stored, check);
+        const response = this.responseMessage(message, bars, 'ok', storedOutcome(stored, triage), input.baseUrl, focus ? `${focus.type}/${focus.id}` : undefined);
         const status = input.async ? 202 : 200;
         const seq = await this.log(tx, { ...row, disposition: 'processed', outcome: 'ok', status, focus: focus && `${focus.type}/${focus.id}`, response });
         if (seq === undefined) throw new DuplicateMessage();
@@ -147,6 +151,19 @@ export class MessageProcessor {
       throw err;
     }
     return [{ entry: sr, type: 'ServiceRequest', id: target.id!, action: 'updated' }];
+  }
+
+  /**
+   * The single front door, in the message's transaction: a new referral gets its triage Task, an
+   * update re-screens it (src/pathway/front-door.ts). Answers one issue per minimum dataset gap.
+   */
+  private async frontDoor(store: ResourceStore, stored: StoredEntry[], check: BarsCheck | undefined): Promise<OperationOutcomeIssue[]> {
+    const kind = check?.kind ?? 'new';
+    const referral = stored.find((s) => s.type === 'ServiceRequest' && s.entry.index === check?.focus?.index) ?? stored.find((s) => s.type === 'ServiceRequest');
+    if (!referral || kind === 'cancel') return [];
+    const opts = { clock: this.deps.clock };
+    const result = kind === 'update' ? await rescreenReferral(store, referral.id, opts) : await admitReferral(store, { serviceRequestId: referral.id }, opts);
+    return triageIssues(result.task, result.gaps);
   }
 
   /** The stored referral an update or cancellation is about: by the id Stepwise gave it, or by the sender's earlier reference. */
@@ -293,12 +310,26 @@ function echoHeaders(h: RawMessageHeaders): Record<string, string> {
   return out;
 }
 
+/** The triage Task the referral got, and each minimum dataset gap the sender can fill. */
+function triageIssues(task: Task, gaps: MdsGap[]): OperationOutcomeIssue[] {
+  const due = task.restriction?.period?.end;
+  const text = `Triage Task/${task.id}: ${task.status}, priority ${task.priority}${due ? `, due ${due}` : ''}`;
+  return [
+    { severity: 'information', code: 'informational', diagnostics: text, details: { text } },
+    ...gaps.map((g): OperationOutcomeIssue => {
+      const message = `Minimum dataset: ${g.message}; ${task.status === 'on-hold' ? 'the referral is on hold until it is sent' : 'please send it'}`;
+      return { severity: 'warning', code: 'incomplete', expression: [g.location], diagnostics: message, details: { coding: [{ system: PATHWAY.mdsItem, code: g.code, display: g.display }], text: message } };
+    }),
+  ];
+}
+
 /** What each entry became: its id here, and whether it was created, updated or matched. */
-function storedOutcome(stored: StoredEntry[]): OperationOutcome {
+function storedOutcome(stored: StoredEntry[], triage: OperationOutcomeIssue[] = []): OperationOutcome {
   const issue: OperationOutcomeIssue[] = stored.map((s) => {
     const text = `${s.entry.fullUrl ?? `entry ${s.entry.index}`} ${s.action === 'matched' ? `matched ${s.type}/${s.id} on ${s.matchedOn}` : `${s.action} as ${s.type}/${s.id}`}`;
     return { severity: 'information', code: 'informational', expression: [s.entry.path], diagnostics: text, details: { text } };
   });
+  issue.push(...triage);
   return { resourceType: 'OperationOutcome', issue: issue.length ? issue : [{ severity: 'information', code: 'informational', diagnostics: 'Message processed' }] };
 }
 
