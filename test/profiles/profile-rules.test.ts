@@ -1,6 +1,10 @@
+import { evalFhirPathTyped } from '@medplum/core';
+import type { StructureDefinition } from '@medplum/fhirtypes';
 import { describe, expect, it } from 'vitest';
 import { stepwiseCodeSystemUrl } from '../../src/fhir/canonical.js';
 import { isValidNhsNumber } from '../../src/fhir/nhs-number.js';
+import { loadStepwiseConformance } from '../../src/fhir/stepwise-profiles.js';
+import { nativeExpressions } from '../../src/fhir/validation/native-invariants.js';
 import { examplesDir } from '../../scripts/profiles/layout.js';
 import { readWithCanonical } from '../../scripts/profiles/source.js';
 import { errorsOf, stepwiseValidator, summary } from './support.js';
@@ -116,13 +120,18 @@ describe('StepwisePatient', () => {
 
 describe('StepwisePatient NHS number invariant (stepwise-nhs-number-1)', () => {
   // The invariant carries the Modulus 11 check to tools that lack our validator rule (e.g. the HL7
-  // validator loading the package); it must agree with src/fhir/nhs-number.ts.
+  // validator loading the package); it must agree with src/fhir/nhs-number.ts. Our validator runs
+  // the rule in its place (ruleInvariants), so it is evaluated here with FHIRPath directly.
+  const constraint = loadStepwiseConformance()
+    .filter((r): r is StructureDefinition => r.resourceType === 'StructureDefinition' && r.id === 'StepwisePatient')
+    .flatMap((sd) => sd.snapshot?.element ?? [])
+    .flatMap((e) => e.constraint ?? [])
+    .find((c) => c.key === 'stepwise-nhs-number-1');
+  const expression = constraint?.expression as string;
   const failsInvariant = (value: string): boolean => {
-    const patient = example('StepwisePatient/valid-richard-smith.json');
-    patient.identifier[0].value = value;
-    return stepwiseValidator()
-      .validate(patient)
-      .some((i) => i.severity === 'error' && i.diagnostics?.includes('stepwise-nhs-number-1'));
+    const identifier = { system: 'https://fhir.nhs.uk/Id/nhs-number', value };
+    const result = evalFhirPathTyped(expression, [{ type: 'Identifier', value: identifier }]);
+    return result.length === 1 && result[0].value === false;
   };
 
   it('agrees with the Modulus 11 rule on every check digit of many prefixes, and refuses non-digits and wrong lengths', () => {
@@ -136,6 +145,13 @@ describe('StepwisePatient NHS number invariant (stepwise-nhs-number-1)', () => {
     const disagreements = numbers.filter((value) => failsInvariant(value) === isValidNhsNumber(value));
     expect(disagreements).toEqual([]);
     expect(numbers.filter(isValidNhsNumber).length).toBeGreaterThan(20);
+  });
+
+  it('is checked by the NHS number rule, so an invalid NHS number is reported once', () => {
+    expect(expression, 'the expression the validator runs the rule for').toBe(nativeExpressions['stepwise-nhs-number-1']);
+    const patient = example('StepwisePatient/valid-richard-smith.json');
+    patient.identifier[0].value = '9000000008';
+    expect(errors(patient)).toEqual(['error Patient.identifier[0].value: NHS number 9000000008 fails the Modulus 11 check: check digit is 8, expected 9']);
   });
 });
 

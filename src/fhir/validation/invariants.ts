@@ -11,7 +11,7 @@ import {
 import type { ElementDefinitionConstraint } from '@medplum/fhirtypes';
 import type { ValidationContext } from './context.js';
 import { compareDates } from './dates.js';
-import { invariantStrategies, nativeExpressions, nativeRules } from './native-invariants.js';
+import { invariantStrategies, nativeExpressions, nativeRules, ruleInvariants } from './native-invariants.js';
 
 export { invariantStrategies, nativeExpressions } from './native-invariants.js';
 
@@ -61,6 +61,7 @@ export class InvariantCompiler {
     if (strategy?.how === 'structural') return undefined;
     const human = constraint.human ?? key;
     const message = `Constraint ${key} failed: ${human}`;
+    if (strategy?.how === 'rule' && nativeExpressions[key] === constraint.expression) return ruleInvariants[key];
     const native = strategy?.how === 'native' && nativeExpressions[key] === constraint.expression ? nativeRules[key] : undefined;
     if (native) {
       return (value, path, ctx) => {

@@ -1,15 +1,17 @@
-import type { ValidationContext } from './context.js';
+import type { ValidationContext, ValueCheck } from './context.js';
 import { compareDates } from './dates.js';
+import { nhsNumberRule } from './rules.js';
 
 /**
  * Invariants checked without medplum's FHIRPath engine: those it cannot evaluate (stub functions,
- * htmlChecks, string comparison of dateTimes) and a few very frequent ones, for speed. Each native
- * rule stands for one exact R4 expression; invariants.test.ts checks that each agrees with FHIRPath
- * on values where medplum's engine is right.
+ * htmlChecks, string comparison of dateTimes), a few very frequent ones, for speed, and a profile's
+ * restatement of a type rule, so that one problem is reported once. Each native rule stands for one
+ * exact expression; invariants.test.ts checks that each agrees with FHIRPath on values where
+ * medplum's engine is right (test/profiles does so for stepwise-nhs-number-1).
  */
 
 /** How the keys medplum's engine cannot evaluate (or evaluates wrongly) are checked instead. */
-export const invariantStrategies: Readonly<Record<string, { how: 'structural' | 'native'; reason: string }>> = {
+export const invariantStrategies: Readonly<Record<string, { how: 'structural' | 'native' | 'rule'; reason: string }>> = {
   'ele-1': {
     how: 'structural',
     reason: 'children() is a stub in medplum; the walker reports every empty object, array and string (json-walk.ts)',
@@ -38,11 +40,17 @@ export const invariantStrategies: Readonly<Record<string, { how: 'structural' | 
   'dom-5': { how: 'native', reason: 'on every resource; native for speed, same result as the R4 expression' },
   'bdl-5': { how: 'native', reason: 'on every Bundle entry; native for speed, same result as the R4 expression' },
   'bdl-8': { how: 'native', reason: 'on every Bundle entry; native for speed, same result as the 4.0.1 expression' },
+  'stepwise-nhs-number-1': {
+    how: 'rule',
+    reason:
+      "StepwisePatient's NHS number constraint restates the Modulus 11 rule (rules.ts) in FHIRPath for tools without it; the rule runs instead, so its issue (same element, more precise words) is reported once",
+  },
 };
 
 /**
- * The R4 4.0.1 expressions the native rules stand for. A constraint with one of these keys but a
- * different expression (a profile reusing a key) is evaluated with FHIRPath instead.
+ * The exact expressions the native and rule-backed checks stand for (R4 4.0.1, and the Stepwise
+ * profile's). A constraint with one of these keys but a different expression (a profile reusing a
+ * key, or an edited profile) is evaluated with FHIRPath instead.
  */
 export const nativeExpressions: Readonly<Record<string, string>> = {
   'ext-1': 'extension.exists() != value.exists()',
@@ -57,8 +65,19 @@ export const nativeExpressions: Readonly<Record<string, string>> = {
   'bdl-8': "fullUrl.contains('/_history/').not()",
   'que-2': 'descendants().linkId.isDistinct()',
   'csd-1': 'concept.code.combine($this.descendants().concept.code).isDistinct()',
+  'stepwise-nhs-number-1':
+    "value.exists() implies (value.matches('^[0-9]{10}$') and ((11 - ((value.substring(0,1).toInteger() * 10 + value.substring(1,1).toInteger() * 9 + value.substring(2,1).toInteger() * 8 + value.substring(3,1).toInteger() * 7 + value.substring(4,1).toInteger() * 6 + value.substring(5,1).toInteger() * 5 + value.substring(6,1).toInteger() * 4 + value.substring(7,1).toInteger() * 3 + value.substring(8,1).toInteger() * 2) mod 11)) mod 11) = value.substring(9,1).toInteger())",
   'sdf-9':
     "children().element.where(path.contains('.').not()).label.empty() and children().element.where(path.contains('.').not()).code.empty() and children().element.where(path.contains('.').not()).requirements.empty()",
+};
+
+/**
+ * Invariants that say what a type rule (rules.ts) already checks on every value of the type. The
+ * rule is run in their place: it reports the identical issue, which Validator.validate keeps once.
+ */
+export const ruleInvariants: Readonly<Record<string, ValueCheck>> = {
+  // On Patient.identifier:nhsNumber (system https://fhir.nhs.uk/Id/nhs-number), where the rule applies.
+  'stepwise-nhs-number-1': nhsNumberRule,
 };
 
 type NativeRule = (value: Record<string, unknown>, ctx: ValidationContext) => boolean;

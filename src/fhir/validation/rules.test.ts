@@ -1,5 +1,8 @@
+import type { StructureDefinition } from '@medplum/fhirtypes';
 import { describe, expect, it } from 'vitest';
-import { errorAt, errors, testValidator } from './test-support.js';
+import { nativeExpressions } from './native-invariants.js';
+import { errorAt, errors, summary, testValidator } from './test-support.js';
+import { createR4Validator } from './validator.js';
 
 const patient = (value: string) => ({ resourceType: 'Patient', identifier: [{ system: 'https://fhir.nhs.uk/Id/nhs-number', value }] });
 
@@ -34,6 +37,54 @@ describe('NHS number rule', () => {
 
   it('leaves other identifier systems alone', () => {
     expect(errors(testValidator().validate({ resourceType: 'Patient', identifier: [{ system: 'urn:x', value: '9000000008' }] }))).toEqual([]);
+  });
+});
+
+describe('a profile invariant that restates the NHS number rule (stepwise-nhs-number-1)', () => {
+  const url = 'https://stepwise.example/fhir/StructureDefinition/TestNhsNumberInvariant';
+  const validatorWith = (expression: string) => {
+    const profile: StructureDefinition = {
+      resourceType: 'StructureDefinition',
+      url,
+      name: 'TestNhsNumberInvariant',
+      status: 'draft',
+      kind: 'resource',
+      abstract: false,
+      type: 'Patient',
+      baseDefinition: 'http://hl7.org/fhir/StructureDefinition/Patient',
+      derivation: 'constraint',
+      differential: {
+        element: [
+          { id: 'Patient.identifier', path: 'Patient.identifier', slicing: { discriminator: [{ type: 'value', path: 'system' }], rules: 'open' } },
+          {
+            id: 'Patient.identifier:nhsNumber',
+            path: 'Patient.identifier',
+            sliceName: 'nhsNumber',
+            max: '1',
+            constraint: [{ key: 'stepwise-nhs-number-1', severity: 'error', human: 'Modulus 11', expression }],
+          },
+          { id: 'Patient.identifier:nhsNumber.system', path: 'Patient.identifier.system', min: 1, fixedUri: 'https://fhir.nhs.uk/Id/nhs-number' },
+        ],
+      },
+    };
+    const validator = createR4Validator();
+    validator.registry.addStructureDefinition(profile);
+    return validator;
+  };
+  const profiled = (value: string) => ({ ...patient(value), meta: { profile: [url] } });
+
+  it('reports an invalid NHS number once, in the words of the rule', () => {
+    const validator = validatorWith(nativeExpressions['stepwise-nhs-number-1']);
+    expect(summary(validator.validate(profiled('9000000008')))).toEqual([
+      'error Patient.identifier[0].value: NHS number 9000000008 fails the Modulus 11 check: check digit is 8, expected 9',
+    ]);
+    expect(summary(validator.validate(profiled('900 000 0009')))).toEqual([expect.stringMatching(/^error Patient\.identifier\[0\]\.value: .*exactly 10 digits/)]);
+    expect(validator.validate(profiled('9000000009'))).toEqual([]);
+  });
+
+  it('evaluates the key with FHIRPath when the profile changes the expression', () => {
+    const validator = validatorWith("value.startsWith('4')");
+    expect(summary(errors(validator.validate(profiled('9000000009'))))).toEqual([expect.stringMatching(/^error Patient\.identifier\[0\]: Constraint stepwise-nhs-number-1 failed/)]);
   });
 });
 
