@@ -61,6 +61,12 @@ describe('parseSearch', () => {
     expect(error(() => parse('Task', 'owner.colour=x')).issues[0].expression).toEqual(['owner.colour']);
   });
 
+  it('bounds the number of parameters and of OR values', () => {
+    expect(error(() => parse('Task', Array.from({ length: 65 }, (_, i) => `status=s${i}`).join('&'))).status).toBe(400);
+    expect(error(() => parse('Task', `_id=${Array.from({ length: 101 }, (_, i) => `id${i}`).join(',')}`)).status).toBe(400);
+    expect(parse('Task', `_id=${Array.from({ length: 100 }, (_, i) => `id${i}`).join(',')}`).filters).toHaveLength(1);
+  });
+
   it('ignores unknown parameters when lenient, keeping them out of the applied list', () => {
     const q = parse('Task', 'colour=red&status=requested', false);
     expect(q.filters).toHaveLength(1);

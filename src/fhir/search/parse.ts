@@ -32,8 +32,13 @@ const MODIFIERS_BY_TYPE: Record<string, Set<string>> = {
   uri: new Set(['missing', 'below', 'above']),
 };
 
+/** Bounds on one query, so no request can make an unbounded SQL statement. */
+export const MAX_SEARCH_PARAMS = 64;
+export const MAX_OR_VALUES = 100;
+
 /** Parses a search query string into criteria, following http://hl7.org/fhir/R4/search.html. */
 export function parseSearch(resourceType: string, params: [string, string][], opts: ParseOptions = {}): SearchQuery {
+  if (params.length > MAX_SEARCH_PARAMS) throw badRequest(`A search may have at most ${MAX_SEARCH_PARAMS} parameters; this one has ${params.length}`);
   const q: SearchQuery = { resourceType, filters: [], sort: [], count: DEFAULT_COUNT, include: [], revinclude: [], applied: [] };
   for (const [key, value] of params) {
     const [name, modifier] = splitOnce(key, ':');
@@ -227,7 +232,9 @@ function splitPrefix(raw: string): [Prefix, string] {
 
 /** Splits on unescaped commas (OR), then unescapes \, \| \$ \\ (R4 search.html#escaping). */
 export function splitValues(value: string): string[] {
-  return splitEscaped(value, ',').filter((v) => v.length > 0);
+  const values = splitEscaped(value, ',').filter((v) => v.length > 0);
+  if (values.length > MAX_OR_VALUES) throw badRequest(`A parameter may have at most ${MAX_OR_VALUES} values; this one has ${values.length}`);
+  return values;
 }
 
 function splitEscaped(value: string, sep: string): string[] {
