@@ -11,6 +11,11 @@ export interface FhirRequest {
   query: [string, string][];
   /** Parsed body: a resource, a JSON Patch array, or undefined. */
   body?: unknown;
+  /**
+   * Set only by transaction processing: the id a create must use, given out before any entry runs
+   * so that entries can refer to each other (http://hl7.org/fhir/R4/http.html#trules).
+   */
+  assignedId?: string;
   headers: {
     ifMatch?: string;
     ifNoneMatch?: string;

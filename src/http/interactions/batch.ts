@@ -68,8 +68,8 @@ async function transaction(ctx: InteractionContext, entries: BundleEntry[]): Pro
 
 /**
  * Gives every created resource its id before anything is written, so entries can refer to each
- * other by fullUrl (urn:uuid:…) in any order. POSTs become PUTs to the new id; a conditional
- * create that finds its match, or a conditional update, points at the existing resource.
+ * other by fullUrl (urn:uuid:…) in any order. A conditional create that finds its match, or a
+ * conditional update, points at the existing resource.
  */
 async function assignIds(ctx: InteractionContext, planned: Planned[]): Promise<{ byFullUrl: Map<string, string>; existing: Map<number, Resource> }> {
   const byFullUrl = new Map<string, string>();
@@ -88,7 +88,7 @@ async function assignIds(ctx: InteractionContext, planned: Planned[]): Promise<{
           existing.set(p.index, found[0]);
         }
       }
-      p.req = { ...p.req, method: 'PUT', path: `${type}/${id}`, body: { ...(p.req.body as object), id }, headers: { ...p.req.headers, ifNoneExist: undefined } };
+      p.req = { ...p.req, assignedId: id, headers: { ...p.req.headers, ifNoneExist: undefined } };
       if (p.fullUrl) byFullUrl.set(p.fullUrl, `${type}/${id}`);
     } else if (p.req.method === 'PUT' && !p.req.path.includes('/') && p.req.query.length) {
       const text = new URLSearchParams(p.req.query).toString();

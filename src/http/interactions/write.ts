@@ -18,7 +18,7 @@ export const createResource: Handler = async (ctx, req, { type }) => {
     const result = await ctx.store.conditionalCreate(resource as Resource, criteria(type, text, 'If-None-Exist'), text);
     return writeResponse(req, ctx.baseUrl, result.created ? 201 : 200, result.resource, result.created ? 'Created' : 'A matching resource exists; nothing was created');
   }
-  const created = await ctx.store.create(resource as Resource);
+  const created = await ctx.store.create(resource as Resource, 'POST', req.assignedId);
   return writeResponse(req, ctx.baseUrl, 201, created, `Created ${type}/${created.id}`);
 };
 
