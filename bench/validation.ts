@@ -1,22 +1,25 @@
-import { readdirSync, readFileSync } from 'node:fs';
-import { fileURLToPath } from 'node:url';
+import { readFileSync } from 'node:fs';
 import { validateResource } from '@medplum/core';
 import type { Resource, StructureDefinition } from '@medplum/fhirtypes';
-import { snapshotElements } from '../src/fhir/validation/snapshot.js';
-import { createR4Validator } from '../src/fhir/validation/validator.js';
+import { expandCanonicalPlaceholder, stepwiseProfileUrl } from '../src/fhir/canonical.js';
+import { serverValidator } from '../src/fhir/server-validator.js';
+import { loadStepwiseConformance } from '../src/fhir/stepwise-profiles.js';
 
 /**
  * Validations per second of Stepwise's validator and @medplum/core's validateResource on the same
  * resources in the same process: a referral ServiceRequest (~2.7 KB), a triage Task and a 20-entry
- * referral message Bundle, each without and with its test profile. Medplum gets the profile as a
- * StructureDefinition with a snapshot (it cannot use a differential) and re-parses it on every call,
- * which is how its API works. Each figure is the best of several timed rounds, interleaved.
+ * referral message Bundle (bench/fixtures), each without and with its Stepwise profile
+ * (StepwiseReferral, StepwiseTriageTask, StepwiseReferralMessage). Ours is the server's validator:
+ * R4 plus the Stepwise profiles and their UK Core dependencies, so Bundle entries are also checked
+ * against the profiles in their own meta.profile. Medplum gets the published StructureDefinition
+ * (with its snapshot) and re-parses it on every call, which is how its API works. Each figure is
+ * the best of several timed rounds, interleaved.
  *
- * The "errors found" lines show both validators agree the fixtures are valid without profiles. With
- * profiles medplum reports false errors: a pattern[x] on a repeating element (category) and slices
- * discriminated by resource type (Bundle.entry), which it does not support.
+ * The fixtures conform to their profiles (0 errors from serverValidator()); the "errors found" lines
+ * show what each validator says of them. With StepwiseReferralMessage medplum reports false errors:
+ * its slices are discriminated by resource type (Bundle.entry), which medplum does not support.
  */
-const validationDir = fileURLToPath(new URL('../src/fhir/validation/', import.meta.url));
+const fixturesDir = new URL('./fixtures/', import.meta.url);
 const ROUND_MS = 400;
 const ROUNDS = 5;
 
@@ -26,8 +29,9 @@ interface Subject {
   profileUrl: string;
 }
 
-function readJson<T>(path: string): T {
-  return JSON.parse(readFileSync(path, 'utf8')) as T;
+/** A fixture, written with the `${canonical}` placeholder like profiles/examples. */
+function readFixture(name: string): Resource {
+  return JSON.parse(expandCanonicalPlaceholder(readFileSync(new URL(name, fixturesDir), 'utf8'))) as Resource;
 }
 
 /** Drops meta.profile everywhere (the resource and any Bundle entries), for the runs without profiles. */
@@ -79,27 +83,23 @@ function medplumErrors(resource: Resource, profile?: StructureDefinition): numbe
 
 export async function benchValidation(): Promise<Record<string, string | number>> {
   const loadStart = performance.now();
-  const validator = createR4Validator();
-  for (const file of readdirSync(`${validationDir}test-profiles`)) {
-    validator.registry.addResource(readJson(`${validationDir}test-profiles/${file}`));
-  }
+  const validator = serverValidator();
   const loadMs = performance.now() - loadStart;
 
-  const fixture = (name: string): Resource => readJson(`${validationDir}test-fixtures/${name}`);
+  const published = new Map(loadStepwiseConformance().map((r) => [r.url, r]));
   const subjects: Subject[] = [
-    { name: 'ServiceRequest', resource: fixture('referral-service-request.json'), profileUrl: 'https://stepwise.example/fhir/StructureDefinition/TestReferralServiceRequest' },
-    { name: 'Task', resource: fixture('triage-task.json'), profileUrl: 'https://stepwise.example/fhir/StructureDefinition/TestTriageTask' },
-    { name: 'Bundle (20 entries)', resource: fixture('referral-message-bundle.json'), profileUrl: 'https://stepwise.example/fhir/StructureDefinition/TestReferralMessage' },
+    { name: 'ServiceRequest', resource: readFixture('referral-service-request.json'), profileUrl: stepwiseProfileUrl('StepwiseReferral') },
+    { name: 'Task', resource: readFixture('triage-task.json'), profileUrl: stepwiseProfileUrl('StepwiseTriageTask') },
+    { name: 'Bundle (20 entries)', resource: readFixture('referral-message-bundle.json'), profileUrl: stepwiseProfileUrl('StepwiseReferralMessage') },
   ];
 
   const figures: Record<string, string | number> = {
-    'R4 registry load + test profiles (ms, once per process)': Math.round(loadMs),
+    'R4 registry load + Stepwise profiles (ms, once per process)': Math.round(loadMs),
   };
   let slowestProfiledSpeedup = Infinity;
   for (const subject of subjects) {
     const plain = withoutProfiles(subject.resource);
-    const sd = validator.registry.getStructureDefinition(subject.profileUrl) as StructureDefinition;
-    const medplumProfile: StructureDefinition = { ...sd, snapshot: { element: snapshotElements(sd, validator.registry) } };
+    const medplumProfile = published.get(subject.profileUrl) as StructureDefinition;
     const bytes = JSON.stringify(subject.resource).length;
 
     const oursPlainErrors = validator.validate(plain).filter((i) => i.severity === 'error').length;
