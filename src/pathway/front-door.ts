@@ -77,7 +77,8 @@ export interface RescreenResult {
  * Re-runs the minimum dataset and the rules when information arrives (an update message, or a
  * PATCH by the triage team) and resumes the triage Task: with no gaps left it is requested again
  * and the open clarification Tasks are completed. The due time still counts from receipt. A
- * decision already made is never rewritten: a new Provenance records the new one.
+ * decision already made is never rewritten: a new Provenance records the new one (none when the
+ * Task does not change).
  */
 export async function rescreenReferral(store: ResourceStore, serviceRequestId: string, opts: FrontDoorOptions): Promise<RescreenResult> {
   return store.transaction(async (tx) => {
@@ -101,7 +102,8 @@ export async function rescreenReferral(store: ResourceStore, serviceRequestId: s
     }
     if (screen.gaps.length && !open.some((t) => hasCode(t, TaskCode.clarify))) await tx.create(clarificationTask(task, screen.gaps, opts.clock.now(), opts));
     if (decision.kind === 'senior-oversight' && !open.some((t) => hasCode(t, TaskCode.seniorOversight))) await tx.create(seniorOversightTask(task, decision));
-    const provenance = await tx.create(decisionProvenance(task, decision, screen.gaps, opts.clock.now(), 'UPDATE'));
+    // a re-screen that changes nothing on the Task records no new decision
+    const provenance = updated.changed ? await tx.create(decisionProvenance(task, decision, screen.gaps, opts.clock.now(), 'UPDATE')) : undefined;
     return { task, rescreened: true, gaps: screen.gaps, decision, provenance };
   });
 }

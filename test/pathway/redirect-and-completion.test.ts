@@ -1,12 +1,12 @@
 import type { Task, TaskOutput } from '@medplum/fhirtypes';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { beforePathwayWrite } from '../../src/http/interactions/pathway-hooks.js';
+import { afterPathwayWrite, beforePathwayWrite } from '../../src/http/interactions/pathway-hooks.js';
 import { FhirError } from '../../src/errors.js';
 import { PATHWAY } from '../../src/pathway/codes.js';
 import { admitReferral } from '../../src/pathway/front-door.js';
 import { checkRedirect, missingRedirectParts } from '../../src/pathway/redirect-check.js';
 import { stampTriageCompletion } from '../../src/pathway/triage-completion.js';
-import { completeContext, indicator } from './builders.js';
+import { completeContext, consent, indicator, medication, risks } from './builders.js';
 import { pathwayStore, type PathwayTestStore } from './support.js';
 
 const out = (code: string, value: Partial<TaskOutput>): TaskOutput => ({ type: { coding: [{ system: PATHWAY.redirectOutput, code }] }, ...value }) as TaskOutput;
@@ -119,6 +119,18 @@ describe('the write-path hook', () => {
     expect(ok.extension?.find((e) => e.url === PATHWAY.timeToTriage)?.valueDuration?.value).toBe(90);
     const stored = await p.store.update(ok);
     expect((stored.resource as Task).executionPeriod?.end).toBe('2026-03-02T10:30:00.000Z');
+  });
+
+  it('re-screens the waiting referrals of a person when the triage team fills a gap', async () => {
+    await p.put(completeContext({ referral: { reasonCode: [indicator('long-term-illness'), indicator('stable')] }, related: [risks(), medication()] }));
+    const { task } = await admitReferral(p.store, { serviceRequestId: 'sr-1' }, { clock: p.clock });
+    expect(task.status).toBe('on-hold');
+    await afterPathwayWrite(p.store, (await p.store.update({ ...medication(), note: [{ text: 'checked' }] })).resource, p.clock.now());
+    expect(((await p.store.read('Task', task.id!)) as Task).status).toBe('on-hold');
+    const added = await p.store.update(consent());
+    await afterPathwayWrite(p.store, added.resource, p.clock.now());
+    const resumed = (await p.store.read('Task', task.id!)) as Task;
+    expect(resumed).toMatchObject({ status: 'requested', owner: { reference: 'Organization/cmht' } });
   });
 
   it('passes other resources unchanged', async () => {

@@ -1,5 +1,9 @@
 import type { Resource, Task } from '@medplum/fhirtypes';
+import { parseSearch } from '../../fhir/search/parse.js';
+import { PATHWAY, TaskCode } from '../../pathway/codes.js';
+import { rescreenReferral } from '../../pathway/front-door.js';
 import { checkRedirect } from '../../pathway/redirect-check.js';
+import { localId } from '../../pathway/referral-context.js';
 import { stampTriageCompletion } from '../../pathway/triage-completion.js';
 import type { ResourceStore } from '../../store/resource-store.js';
 
@@ -19,4 +23,51 @@ export async function beforePathwayWrite<T extends Resource>(store: ResourceStor
   checkRedirect(task);
   const previous = task.id ? ((await store.readOrUndefined('Task', task.id)) as Task | undefined) : undefined;
   return stampTriageCompletion(previous, task, now) as T;
+}
+
+/** Resources the minimum dataset and the rules read, by the search parameter naming their patient. */
+const ABOUT_THE_PATIENT: Record<string, string> = {
+  Patient: '_id',
+  Flag: 'patient',
+  RiskAssessment: 'patient',
+  Consent: 'patient',
+  MedicationStatement: 'patient',
+  Condition: 'patient',
+  RelatedPerson: 'patient',
+};
+
+/**
+ * After a create, update or patch (in the same transaction, after `store.update`/`store.create`):
+ * when the triage team fills a gap (a Patient, Consent, RiskAssessment, MedicationStatement, Flag,
+ * Condition or RelatedPerson of the person, or the ServiceRequest itself), the referrals of that
+ * person waiting at the front door are screened again and resume when complete.
+ *
+ *   await afterPathwayWrite(store, result.resource, now);
+ */
+export async function afterPathwayWrite(store: ResourceStore, written: Resource, now: Date): Promise<void> {
+  const clock = { now: () => now };
+  if (written.resourceType === 'ServiceRequest') {
+    await rescreenIfWaiting(store, written.id!, clock);
+    return;
+  }
+  if (!(written.resourceType in ABOUT_THE_PATIENT)) return;
+  const patientId = written.resourceType === 'Patient' ? written.id : patientOf(written);
+  if (!patientId) return;
+  const waiting = await store.search(
+    parseSearch('Task', [['patient', `Patient/${patientId}`], ['code', `${PATHWAY.taskCode}|${TaskCode.triage}`], ['status', 'requested,on-hold'], ['_count', '50']]),
+  );
+  for (const task of waiting.matches as Task[]) {
+    const sr = localId(task.focus, 'ServiceRequest');
+    if (sr) await rescreenReferral(store, sr, { clock });
+  }
+}
+
+async function rescreenIfWaiting(store: ResourceStore, serviceRequestId: string, clock: { now(): Date }): Promise<void> {
+  const found = await store.matches(parseSearch('Task', [['focus', `ServiceRequest/${serviceRequestId}`], ['code', `${PATHWAY.taskCode}|${TaskCode.triage}`], ['status', 'requested,on-hold']]));
+  if (found.length) await rescreenReferral(store, serviceRequestId, { clock });
+}
+
+function patientOf(r: Resource): string | undefined {
+  const x = r as { patient?: { reference?: string }; subject?: { reference?: string } };
+  return localId(x.patient, 'Patient') ?? localId(x.subject, 'Patient');
 }
