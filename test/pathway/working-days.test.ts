@@ -76,3 +76,26 @@ describe('addWorkingDays', () => {
     expect(londonDate(new Date('2026-01-05T23:30:00Z'))).toBe('2026-01-05');
   });
 });
+
+describe('addWorkingDays (property)', () => {
+  it('lands on a working day with exactly n working days after the start date, at the same London time', async () => {
+    const fc = (await import('fast-check')).default;
+    fc.assert(
+      fc.property(fc.date({ min: new Date('2019-01-01T00:00:00Z'), max: new Date('2030-12-31T00:00:00Z'), noInvalidDate: true }), fc.integer({ min: 1, max: 30 }), (from, n) => {
+        const to = addWorkingDays(from, n);
+        const end = londonDate(to);
+        expect(isWorkingDay(end)).toBe(true);
+        let count = 0;
+        for (let d = new Date(`${londonDate(from)}T12:00:00Z`); londonDate(d) < end; ) {
+          d = new Date(d.getTime() + 86_400_000);
+          if (isWorkingDay(londonDate(d))) count++;
+        }
+        expect(count).toBe(n);
+        const wall = (x: Date) => new Intl.DateTimeFormat('en-GB', { timeZone: 'Europe/London', hour: '2-digit', minute: '2-digit', hourCycle: 'h23' }).format(x);
+        // clocks change on Sundays, never a working day, so every wall time exists on the day landed on
+        expect(wall(to)).toBe(wall(from));
+      }),
+      { numRuns: 300 },
+    );
+  });
+});
