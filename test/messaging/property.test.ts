@@ -58,5 +58,5 @@ describe('any message gets exactly one logged outcome', () => {
       }),
       { numRuns: 80 },
     );
-  });
+  }, 60_000);
 });
