@@ -4,7 +4,7 @@ import type { Clock } from '../clock.js';
 import { FhirError, FhirErrorCode, toOperationOutcome, type IssueInit } from '../errors.js';
 import type { Validator } from '../fhir/validation/index.js';
 import { PATHWAY } from '../pathway/codes.js';
-import { admitReferral, rescreenReferral } from '../pathway/front-door.js';
+import { admitReferral, rescreenReferral, withdrawReferral } from '../pathway/front-door.js';
 import type { MdsGap } from '../pathway/mds-screen.js';
 import type { Database, Queryable } from '../store/database.js';
 import { ResourceStore } from '../store/resource-store.js';
@@ -155,12 +155,17 @@ export class MessageProcessor {
 
   /**
    * The single front door, in the message's transaction: a new referral gets its triage Task, an
-   * update re-screens it (src/pathway/front-door.ts). Answers one issue per minimum dataset gap.
+   * update re-screens it, a cancellation cancels it (src/pathway/front-door.ts). Answers the
+   * Task and one issue per minimum dataset gap.
    */
   private async frontDoor(store: ResourceStore, stored: StoredEntry[], check: BarsCheck | undefined): Promise<OperationOutcomeIssue[]> {
     const kind = check?.kind ?? 'new';
     const referral = stored.find((s) => s.type === 'ServiceRequest' && s.entry.index === check?.focus?.index) ?? stored.find((s) => s.type === 'ServiceRequest');
-    if (!referral || kind === 'cancel') return [];
+    if (!referral) return [];
+    if (kind === 'cancel') {
+      const task = await withdrawReferral(store, referral.id, 'The referrer cancelled the referral');
+      return task ? triageIssues(task, []) : [];
+    }
     const opts = { clock: this.deps.clock };
     const result = kind === 'update' ? await rescreenReferral(store, referral.id, opts) : await admitReferral(store, { serviceRequestId: referral.id }, opts);
     return triageIssues(result.task, result.gaps);

@@ -108,6 +108,22 @@ export async function rescreenReferral(store: ResourceStore, serviceRequestId: s
   });
 }
 
+/**
+ * A referral withdrawn by its sender (revoked or entered in error): its triage Task, and the
+ * calls and reviews that hang off it, are cancelled if still open; a completed triage stays as it
+ * was. Returns the triage Task, if the referral had one.
+ */
+export async function withdrawReferral(store: ResourceStore, serviceRequestId: string, reason: string): Promise<Task | undefined> {
+  return store.transaction(async (tx) => {
+    await tx.lock(`front-door:ServiceRequest/${serviceRequestId}`);
+    const task = await findTriageTask(tx, serviceRequestId);
+    if (!task || !OPEN_STATUSES.has(task.status)) return task;
+    const statusReason = { text: reason };
+    for (const child of await openTasks(tx, task.id!)) await tx.update({ ...child, status: 'cancelled', statusReason });
+    return (await tx.update({ ...task, status: 'cancelled', statusReason })).resource;
+  });
+}
+
 /** The triage Task of a referral (Task.code triage, focus the ServiceRequest), if any. */
 export async function findTriageTask(store: ResourceStore, serviceRequestId: string): Promise<Task | undefined> {
   const found = await store.matches(parseSearch('Task', [['focus', `ServiceRequest/${serviceRequestId}`], ['code', `${PATHWAY.taskCode}|${TaskCode.triage}`]]));
