@@ -2,7 +2,6 @@ import { randomUUID } from 'node:crypto';
 import type { Identifier, Resource } from '@medplum/fhirtypes';
 import { FhirError, FhirErrorCode } from '../errors.js';
 import { isValidNhsNumber } from '../fhir/nhs-number.js';
-import { parseSearch } from '../fhir/search/parse.js';
 import type { Queryable } from '../store/database.js';
 import type { ResourceStore } from '../store/resource-store.js';
 import { IDENTIFIER } from './bars.js';
@@ -90,7 +89,7 @@ export async function storeMessageContent(store: ResourceStore, tx: Queryable, m
     if (!existing && !matchedByKey.has(key)) {
       // unknown: take the identity's lock and look again, so concurrent messages create it once
       await store.lock(`identity:${key}`);
-      existing = (await store.matches(parseSearch(e.resource.resourceType, [['identifier', `${id.system}|${id.value}`]])))[0]?.id;
+      existing = (await lookUpIdentities(tx, [{ type: e.resource.resourceType, system: id.system!, value: id.value! }])).get(key);
     }
     if (existing) {
       matchedByKey.set(key, existing);
