@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import type { Bundle, Coding, MessageHeader, OperationOutcome, OperationOutcomeIssue, Resource, ServiceRequest, Task } from '@medplum/fhirtypes';
 import type { Clock } from '../clock.js';
 import { FhirError, FhirErrorCode, toOperationOutcome, type IssueInit } from '../errors.js';
+import { stepwiseCodeSystemUrl } from '../fhir/canonical.js';
 import type { Validator } from '../fhir/validation/index.js';
 import { PATHWAY } from '../pathway/codes.js';
 import { admitReferral, rescreenReferral, withdrawReferral } from '../pathway/front-door.js';
@@ -15,9 +16,17 @@ import { parseBarsHeaders, PROCESS_MESSAGE_REQUIRED, type BarsHeaders, type RawM
 import { readMessage, type Message, type MessageEntry } from './message.js';
 import { storeMessageContent, type StoredEntry } from './persist.js';
 
-/** Stepwise's own message events, processed as plain FHIR messaging (http://hl7.org/fhir/R4/messaging.html). */
-export const STEPWISE_EVENTS = 'https://stepwise.nhs.uk/CodeSystem/message-events';
-export const DEFAULT_EVENTS: Coding[] = [{ system: STEPWISE_EVENTS, code: 'referral', display: 'Referral received (FHIR messaging outside BaRS)' }];
+/**
+ * Stepwise's own message events (profiles/: CodeSystem message-event), processed as plain FHIR
+ * messaging (http://hl7.org/fhir/R4/messaging.html): what they carry is stored as it comes.
+ */
+export const STEPWISE_EVENTS = stepwiseCodeSystemUrl('message-event');
+export const DEFAULT_EVENTS: Coding[] = [
+  { system: STEPWISE_EVENTS, code: 'referral-request', display: 'Referral request' },
+  { system: STEPWISE_EVENTS, code: 'referral-response', display: 'Referral response' },
+  { system: STEPWISE_EVENTS, code: 'handover-request', display: 'Handover request' },
+  { system: STEPWISE_EVENTS, code: 'handover-response', display: 'Handover response' },
+];
 
 export interface MessagingDeps {
   db: Database;

@@ -30,7 +30,7 @@ describe('concurrent duplicates on PostgreSQL', () => {
 
   it('eight copies of a FHIR message at once: one processed, every copy answered with the same response', async () => {
     const m = referralMessage({ nhsNumber: '9434765870' });
-    (m.entry![0].resource as MessageHeader).eventCoding = { system: STEPWISE_EVENTS, code: 'referral' };
+    (m.entry![0].resource as MessageHeader).eventCoding = { system: STEPWISE_EVENTS, code: 'referral-request' };
     const srBefore = await count("SELECT count(*)::text AS n FROM resource WHERE type = 'ServiceRequest'");
     const results = await Promise.all(Array.from({ length: 8 }, () => send(structuredClone(m), {})));
     expect(results.map((r) => r.status)).toEqual(Array(8).fill(200));

@@ -115,7 +115,7 @@ describe('$process-message and the BaRS receiver over HTTP', () => {
 
   it('FHIR messaging outside BaRS: a message sent again gets the original response again', async () => {
     const m = referralMessage();
-    (m.entry![0].resource as MessageHeader).eventCoding = { system: STEPWISE_EVENTS, code: 'referral' };
+    (m.entry![0].resource as MessageHeader).eventCoding = { system: STEPWISE_EVENTS, code: 'referral-request' };
     delete m.meta;
     const first = await post(m, {});
     expect(first.status, await first.clone().text()).toBe(200);
