@@ -13,7 +13,7 @@ import { barsError, withBarsCodes } from './bars.js';
 import { checkBarsMessage, isBarsEvent, type BarsCheck } from './bars-rules.js';
 import type { MessageCatalogue } from './catalogue.js';
 import { parseBarsHeaders, PROCESS_MESSAGE_REQUIRED, type BarsHeaders, type RawMessageHeaders } from './headers.js';
-import { readMessage, type Message, type MessageEntry } from './message.js';
+import { HEADER_PATH, readMessage, type Message, type MessageEntry } from './message.js';
 import { storeMessageContent, type StoredEntry } from './persist.js';
 
 /**
@@ -185,7 +185,18 @@ export class MessageProcessor {
     const ids = [sr.resource.id, /ServiceRequest\/([A-Za-z0-9\-.]{1,64})$/.exec(sr.fullUrl ?? '')?.[1]].filter((x): x is string => !!x);
     for (const id of ids) {
       const found = (await store.readOrUndefined('ServiceRequest', id)) as ServiceRequest | undefined;
-      if (found) return found;
+      if (found) {
+        // only the service that sent a referral may change it
+        const senders = await tx.query<{ source: string }>("SELECT DISTINCT source FROM message_reference WHERE type = 'ServiceRequest' AND id = $1", [id]);
+        if (senders.length && !senders.some((r) => r.source === message.source)) {
+          throw new FhirError(FhirErrorCode.FORBIDDEN, {
+            code: 'forbidden',
+            expression: `${HEADER_PATH}.source.endpoint`,
+            message: `ServiceRequest/${id} was sent by ${senders.map((r) => r.source || '(no source endpoint)').join(', ')}; only its sender can ${message.reason === 'update' ? 'update or cancel' : 'cancel'} it`,
+          });
+        }
+        return found;
+      }
     }
     if (sr.fullUrl) {
       const rows = await tx.query<{ id: string }>("SELECT id FROM message_reference WHERE source = $1 AND reference = $2 AND type = 'ServiceRequest'", [message.source, sr.fullUrl]);

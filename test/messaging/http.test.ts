@@ -86,6 +86,23 @@ describe('$process-message and the BaRS receiver over HTTP', () => {
     expect(v3).toMatchObject({ status: 'revoked', meta: { versionId: '3' }, reasonCode: [{ text: 'Patient moved out of area' }] });
   });
 
+  it('only the sender of a referral can cancel it: another source is 403', async () => {
+    const created = (await (await post(referralMessage(), bars())).json()) as Bundle;
+    const ref = focusOf(created);
+    const cancel = referralMessage();
+    cancel.entry = cancel.entry!.filter((e) => ['MessageHeader', 'ServiceRequest', 'Patient', 'Organization'].includes(e.resource!.resourceType));
+    const csr = entry<ServiceRequest>(cancel, 'ServiceRequest');
+    csr.resource = { ...csr.resource!, id: ref.split('/')[1], status: 'revoked' };
+    const h = cancel.entry![0].resource as MessageHeader;
+    h.reason!.coding![0].code = 'update';
+    h.source!.endpoint = 'https://fhir.nhs.uk/Id/dos-service-id|2000055555';
+    h.definition = 'https://fhir.nhs.uk/MessageDefinition/bars-message-servicerequest-request-cancelled';
+    const res = await post(cancel, bars('a5t1|referral|servicerequest-request|update'));
+    expect(res.status).toBe(403);
+    expect(((await res.json()) as OperationOutcome).issue[0]).toMatchObject({ code: 'forbidden', expression: ['Bundle.entry[0].resource.source.endpoint'], details: { coding: [{ code: 'REC_UNAUTHORIZED' }] } });
+    expect(((await (await app.fhir('GET', ref)).json()) as ServiceRequest).status).toBe('active');
+  });
+
   it('an update for a referral that is not known here is 404', async () => {
     const update = referralMessage();
     const usr = entry<ServiceRequest>(update, 'ServiceRequest');
