@@ -93,7 +93,10 @@ export class MessageProcessor {
     const echo = echoHeaders(input.headers);
     const { message, issues } = readMessage(input.body);
     const bars = message ? isBarsEvent(message.event.system) : false;
-    const headerCheck = parseBarsHeaders(input.headers, bars ? PROCESS_MESSAGE_REQUIRED : []);
+    // The BaRS headers are a BaRS rule; plain FHIR messaging only logs the ids it is given.
+    const headerCheck = bars
+      ? parseBarsHeaders(input.headers, PROCESS_MESSAGE_REQUIRED)
+      : { headers: { requestId: input.headers.requestId, correlationId: input.headers.correlationId }, issues: [] };
     const row = { message, bars, headers: headerCheck.headers };
     if (!message || issues.length) return this.reject(row, invalid(bars, issues), input, echo, false);
     if (headerCheck.issues.length) return this.reject(row, invalid(bars, headerCheck.issues), input, echo, false);

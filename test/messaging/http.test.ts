@@ -134,8 +134,9 @@ describe('$process-message and the BaRS receiver over HTTP', () => {
     const m = referralMessage();
     (m.entry![0].resource as MessageHeader).eventCoding = { system: STEPWISE_EVENTS, code: 'referral-request' };
     delete m.meta;
-    const first = await post(m, {});
+    const first = await post(m, { 'X-Request-ID': 'gp-system-req-1' });
     expect(first.status, await first.clone().text()).toBe(200);
+    expect(first.headers.get('X-Request-ID')).toBe('gp-system-req-1');
     const second = await post(m, {});
     expect(second.status).toBe(200);
     expect(await second.json()).toEqual(await first.json());
