@@ -239,7 +239,13 @@ function profileIssues(message: Message, md: MessageDefinition, validator: Valid
       }
     }
   }
+  const seen = new Set<string>();
   return issues
     .filter((i) => i.severity === 'error' || i.severity === 'fatal')
-    .map((i) => ({ code: i.code, expression: i.expression?.[0], message: i.diagnostics ?? i.details?.text ?? 'invalid' }));
+    .map((i) => ({ code: i.code, expression: i.expression?.[0], message: i.diagnostics ?? i.details?.text ?? 'invalid' }))
+    .filter((i) => {
+      // a resource checked against two profiles can break the same rule twice
+      const key = `${i.expression}|${i.message}`;
+      return !seen.has(key) && seen.add(key) !== undefined;
+    });
 }
