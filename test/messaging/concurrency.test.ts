@@ -28,6 +28,15 @@ describe('concurrent duplicates on PostgreSQL', () => {
     expect(await count("SELECT count(*)::text AS n FROM sp_token WHERE type = 'Patient' AND param = 'identifier' AND code = '9434765919'")).toBe(1);
   });
 
+  it('one BaRS message sent twice at once under two X-Request-IDs: one processed, the other 400 on Bundle.id', async () => {
+    const m = referralMessage({ nhsNumber: '9434765846' });
+    const results = await Promise.all([send(structuredClone(m)), send(structuredClone(m))]);
+    expect(results.map((r) => r.status).sort()).toEqual([200, 400]);
+    const rejected = results.find((r) => r.status === 400)!.body as { issue: { code: string; expression: string[] }[] };
+    expect(rejected.issue[0]).toMatchObject({ code: 'invariant', expression: ['Bundle.id'] });
+    expect(await count("SELECT count(*)::text AS n FROM message_log WHERE bundle_id = $1 AND disposition = 'processed'", [m.id])).toBe(1);
+  });
+
   it('eight copies of a FHIR message at once: one processed, every copy answered with the same response', async () => {
     const m = referralMessage({ nhsNumber: '9434765870' });
     (m.entry![0].resource as MessageHeader).eventCoding = { system: STEPWISE_EVENTS, code: 'referral-request' };
