@@ -36,10 +36,12 @@ export const searchMessageDefinition: Handler = async (ctx, req) => {
   return { status: 200, body: bundle, headers: echo(req) };
 };
 
-/** GET [base]/ServiceRequest/[id]: the generic read, with BaRS error codes on its errors. */
+/**
+ * GET [base]/ServiceRequest/[id]: the generic read, with BaRS error codes on its errors. Its headers
+ * are not held to the BaRS rules: REST clients outside BaRS read referrals here too.
+ */
 export const readReferral: Handler = async (ctx, req, { id }) => {
   try {
-    checkPresentHeaders(req);
     checkId(id);
     const res = await readResource(ctx, req, { type: 'ServiceRequest', id });
     return { ...res, headers: { ...res.headers, ...echo(req) } };
