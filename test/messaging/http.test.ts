@@ -3,7 +3,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { formatFhirXml } from '../../src/fhir/xml/index.js';
 import { STEPWISE_EVENTS } from '../../src/messaging/index.js';
 import { startTestApp, type TestApp } from '../support/app.js';
-import { barsHeaders, entry, guid, headersAsHttp, referralMessage, REFERRAL_CONTEXT } from './support.js';
+import { readFileSync } from 'node:fs';
+import { barsHeaders, entry, guid, headersAsHttp, referralMessage, REFERRAL_CONTEXT, SAMPLES } from './support.js';
 
 /** The app with its default hosted services: the front door is DoS 2000072001 and takes use case a5t1. */
 const FRONT_DOOR = '2000072001';
@@ -41,6 +42,19 @@ describe('$process-message and the BaRS receiver over HTTP', () => {
   it('accepts the same referral as FHIR XML', async () => {
     const res = await post(formatFhirXml(referralMessage()), { ...bars(), 'Content-Type': 'application/fhir+xml' });
     expect(res.status).toBe(200);
+  });
+
+  it('a published BaRS sample sent as XML, readdressed to the crisis line: 400 naming its defects', async () => {
+    const CRISIS_LINE = '2000072002';
+    const xml = readFileSync(`${SAMPLES}/REFREQ01-referral-111-to-ED.xml`, 'utf8').replace('dos-service-id|111111111', `dos-service-id|${CRISIS_LINE}`);
+    const h = headersAsHttp(barsHeaders(CRISIS_LINE, 'a1t1|referral|servicerequest-request|new'));
+    const res = await post(xml, { ...h, 'Content-Type': 'application/fhir+xml', Accept: 'application/fhir+json' });
+    expect(res.status).toBe(400);
+    const oo = (await res.json()) as OperationOutcome;
+    expect(oo.issue.map((i) => i.expression![0]).sort()).toEqual([
+      'Bundle.entry[5].resource.identifier[0].extension[0].valueCodeableConcept.coding[0].system',
+      'Bundle.entry[5].resource.identifier[0].value',
+    ]);
   });
 
   it('update then cancel, using the ids the server returned; a stale version is 409', async () => {
