@@ -4,6 +4,7 @@ import { systemClock } from './clock.js';
 import { ConfigError, loadConfig } from './config.js';
 import { serverValidator } from './fhir/server-validator.js';
 import { loadStepwiseConformance } from './fhir/stepwise-profiles.js';
+import { seedPathwayData } from './pathway/seed-rules.js';
 import { createLogger } from './logger.js';
 import type { Database } from './store/database.js';
 import { migrate } from './store/migrate.js';
@@ -35,6 +36,9 @@ async function main(): Promise<void> {
   // integrators read and search our StructureDefinitions, ValueSets and CodeSystems by url
   const published = await upsertAll(store, loadStepwiseConformance());
   logger.info({ conformanceResourcesChanged: published.changed }, 'published conformance resources');
+  // the front-door rule set (PlanDefinition), its code systems and the teams it assigns to
+  const pathway = await seedPathwayData(store);
+  logger.info({ pathwayResourcesWritten: pathway.written.length }, 'pathway rules and teams ready');
 
   const app = createApp({
     store,
