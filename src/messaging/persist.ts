@@ -28,6 +28,29 @@ const MATCH_SYSTEMS: Record<string, string[]> = {
   Practitioner: [IDENTIFIER.sdsUser, IDENTIFIER.sdsRoleProfile, IDENTIFIER.gmc],
 };
 
+const NATIONAL_SYSTEMS: string[] = [...Object.values(IDENTIFIER), 'https://fhir.nhs.uk/Id/dos-service-id'];
+const canonicalForm = (uri: string) => uri.toLowerCase().replace(/^http:/, 'https:');
+
+/**
+ * Identifiers whose system differs from a national identifier system only in case or scheme
+ * (`https://fhir.nhs.uk/id/ods-organization-code`, `http://fhir.nhs.uk/Id/dos-service-id`, as in
+ * the BaRS examples). URIs compare exactly, so such an identifier is not matched on: the sender is
+ * told, with the system it meant.
+ */
+export function nearMissSystems(entries: MessageEntry[]): { expression: string; system: string; meant: string }[] {
+  const out: { expression: string; system: string; meant: string }[] = [];
+  for (const e of entries) {
+    const ids = (e.resource as { identifier?: Identifier[] }).identifier;
+    if (!Array.isArray(ids)) continue;
+    ids.forEach((id, i) => {
+      if (!id.system || NATIONAL_SYSTEMS.includes(id.system)) return;
+      const meant = NATIONAL_SYSTEMS.find((s) => canonicalForm(s) === canonicalForm(id.system!));
+      if (meant) out.push({ expression: `${e.path}.identifier[${i}].system`, system: id.system, meant });
+    });
+  }
+  return out;
+}
+
 export function matchIdentifier(resource: Resource): Identifier | undefined {
   const systems = MATCH_SYSTEMS[resource.resourceType];
   if (!systems) return undefined;

@@ -14,7 +14,7 @@ import { checkBarsMessage, isBarsEvent, type BarsCheck } from './bars-rules.js';
 import type { MessageCatalogue } from './catalogue.js';
 import { parseBarsHeaders, PROCESS_MESSAGE_REQUIRED, type BarsHeaders, type RawMessageHeaders } from './headers.js';
 import { HEADER_PATH, readMessage, type Message, type MessageEntry } from './message.js';
-import { storeMessageContent, type StoredEntry } from './persist.js';
+import { nearMissSystems, storeMessageContent, type StoredEntry } from './persist.js';
 
 /**
  * Stepwise's own message events (profiles/: CodeSystem message-event), processed as plain FHIR
@@ -115,7 +115,7 @@ export class MessageProcessor {
         const stored = await this.store(store, tx, message, check);
         const focus = stored.find((s) => s.entry.index === check?.focus?.index) ?? stored.find((s) => message.focus.some((f) => f.index === s.entry.index));
         const triage = await this.frontDoor(store, stored, check);
-        const response = this.responseMessage(message, bars, 'ok', storedOutcome(stored, triage), input.baseUrl, focus ? `${focus.type}/${focus.id}` : undefined);
+        const response = this.responseMessage(message, bars, 'ok', storedOutcome(stored, [...triage, ...nearMissWarnings(message)]), input.baseUrl, focus ? `${focus.type}/${focus.id}` : undefined);
         const status = input.async ? 202 : 200;
         const seq = await this.log(tx, { ...row, disposition: 'processed', outcome: 'ok', status, focus: focus && `${focus.type}/${focus.id}`, response });
         if (seq === undefined) throw new DuplicateMessage();
@@ -359,6 +359,14 @@ function storedOutcome(stored: StoredEntry[], triage: OperationOutcomeIssue[] = 
   });
   issue.push(...triage);
   return { resourceType: 'OperationOutcome', issue: issue.length ? issue : [{ severity: 'information', code: 'informational', diagnostics: 'Message processed' }] };
+}
+
+/** Warnings for identifier systems that miss a national system by case or scheme: not matched on. */
+function nearMissWarnings(message: Message): OperationOutcomeIssue[] {
+  return nearMissSystems(message.entries).map((n) => {
+    const text = `Identifier system ${n.system} is not ${n.meant} (URIs are compared exactly), so this identifier was not used to match an existing resource`;
+    return { severity: 'warning', code: 'value', expression: [n.expression], diagnostics: text, details: { text } };
+  });
 }
 
 function accepted(message: Message): OperationOutcome {

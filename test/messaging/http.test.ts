@@ -39,6 +39,16 @@ describe('$process-message and the BaRS receiver over HTTP', () => {
     expect(((await read.json()) as ServiceRequest).subject!.reference).toMatch(/^Patient\//);
   });
 
+  it('warns, without rejecting, about an ODS system that differs only in case (as in the BaRS examples)', async () => {
+    const m = referralMessage();
+    const org = m.entry!.find((e) => e.resource?.resourceType === 'Organization')!.resource as { identifier: { system: string }[] };
+    org.identifier[0].system = 'https://fhir.nhs.uk/id/ods-organization-code';
+    const res = await post(m, bars());
+    expect(res.status).toBe(200);
+    const oo = ((await res.json()) as Bundle).entry![1].resource as OperationOutcome;
+    expect(oo.issue.find((i) => i.severity === 'warning' && i.code === 'value')).toMatchObject({ expression: ['Bundle.entry[6].resource.identifier[0].system'] });
+  });
+
   it('accepts the same referral as FHIR XML', async () => {
     const res = await post(formatFhirXml(referralMessage()), { ...bars(), 'Content-Type': 'application/fhir+xml' });
     expect(res.status).toBe(200);
