@@ -181,6 +181,14 @@ export function resourceStoreContract(name: string, open: () => Promise<TestData
         expect(await ids(store, 'Task', T('status=in-progress&owner=Organization/cmht'))).toEqual([tasks[4].id]);
       });
 
+      it('stores and finds periods open at either end (an ongoing encounter)', async () => {
+        const meta = { tag: [{ system: 'urn:test', code: tag }] };
+        const ongoing = await store.create({ resourceType: 'Encounter', meta, status: 'in-progress', class: { code: 'AMB' }, period: { start: '2026-01-01T10:00:00Z' } });
+        const untilMarch = await store.create({ resourceType: 'Encounter', meta, status: 'finished', class: { code: 'AMB' }, period: { end: '2026-03-01' } });
+        expect(await ids(store, 'Encounter', T('date=gt2030-01-01'))).toEqual([ongoing.id]);
+        expect(await ids(store, 'Encounter', T('date=lt2000-01-01'))).toEqual([untilMarch.id]);
+      });
+
       it('matches a reference by the identifier it carries (:identifier), and _lastUpdated by range', async () => {
         const meta = { tag: [{ system: 'urn:test', code: tag }] };
         const byIdentifier = await store.create(task({ meta, for: { identifier: { system: NHS_NUMBER, value: '9876543210' } } }));

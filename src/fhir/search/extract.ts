@@ -13,6 +13,9 @@ export interface NumberRow { param: string; value: string; system: string | null
 export interface UriRow { param: string; value: string }
 
 /** Every search index value of one resource, ready for the index tables. */
+const EARLIEST = new Date('0001-01-01T00:00:00.000Z');
+const LATEST = new Date('9999-12-31T23:59:59.999Z');
+
 export interface IndexRows {
   token: TokenRow[];
   string: StringRow[];
@@ -112,8 +115,9 @@ function addDates(out: DateRow[], param: string, type: string, value: any): void
       const start = range(value.start);
       const end = range(value.end);
       if (!start && !end) return;
-      // an open end is an ongoing period (http://hl7.org/fhir/R4/datatypes.html#Period)
-      out.push({ param, lo: start?.lo ?? new Date(-8.64e15), hi: end?.hi ?? new Date(8.64e15) });
+      // an open end is an ongoing period (http://hl7.org/fhir/R4/datatypes.html#Period); the
+      // stand-ins for "ever" are the widest instants PostgreSQL's timestamptz accepts as literals
+      out.push({ param, lo: start?.lo ?? EARLIEST, hi: end?.hi ?? LATEST });
       return;
     }
     case 'Timing':
