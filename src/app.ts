@@ -3,14 +3,17 @@ import { compress } from 'hono/compress';
 import { FhirError, FhirErrorCode, toOperationOutcome } from './errors.js';
 import type { ResourceValidator } from './fhir/resource-validator.js';
 import { accessLog } from './http/middleware/access-log.js';
+import { correlationId } from './http/middleware/correlation-id.js';
 import { requestId, type RequestIdVariables } from './http/middleware/request-id.js';
 import { fhirEndpoint, serialize } from './http/fhir-endpoint.js';
 import { CONTENT_TYPE, errorFormat } from './http/negotiate.js';
 import type { Logger } from './logger.js';
+import type { MessageProcessor } from './messaging/processor.js';
 import type { ResourceStore } from './store/resource-store.js';
 
 export interface AppDeps {
   store: ResourceStore;
+  messaging: MessageProcessor;
   logger: Logger;
   validator: ResourceValidator;
   writeValidation?: 'reject' | 'log';
@@ -28,6 +31,7 @@ export function createApp(deps: AppDeps): Hono<{ Variables: RequestIdVariables }
   const db = store.database;
 
   app.use('*', requestId());
+  app.use('*', correlationId());
   app.use('*', accessLog(deps.logger));
   app.use('*', compress());
 
@@ -51,6 +55,7 @@ export function createApp(deps: AppDeps): Hono<{ Variables: RequestIdVariables }
     onInvalidWrite,
     baseUrl,
     maxBundleEntries: deps.maxBundleEntries,
+    messaging: deps.messaging,
   });
   const endpoint = fhirEndpoint(context, {
     prefix: FHIR_PREFIX,

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { loadServices, ServicesConfigError, type HostedService } from './messaging/services.js';
 
 /**
  * Every setting Stepwise reads from its environment, parsed and checked in one place. A bad value
@@ -39,6 +40,8 @@ export interface Config {
   maxBodyBytes: number;
   maxBundleEntries: number;
   writeValidation: 'reject' | 'log';
+  /** The services Stepwise hosts for BaRS (STEPWISE_BARS_SERVICES), each with its DoS id. */
+  barsServices: HostedService[];
 }
 
 export class ConfigError extends Error {
@@ -52,6 +55,13 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     throw new ConfigError(`Invalid configuration:\n${lines.join('\n')}`);
   }
   const c = parsed.data;
+  let barsServices: HostedService[];
+  try {
+    barsServices = loadServices(env);
+  } catch (err) {
+    if (err instanceof ServicesConfigError) throw new ConfigError(err.message);
+    throw err;
+  }
   return {
     port: c.PORT,
     host: c.HOST,
@@ -63,5 +73,6 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     maxBodyBytes: c.MAX_BODY_BYTES,
     maxBundleEntries: c.MAX_BUNDLE_ENTRIES,
     writeValidation: c.WRITE_VALIDATION,
+    barsServices,
   };
 }

@@ -4,6 +4,8 @@ import { systemClock } from './clock.js';
 import { ConfigError, loadConfig } from './config.js';
 import { serverValidator } from './fhir/server-validator.js';
 import { loadStepwiseConformance } from './fhir/stepwise-profiles.js';
+import { createMessaging } from './messaging/index.js';
+import { sharedBarsValidator } from './messaging/conformance.js';
 import { seedPathwayData } from './pathway/seed-rules.js';
 import { createLogger } from './logger.js';
 import type { Database } from './store/database.js';
@@ -40,8 +42,11 @@ async function main(): Promise<void> {
   const pathway = await seedPathwayData(store);
   logger.info({ pathwayResourcesWritten: pathway.written.length }, 'pathway rules and teams ready');
 
+  // build the BaRS validator now, not on the first message
+  sharedBarsValidator();
   const app = createApp({
     store,
+    messaging: createMessaging(db, systemClock, config.barsServices),
     logger,
     validator: serverValidator(),
     writeValidation: config.writeValidation,

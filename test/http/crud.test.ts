@@ -173,6 +173,13 @@ describe('service endpoints', () => {
     expect(await ready.json()).toEqual({ status: 'ready', database: 'pglite' });
   });
 
+  it('echoes X-Request-Id and X-Correlation-ID on errors too', async () => {
+    const res = await t.fhir('GET', 'Patient/missing', undefined, { 'X-Request-Id': 'req-404', 'X-Correlation-ID': 'corr-404' });
+    expect(res.status).toBe(404);
+    expect(res.headers.get('x-request-id')).toBe('req-404');
+    expect(res.headers.get('x-correlation-id')).toBe('corr-404');
+  });
+
   it('echoes a request id, or makes one', async () => {
     const res = await t.fhir('GET', 'metadata', undefined, { 'X-Request-Id': 'abc-123' });
     expect(res.headers.get('x-request-id')).toBe('abc-123');
@@ -185,5 +192,8 @@ describe('service endpoints', () => {
     const taskCap = cs.rest[0].resource.find((r: { type: string }) => r.type === 'Task');
     expect(taskCap.searchParam.map((p: { name: string }) => p.name)).toEqual(expect.arrayContaining(['owner', 'status', 'patient', '_lastUpdated', '_id']));
     expect(taskCap.interaction.map((i: { code: string }) => i.code)).toContain('patch');
+    expect(cs.rest[0].operation.map((o: { name: string }) => o.name)).toEqual(['process-message', 'validate']);
+    const planDefinition = cs.rest[0].resource.find((r: { type: string }) => r.type === 'PlanDefinition');
+    expect(planDefinition.operation.map((o: { name: string }) => o.name)).toEqual(['validate', 'apply']);
   });
 });

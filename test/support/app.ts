@@ -4,6 +4,7 @@ import { pino } from 'pino';
 import { createApp, type AppDeps } from '../../src/app.js';
 import { FixedClock } from '../../src/clock.js';
 import { serverValidator } from '../../src/fhir/server-validator.js';
+import { createMessaging } from '../../src/messaging/index.js';
 import { ResourceStore } from '../../src/store/resource-store.js';
 import { pgliteTestDatabase, type TestDatabase } from './databases.js';
 
@@ -25,6 +26,7 @@ export async function startTestApp(open: () => Promise<TestDatabase> = pgliteTes
   const store = new ResourceStore(t.db, clock);
   const app = createApp({
     store,
+    messaging: createMessaging(t.db, clock),
     logger: pino({ level: 'silent' }),
     validator: serverValidator(),
     maxBodyBytes: 256 * 1024,

@@ -33,6 +33,10 @@ function buildStatement(baseUrl: string): CapabilityStatement {
       {
         mode: 'server',
         interaction: [{ code: 'transaction' }, { code: 'batch' }, { code: 'history-system' }],
+        operation: [
+          { name: 'process-message', definition: 'http://hl7.org/fhir/OperationDefinition/MessageHeader-process-message' },
+          { name: 'validate', definition: 'http://hl7.org/fhir/OperationDefinition/Resource-validate' },
+        ],
         resource: types.map(resourceCapability),
       },
     ],
@@ -56,5 +60,9 @@ function resourceCapability(type: string): CapabilityStatementRestResource {
     searchInclude: ['*', ...references.map((p) => `${type}:${p.code}`)],
     searchRevInclude: ['*'],
     searchParam: params.map((p) => ({ name: p.code, definition: p.definition.url, type: p.type })),
+    operation: [
+      { name: 'validate', definition: 'http://hl7.org/fhir/OperationDefinition/Resource-validate' },
+      ...(type === 'PlanDefinition' ? [{ name: 'apply', definition: 'http://hl7.org/fhir/OperationDefinition/PlanDefinition-apply' }] : []),
+    ],
   };
 }

@@ -2,6 +2,7 @@ import type { OperationOutcomeIssue, Resource } from '@medplum/fhirtypes';
 import { FhirError, FhirErrorCode, badRequest } from '../../errors.js';
 import { isError, type ResourceValidator } from '../../fhir/resource-validator.js';
 import { isResourceType } from '../../fhir/resource-types.js';
+import type { MessageProcessor } from '../../messaging/processor.js';
 import type { ResourceStore } from '../../store/resource-store.js';
 import type { FhirRequest } from '../fhir-request.js';
 
@@ -14,6 +15,8 @@ export interface InteractionContext {
   onInvalidWrite?: (resource: Resource, issues: OperationOutcomeIssue[]) => void;
   baseUrl: string;
   maxBundleEntries: number;
+  /** FHIR messaging and the BaRS receiver ($process-message). */
+  messaging?: MessageProcessor;
 }
 
 export type Handler = (ctx: InteractionContext, req: FhirRequest, params: Record<string, string>) => Promise<import('../fhir-request.js').FhirResponse>;

@@ -1,24 +1,13 @@
-import { systemClock } from '../../clock.js';
 import { FhirErrorCode } from '../../errors.js';
 import { barsError } from '../../messaging/bars.js';
-import { createMessaging, type MessageProcessor } from '../../messaging/index.js';
-import type { Database } from '../../store/database.js';
+import type { MessageProcessor } from '../../messaging/index.js';
 import type { FhirRequest } from '../fhir-request.js';
 import type { Handler, InteractionContext } from './context.js';
 
-/**
- * The messaging component a handler uses: `ctx.messaging` when the app provides one, else one per
- * database, configured from the environment (STEPWISE_BARS_SERVICES).
- */
-export type MessagingContext = InteractionContext & { messaging?: MessageProcessor };
-const perDatabase = new WeakMap<Database, MessageProcessor>();
-
-export function messagingFor(ctx: MessagingContext): MessageProcessor {
-  if (ctx.messaging) return ctx.messaging;
-  const db = ctx.store.database;
-  let m = perDatabase.get(db);
-  if (!m) perDatabase.set(db, (m = createMessaging(db, systemClock)));
-  return m;
+/** The messaging component the app was built with (see createApp). */
+export function messagingFor(ctx: InteractionContext): MessageProcessor {
+  if (!ctx.messaging) throw new Error('FHIR messaging is not configured for this app');
+  return ctx.messaging;
 }
 
 export function messageHeaders(req: FhirRequest) {
