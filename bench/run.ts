@@ -1,8 +1,10 @@
+import { benchFrontDoor } from './front-door.js';
+import { benchMessaging } from './messaging.js';
 import { benchRest } from './rest.js';
 import { benchValidation } from './validation.js';
 import { benchXml } from './xml.js';
 
-/** npm run bench [xml] [validation] [rest]: prints every figure the issues ask for (all sections by default). */
+/** npm run bench [xml] [validation] [rest] [messaging] [front-door]: prints every figure the issues ask for (all sections by default). */
 async function main(): Promise<void> {
   const only = process.argv.slice(2);
   const want = (name: string) => only.length === 0 || only.includes(name);
@@ -11,6 +13,8 @@ async function main(): Promise<void> {
   if (want('xml')) results.push(['FHIR XML', await benchXml()]);
   if (want('validation')) results.push(['Validation', await benchValidation()]);
   if (want('rest')) results.push(['FHIR REST on PostgreSQL', await benchRest(log)]);
+  if (want('messaging')) results.push(['BaRS messaging on PostgreSQL', await benchMessaging(log)]);
+  if (want('front-door')) results.push(['Front door on PostgreSQL', await benchFrontDoor(log)]);
   console.log(`\nStepwise benchmarks — ${new Date().toISOString()} — Node ${process.version}\n`);
   for (const [section, figures] of results) {
     console.log(`## ${section}`);

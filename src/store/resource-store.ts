@@ -55,7 +55,8 @@ const MAX_WRITE_ATTEMPTS = 5;
 export class ResourceStore {
   constructor(
     private readonly db: Database,
-    private readonly clock: Clock,
+    /** The time source of lastUpdated and of every due time computed around a write. */
+    readonly clock: Clock,
     private readonly q: Queryable = db,
     private readonly inTransaction = false,
   ) {}

@@ -25,6 +25,17 @@ export async function beforePathwayWrite<T extends Resource>(store: ResourceStor
   return stampTriageCompletion(previous, task, now) as T;
 }
 
+/**
+ * Whether a write can concern the pathway at all, so that every other write stays a single
+ * statement: Tasks, referrals, and what the minimum dataset reads about a person (a Patient just
+ * created with a server id cannot yet have a referral waiting).
+ */
+export function pathwayHooksApply(resourceType: string, createdWithNewId: boolean): boolean {
+  if (resourceType === 'Task' || resourceType === 'ServiceRequest') return true;
+  if (resourceType === 'Patient') return !createdWithNewId;
+  return resourceType in ABOUT_THE_PATIENT;
+}
+
 /** Resources the minimum dataset and the rules read, by the search parameter naming their patient. */
 const ABOUT_THE_PATIENT: Record<string, string> = {
   Patient: '_id',

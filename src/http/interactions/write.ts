@@ -5,7 +5,9 @@ import { parseSearch } from '../../fhir/search/parse.js';
 import { parseVersionTag } from '../etag.js';
 import type { FhirRequest, FhirResponse } from '../fhir-request.js';
 import { checkId, checkType, resourceBody, validateForWrite, type Handler, type InteractionContext } from './context.js';
+import { afterPathwayWrite, beforePathwayWrite, pathwayHooksApply } from './pathway-hooks.js';
 import { writeResponse } from './representation.js';
+import type { ResourceStore, WriteResult } from '../../store/resource-store.js';
 
 /** POST [type] (http://hl7.org/fhir/R4/http.html#create), conditional with If-None-Exist. */
 export const createResource: Handler = async (ctx, req, { type }) => {
@@ -15,11 +17,11 @@ export const createResource: Handler = async (ctx, req, { type }) => {
   validateForWrite(ctx, resource as Resource);
   if (req.headers.ifNoneExist) {
     const text = req.headers.ifNoneExist.replace(/^[^?]*\?/, '');
-    const result = await ctx.store.conditionalCreate(resource as Resource, criteria(type, text, 'If-None-Exist'), text);
+    const result = await withPathway(ctx, resource as Resource, true, (store, r) => store.conditionalCreate(r, criteria(type, text, 'If-None-Exist'), text));
     return writeResponse(req, ctx.baseUrl, result.created ? 201 : 200, result.resource, result.created ? 'Created' : 'A matching resource exists; nothing was created');
   }
-  const created = await ctx.store.create(resource as Resource, 'POST', req.assignedId);
-  return writeResponse(req, ctx.baseUrl, 201, created, `Created ${type}/${created.id}`);
+  const created = await withPathway(ctx, resource as Resource, true, async (store, r) => ({ resource: await store.create(r, 'POST', req.assignedId), created: true, changed: true }));
+  return writeResponse(req, ctx.baseUrl, 201, created.resource, `Created ${type}/${created.resource.id}`);
 };
 
 /** PUT [type]/[id] (http://hl7.org/fhir/R4/http.html#update); creates when the id is new. */
@@ -30,7 +32,8 @@ export const updateResource: Handler = async (ctx, req, { type, id }) => {
   if (resource.id === undefined) throw badRequest('The resource must carry the id of the URL', `${type}.id`);
   if (resource.id !== id) throw badRequest(`The resource id '${resource.id}' does not match the URL id '${id}'`, `${type}.id`);
   validateForWrite(ctx, resource);
-  const result = await ctx.store.update(resource, { ifMatch: parseVersionTag(req.headers.ifMatch, 'If-Match') });
+  const ifMatch = parseVersionTag(req.headers.ifMatch, 'If-Match');
+  const result = await withPathway(ctx, resource, false, (store, r) => store.update(r, { ifMatch }));
   return writeResponse(req, ctx.baseUrl, result.created ? 201 : 200, result.resource, result.changed ? 'Updated' : 'No change');
 };
 
@@ -40,7 +43,8 @@ export const conditionalUpdate: Handler = async (ctx, req, { type }) => {
   const resource = resourceBody(req, type);
   validateForWrite(ctx, resource);
   const text = new URLSearchParams(req.query).toString();
-  const result = await ctx.store.conditionalUpdate(resource, criteria(type, text, 'criteria'), text, { ifMatch: parseVersionTag(req.headers.ifMatch, 'If-Match') });
+  const ifMatch = parseVersionTag(req.headers.ifMatch, 'If-Match');
+  const result = await withPathway(ctx, resource, false, (store, r) => store.conditionalUpdate(r, criteria(type, text, 'criteria'), text, { ifMatch }));
   return writeResponse(req, ctx.baseUrl, result.created ? 201 : 200, result.resource, result.created ? 'Created' : 'Updated');
 };
 
@@ -71,9 +75,25 @@ async function patchById(ctx: InteractionContext, req: FhirRequest, type: string
     });
     if (patched.resourceType !== type || patched.id !== id) throw new FhirError(FhirErrorCode.UNPROCESSABLE, { message: 'A patch may not change resourceType or id', expression: `${type}.id` });
     validateForWrite(ctx, patched);
-    return store.update(patched, { ifMatch: ifMatch ?? Number(current.meta?.versionId), method: 'PATCH' });
+    return withPathway({ ...ctx, store }, patched, false, (s, r) => s.update(r, { ifMatch: ifMatch ?? Number(current.meta?.versionId), method: 'PATCH' }));
   });
   return writeResponse(req, ctx.baseUrl, 200, result.resource, result.changed ? 'Patched' : 'No change');
+}
+
+/**
+ * Runs a write with the pathway rules around it, in one transaction (see pathway-hooks.ts): a
+ * redirect without its three parts is refused, a completed triage Task gets its time to triage,
+ * and a referral waiting for information is screened again when the information arrives.
+ */
+async function withPathway<R extends WriteResult>(ctx: InteractionContext, resource: Resource, createdWithNewId: boolean, write: (store: ResourceStore, r: Resource) => Promise<R>): Promise<R> {
+  if (!pathwayHooksApply(resource.resourceType, createdWithNewId)) return write(ctx.store, resource);
+  return ctx.store.transaction(async (store) => {
+    const now = store.clock.now();
+    const prepared = await beforePathwayWrite(store, resource, now);
+    const result = await write(store, prepared);
+    if (result.changed) await afterPathwayWrite(store, result.resource, now);
+    return result;
+  });
 }
 
 function patchOperations(body: unknown): Operation[] {
