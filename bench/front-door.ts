@@ -1,8 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import type { Resource, Task } from '@medplum/fhirtypes';
-import pg from 'pg';
 import { FixedClock, systemClock } from '../src/clock.js';
-import { nhsNumberCheckDigit } from '../src/fhir/nhs-number.js';
 import { parseSearch } from '../src/fhir/search/parse.js';
 import { PATHWAY } from '../src/pathway/codes.js';
 import { admitReferral } from '../src/pathway/front-door.js';
@@ -13,8 +11,8 @@ import { ResourceStore } from '../src/store/resource-store.js';
 import { barsHeaders, processor, referralMessage, REFERRAL_CONTEXT } from '../test/messaging/support.js';
 import { completeContext, indicator } from '../test/pathway/builders.js';
 import { fmt, measure } from './stats.js';
+import { dropDatabase, freshDatabase, nhsNumberFor } from './support.js';
 
-const PG = process.env.BENCH_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
 const DB_NAME = 'stepwise_bench_front_door';
 const TASKS = Number(process.env.BENCH_TASKS ?? 100_000);
 const REFERRALS = Number(process.env.BENCH_REFERRALS ?? 3000);
@@ -28,7 +26,7 @@ const ownerOf = (i: number) => (i % 2 === 0 ? 'front-door-team' : `team-${i % 49
  * on stored referrals; then the front-door queue search with TASKS open triage Tasks.
  */
 export async function benchFrontDoor(log: (s: string) => void): Promise<Record<string, string>> {
-  const dbUrl = await freshDatabase();
+  const dbUrl = await freshDatabase(DB_NAME);
   const db = new PostgresDatabase({ connectionString: dbUrl, poolSize: 20 });
   const out: Record<string, string> = {};
   try {
@@ -38,7 +36,7 @@ export async function benchFrontDoor(log: (s: string) => void): Promise<Record<s
 
     const messages = processor(db, new FixedClock(new Date('2026-03-02T09:00:00Z')));
     const send = async (i: number) => {
-      const m = referralMessage({ nhsNumber: nhsNumber(i), bundleId: randomUUID(), freshUrls: true });
+      const m = referralMessage({ nhsNumber: nhsNumberFor(i), bundleId: randomUUID(), freshUrls: true });
       const res = await messages.process({ body: m, headers: barsHeaders('2000072001', REFERRAL_CONTEXT, { requestId: randomUUID() }), async: false, baseUrl: 'http://bench/fhir' });
       if (res.status !== 200) throw new Error(`referral message ${i}: ${res.status} ${JSON.stringify(res.body).slice(0, 400)}`);
     };
@@ -97,7 +95,7 @@ export async function benchFrontDoor(log: (s: string) => void): Promise<Record<s
     }
   } finally {
     await db.close();
-    await dropDatabase();
+    await dropDatabase(DB_NAME);
   }
   return out;
 }
@@ -117,31 +115,4 @@ function openTask(i: number): Task {
     authoredOn: new Date(received).toISOString(),
     restriction: { period: { end: new Date(received + 86_400_000).toISOString() } },
   };
-}
-
-/** Valid NHS numbers, distinct per i. */
-function nhsNumber(i: number): string {
-  for (let k = i * 11; ; k++) {
-    const nine = String(100_000_000 + (k % 800_000_000)).padStart(9, '0');
-    const check = nhsNumberCheckDigit(nine);
-    if (check !== undefined) return `${nine}${check}`;
-  }
-}
-
-async function freshDatabase(): Promise<string> {
-  await dropDatabase();
-  const c = new pg.Client({ connectionString: PG });
-  await c.connect();
-  await c.query(`CREATE DATABASE ${DB_NAME}`);
-  await c.end();
-  const url = new URL(PG);
-  url.pathname = `/${DB_NAME}`;
-  return url.toString();
-}
-
-async function dropDatabase(): Promise<void> {
-  const c = new pg.Client({ connectionString: PG });
-  await c.connect();
-  await c.query(`DROP DATABASE IF EXISTS ${DB_NAME} WITH (FORCE)`);
-  await c.end();
 }

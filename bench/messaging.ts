@@ -1,15 +1,10 @@
-import { spawn, type ChildProcess } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
-import { once } from 'node:events';
-import { createServer } from 'node:net';
-import pg from 'pg';
 import { Agent, request } from 'undici';
-import { nhsNumberCheckDigit } from '../src/fhir/nhs-number.js';
 import { encodeJsonHeader } from '../src/messaging/headers.js';
 import { referralMessage } from '../test/messaging/support.js';
 import { fmt, measure } from './stats.js';
+import { dropDatabase, freePort, freshDatabase, nhsNumberFor, startServer, stopServer } from './support.js';
 
-const PG = process.env.BENCH_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
 const DB_NAME = 'stepwise_bench_messaging';
 /** The default front door (DoS 2000072001) takes use case a5t1 referrals. */
 const FRONT_DOOR = '2000072001';
@@ -21,14 +16,14 @@ const FRONT_DOOR = '2000072001';
  * message log and the response message. Concurrency 1 and 16, with p50/p99 latency.
  */
 export async function benchMessaging(log: (s: string) => void): Promise<Record<string, string>> {
-  const dbUrl = await freshDatabase();
+  const dbUrl = await freshDatabase(DB_NAME);
   const port = await freePort();
   const server = await startServer(dbUrl, port);
   const url = `http://127.0.0.1:${port}/fhir/$process-message`;
   const agent = new Agent({ connections: 32, pipelining: 1 });
   let n = 0;
   const send = async (i: number) => {
-    const body = referralMessage({ nhsNumber: nhsNumber(i), bundleId: randomUUID(), freshUrls: true });
+    const body = referralMessage({ nhsNumber: nhsNumberFor(i), bundleId: randomUUID(), freshUrls: true });
     const res = await request(url, {
       method: 'POST',
       dispatcher: agent,
@@ -60,64 +55,8 @@ export async function benchMessaging(log: (s: string) => void): Promise<Record<s
     log(`${n} messages processed`);
   } finally {
     await agent.close();
-    server.kill('SIGTERM');
-    await once(server, 'exit').catch(() => undefined);
-    await dropDatabase();
+    await stopServer(server);
+    await dropDatabase(DB_NAME);
   }
   return out;
-}
-
-/** A valid NHS number for each i (numbers whose Modulus 11 check would be 10 are skipped). */
-function nhsNumber(i: number): string {
-  for (let k = i * 2; ; k++) {
-    const nine = String(400_000_000 + k).padStart(9, '0');
-    const check = nhsNumberCheckDigit(nine);
-    if (check !== undefined) return nine + check;
-  }
-}
-
-async function freshDatabase(): Promise<string> {
-  await dropDatabase();
-  const c = new pg.Client({ connectionString: PG });
-  await c.connect();
-  await c.query(`CREATE DATABASE ${DB_NAME}`);
-  await c.end();
-  const url = new URL(PG);
-  url.pathname = `/${DB_NAME}`;
-  return url.toString();
-}
-
-async function dropDatabase(): Promise<void> {
-  const c = new pg.Client({ connectionString: PG });
-  await c.connect();
-  await c.query(`DROP DATABASE IF EXISTS ${DB_NAME} WITH (FORCE)`);
-  await c.end();
-}
-
-async function freePort(): Promise<number> {
-  const srv = createServer();
-  srv.listen(0, '127.0.0.1');
-  await once(srv, 'listening');
-  const port = (srv.address() as { port: number }).port;
-  srv.close();
-  return port;
-}
-
-async function startServer(databaseUrl: string, port: number): Promise<ChildProcess> {
-  const child = spawn(process.execPath, ['--import', 'tsx', 'src/main.ts'], {
-    env: { ...process.env, DATABASE_URL: databaseUrl, PORT: String(port), HOST: '127.0.0.1', LOG_LEVEL: 'warn' },
-    stdio: ['ignore', 'inherit', 'inherit'],
-  });
-  for (let i = 0; i < 120; i++) {
-    try {
-      const res = await request(`http://127.0.0.1:${port}/readyz`);
-      await res.body.dump();
-      if (res.statusCode === 200) return child;
-    } catch {
-      // not listening yet
-    }
-    await new Promise((r) => setTimeout(r, 250));
-  }
-  child.kill();
-  throw new Error('the server did not become ready');
 }

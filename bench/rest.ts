@@ -1,16 +1,12 @@
 import type { Task } from '@medplum/fhirtypes';
-import { spawn, type ChildProcess } from 'node:child_process';
-import { once } from 'node:events';
-import { createServer } from 'node:net';
-import pg from 'pg';
 import { Agent, request } from 'undici';
 import { systemClock } from '../src/clock.js';
 import { PostgresDatabase } from '../src/store/postgres-database.js';
 import { migrate } from '../src/store/migrate.js';
 import { ResourceStore } from '../src/store/resource-store.js';
 import { fmt, measure } from './stats.js';
+import { dropDatabase, freePort, freshDatabase, startServer, stopServer } from './support.js';
 
-const PG = process.env.BENCH_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
 const DB_NAME = 'stepwise_bench';
 const TASKS = Number(process.env.BENCH_TASKS ?? 100_000);
 const TEAMS = 50;
@@ -20,7 +16,7 @@ const TEAMS = 50;
  * concurrency 1 and 16, the triage-queue Task search at 100,000 Tasks, 10-entry transactions/s.
  */
 export async function benchRest(log: (line: string) => void): Promise<Record<string, string>> {
-  const dbUrl = await freshDatabase();
+  const dbUrl = await freshDatabase(DB_NAME);
   const store = new PostgresDatabase({ connectionString: dbUrl, poolSize: 8 });
   await migrate(store);
   const port = await freePort();
@@ -72,10 +68,9 @@ export async function benchRest(log: (line: string) => void): Promise<Record<str
     log(`queue search: ${out[`queue search at ${TASKS} Tasks (status, owner, -_lastUpdated, _count=20)`]}`);
   } finally {
     await agent.close();
-    server.kill('SIGTERM');
-    await once(server, 'exit').catch(() => undefined);
+    await stopServer(server);
     await store.close();
-    await dropDatabase();
+    await dropDatabase(DB_NAME);
   }
   return out;
 }
@@ -94,50 +89,4 @@ function task(i: number): Task {
     businessStatus: { coding: [{ system: 'https://stepwise.nhs.uk/CodeSystem/triage-status', code: 'awaiting-triage' }] },
     restriction: { period: { end: new Date(Date.UTC(2026, 0, 2) + i * 60_000).toISOString() } },
   };
-}
-
-async function freshDatabase(): Promise<string> {
-  await dropDatabase();
-  const c = new pg.Client({ connectionString: PG });
-  await c.connect();
-  await c.query(`CREATE DATABASE ${DB_NAME}`);
-  await c.end();
-  const url = new URL(PG);
-  url.pathname = `/${DB_NAME}`;
-  return url.toString();
-}
-
-async function dropDatabase(): Promise<void> {
-  const c = new pg.Client({ connectionString: PG });
-  await c.connect();
-  await c.query(`DROP DATABASE IF EXISTS ${DB_NAME} WITH (FORCE)`);
-  await c.end();
-}
-
-async function freePort(): Promise<number> {
-  const srv = createServer();
-  srv.listen(0, '127.0.0.1');
-  await once(srv, 'listening');
-  const port = (srv.address() as { port: number }).port;
-  srv.close();
-  return port;
-}
-
-async function startServer(databaseUrl: string, port: number): Promise<ChildProcess> {
-  const child = spawn(process.execPath, ['--import', 'tsx', 'src/main.ts'], {
-    env: { ...process.env, DATABASE_URL: databaseUrl, PORT: String(port), HOST: '127.0.0.1', LOG_LEVEL: 'warn' },
-    stdio: ['ignore', 'inherit', 'inherit'],
-  });
-  for (let i = 0; i < 120; i++) {
-    try {
-      const res = await request(`http://127.0.0.1:${port}/readyz`);
-      await res.body.dump();
-      if (res.statusCode === 200) return child;
-    } catch {
-      // not listening yet
-    }
-    await new Promise((r) => setTimeout(r, 250));
-  }
-  child.kill();
-  throw new Error('the server did not become ready');
 }
