@@ -5,7 +5,7 @@ import { PostgresDatabase } from '../src/store/postgres-database.js';
 import { migrate } from '../src/store/migrate.js';
 import { ResourceStore } from '../src/store/resource-store.js';
 import { fmt, measure } from './stats.js';
-import { dropDatabase, freePort, freshDatabase, startServer, stopServer } from './support.js';
+import { dropDatabase, freePort, freshDatabase, nhsNumberFor, startServer, stopServer } from './support.js';
 
 const DB_NAME = 'stepwise_bench';
 const TASKS = Number(process.env.BENCH_TASKS ?? 100_000);
@@ -30,7 +30,7 @@ export async function benchRest(log: (line: string) => void): Promise<Record<str
   };
   const out: Record<string, string> = {};
   try {
-    const patient = (i: number) => ({ resourceType: 'Patient', identifier: [{ system: 'https://fhir.nhs.uk/Id/nhs-number', value: String(9000000000 + i) }], name: [{ family: `Bench${i}`, given: ['Test'] }], birthDate: '1980-01-01', gender: 'female' });
+    const patient = (i: number) => ({ resourceType: 'Patient', identifier: [{ system: 'https://fhir.nhs.uk/Id/nhs-number', value: nhsNumberFor(i) }], name: [{ family: `Bench${i}`, given: ['Test'] }], birthDate: '1980-01-01', gender: 'female' });
     await measure(300, 8, (i) => post('Patient', patient(i))); // warm-up
     const c1 = await measure(1000, 1, (i) => post('Patient', patient(i)));
     out['creates/s, concurrency 1'] = `${fmt(c1.perSecond, 0)} /s (p50 ${fmt(c1.p50, 2)} ms, p99 ${fmt(c1.p99, 2)} ms)`;
