@@ -1,4 +1,5 @@
 import type { Resource } from '@medplum/fhirtypes';
+import type { RawMessageHeaders } from '../messaging/headers.js';
 
 /**
  * One FHIR interaction, independent of Hono: the REST routes and the entries of a batch or
@@ -16,21 +17,14 @@ export interface FhirRequest {
    * so that entries can refer to each other (http://hl7.org/fhir/R4/http.html#trules).
    */
   assignedId?: string;
+  /** The FHIR REST headers, and the messaging and BaRS headers (see messaging/headers.ts). */
   headers: {
     ifMatch?: string;
     ifNoneMatch?: string;
     ifNoneExist?: string;
     ifModifiedSince?: string;
     prefer?: string;
-    /** Messaging and BaRS headers (https://digital.nhs.uk/developer/api-catalogue/booking-and-referral-fhir). */
-    requestId?: string;
-    correlationId?: string;
-    targetIdentifier?: string;
-    requestingSoftware?: string;
-    endUserOrganisation?: string;
-    requestingPractitioner?: string;
-    useContext?: string;
-  };
+  } & RawMessageHeaders;
 }
 
 export interface FhirResponse {

@@ -1,10 +1,8 @@
 import type { Bundle, MessageHeader, Patient, ServiceRequest } from '@medplum/fhirtypes';
 import fc from 'fast-check';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import type { RawMessageHeaders } from '../../src/messaging/headers.js';
-import type { MessageProcessor } from '../../src/messaging/index.js';
-import { pgliteTestDatabase, type TestDatabase } from '../support/databases.js';
-import { barsHeaders, entry, guid, processor, referralMessage, REFERRAL_CONTEXT } from './support.js';
+import { barsHeaders, entry, guid, referralMessage, REFERRAL_CONTEXT, useProcessor } from './support.js';
 
 type Mutation = (m: Bundle, h: RawMessageHeaders) => void;
 
@@ -25,15 +23,9 @@ const MUTATIONS: Record<string, Mutation> = {
 };
 
 describe('any message gets exactly one logged outcome', () => {
-  let t: TestDatabase;
-  let p: MessageProcessor;
-  beforeAll(async () => {
-    t = await pgliteTestDatabase();
-    p = processor(t.db);
-  });
-  afterAll(() => t.dispose());
+  const fixture = useProcessor();
 
-  const count = async (table: string) => Number((await t.db.query<{ n: string }>(`SELECT count(*)::text AS n FROM ${table}`))[0].n);
+  const count = async (table: string) => Number((await fixture.t.db.query<{ n: string }>(`SELECT count(*)::text AS n FROM ${table}`))[0].n);
 
   it('processed, rejected or duplicate: one log row each, and only a processed message changes data', async () => {
     const body = fc.oneof(
@@ -47,9 +39,9 @@ describe('any message gets exactly one logged outcome', () => {
         for (const n of names) MUTATIONS[n](m, h);
         const logBefore = await count('message_log');
         const versionsBefore = await count('resource_version');
-        const res = await p.process({ body: raw === undefined ? m : raw, headers: h, async: false, baseUrl: 'http://stepwise.test/fhir' });
+        const res = await fixture.p.process({ body: raw === undefined ? m : raw, headers: h, async: false, baseUrl: 'http://stepwise.test/fhir' });
         expect(await count('message_log')).toBe(logBefore + 1);
-        const last = (await t.db.query<{ disposition: string; status: number }>('SELECT disposition, status FROM message_log ORDER BY seq DESC LIMIT 1'))[0];
+        const last = (await fixture.t.db.query<{ disposition: string; status: number }>('SELECT disposition, status FROM message_log ORDER BY seq DESC LIMIT 1'))[0];
         expect(last.status).toBe(res.status);
         expect(last.disposition).toBe(res.disposition);
         if (res.disposition === 'processed') expect(await count('resource_version')).toBeGreaterThanOrEqual(versionsBefore); // an update may change nothing

@@ -1,9 +1,7 @@
 import type { Bundle, CarePlan, Consent, Encounter, Flag, MessageHeader, OperationOutcome, Patient, ServiceRequest } from '@medplum/fhirtypes';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { encodeJsonHeader, type RawMessageHeaders } from '../../src/messaging/headers.js';
-import type { MessageProcessor } from '../../src/messaging/index.js';
-import { pgliteTestDatabase, type TestDatabase } from '../support/databases.js';
-import { barsHeaders, entry, processor, referralMessage, REFERRAL_CONTEXT } from './support.js';
+import { barsHeaders, entry, referralMessage, REFERRAL_CONTEXT, useProcessor } from './support.js';
 
 interface Case {
   name: string;
@@ -80,27 +78,21 @@ const CASES: Case[] = [
 ];
 
 describe('$process-message rules', () => {
-  let t: TestDatabase;
-  let p: MessageProcessor;
-  beforeAll(async () => {
-    t = await pgliteTestDatabase();
-    p = processor(t.db);
-  });
-  afterAll(() => t.dispose());
+  const fixture = useProcessor();
 
   it('the valid message the cases start from is accepted', async () => {
-    const res = await p.process({ body: referralMessage(), headers: barsHeaders('2000072001', REFERRAL_CONTEXT), async: false, baseUrl: 'http://stepwise.test/fhir' });
+    const res = await fixture.p.process({ body: referralMessage(), headers: barsHeaders('2000072001', REFERRAL_CONTEXT), async: false, baseUrl: 'http://stepwise.test/fhir' });
     expect(res.status, JSON.stringify(res.body)).toBe(200);
   });
 
   for (const c of CASES) {
     it(`${c.name}: ${c.status} ${c.code} at ${c.expression}, nothing stored, rejection logged`, async () => {
-      const before = await t.db.query<{ n: string }>('SELECT count(*)::text AS n FROM resource_version');
-      const logged = await t.db.query<{ n: string }>('SELECT count(*)::text AS n FROM message_log');
+      const before = await fixture.t.db.query<{ n: string }>('SELECT count(*)::text AS n FROM resource_version');
+      const logged = await fixture.t.db.query<{ n: string }>('SELECT count(*)::text AS n FROM message_log');
       const base = referralMessage();
       const body = c.message ? c.message(base) : base;
       const headers = (c.headers ?? ((h) => h))(barsHeaders('2000072001', REFERRAL_CONTEXT));
-      const res = await p.process({ body, headers, async: false, baseUrl: 'http://stepwise.test/fhir' });
+      const res = await fixture.p.process({ body, headers, async: false, baseUrl: 'http://stepwise.test/fhir' });
       expect(res.status, JSON.stringify(res.body)).toBe(c.status);
       const oo = res.body as OperationOutcome;
       expect(oo.resourceType).toBe('OperationOutcome');
@@ -109,9 +101,9 @@ describe('$process-message rules', () => {
       if (c.says) expect(issue!.diagnostics).toContain(c.says);
       if (c.bars) expect(issue!.details?.coding?.[0]).toMatchObject({ system: 'https://fhir.nhs.uk/CodeSystem/http-error-codes', code: c.bars });
       if (headers.requestId) expect(res.headers['X-Request-ID']).toBe(headers.requestId);
-      expect(await t.db.query<{ n: string }>('SELECT count(*)::text AS n FROM resource_version')).toEqual(before);
-      const rows = await t.db.query<{ disposition: string; status: number; response: string }>('SELECT disposition, status, response FROM message_log ORDER BY seq DESC LIMIT 1');
-      expect(Number((await t.db.query<{ n: string }>('SELECT count(*)::text AS n FROM message_log'))[0].n)).toBe(Number(logged[0].n) + 1);
+      expect(await fixture.t.db.query<{ n: string }>('SELECT count(*)::text AS n FROM resource_version')).toEqual(before);
+      const rows = await fixture.t.db.query<{ disposition: string; status: number; response: string }>('SELECT disposition, status, response FROM message_log ORDER BY seq DESC LIMIT 1');
+      expect(Number((await fixture.t.db.query<{ n: string }>('SELECT count(*)::text AS n FROM message_log'))[0].n)).toBe(Number(logged[0].n) + 1);
       expect(rows[0]).toMatchObject({ disposition: 'rejected', status: c.status });
       expect(JSON.parse(rows[0].response)).toEqual(oo);
     });

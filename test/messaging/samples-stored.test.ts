@@ -1,23 +1,15 @@
 import type { Bundle } from '@medplum/fhirtypes';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { MessageProcessor } from '../../src/messaging/index.js';
-import { pgliteTestDatabase, type TestDatabase } from '../support/databases.js';
-import { barsHeaders, MESSAGES, processor, repaired, sample } from './support.js';
+import { describe, expect, it } from 'vitest';
+import { MESSAGES, repaired, sample, useProcessor } from './support.js';
 
 /**
  * The repaired samples end to end: stored in one transaction each. These carry open-ended Periods
  * (Encounter.period, Flag.period with a start only), which the resource store must index.
  */
 describe('BaRS samples, repaired, stored', () => {
-  let t: TestDatabase;
-  let p: MessageProcessor;
-  beforeAll(async () => {
-    t = await pgliteTestDatabase();
-    p = processor(t.db);
-  });
-  afterAll(() => t.dispose());
+  const fixture = useProcessor();
 
-  const send = (body: unknown, dosId: string, useContext: string) => p.process({ body, headers: barsHeaders(dosId, useContext), async: false, baseUrl: 'http://stepwise.test/fhir' });
+  const { send } = fixture;
 
   it('are accepted in turn, and SERVREQ01 cancels the referral its sender made under the same fullUrl', async () => {
     const results: Record<string, Bundle> = {};
@@ -32,9 +24,9 @@ describe('BaRS samples, repaired, stored', () => {
     const focus = (file: string) => (results[file].entry![0].resource as { focus: { reference: string }[] }).focus[0].reference;
     expect(focus('SERVREQ01-servicerequest-update-revoked.xml')).toBe(focus('REFREQ03-referral-GP-to-community-pharmacy.xml'));
     const [type, id] = focus('SERVREQ01-servicerequest-update-revoked.xml').split('/');
-    const sr = (await t.db.query<{ content: string }>('SELECT content FROM resource WHERE type = $1 AND id = $2', [type, id]))[0];
+    const sr = (await fixture.t.db.query<{ content: string }>('SELECT content FROM resource WHERE type = $1 AND id = $2', [type, id]))[0];
     expect(JSON.parse(sr.content).status).toBe('revoked');
     // one Patient for the one NHS number across the messages
-    expect(await t.db.query("SELECT id FROM resource WHERE type = 'Patient'")).toHaveLength(1);
+    expect(await fixture.t.db.query("SELECT id FROM resource WHERE type = 'Patient'")).toHaveLength(1);
   });
 });

@@ -1,16 +1,14 @@
 import type { Bundle, Flag, OperationOutcome, Patient, Resource, ServiceRequest } from '@medplum/fhirtypes';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { isValidNhsNumber } from '../../src/fhir/nhs-number.js';
 import { parseFhirXml } from '../../src/fhir/xml/index.js';
-import type { MessageProcessor } from '../../src/messaging/index.js';
-import { pgliteTestDatabase, type TestDatabase } from '../support/databases.js';
 import { readFileSync } from 'node:fs';
 import { checkBarsMessage } from '../../src/messaging/bars-rules.js';
 import { sharedBarsValidator } from '../../src/messaging/conformance.js';
 import { parseBarsHeaders, PROCESS_MESSAGE_REQUIRED } from '../../src/messaging/headers.js';
 import { MessageCatalogue } from '../../src/messaging/index.js';
 import { readMessage } from '../../src/messaging/message.js';
-import { barsHeaders, clone, entry, processor, referralMessage, REFERRAL_CONTEXT, repaired, sample, SAMPLES, SAMPLE_DOS_ID, TEST_SERVICES } from './support.js';
+import { barsHeaders, clone, entry, referralMessage, REFERRAL_CONTEXT, repaired, sample, SAMPLES, SAMPLE_DOS_ID, TEST_SERVICES, useProcessor } from './support.js';
 
 
 import { PUBLISHED_NHS_NUMBER, REPAIRED_NHS_NUMBER, MESSAGES } from './support.js';
@@ -48,16 +46,10 @@ const DEFECTS: Record<string, [string, string, string][]> = {
 };
 
 describe('BaRS samples', () => {
-  let t: TestDatabase;
-  let p: MessageProcessor;
-  beforeAll(async () => {
-    t = await pgliteTestDatabase();
-    p = processor(t.db);
-  });
-  afterAll(() => t.dispose());
+  const fixture = useProcessor();
 
-  const send = (body: unknown, dosId: string, useContext: string) => p.process({ body, headers: barsHeaders(dosId, useContext), async: false, baseUrl: 'http://stepwise.test/fhir' });
-  const count = async () => Number((await t.db.query<{ n: string }>('SELECT count(*)::text AS n FROM resource'))[0].n);
+  const { send } = fixture;
+  const count = async () => Number((await fixture.t.db.query<{ n: string }>('SELECT count(*)::text AS n FROM resource'))[0].n);
 
   it('the NHS number of the samples really fails Modulus 11, and the repair passes', () => {
     expect(isValidNhsNumber(PUBLISHED_NHS_NUMBER)).toBe(false);

@@ -7,7 +7,9 @@ import { encodeJsonHeader, type RawMessageHeaders } from '../../src/messaging/he
 import { MessageCatalogue, MessageProcessor } from '../../src/messaging/index.js';
 import { sharedBarsValidator } from '../../src/messaging/conformance.js';
 import { MD, type HostedService } from '../../src/messaging/services.js';
+import { afterAll, beforeAll } from 'vitest';
 import type { Database } from '../../src/store/database.js';
+import { pgliteTestDatabase, type TestDatabase } from '../support/databases.js';
 
 export const SAMPLES = '/work/shared/corpus/nhs/bars';
 export const SAMPLE_DOS_ID = '111111111';
@@ -209,3 +211,22 @@ export function repaired(file: string): Bundle {
   return bundle;
 }
 
+
+/**
+ * A message processor over a fresh PGlite database for one describe block: created before its
+ * tests, disposed after. `send` posts a message to a hosted service with BaRS headers.
+ */
+export function useProcessor() {
+  const f = {} as {
+    t: TestDatabase;
+    p: MessageProcessor;
+    send: (body: unknown, dosId: string, useContext: string) => ReturnType<MessageProcessor['process']>;
+  };
+  beforeAll(async () => {
+    f.t = await pgliteTestDatabase();
+    f.p = processor(f.t.db);
+  });
+  afterAll(() => f.t.dispose());
+  f.send = (body, dosId, useContext) => f.p.process({ body, headers: barsHeaders(dosId, useContext), async: false, baseUrl: 'http://stepwise.test/fhir' });
+  return f;
+}
