@@ -2,6 +2,7 @@ import { serve } from '@hono/node-server';
 import { createApp } from './app.js';
 import { systemClock } from './clock.js';
 import { ConfigError, loadConfig } from './config.js';
+import { stepwiseSearchParameters } from './fhir/definitions.js';
 import { serverValidator } from './fhir/server-validator.js';
 import { loadStepwiseConformance } from './fhir/stepwise-profiles.js';
 import { createMessaging } from './messaging/index.js';
@@ -36,7 +37,7 @@ async function main(): Promise<void> {
 
   const store = new ResourceStore(db, systemClock);
   // integrators read and search our StructureDefinitions, ValueSets and CodeSystems by url
-  const published = await upsertAll(store, loadStepwiseConformance());
+  const published = await upsertAll(store, [...loadStepwiseConformance(), ...stepwiseSearchParameters().entry!.map((e) => e.resource!)]);
   logger.info({ conformanceResourcesChanged: published.changed }, 'published conformance resources');
   // the front-door rule set (PlanDefinition), its code systems and the teams it assigns to
   const pathway = await seedPathwayData(store);

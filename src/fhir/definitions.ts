@@ -4,6 +4,7 @@ import {
   indexStructureDefinitionBundle,
   isDataTypeLoaded,
 } from '@medplum/core';
+import { readdirSync, readFileSync } from 'node:fs';
 import type { Bundle, SearchParameter } from '@medplum/fhirtypes';
 
 let loaded = false;
@@ -21,5 +22,21 @@ export function loadR4Definitions(): void {
   indexStructureDefinitionBundle(readJson('fhir/r4/profiles-types.json') as Bundle);
   indexStructureDefinitionBundle(readJson('fhir/r4/profiles-resources.json') as Bundle);
   indexSearchParameterBundle(readJson('fhir/r4/search-parameters.json') as Bundle<SearchParameter>);
+  indexSearchParameterBundle(stepwiseSearchParameters());
   loaded = true;
+}
+
+const searchParametersDir = new URL('../../profiles/search-parameters/', import.meta.url);
+
+/**
+ * Stepwise's own search parameters (profiles/search-parameters), e.g. Task `due` and
+ * `priority-rank`, which let the triage queue sort by priority then due time. Indexed on write
+ * like the R4 ones; resources stored before a parameter existed are not indexed for it.
+ */
+export function stepwiseSearchParameters(): Bundle<SearchParameter> {
+  const entry = readdirSync(searchParametersDir)
+    .filter((f) => f.endsWith('.json'))
+    .sort()
+    .map((f) => ({ resource: JSON.parse(readFileSync(new URL(f, searchParametersDir), 'utf8')) as SearchParameter }));
+  return { resourceType: 'Bundle', type: 'collection', entry };
 }

@@ -1,4 +1,4 @@
-import { getSearchParameterDetails, getSearchParameters, type SearchParameterDetails } from '@medplum/core';
+import { getSearchParameterDetails, getSearchParameters, parseFhirPath, type SearchParameterDetails } from '@medplum/core';
 import type { SearchParameter } from '@medplum/fhirtypes';
 import { loadR4Definitions } from '../definitions.js';
 
@@ -45,7 +45,7 @@ export function searchParamsFor(resourceType: string): Map<string, SearchParam> 
       type: sp.type,
       kind: COLUMN_PARAMS.has(code) ? undefined : KIND_BY_TYPE[sp.type],
       definition: sp,
-      details: getSearchParameterDetails(resourceType, sp),
+      details: detailsOf(resourceType, sp),
       targets: sp.type === 'reference' ? [...(sp.target ?? [])] : [],
     });
   }
@@ -55,4 +55,17 @@ export function searchParamsFor(resourceType: string): Map<string, SearchParam> 
 
 export function searchParam(resourceType: string, code: string): SearchParam | undefined {
   return searchParamsFor(resourceType).get(code);
+}
+
+/**
+ * @medplum/core derives a parameter's details by walking its expression over the type schema; it
+ * cannot walk a computed expression such as iif(…) (our Task `priority-rank`). Such a parameter
+ * is evaluated as parsed and treated as possibly repeating.
+ */
+function detailsOf(resourceType: string, sp: SearchParameter): SearchParameterDetails {
+  try {
+    return getSearchParameterDetails(resourceType, sp);
+  } catch {
+    return { type: 'TEXT', parsedExpression: parseFhirPath(sp.expression!), array: true } as SearchParameterDetails;
+  }
 }
