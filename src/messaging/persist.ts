@@ -133,13 +133,15 @@ export async function storeMessageContent(store: ResourceStore, tx: Queryable, m
   }
 
   const written = new Set<string>();
+  // every new resource of the message is written by one statement (ResourceStore.createMany)
+  const creates: { resource: Resource; id: string }[] = [];
   for (const s of plan.values()) {
     const key = `${s.type}/${s.id}`;
     if (written.has(key)) continue; // two entries for one matched person: the first one stands
     written.add(key);
     const resource = withReferences(s.entry.resource, rewrite) as Resource;
     if (s.action === 'created') {
-      await store.create({ ...resource, id: undefined, meta: cleanMeta(resource.meta) } as Resource, 'POST', s.id);
+      creates.push({ resource: { ...resource, id: undefined, meta: cleanMeta(resource.meta) } as Resource, id: s.id });
     } else if (s.action === 'updated') {
       const ifMatch = opts.updates?.get(s.entry.index)?.ifMatch;
       try {
@@ -152,6 +154,8 @@ export async function storeMessageContent(store: ResourceStore, tx: Queryable, m
       }
     }
   }
+
+  await store.createMany(creates);
 
   const mapped = [...plan.values()].filter((s) => s.entry.fullUrl);
   if (mapped.length) {

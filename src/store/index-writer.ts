@@ -1,42 +1,61 @@
 import type { IndexRows } from '../fhir/search/extract.js';
 import type { SqlParams } from './sql.js';
 
+type Column = [name: string, cast: string, value: (row: any) => unknown];
+
+/** The columns of each index table after (rid, type), and how to read them from an index row. */
+const TABLES: Record<keyof IndexRows, { table: string; columns: Column[] }> = {
+  token: { table: 'sp_token', columns: [['param', 'text', (x) => x.param], ['system', 'text', (x) => x.system], ['code', 'text', (x) => x.code], ['text_norm', 'text', (x) => x.text]] },
+  string: { table: 'sp_string', columns: [['param', 'text', (x) => x.param], ['value', 'text', (x) => x.value], ['value_norm', 'text', (x) => x.norm]] },
+  date: { table: 'sp_date', columns: [['param', 'text', (x) => x.param], ['lo', 'timestamptz', (x) => x.lo.toISOString()], ['hi', 'timestamptz', (x) => x.hi.toISOString()]] },
+  reference: {
+    table: 'sp_reference',
+    columns: [['param', 'text', (x) => x.param], ['target_type', 'text', (x) => x.targetType], ['target_id', 'text', (x) => x.targetId], ['target_url', 'text', (x) => x.targetUrl], ['last_updated', 'timestamptz', (x) => x.lastUpdated]],
+  },
+  number: { table: 'sp_number', columns: [['param', 'text', (x) => x.param], ['value', 'numeric', (x) => x.value], ['system', 'text', (x) => x.system], ['code', 'text', (x) => x.code]] },
+  uri: { table: 'sp_uri', columns: [['param', 'text', (x) => x.param], ['value', 'text', (x) => x.value]] },
+};
+
+export interface IndexedResource {
+  /** SQL expression of the resource's rid, or its value when several resources are written at once. */
+  rid: string;
+  type: string;
+  lastUpdated: string;
+  rows: IndexRows;
+}
+
 /**
- * CTE parts that write a resource's index rows: for each index table, an INSERT of all rows at
- * once through unnest() of column arrays. `rid` is a SQL expression for the resource's rid, `from`
- * the FROM clause that provides it. Used inside the single statement that writes a version, so a
- * write is one round trip.
+ * CTE parts that write index rows: for each index table, one INSERT of all rows through unnest()
+ * of column arrays. With one resource, `rid` is a SQL expression (`r.rid` from the INSERT that
+ * made it, with `from` providing it); with several, each resource carries its rid value. Used
+ * inside the single statement that writes the versions, so a write is one round trip.
  */
 export function indexInsertCtes(rows: IndexRows, type: string, lastUpdated: string, rid: string, from: string, p: SqlParams): string[] {
-  const ctes: string[] = [];
   const t = p.add(type);
-  const add = (name: string, table: string, cols: string[], arrays: [unknown[], string][]) => {
-    if (arrays[0][0].length === 0) return;
-    const args = arrays.map(([values, cast]) => p.add(values, `${cast}[]`)).join(', ');
-    ctes.push(`${name} AS (INSERT INTO ${table} (rid, type, ${cols.join(', ')}) SELECT ${rid}, ${t}, vals.* FROM ${from}, unnest(${args}) AS vals)`);
-  };
-  const r = rows;
-  add('i_token', 'sp_token', ['param', 'system', 'code', 'text_norm'], [
-    [r.token.map((x) => x.param), 'text'], [r.token.map((x) => x.system), 'text'], [r.token.map((x) => x.code), 'text'], [r.token.map((x) => x.text), 'text'],
-  ]);
-  add('i_string', 'sp_string', ['param', 'value', 'value_norm'], [
-    [r.string.map((x) => x.param), 'text'], [r.string.map((x) => x.value), 'text'], [r.string.map((x) => x.norm), 'text'],
-  ]);
-  add('i_date', 'sp_date', ['param', 'lo', 'hi'], [
-    [r.date.map((x) => x.param), 'text'], [r.date.map((x) => x.lo.toISOString()), 'timestamptz'], [r.date.map((x) => x.hi.toISOString()), 'timestamptz'],
-  ]);
-  add('i_reference', 'sp_reference', ['param', 'target_type', 'target_id', 'target_url', 'last_updated'], [
-    [r.reference.map((x) => x.param), 'text'], [r.reference.map((x) => x.targetType), 'text'], [r.reference.map((x) => x.targetId), 'text'], [r.reference.map((x) => x.targetUrl), 'text'],
-    [r.reference.map(() => lastUpdated), 'timestamptz'],
-  ]);
-  add('i_number', 'sp_number', ['param', 'value', 'system', 'code'], [
-    [r.number.map((x) => x.param), 'text'], [r.number.map((x) => x.value), 'numeric'], [r.number.map((x) => x.system), 'text'], [r.number.map((x) => x.code), 'text'],
-  ]);
-  add('i_uri', 'sp_uri', ['param', 'value'], [[r.uri.map((x) => x.param), 'text'], [r.uri.map((x) => x.value), 'text']]);
+  const ctes: string[] = [];
+  for (const [kind, { table, columns }] of Object.entries(TABLES) as [keyof IndexRows, (typeof TABLES)[keyof IndexRows]][]) {
+    const list = (rows[kind] as object[]).map((x) => ({ ...x, lastUpdated }));
+    if (list.length === 0) continue;
+    const args = columns.map(([, cast, read]) => p.add(list.map(read), `${cast}[]`)).join(', ');
+    ctes.push(`i_${kind} AS (INSERT INTO ${table} (rid, type, ${columns.map((c) => c[0]).join(', ')}) SELECT ${rid}, ${t}, vals.* FROM ${from}, unnest(${args}) AS vals)`);
+  }
   return ctes;
 }
 
-export const INDEX_TABLES = ['sp_token', 'sp_string', 'sp_date', 'sp_reference', 'sp_number', 'sp_uri'];
+/** The same for several resources whose rids are known values (see ResourceStore.createMany). */
+export function indexInsertManyCtes(resources: IndexedResource[], p: SqlParams): string[] {
+  const ctes: string[] = [];
+  for (const [kind, { table, columns }] of Object.entries(TABLES) as [keyof IndexRows, (typeof TABLES)[keyof IndexRows]][]) {
+    const list = resources.flatMap((r) => (r.rows[kind] as object[]).map((x) => ({ ...x, lastUpdated: r.lastUpdated, rid: r.rid, type: r.type })));
+    if (list.length === 0) continue;
+    const all: Column[] = [['rid', 'bigint', (x) => x.rid], ['type', 'text', (x) => x.type], ...columns];
+    const args = all.map(([, cast, read]) => p.add(list.map(read), `${cast}[]`)).join(', ');
+    ctes.push(`i_${kind} AS (INSERT INTO ${table} (${all.map((c) => c[0]).join(', ')}) SELECT * FROM unnest(${args}))`);
+  }
+  return ctes;
+}
+
+export const INDEX_TABLES = Object.values(TABLES).map((t) => t.table);
 
 /** CTE parts that delete every index row of a resource. */
 export function indexDeleteCtes(ridParam: string): string[] {

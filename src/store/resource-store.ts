@@ -5,7 +5,7 @@ import { FhirError, FhirErrorCode } from '../errors.js';
 import { extractIndexRows } from '../fhir/search/extract.js';
 import type { SearchQuery } from '../fhir/search/query.js';
 import { isUniqueViolation, type Database, type Queryable } from './database.js';
-import { indexDeleteCtes, indexInsertCtes } from './index-writer.js';
+import { indexDeleteCtes, indexInsertCtes, indexInsertManyCtes } from './index-writer.js';
 import { runHistory, type HistoryOptions, type HistoryPage } from './history.js';
 import { runSearch, type SearchPage } from './search.js';
 import { SqlParams } from './sql.js';
@@ -135,6 +135,38 @@ export class ResourceStore {
       throw err;
     }
     return stored as T & { id: string };
+  }
+
+  /**
+   * Creates several resources, each with its given id, in two round trips whatever their number:
+   * their rids are drawn from the sequence first, then one statement writes the resources, their
+   * first versions and all their index rows. For messages that carry many new resources at once.
+   */
+  async createMany(items: { resource: Resource; id: string }[], method: WriteMethod = 'POST'): Promise<Resource[]> {
+    if (items.length <= 1) return Promise.all(items.map((i) => this.create(i.resource, method, i.id)));
+    const now = this.clock.now();
+    const stored = items.map((i) => withMeta(i.resource, i.id, 1, now));
+    const rids = (
+      await this.q.query<{ rid: string }>("SELECT nextval(pg_get_serial_sequence('resource', 'rid'))::text AS rid FROM generate_series(1, $1)", [stored.length], { prepare: true })
+    ).map((r) => r.rid);
+    const p = new SqlParams();
+    const at = p.add(now.toISOString(), 'timestamptz');
+    const cols = `unnest(${p.add(rids, 'bigint[]')}, ${p.add(stored.map((r) => r.resourceType), 'text[]')}, ${p.add(stored.map((r) => r.id), 'text[]')}, ${p.add(stored.map((r) => formatFhirJson(r)), 'text[]')}) AS u(rid, type, id, content)`;
+    const ctes = [
+      `r AS (INSERT INTO resource (rid, type, id, version_id, last_updated, content) OVERRIDING SYSTEM VALUE SELECT u.rid, u.type, u.id, 1, ${at}, u.content FROM ${cols})`,
+      `v AS (INSERT INTO resource_version (rid, version_id, type, id, last_updated, method, content) SELECT u.rid, 1, u.type, u.id, ${at}, ${p.add(method)}, u.content FROM ${cols})`,
+      ...indexInsertManyCtes(
+        stored.map((r, i) => ({ rid: rids[i], type: r.resourceType, lastUpdated: r.meta!.lastUpdated!, rows: extractIndexRows(r) })),
+        p,
+      ),
+    ];
+    try {
+      await this.q.query(`WITH ${ctes.join(',\n')} SELECT 1`, p.values);
+    } catch (err) {
+      if (isUniqueViolation(err, 'resource_type_id')) throw new FhirError(FhirErrorCode.CONFLICT, 'One of the resources to create already exists');
+      throw err;
+    }
+    return stored;
   }
 
   /**

@@ -68,6 +68,26 @@ export function resourceStoreContract(name: string, open: () => Promise<TestData
         expect(r.resource.meta?.versionId).toBe('1');
       });
 
+      it('creates many resources at once, each with its id, version and search index', async () => {
+        const family = `Many${Date.now()}`;
+        const made = await store.createMany([
+          { resource: patient({ name: [{ family }] }), id: `many-p-${family}` },
+          { resource: task({ for: { reference: `Patient/many-p-${family}` }, description: family }), id: `many-t-${family}` },
+          { resource: patient({ name: [{ family }], gender: 'other' }), id: `many-q-${family}` },
+        ]);
+        expect(made.map((r) => [r.id, r.meta?.versionId])).toEqual([
+          [`many-p-${family}`, '1'],
+          [`many-t-${family}`, '1'],
+          [`many-q-${family}`, '1'],
+        ]);
+        expect((await ids(store, 'Patient', `family:exact=${family}&_sort=_id`)).length).toBe(2);
+        expect(await ids(store, 'Task', `patient=Patient/many-p-${family}`)).toEqual([`many-t-${family}`]);
+        expect((await store.history({ type: 'Task', id: `many-t-${family}`, count: 5 })).entries.map((e) => e.method)).toEqual(['POST']);
+        // a taken id fails the whole set
+        await expectFhirError(store.createMany([{ resource: patient(), id: `many-new-${family}` }, { resource: patient(), id: `many-p-${family}` }]), 409);
+        await expectFhirError(store.read('Patient', `many-new-${family}`), 404);
+      });
+
       it('deletes as a new version: read is 410, vread of the earlier version still works, update revives', async () => {
         const p = await store.create(patient());
         const d = await store.delete('Patient', p.id!);
