@@ -6,6 +6,7 @@ import {
 } from '@medplum/core';
 import { readdirSync, readFileSync } from 'node:fs';
 import type { Bundle, SearchParameter } from '@medplum/fhirtypes';
+import { expandCanonicalPlaceholder } from './canonical.js';
 
 let loaded = false;
 
@@ -37,6 +38,6 @@ export function stepwiseSearchParameters(): Bundle<SearchParameter> {
   const entry = readdirSync(searchParametersDir)
     .filter((f) => f.endsWith('.json'))
     .sort()
-    .map((f) => ({ resource: JSON.parse(readFileSync(new URL(f, searchParametersDir), 'utf8')) as SearchParameter }));
+    .map((f) => ({ resource: JSON.parse(expandCanonicalPlaceholder(readFileSync(new URL(f, searchParametersDir), 'utf8'))) as SearchParameter }));
   return { resourceType: 'Bundle', type: 'collection', entry };
 }
