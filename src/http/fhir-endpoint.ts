@@ -1,6 +1,7 @@
 import type { Resource } from '@medplum/fhirtypes';
 import type { Context } from 'hono';
 import { FhirError, FhirErrorCode } from '../errors.js';
+import { HEADER_NAMES, type HeaderKey, type RawMessageHeaders } from '../messaging/headers.js';
 import { formatFhirJson, formatFhirXml } from '../fhir/xml/index.js';
 import { bodyKind, parseJsonBody, parseXmlBody } from './body.js';
 import type { FhirRequest, FhirResponse } from './fhir-request.js';
@@ -37,13 +38,7 @@ export function fhirEndpoint(makeContext: (baseUrl: string) => InteractionContex
         ifModifiedSince: c.req.header('If-Modified-Since'),
         prefer: c.req.header('Prefer'),
         // messaging and BaRS headers, read by $process-message and the BaRS endpoints
-        requestId: c.req.header('X-Request-ID'),
-        correlationId: c.req.header('X-Correlation-ID'),
-        targetIdentifier: c.req.header('NHSD-Target-Identifier'),
-        requestingSoftware: c.req.header('NHSD-Requesting-Software'),
-        endUserOrganisation: c.req.header('NHSD-End-User-Organisation'),
-        requestingPractitioner: c.req.header('NHSD-Requesting-Practitioner'),
-        useContext: c.req.header('use-context'),
+        ...messageHeaders(c),
       },
     };
     const { handler, params } = resolveRoute(req.method, path);
@@ -51,6 +46,10 @@ export function fhirEndpoint(makeContext: (baseUrl: string) => InteractionContex
     const res = await handler(makeContext(baseUrl), req, params);
     return send(c, res, format, url.searchParams.get('_pretty') === 'true', method === 'HEAD');
   };
+}
+
+function messageHeaders(c: Context): RawMessageHeaders {
+  return Object.fromEntries((Object.entries(HEADER_NAMES) as [HeaderKey, string][]).map(([key, name]) => [key, c.req.header(name)]));
 }
 
 async function readBody(c: Context, req: FhirRequest, maxBytes: number): Promise<void> {

@@ -3,7 +3,7 @@ import { readFileSync } from 'node:fs';
 import type { Bundle, BundleEntry, Flag, Patient, Resource, ServiceRequest } from '@medplum/fhirtypes';
 import { FixedClock } from '../../src/clock.js';
 import { parseFhirXml } from '../../src/fhir/xml/index.js';
-import { encodeJsonHeader, type RawMessageHeaders } from '../../src/messaging/headers.js';
+import { encodeJsonHeader, HEADER_NAMES, type HeaderKey, type RawMessageHeaders } from '../../src/messaging/headers.js';
 import { MessageCatalogue, MessageProcessor } from '../../src/messaging/index.js';
 import { sharedBarsValidator } from '../../src/messaging/conformance.js';
 import { MD, type HostedService } from '../../src/messaging/services.js';
@@ -51,16 +51,7 @@ export function barsHeaders(dosId: string, useContext: string, overrides: Partia
 }
 
 export function headersAsHttp(h: RawMessageHeaders): Record<string, string> {
-  const names: Record<string, string> = {
-    requestId: 'X-Request-ID',
-    correlationId: 'X-Correlation-ID',
-    targetIdentifier: 'NHSD-Target-Identifier',
-    requestingSoftware: 'NHSD-Requesting-Software',
-    endUserOrganisation: 'NHSD-End-User-Organisation',
-    requestingPractitioner: 'NHSD-Requesting-Practitioner',
-    useContext: 'use-context',
-  };
-  return Object.fromEntries(Object.entries(h).filter(([, v]) => v !== undefined).map(([k, v]) => [names[k], v as string]));
+  return Object.fromEntries(Object.entries(h).filter(([, v]) => v !== undefined).map(([k, v]) => [HEADER_NAMES[k as HeaderKey], v as string]));
 }
 
 export function entry<T extends Resource>(bundle: Bundle, type: T['resourceType'], n = 0): BundleEntry<T> {
