@@ -16,19 +16,11 @@ const TABLES: Record<keyof IndexRows, { table: string; columns: Column[] }> = {
   uri: { table: 'sp_uri', columns: [['param', 'text', (x) => x.param], ['value', 'text', (x) => x.value]] },
 };
 
-export interface IndexedResource {
-  /** SQL expression of the resource's rid, or its value when several resources are written at once. */
-  rid: string;
-  type: string;
-  lastUpdated: string;
-  rows: IndexRows;
-}
-
 /**
  * CTE parts that write index rows: for each index table, one INSERT of all rows through unnest()
- * of column arrays. With one resource, `rid` is a SQL expression (`r.rid` from the INSERT that
- * made it, with `from` providing it); with several, each resource carries its rid value. Used
- * inside the single statement that writes the versions, so a write is one round trip.
+ * of column arrays. `rid` is a SQL expression (`r.rid` from the INSERT that made the resource,
+ * with `from` providing it). Used inside the single statement that writes the versions, so a
+ * write is one round trip.
  */
 export function indexInsertCtes(rows: IndexRows, type: string, lastUpdated: string, rid: string, from: string, p: SqlParams): string[] {
   const t = p.add(type);
@@ -42,17 +34,33 @@ export function indexInsertCtes(rows: IndexRows, type: string, lastUpdated: stri
   return ctes;
 }
 
-/** The same for several resources whose rids are known values (see ResourceStore.createMany). */
-export function indexInsertManyCtes(resources: IndexedResource[], p: SqlParams): string[] {
-  const ctes: string[] = [];
+/** A resource of a batch: its position (`ord`) in the CTE that draws the rids. */
+export interface BatchIndexedResource {
+  ord: number;
+  type: string;
+  lastUpdated: string;
+  rows: IndexRows;
+}
+
+/**
+ * The same for several resources created by one statement: their rids are drawn in the CTE
+ * `ridsCte` (columns `ord`, `rid`), and each index row finds its rid by the resource's `ord`.
+ * Returns `[name, sql]` pairs, one per index table with rows.
+ */
+export function indexInsertBatchCtes(resources: BatchIndexedResource[], ridsCte: string, p: SqlParams): [kind: string, sql: string][] {
+  const out: [string, string][] = [];
   for (const [kind, { table, columns }] of Object.entries(TABLES) as [keyof IndexRows, (typeof TABLES)[keyof IndexRows]][]) {
-    const list = resources.flatMap((r) => (r.rows[kind] as object[]).map((x) => ({ ...x, lastUpdated: r.lastUpdated, rid: r.rid, type: r.type })));
+    const list = resources.flatMap((r) => (r.rows[kind] as object[]).map((x) => ({ ...x, lastUpdated: r.lastUpdated, ord: r.ord, type: r.type })));
     if (list.length === 0) continue;
-    const all: Column[] = [['rid', 'bigint', (x) => x.rid], ['type', 'text', (x) => x.type], ...columns];
+    const all: Column[] = [['ord', 'int', (x) => x.ord], ['type', 'text', (x) => x.type], ...columns];
     const args = all.map(([, cast, read]) => p.add(list.map(read), `${cast}[]`)).join(', ');
-    ctes.push(`i_${kind} AS (INSERT INTO ${table} (${all.map((c) => c[0]).join(', ')}) SELECT * FROM unnest(${args}))`);
+    const names = all.map((c) => c[0]);
+    out.push([
+      kind,
+      `INSERT INTO ${table} (rid, ${names.slice(1).join(', ')}) SELECT n.rid, ${names.slice(1).map((c) => `u.${c}`).join(', ')} FROM unnest(${args}) AS u(${names.join(', ')}) JOIN ${ridsCte} n ON n.ord = u.ord`,
+    ]);
   }
-  return ctes;
+  return out;
 }
 
 export const INDEX_TABLES = Object.values(TABLES).map((t) => t.table);

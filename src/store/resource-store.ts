@@ -5,11 +5,12 @@ import { FhirError, FhirErrorCode } from '../errors.js';
 import { extractIndexRows } from '../fhir/search/extract.js';
 import type { SearchQuery } from '../fhir/search/query.js';
 import { isUniqueViolation, type Database, type Queryable } from './database.js';
-import { indexDeleteCtes, indexInsertCtes, indexInsertManyCtes } from './index-writer.js';
+import { indexDeleteCtes, indexInsertBatchCtes, indexInsertCtes } from './index-writer.js';
 import { runHistory, type HistoryOptions, type HistoryPage } from './history.js';
 import { runSearch, type SearchPage } from './search.js';
 import { SqlParams } from './sql.js';
 import { formatFhirJson, parseStored } from './stored-json.js';
+import { WriteBatch } from './write-batch.js';
 
 export type WriteMethod = 'POST' | 'PUT' | 'PATCH' | 'DELETE';
 
@@ -138,34 +139,48 @@ export class ResourceStore {
   }
 
   /**
-   * Creates several resources, each with its given id, in two round trips whatever their number:
-   * their rids are drawn from the sequence first, then one statement writes the resources, their
-   * first versions and all their index rows. For messages that carry many new resources at once.
+   * Creates several resources, each with its given id, in one statement whatever their number:
+   * the resources, their first versions and all their index rows (see `addCreates`).
    */
   async createMany(items: { resource: Resource; id: string }[], method: WriteMethod = 'POST'): Promise<Resource[]> {
     if (items.length <= 1) return Promise.all(items.map((i) => this.create(i.resource, method, i.id)));
-    const now = this.clock.now();
-    const stored = items.map((i) => withMeta(i.resource, i.id, 1, now));
-    const rids = (
-      await this.q.query<{ rid: string }>("SELECT nextval(pg_get_serial_sequence('resource', 'rid'))::text AS rid FROM generate_series(1, $1)", [stored.length], { prepare: true })
-    ).map((r) => r.rid);
-    const p = new SqlParams();
-    const at = p.add(now.toISOString(), 'timestamptz');
-    const cols = `unnest(${p.add(rids, 'bigint[]')}, ${p.add(stored.map((r) => r.resourceType), 'text[]')}, ${p.add(stored.map((r) => r.id), 'text[]')}, ${p.add(stored.map((r) => formatFhirJson(r)), 'text[]')}) AS u(rid, type, id, content)`;
-    const ctes = [
-      `r AS (INSERT INTO resource (rid, type, id, version_id, last_updated, content) OVERRIDING SYSTEM VALUE SELECT u.rid, u.type, u.id, 1, ${at}, u.content FROM ${cols})`,
-      `v AS (INSERT INTO resource_version (rid, version_id, type, id, last_updated, method, content) SELECT u.rid, 1, u.type, u.id, ${at}, ${p.add(method)}, u.content FROM ${cols})`,
-      ...indexInsertManyCtes(
-        stored.map((r, i) => ({ rid: rids[i], type: r.resourceType, lastUpdated: r.meta!.lastUpdated!, rows: extractIndexRows(r) })),
-        p,
-      ),
-    ];
+    const batch = new WriteBatch();
+    const stored = this.addCreates(batch, items, { method });
     try {
-      await this.q.query(`WITH ${ctes.join(',\n')} SELECT 1`, p.values);
+      await batch.run(this.q);
     } catch (err) {
       if (isUniqueViolation(err, 'resource_type_id')) throw new FhirError(FhirErrorCode.CONFLICT, 'One of the resources to create already exists');
       throw err;
     }
+    return stored;
+  }
+
+  /**
+   * Adds the creation of `items` (each with its given id, version 1) to a batch statement: their
+   * rids are drawn from the sequence inside the statement, then the resources, their versions and
+   * their index rows are inserted. With `when` (a SQL condition over earlier CTEs of the batch),
+   * nothing is written unless it holds. Returns the resources as they will be stored.
+   */
+  addCreates(batch: WriteBatch, items: { resource: Resource; id: string }[], opts: { method?: WriteMethod; when?: string } = {}): Resource[] {
+    if (items.length === 0) return [];
+    const now = this.clock.now();
+    const stored = items.map((i) => withMeta(i.resource, i.id, 1, now));
+    const n = batch.fresh('new');
+    const p = batch.params;
+    const at = p.add(now.toISOString(), 'timestamptz');
+    const method = p.add(opts.method ?? 'POST');
+    const rows = [
+      p.add(stored.map((_, i) => i), 'int[]'),
+      p.add(stored.map((r) => r.resourceType), 'text[]'),
+      p.add(stored.map((r) => r.id), 'text[]'),
+      p.add(stored.map((r) => formatFhirJson(r)), 'text[]'),
+    ];
+    const gate = opts.when ? ` WHERE ${opts.when}` : '';
+    batch.with(n, () => `SELECT u.ord, nextval(pg_get_serial_sequence('resource', 'rid')) AS rid, u.type, u.id, u.content FROM unnest(${rows.join(', ')}) AS u(ord, type, id, content)${gate}`);
+    batch.with(`${n}_r`, () => `INSERT INTO resource (rid, type, id, version_id, last_updated, content) OVERRIDING SYSTEM VALUE SELECT rid, type, id, 1, ${at}, content FROM ${n}`);
+    batch.with(`${n}_v`, () => `INSERT INTO resource_version (rid, version_id, type, id, last_updated, method, content) SELECT rid, 1, type, id, ${at}, ${method}, content FROM ${n}`);
+    const indexed = stored.map((r, ord) => ({ ord, type: r.resourceType, lastUpdated: r.meta!.lastUpdated!, rows: extractIndexRows(r) }));
+    for (const [kind, sql] of indexInsertBatchCtes(indexed, n, p)) batch.with(`${n}_${kind}`, () => sql);
     return stored;
   }
 
