@@ -2,8 +2,10 @@ import { randomUUID } from 'node:crypto';
 import type { Identifier, Resource } from '@medplum/fhirtypes';
 import { FhirError, FhirErrorCode } from '../errors.js';
 import { isValidNhsNumber } from '../fhir/nhs-number.js';
-import type { Queryable } from '../store/database.js';
+import { isUniqueViolation, type Queryable } from '../store/database.js';
 import type { ResourceStore } from '../store/resource-store.js';
+import { parseStored } from '../store/stored-json.js';
+import { WriteBatch } from '../store/write-batch.js';
 import { IDENTIFIER } from './bars.js';
 import type { Message, MessageEntry } from './message.js';
 
@@ -69,13 +71,49 @@ export interface StoreOptions {
   followReferences: boolean;
 }
 
+/** A national identifier that a message creates a resource for (see migration 004). */
+export interface IdentityClaim {
+  type: string;
+  system: string;
+  value: string;
+  id: string;
+}
+
+/** What storing a message will do, worked out by reading only: nothing is written yet. */
+export interface ContentPlan {
+  /** Every entry but the MessageHeader, in message order, with the id it gets or matched. */
+  entries: StoredEntry[];
+  /** New resources, references rewritten, sender's meta dropped, each with its new id. */
+  creates: { resource: Resource; id: string }[];
+  /** Existing resources the message updates (an update message, or a reference followed). */
+  updates: { resource: Resource; entry: MessageEntry; ifMatch?: number }[];
+  /** Resources matched on a national identifier, as stored: `Type/id` → resource. */
+  matched: Map<string, Resource>;
+  claims: IdentityClaim[];
+  /** The sender's fullUrls and the ids they now stand for (table message_reference). */
+  references: { reference: string; type: string; id: string }[];
+}
+
+/** Another message claimed one of this message's new identities first: plan and write again. */
+export class IdentityRace extends Error {
+  constructor() {
+    super('a national identifier was claimed by a concurrent message');
+  }
+}
+
+/** Whether a write failed because a concurrent message claimed the same identity first. */
+export function isIdentityRace(err: unknown): boolean {
+  return err instanceof IdentityRace || isUniqueViolation(err, 'identity_claim_pkey');
+}
+
 /**
- * Stores everything a message carries except its MessageHeader, inside the caller's transaction:
- * matched resources keep their id, the rest get ids generated here, and every reference between
- * entries is rewritten to those ids. Identity locks are taken in a fixed order so concurrent
- * messages naming the same people never deadlock and never create one twice.
+ * Works out how everything a message carries except its MessageHeader is stored: matched
+ * resources keep their id (one query over the identifier index), the rest get ids generated
+ * here, and every reference between entries is rewritten to those ids. Reads only, so the writes
+ * can go into one statement; two messages creating the same person at once are kept apart by
+ * the identity claims written with them (`isIdentityRace`).
  */
-export async function storeMessageContent(store: ResourceStore, tx: Queryable, message: Message, opts: StoreOptions): Promise<StoredEntry[]> {
+export async function planMessageContent(q: Queryable, message: Message, opts: StoreOptions): Promise<ContentPlan> {
   const entries = message.entries.filter((e) => e.index !== 0);
   const plan = new Map<number, StoredEntry>();
   for (const [index, u] of opts.updates ?? []) {
@@ -86,7 +124,7 @@ export async function storeMessageContent(store: ResourceStore, tx: Queryable, m
   if (opts.followReferences) {
     const refs = entries.filter((e) => e.fullUrl && !plan.has(e.index)).map((e) => e.fullUrl!);
     if (refs.length) {
-      const rows = await tx.query<{ reference: string; type: string; id: string }>(
+      const rows = await q.query<{ reference: string; type: string; id: string }>(
         'SELECT reference, type, id FROM message_reference WHERE source = $1 AND reference = ANY($2::text[])',
         [message.source, refs],
       );
@@ -102,24 +140,36 @@ export async function storeMessageContent(store: ResourceStore, tx: Queryable, m
     .map((e) => ({ e, id: matchIdentifier(e.resource) }))
     .filter((x): x is { e: MessageEntry; id: Identifier } => x.id !== undefined)
     .map((x) => ({ ...x, key: `${x.e.resource.resourceType}|${x.id.system}|${x.id.value}` }))
+    // claims are inserted in key order, so concurrent messages never wait on each other in a cycle
     .sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0));
-  const matchedByKey = new Map<string, string>();
-  // Most people and organisations are known already: look them all up in one query without a
-  // lock first, so messages naming the same practice do not queue behind each other.
-  const known = await lookUpIdentities(tx, identities.map(({ e, id }) => ({ type: e.resource.resourceType, system: id.system!, value: id.value! })));
+  const known = await lookUpIdentities(q, identities.map(({ e, id }) => ({ type: e.resource.resourceType, system: id.system!, value: id.value! })));
+  const stale = [...known.values()].filter((k) => !k.current && k.claimedBy);
+  if (stale.length) {
+    // the resource these identities were claimed for no longer carries them: release and start again
+    await q.query('DELETE FROM identity_claim c USING unnest($1::text[], $2::text[], $3::text[], $4::text[]) AS s(type, system, value, id) WHERE (c.type, c.system, c.value, c.id) = (s.type, s.system, s.value, s.id)', [
+      stale.map((s) => s.type),
+      stale.map((s) => s.system),
+      stale.map((s) => s.value),
+      stale.map((s) => s.claimedBy),
+    ]);
+    throw new IdentityRace();
+  }
+
+  const matched = new Map<string, Resource>();
+  const claims = new Map<string, IdentityClaim>();
+  const idByKey = new Map<string, string>();
   for (const { e, id, key } of identities) {
-    let existing = matchedByKey.get(key) ?? known.get(key);
-    if (!existing && !matchedByKey.has(key)) {
-      // unknown: take the identity's lock and look again, so concurrent messages create it once
-      await store.lock(`identity:${key}`);
-      existing = (await lookUpIdentities(tx, [{ type: e.resource.resourceType, system: id.system!, value: id.value! }])).get(key);
-    }
-    if (existing) {
-      matchedByKey.set(key, existing);
-      plan.set(e.index, { entry: e, type: e.resource.resourceType, id: existing, action: 'matched', matchedOn: `${id.system}|${id.value}` });
+    const current = known.get(key)?.current;
+    if (current) {
+      matched.set(`${current.resourceType}/${current.id}`, current);
+      plan.set(e.index, { entry: e, type: e.resource.resourceType, id: current.id!, action: 'matched', matchedOn: `${id.system}|${id.value}` });
+    } else if (idByKey.has(key)) {
+      // the same new person twice in one message: one resource, the first entry stands
+      plan.set(e.index, { entry: e, type: e.resource.resourceType, id: idByKey.get(key)!, action: 'created' });
     } else {
       const fresh = randomUUID();
-      matchedByKey.set(key, fresh);
+      idByKey.set(key, fresh);
+      claims.set(key, { type: e.resource.resourceType, system: id.system!, value: id.value!, id: fresh });
       plan.set(e.index, { entry: e, type: e.resource.resourceType, id: fresh, action: 'created' });
     }
   }
@@ -133,60 +183,111 @@ export async function storeMessageContent(store: ResourceStore, tx: Queryable, m
   }
 
   const written = new Set<string>();
-  // every new resource of the message is written by one statement (ResourceStore.createMany)
-  const creates: { resource: Resource; id: string }[] = [];
+  const creates: ContentPlan['creates'] = [];
+  const updates: ContentPlan['updates'] = [];
   for (const s of plan.values()) {
     const key = `${s.type}/${s.id}`;
-    if (written.has(key)) continue; // two entries for one matched person: the first one stands
+    if (s.action === 'matched' || written.has(key)) continue; // a match keeps what is stored
     written.add(key);
     const resource = withReferences(s.entry.resource, rewrite) as Resource;
-    if (s.action === 'created') {
-      creates.push({ resource: { ...resource, id: undefined, meta: cleanMeta(resource.meta) } as Resource, id: s.id });
-    } else if (s.action === 'updated') {
-      const ifMatch = opts.updates?.get(s.entry.index)?.ifMatch;
-      try {
-        await store.update({ ...resource, id: s.id, meta: cleanMeta(resource.meta) } as Resource, { ifMatch });
-      } catch (err) {
-        if (err instanceof FhirError && err.code === FhirErrorCode.PRECONDITION_FAILED) {
-          throw new FhirError(FhirErrorCode.CONFLICT, { code: 'conflict', expression: `${s.entry.path}.meta.versionId`, message: `${key} has changed since version ${ifMatch}: read it again and send the update based on its current version` });
-        }
-        throw err;
-      }
-    }
+    if (s.action === 'created') creates.push({ resource: { ...resource, id: undefined, meta: cleanMeta(resource.meta) } as Resource, id: s.id });
+    else updates.push({ resource: { ...resource, id: s.id, meta: cleanMeta(resource.meta) } as Resource, entry: s.entry, ifMatch: opts.updates?.get(s.entry.index)?.ifMatch });
   }
-
-  await store.createMany(creates);
-
-  const mapped = [...plan.values()].filter((s) => s.entry.fullUrl);
-  if (mapped.length) {
-    await tx.query(
-      `INSERT INTO message_reference (source, reference, type, id)
-       SELECT $1, r, t, i FROM unnest($2::text[], $3::text[], $4::text[]) AS u(r, t, i)
-       ON CONFLICT (source, reference) DO UPDATE SET type = EXCLUDED.type, id = EXCLUDED.id`,
-      [message.source, mapped.map((s) => s.entry.fullUrl!), mapped.map((s) => s.type), mapped.map((s) => s.id)],
-    );
-  }
-  return [...plan.values()].sort((a, b) => a.entry.index - b.entry.index);
+  const stored = [...plan.values()].sort((a, b) => a.entry.index - b.entry.index);
+  return {
+    entries: stored,
+    creates,
+    updates,
+    matched,
+    claims: [...claims.values()],
+    references: stored.filter((s) => s.entry.fullUrl).map((s) => ({ reference: s.entry.fullUrl!, type: s.type, id: s.id })),
+  };
 }
 
 /**
- * Ids of current resources by national identifier, keyed `Type|system|value`: one query over the
- * index the `identifier` search parameter fills (sp_token), instead of one search per identity.
+ * Adds the plan's writes to a batch statement, each gated on `when`: the new resources (and
+ * `alsoCreate`, in the same insert), the identity claims and the sender's references. A plan with
+ * updates is written by `writePlan`.
  */
-async function lookUpIdentities(tx: Queryable, wanted: { type: string; system: string; value: string }[]): Promise<Map<string, string>> {
-  const found = new Map<string, string>();
+export function addPlanToBatch(batch: WriteBatch, store: ResourceStore, plan: ContentPlan, source: string, when: string, alsoCreate: { resource: Resource; id: string }[] = []): Resource[] {
+  if (plan.updates.length) throw new Error('a plan with updates is written in a transaction (writePlan)');
+  const created = store.addCreates(batch, [...plan.creates, ...alsoCreate], { when });
+  if (plan.claims.length) {
+    batch.with(
+      batch.fresh('claims'),
+      (p) =>
+        `INSERT INTO identity_claim (type, system, value, id) SELECT * FROM unnest(${p.add(plan.claims.map((c) => c.type), 'text[]')}, ${p.add(plan.claims.map((c) => c.system), 'text[]')}, ${p.add(plan.claims.map((c) => c.value), 'text[]')}, ${p.add(plan.claims.map((c) => c.id), 'text[]')}) WHERE ${when}`,
+    );
+  }
+  if (plan.references.length) {
+    const refs = plan.references;
+    batch.with(
+      batch.fresh('refs'),
+      (p) =>
+        `INSERT INTO message_reference (source, reference, type, id) SELECT ${p.add(source)}, r, t, i FROM unnest(${p.add(refs.map((r) => r.reference), 'text[]')}, ${p.add(refs.map((r) => r.type), 'text[]')}, ${p.add(refs.map((r) => r.id), 'text[]')}) AS u(r, t, i) WHERE ${when}
+         ON CONFLICT (source, reference) DO UPDATE SET type = EXCLUDED.type, id = EXCLUDED.id`,
+    );
+  }
+  return created;
+}
+
+/** Writes a plan inside the caller's transaction: updates (with their If-Match), then everything else in one statement. */
+export async function writePlan(store: ResourceStore, tx: Queryable, plan: ContentPlan, source: string): Promise<void> {
+  for (const u of plan.updates) {
+    try {
+      await store.update(u.resource, { ifMatch: u.ifMatch });
+    } catch (err) {
+      if (err instanceof FhirError && err.code === FhirErrorCode.PRECONDITION_FAILED) {
+        throw new FhirError(FhirErrorCode.CONFLICT, {
+          code: 'conflict',
+          expression: `${u.entry.path}.meta.versionId`,
+          message: `${u.resource.resourceType}/${u.resource.id} has changed since version ${u.ifMatch}: read it again and send the update based on its current version`,
+        });
+      }
+      throw err;
+    }
+  }
+  const batch = new WriteBatch();
+  addPlanToBatch(batch, store, { ...plan, updates: [] }, source, 'true');
+  await batch.run(tx);
+}
+
+interface KnownIdentity {
+  type: string;
+  system: string;
+  value: string;
+  /** The current resource carrying the identifier, as stored. */
+  current?: Resource;
+  /** The id the identity is claimed for, when a message claimed it. */
+  claimedBy?: string;
+}
+
+/**
+ * Current resources and claims by national identifier, keyed `Type|system|value`: one query over
+ * the index the `identifier` search parameter fills (sp_token) and the claims, seen in one snapshot.
+ */
+async function lookUpIdentities(q: Queryable, wanted: { type: string; system: string; value: string }[]): Promise<Map<string, KnownIdentity>> {
+  const found = new Map<string, KnownIdentity>();
   if (wanted.length === 0) return found;
-  const rows = await tx.query<{ type: string; system: string; code: string; id: string }>(
-    `SELECT t.type, t.system, t.code, r.id FROM unnest($1::text[], $2::text[], $3::text[]) AS w(type, system, code)
-       JOIN sp_token t ON t.type = w.type AND t.param = 'identifier' AND t.code = w.code AND t.system = w.system
-       JOIN resource r ON r.rid = t.rid AND NOT r.deleted
-      ORDER BY r.rid`,
+  const rows = await q.query<{ type: string; system: string; value: string; content: string | null; claimed_by: string | null }>(
+    `SELECT w.type, w.system, w.value, cur.content, c.id AS claimed_by
+       FROM unnest($1::text[], $2::text[], $3::text[]) AS w(type, system, value)
+       LEFT JOIN LATERAL (
+         SELECT r.content FROM sp_token t JOIN resource r ON r.rid = t.rid AND NOT r.deleted
+          WHERE t.type = w.type AND t.param = 'identifier' AND t.code = w.value AND t.system = w.system
+          ORDER BY r.rid LIMIT 1) cur ON true
+       LEFT JOIN identity_claim c ON c.type = w.type AND c.system = w.system AND c.value = w.value`,
     [wanted.map((w) => w.type), wanted.map((w) => w.system), wanted.map((w) => w.value)],
     { prepare: true },
   );
   for (const row of rows) {
-    const key = `${row.type}|${row.system}|${row.code}`;
-    if (!found.has(key)) found.set(key, row.id);
+    found.set(`${row.type}|${row.system}|${row.value}`, {
+      type: row.type,
+      system: row.system,
+      value: row.value,
+      current: row.content ? parseStored(row.content) : undefined,
+      claimedBy: row.claimed_by ?? undefined,
+    });
   }
   return found;
 }

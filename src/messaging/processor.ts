@@ -1,20 +1,24 @@
 import { randomUUID } from 'node:crypto';
-import type { Bundle, Coding, MessageHeader, OperationOutcome, OperationOutcomeIssue, Resource, ServiceRequest, Task } from '@medplum/fhirtypes';
+import type { AuditEvent, Bundle, Coding, Identifier, MessageHeader, OperationOutcome, OperationOutcomeIssue, Resource, ServiceRequest, Task } from '@medplum/fhirtypes';
+import { auditEvent } from '../audit/audit-event.js';
 import type { Clock } from '../clock.js';
 import { FhirError, FhirErrorCode, toOperationOutcome, type IssueInit } from '../errors.js';
 import { stepwiseCodeSystemUrl } from '../fhir/canonical.js';
 import type { Validator } from '../fhir/validation/index.js';
 import { PATHWAY } from '../pathway/codes.js';
-import { admitReferral, rescreenReferral, withdrawReferral } from '../pathway/front-door.js';
+import { extractIndexRows } from '../fhir/search/extract.js';
+import { planAdmission, rescreenReferral, withdrawReferral, type AdmissionPlan } from '../pathway/front-door.js';
+import { referralContext, type ReferralSource } from '../pathway/referral-context.js';
 import type { MdsGap } from '../pathway/mds-screen.js';
 import type { Database, Queryable } from '../store/database.js';
 import { ResourceStore } from '../store/resource-store.js';
+import { WriteBatch } from '../store/write-batch.js';
 import { barsError, withBarsCodes } from './bars.js';
 import { checkBarsMessage, isBarsEvent, type BarsCheck } from './bars-rules.js';
 import type { MessageCatalogue } from './catalogue.js';
 import { parseBarsHeaders, PROCESS_MESSAGE_REQUIRED, type BarsHeaders, type RawMessageHeaders } from './headers.js';
 import { HEADER_PATH, readMessage, type Message, type MessageEntry } from './message.js';
-import { nearMissSystems, storeMessageContent, type StoredEntry } from './persist.js';
+import { addPlanToBatch, isIdentityRace, nearMissSystems, planMessageContent, writePlan, type ContentPlan, type StoredEntry } from './persist.js';
 
 /**
  * Stepwise's own message events (profiles/: CodeSystem message-event), processed as plain FHIR
@@ -70,7 +74,12 @@ interface LogRow {
   status: number;
   focus?: string;
   response: Resource;
+  /** What went wrong, for the AuditEvent of a rejection. */
+  failure?: string;
 }
+
+/** The log row's keys, known before the message's outcome. */
+type LogKeys = Omit<LogRow, 'disposition' | 'outcome' | 'status' | 'response'>;
 
 /**
  * $process-message (http://hl7.org/fhir/R4/messageheader-operation-process-message.html) and the
@@ -110,25 +119,90 @@ export class MessageProcessor {
     }
 
     try {
-      const result = await this.deps.db.transaction(async (tx) => {
-        const store = new ResourceStore(this.deps.db, this.deps.clock, tx, true);
-        const stored = await this.store(store, tx, message, check);
-        const focus = stored.find((s) => s.entry.index === check?.focus?.index) ?? stored.find((s) => message.focus.some((f) => f.index === s.entry.index));
-        const triage = await this.frontDoor(store, stored, check);
-        const response = this.responseMessage(message, bars, 'ok', storedOutcome(stored, [...triage, ...nearMissWarnings(message)]), input.baseUrl, focus ? `${focus.type}/${focus.id}` : undefined);
-        const status = input.async ? 202 : 200;
-        const seq = await this.log(tx, { ...row, disposition: 'processed', outcome: 'ok', status, focus: focus && `${focus.type}/${focus.id}`, response });
-        if (seq === undefined) throw new DuplicateMessage();
-        if (input.async) await this.queue(tx, seq, message, response);
-        return { status, body: input.async ? accepted(message) : response, headers: echo, disposition: 'processed' as const };
-      });
-      return result;
+      for (let attempt = 1; ; attempt++) {
+        try {
+          return !check || check.kind === 'new' || !check.focus
+            ? await this.processNew(message, check, row, input, echo)
+            : await this.processChange(message, check as BarsCheck & { focus: NonNullable<BarsCheck['focus']> }, row, input, echo);
+        } catch (err) {
+          // another message created the same person a moment ago: plan again, and match them
+          if (isIdentityRace(err) && attempt < MAX_ATTEMPTS) continue;
+          throw err;
+        }
+      }
     } catch (err) {
       if (err instanceof DuplicateMessage) return this.duplicate(row, message, input, echo);
       if (err instanceof FhirError) return this.reject(row, bars ? withBarsCodes(err) : err, input, echo, input.async);
-      await this.logAlone({ ...row, disposition: 'rejected', outcome: 'transient-error', status: 500, response: toOperationOutcome(new FhirError(FhirErrorCode.INTERNAL, 'internal error')) }).catch(() => undefined);
+      await this.logAlone({ ...row, disposition: 'rejected', outcome: 'transient-error', status: 500, response: toOperationOutcome(new FhirError(FhirErrorCode.INTERNAL, 'internal error')), failure: String(err) }, input).catch(() => undefined);
       throw err;
     }
+  }
+
+  /**
+   * A new referral (or any message that only brings new content): everything is worked out by
+   * reading first (identities, the front door's decision), then written in one statement gated on
+   * the message's log row, so a duplicate writes nothing and the whole message costs two or three
+   * round trips.
+   */
+  private async processNew(message: Message, check: BarsCheck | undefined, row: LogKeys, input: ProcessInput, echo: Record<string, string>): Promise<ProcessResult> {
+    const store = new ResourceStore(this.deps.db, this.deps.clock);
+    const plan = await planMessageContent(this.deps.db, message, { followReferences: false });
+    const focus = focusOf(plan.entries, message, check);
+    const admission = await this.admit(store, plan, check);
+    const triage = admission ? triageIssues(admission.task, admission.gaps) : [];
+    const response = this.responseMessage(message, row.bars, 'ok', storedOutcome(plan.entries, [...triage, ...nearMissWarnings(message)]), input.baseUrl, focus && `${focus.type}/${focus.id}`);
+    const status = input.async ? 202 : 200;
+    const logRow: LogRow = { ...row, disposition: 'processed', outcome: 'ok', status, focus: focus && `${focus.type}/${focus.id}`, response };
+    const batch = this.recordBatch(store, logRow, input, input.async, { plan, creates: admission?.creates ?? [], patient: patientOf(plan.entries) });
+    const logged = await batch.run(this.deps.db, 'SELECT seq FROM log');
+    if (logged.length === 0) throw new DuplicateMessage();
+    return { status, body: input.async ? accepted(message) : response, headers: echo, disposition: 'processed' };
+  }
+
+  /** An update or cancellation of a referral received before: one transaction, the referral's row locked. */
+  private async processChange(
+    message: Message,
+    check: BarsCheck & { focus: NonNullable<BarsCheck['focus']> },
+    row: LogKeys,
+    input: ProcessInput,
+    echo: Record<string, string>,
+  ): Promise<ProcessResult> {
+    return this.deps.db.transaction(async (tx) => {
+      const store = new ResourceStore(this.deps.db, this.deps.clock, tx, true);
+      const stored = await this.store(store, tx, message, check);
+      const focus = focusOf(stored, message, check);
+      const triage = await this.frontDoor(store, stored, check);
+      const response = this.responseMessage(message, row.bars, 'ok', storedOutcome(stored, [...triage, ...nearMissWarnings(message)]), input.baseUrl, focus ? `${focus.type}/${focus.id}` : undefined);
+      const status = input.async ? 202 : 200;
+      const logRow: LogRow = { ...row, disposition: 'processed', outcome: 'ok', status, focus: focus && `${focus.type}/${focus.id}`, response };
+      const logged = await this.recordBatch(store, logRow, input, input.async, { patient: patientOf(stored) }).run(tx, 'SELECT seq FROM log');
+      if (logged.length === 0) throw new DuplicateMessage();
+      return { status, body: input.async ? accepted(message) : response, headers: echo, disposition: 'processed' as const };
+    });
+  }
+
+  /**
+   * The front door's decision for a new referral, before anything is written: its context is the
+   * message's own resources as they will be stored, and what is already stored about a person
+   * who was matched (one query).
+   */
+  private async admit(store: ResourceStore, plan: ContentPlan, check: BarsCheck | undefined): Promise<AdmissionPlan | undefined> {
+    const referralEntry = plan.entries.find((s) => s.type === 'ServiceRequest' && s.entry.index === check?.focus?.index) ?? plan.entries.find((s) => s.type === 'ServiceRequest');
+    if (!referralEntry) return undefined;
+    const pending = new Map<string, Resource>(plan.matched);
+    for (const c of plan.creates) pending.set(`${c.resource.resourceType}/${c.id}`, { ...c.resource, id: c.id });
+    const referral = pending.get(`ServiceRequest/${referralEntry.id}`) as ServiceRequest;
+    const source: ReferralSource = {
+      read: async (type, id) => pending.get(`${type}/${id}`) ?? store.readOrUndefined(type, id),
+      aboutPatient: async (patientId, sources) => {
+        const fromMessage = [...pending.values()].filter((r) => refersTo(r, `Patient/${patientId}`, sources));
+        // a person created by this message has nothing stored about them yet
+        const stored = plan.matched.has(`Patient/${patientId}`) ? await store.readReferring(`Patient/${patientId}`, sources) : [];
+        const seen = new Set(fromMessage.map((r) => `${r.resourceType}/${r.id}`));
+        return [...fromMessage, ...stored.filter((r) => !seen.has(`${r.resourceType}/${r.id}`))];
+      },
+    };
+    return planAdmission(await referralContext(referral, source), { clock: this.deps.clock });
   }
 
   /** FHIR messaging outside BaRS: a configured event, and a Bundle valid against R4 and its declared profiles. */
@@ -147,11 +221,15 @@ export class MessageProcessor {
   }
 
   private async store(store: ResourceStore, tx: Queryable, message: Message, check: BarsCheck | undefined): Promise<StoredEntry[]> {
-    if (!check || check.kind === 'new' || !check.focus) return storeMessageContent(store, tx, message, { followReferences: false });
+    if (!check || check.kind === 'new' || !check.focus) throw new Error('new content is written by processNew');
     const sr = check.focus;
     const target = await this.targetOf(store, tx, message, sr);
     const ifMatch = sr.resource.meta?.versionId && /^\d+$/.test(sr.resource.meta.versionId) ? Number(sr.resource.meta.versionId) : undefined;
-    if (check.kind === 'update') return storeMessageContent(store, tx, message, { followReferences: true, updates: new Map([[sr.index, { id: target.id!, ifMatch }]]) });
+    if (check.kind === 'update') {
+      const plan = await planMessageContent(tx, message, { followReferences: true, updates: new Map([[sr.index, { id: target.id!, ifMatch }]]) });
+      await writePlan(store, tx, plan, message.source);
+      return plan.entries;
+    }
     // A cancellation changes the referral's status (and reason, which BaRS sends only on cancel).
     const cancelled: ServiceRequest = { ...target, status: sr.resource.status, ...(sr.resource.reasonCode ? { reasonCode: sr.resource.reasonCode } : {}) };
     try {
@@ -166,20 +244,18 @@ export class MessageProcessor {
   }
 
   /**
-   * The single front door, in the message's transaction: a new referral gets its triage Task, an
-   * update re-screens it, a cancellation cancels it (src/pathway/front-door.ts). Answers the
-   * Task and one issue per minimum dataset gap.
+   * The single front door for a change, in the message's transaction: an update re-screens the
+   * referral, a cancellation cancels its Tasks (src/pathway/front-door.ts). Answers the Task and
+   * one issue per minimum dataset gap.
    */
-  private async frontDoor(store: ResourceStore, stored: StoredEntry[], check: BarsCheck | undefined): Promise<OperationOutcomeIssue[]> {
-    const kind = check?.kind ?? 'new';
-    const referral = stored.find((s) => s.type === 'ServiceRequest' && s.entry.index === check?.focus?.index) ?? stored.find((s) => s.type === 'ServiceRequest');
+  private async frontDoor(store: ResourceStore, stored: StoredEntry[], check: BarsCheck): Promise<OperationOutcomeIssue[]> {
+    const referral = stored.find((s) => s.type === 'ServiceRequest' && s.entry.index === check.focus?.index) ?? stored.find((s) => s.type === 'ServiceRequest');
     if (!referral) return [];
-    if (kind === 'cancel') {
+    if (check.kind === 'cancel') {
       const task = await withdrawReferral(store, referral.id, 'The referrer cancelled the referral');
       return task ? triageIssues(task, []) : [];
     }
-    const opts = { clock: this.deps.clock };
-    const result = kind === 'update' ? await rescreenReferral(store, referral.id, opts) : await admitReferral(store, { serviceRequestId: referral.id }, opts);
+    const result = await rescreenReferral(store, referral.id, { clock: this.deps.clock });
     return triageIssues(result.task, result.gaps);
   }
 
@@ -213,7 +289,7 @@ export class MessageProcessor {
     });
   }
 
-  private async duplicate(row: Omit<LogRow, 'disposition' | 'outcome' | 'status' | 'response'>, message: Message, input: ProcessInput, echo: Record<string, string>): Promise<ProcessResult> {
+  private async duplicate(row: LogKeys, message: Message, input: ProcessInput, echo: Record<string, string>): Promise<ProcessResult> {
     const requestId = row.bars ? (row.headers.requestId ?? null) : null;
     const rows = await this.deps.db.query<{ seq: string; request_id: string | null; status: number; response: string }>(
       `SELECT seq::text AS seq, request_id, status, response FROM message_log
@@ -231,12 +307,12 @@ export class MessageProcessor {
     const original = rows[0];
     if (!original) throw new Error('a duplicate message whose original is not in the log');
     const response = JSON.parse(original.response) as Bundle;
-    await this.logAlone({ ...row, message, disposition: 'duplicate', outcome: 'ok', status: original.status, response });
+    await this.logAlone({ ...row, message, disposition: 'duplicate', outcome: 'ok', status: original.status, response }, input);
     return { status: original.status, body: response, headers: echo, disposition: 'duplicate' };
   }
 
   private async reject(
-    row: Omit<LogRow, 'disposition' | 'outcome' | 'status' | 'response'>,
+    row: LogKeys,
     err: FhirError,
     input: ProcessInput,
     echo: Record<string, string>,
@@ -248,13 +324,10 @@ export class MessageProcessor {
     const message = row.message;
     if (async && message) {
       const response = this.responseMessage(message, row.bars, code, outcome, input.baseUrl, undefined);
-      await this.deps.db.transaction(async (tx) => {
-        const seq = await this.log(tx, { ...row, disposition, outcome: code, status: 202, response });
-        await this.queue(tx, seq!, message, response);
-      });
+      await this.recordBatch(this.store0(), { ...row, disposition, outcome: code, status: 202, response, failure: err.message }, input, true).run(this.deps.db);
       return { status: 202, body: accepted(message), headers: echo, disposition };
     }
-    await this.logAlone({ ...row, disposition, outcome: code, status: err.status, response: outcome });
+    await this.logAlone({ ...row, disposition, outcome: code, status: err.status, response: outcome, failure: err.message }, input);
     return { status: err.status, body: outcome, headers: echo, disposition };
   }
 
@@ -286,45 +359,86 @@ export class MessageProcessor {
     };
   }
 
-  /** Writes the log row; undefined when a processed copy already holds one of its keys. */
-  private async log(q: Queryable, row: LogRow): Promise<number | undefined> {
+  private store0(): ResourceStore {
+    return new ResourceStore(this.deps.db, this.deps.clock);
+  }
+
+  /**
+   * The statement that records a message: its log row first, as the gate (a processed copy
+   * already holding the row's keys makes it insert nothing, and then nothing else is written),
+   * the AuditEvent, the response queued in the outbox for `async`, and what `content` brings:
+   * the message's new resources, claims and references, and the front door's Tasks.
+   */
+  private recordBatch(
+    store: ResourceStore,
+    row: LogRow,
+    input: ProcessInput,
+    queue: boolean,
+    content: { plan?: ContentPlan; creates?: { resource: Resource; id: string }[]; patient?: string } = {},
+  ): WriteBatch {
     const m = row.message;
-    const rows = await q.query<{ seq: string }>(
-      `INSERT INTO message_log (received_at, request_id, correlation_id, bundle_id, source, event, reason, bars, disposition, outcome, status, focus, response)
-       VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)
+    const now = this.deps.clock.now().toISOString();
+    const batch = new WriteBatch();
+    batch.with(
+      'log',
+      (p) => `INSERT INTO message_log (received_at, request_id, correlation_id, bundle_id, source, event, reason, bars, disposition, outcome, status, focus, response)
+       VALUES (${[now, row.headers.requestId ?? null, row.headers.correlationId ?? null, m?.id ?? null, m?.source ?? '', m?.event.code ?? null, m?.reason ?? null, row.bars, row.disposition, row.outcome, row.status, row.focus ?? null, JSON.stringify(row.response)].map((v) => p.add(v)).join(', ')})
        ON CONFLICT DO NOTHING RETURNING seq::text AS seq`,
-      [
-        this.deps.clock.now().toISOString(),
-        row.headers.requestId ?? null,
-        row.headers.correlationId ?? null,
-        m?.id ?? null,
-        m?.source ?? '',
-        m?.event.code ?? null,
-        m?.reason ?? null,
-        row.bars,
-        row.disposition,
-        row.outcome,
-        row.status,
-        row.focus ?? null,
-        JSON.stringify(row.response),
-      ],
-      { prepare: true },
     );
-    return rows[0] ? Number(rows[0].seq) : undefined;
+    const gate = 'EXISTS (SELECT 1 FROM log)';
+    const creates = [...(content.creates ?? []), { resource: this.auditOf(row, input, content.patient) as Resource, id: randomUUID() }];
+    if (content.plan) addPlanToBatch(batch, store, content.plan, m?.source ?? '', gate, creates);
+    else store.addCreates(batch, creates, { when: gate });
+    if (queue && m) {
+      batch.with('outbox', (p) => `INSERT INTO message_outbox (created_at, message_seq, destination, content) SELECT ${p.add(now)}::timestamptz, seq::bigint, ${p.add(m.source || null)}, ${p.add(JSON.stringify(row.response))} FROM log`);
+    }
+    return batch;
   }
 
-  private async logAlone(row: LogRow): Promise<void> {
-    await this.deps.db.transaction((tx) => this.log(tx, row));
+  /** The AuditEvent of a message: who sent it, what it was, what it touched, how it ended. */
+  private auditOf(row: LogRow, input: ProcessInput, patient: string | undefined): AuditEvent {
+    const m = row.message;
+    const org = row.headers.endUserOrganisation as { identifier?: Identifier | Identifier[] } | undefined;
+    const orgId = Array.isArray(org?.identifier) ? org.identifier[0] : org?.identifier;
+    return auditEvent({
+      interaction: 'operation',
+      action: 'E',
+      recorded: this.deps.clock.now(),
+      status: row.status,
+      outcomeText: row.failure,
+      requestor: { identifier: orgId?.system && orgId.value ? { system: orgId.system, value: orgId.value } : undefined, name: m?.header.source?.name, endpoint: m?.source || undefined },
+      observer: input.baseUrl,
+      request: {
+        name: `$process-message ${m?.event.code ?? '(unreadable message)'}${m?.reason ? ` (${m.reason})` : ''}: ${row.disposition}`,
+        details: { 'Bundle.id': m?.id, 'X-Request-ID': row.headers.requestId, 'X-Correlation-ID': row.headers.correlationId },
+      },
+      focus: row.focus ? [{ reference: row.focus }] : [],
+      patient: patient ? { reference: patient } : undefined,
+    });
   }
 
-  private async queue(q: Queryable, seq: number, message: Message, response: Bundle): Promise<void> {
-    await q.query('INSERT INTO message_outbox (created_at, message_seq, destination, content) VALUES ($1, $2, $3, $4)', [
-      this.deps.clock.now().toISOString(),
-      seq,
-      message.source || null,
-      JSON.stringify(response),
-    ]);
+  private async logAlone(row: LogRow, input: ProcessInput): Promise<void> {
+    await this.recordBatch(this.store0(), row, input, false).run(this.deps.db);
   }
+}
+
+const MAX_ATTEMPTS = 5;
+
+/** The entry a response names as its focus: the checked focus, else the header's first. */
+function focusOf(stored: StoredEntry[], message: Message, check: BarsCheck | undefined): StoredEntry | undefined {
+  return stored.find((s) => s.entry.index === check?.focus?.index) ?? stored.find((s) => message.focus.some((f) => f.index === s.entry.index));
+}
+
+function patientOf(stored: StoredEntry[]): string | undefined {
+  const p = stored.find((s) => s.type === 'Patient');
+  return p && `Patient/${p.id}`;
+}
+
+/** Whether `r` refers to `target` through one of the `[type, param]` search parameters (as the index would). */
+function refersTo(r: Resource, target: string, sources: [string, string][]): boolean {
+  const params = sources.filter(([type]) => type === r.resourceType).map(([, param]) => param);
+  if (params.length === 0) return false;
+  return extractIndexRows(r).reference.some((x) => params.includes(x.param) && `${x.targetType}/${x.targetId}` === target);
 }
 
 function invalid(bars: boolean, issues: IssueInit[]): FhirError {

@@ -1,10 +1,11 @@
-import type { Coding, Extension, Organization, Provenance, Reference, ServiceRequest, Task, TaskInput } from '@medplum/fhirtypes';
+import { randomUUID } from 'node:crypto';
+import type { Coding, Extension, Organization, Provenance, Reference, Resource, ServiceRequest, Task, TaskInput } from '@medplum/fhirtypes';
 import type { Clock } from '../clock.js';
 import { parseSearch } from '../fhir/search/parse.js';
 import type { ResourceStore } from '../store/resource-store.js';
 import { FRONT_DOOR_TEAM_ID, PATHWAY, TaskCode, TriageStatus } from './codes.js';
 import { publishedMinimumDataset, screenMinimumDataset, type MdsGap, type MinimumDataset } from './mds-screen.js';
-import { loadReferralContext } from './referral-context.js';
+import { loadReferralContext, type ReferralContext } from './referral-context.js';
 import { evaluateRules, publishedRuleSet, type RuleSet, type TriageDecision } from './triage-rules.js';
 import { addWorkingDays, type WorkingDayOptions } from './working-days.js';
 
@@ -39,10 +40,43 @@ export const FRONT_DOOR_TEAM: Reference<Organization> = { reference: `Organizati
 const coding = (system: string, code: string): { coding: Coding[] } => ({ coding: [{ system, code }] });
 const OPEN_STATUSES = new Set<Task['status']>(['draft', 'requested', 'received', 'accepted', 'ready', 'in-progress', 'on-hold']);
 
+/** The writes of an admission, worked out before anything is written: every resource has its id. */
+export interface AdmissionPlan {
+  task: Task & { id: string };
+  clarificationTask?: Task & { id: string };
+  seniorOversightTask?: Task & { id: string };
+  provenance: Provenance;
+  gaps: MdsGap[];
+  notKnown: MdsGap[];
+  decision: TriageDecision;
+  /** What to create, in this order: the triage Task, its clarification and oversight Tasks, the Provenance. */
+  creates: { resource: Resource; id: string }[];
+}
+
 /**
- * The single front door (domain.md, "The single front door"): gives an accepted referral its one
- * triage Task, screens the minimum dataset, applies the threshold rules and records the decision,
- * all in one transaction (joining the caller's when the store is transaction-bound). A second call
+ * The single front door's decision for a referral seen for the first time (domain.md, "The single
+ * front door"): its one triage Task, the minimum dataset screen, the threshold rules and the
+ * Provenance of the decision. Pure: the caller writes `creates` in one go, in the message's own
+ * statement or in `admitReferral`'s transaction.
+ */
+export function planAdmission(ctx: ReferralContext, opts: FrontDoorOptions): AdmissionPlan {
+  const screen = screenMinimumDataset(ctx, opts.dataset ?? publishedMinimumDataset());
+  const receivedAt = opts.receivedAt ?? opts.clock.now();
+  const decision = evaluateRules(ctx, opts.ruleSet ?? publishedRuleSet());
+  const withId = (t: Task): Task & { id: string } => ({ ...t, id: randomUUID() as string });
+  const task = withId(triageTask(ctx.referral, receivedAt, decision, screen.gaps));
+  const clarification = screen.gaps.length ? withId(clarificationTask(task, screen.gaps, receivedAt, opts)) : undefined;
+  const oversight = decision.kind === 'senior-oversight' ? withId(seniorOversightTask(task, decision)) : undefined;
+  // the Provenance targets the Task's first version, the one created with it
+  const provenance = decisionProvenance({ ...task, meta: { versionId: '1' } }, decision, screen.gaps, opts.clock.now(), 'CREATE');
+  const creates = [task, clarification, oversight].filter((t): t is Task & { id: string } => t !== undefined).map((t) => ({ resource: t as Resource, id: t.id }));
+  creates.push({ resource: provenance, id: randomUUID() });
+  return { task, clarificationTask: clarification, seniorOversightTask: oversight, provenance, gaps: screen.gaps, notKnown: screen.notKnown, decision, creates };
+}
+
+/**
+ * The single front door for a stored referral: gives it its one triage Task (see `planAdmission`),
+ * in one transaction (joining the caller's when the store is transaction-bound). A second call
  * for the same referral writes nothing and returns the existing Task.
  */
 export async function admitReferral(store: ResourceStore, referral: { serviceRequestId: string }, opts: FrontDoorOptions): Promise<FrontDoorResult> {
@@ -50,17 +84,23 @@ export async function admitReferral(store: ResourceStore, referral: { serviceReq
     await tx.lock(`front-door:ServiceRequest/${referral.serviceRequestId}`);
     const existing = await findTriageTask(tx, referral.serviceRequestId);
     const ctx = await loadReferralContext(tx, referral.serviceRequestId);
-    const screen = screenMinimumDataset(ctx, opts.dataset ?? publishedMinimumDataset());
-    if (existing) return { task: existing, created: false, gaps: screen.gaps, notKnown: screen.notKnown };
-
-    const receivedAt = opts.receivedAt ?? opts.clock.now();
-    const decision = evaluateRules(ctx, opts.ruleSet ?? publishedRuleSet());
-    const task = await tx.create(triageTask(ctx.referral, receivedAt, decision, screen.gaps));
-    const result: FrontDoorResult = { task, created: true, gaps: screen.gaps, notKnown: screen.notKnown, decision };
-    if (screen.gaps.length) result.clarificationTask = await tx.create(clarificationTask(task, screen.gaps, receivedAt, opts));
-    if (decision.kind === 'senior-oversight') result.seniorOversightTask = await tx.create(seniorOversightTask(task, decision));
-    result.provenance = await tx.create(decisionProvenance(task, decision, screen.gaps, opts.clock.now(), 'CREATE'));
-    return result;
+    if (existing) {
+      const screen = screenMinimumDataset(ctx, opts.dataset ?? publishedMinimumDataset());
+      return { task: existing, created: false, gaps: screen.gaps, notKnown: screen.notKnown };
+    }
+    const plan = planAdmission(ctx, opts);
+    const stored = await tx.createMany(plan.creates);
+    const byId = (id: string | undefined) => (id ? (stored.find((r) => r.id === id) as Task) : undefined);
+    return {
+      task: byId(plan.task.id)!,
+      created: true,
+      gaps: plan.gaps,
+      notKnown: plan.notKnown,
+      decision: plan.decision,
+      clarificationTask: byId(plan.clarificationTask?.id),
+      seniorOversightTask: byId(plan.seniorOversightTask?.id),
+      provenance: stored[stored.length - 1] as Provenance,
+    };
   });
 }
 

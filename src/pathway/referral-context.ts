@@ -1,7 +1,6 @@
 import { toTypedValue, type TypedValue } from '@medplum/core';
 import type { Bundle, BundleEntry, Patient, Reference, Resource, ServiceRequest } from '@medplum/fhirtypes';
 import { FhirError, FhirErrorCode } from '../errors.js';
-import { parseSearch } from '../fhir/search/parse.js';
 import type { ResourceStore } from '../store/resource-store.js';
 
 /**
@@ -57,27 +56,43 @@ export function ageInYears(birthDate: string | undefined, at: string | undefined
   return ay - by - (am < bm || (am === bm && ad < bd) ? 1 : 0);
 }
 
+/** Where a referral's context is read from: the store, or a message's resources over the store. */
+export interface ReferralSource {
+  read(type: string, id: string): Promise<Resource | undefined>;
+  /** Current resources of each `[type, param]` whose `param` refers to Patient/`patientId`. */
+  aboutPatient(patientId: string, sources: [string, string][]): Promise<Resource[]>;
+}
+
+export function storeSource(store: ResourceStore): ReferralSource {
+  return {
+    read: (type, id) => store.readOrUndefined(type, id),
+    aboutPatient: (patientId, sources) => store.readReferring(`Patient/${patientId}`, sources),
+  };
+}
+
 /**
  * Loads a stored referral and what it carries: its subject, its requester, its supportingInfo,
  * and the Flags, RiskAssessments, Consents, MedicationStatements, Conditions and RelatedPersons of
- * the patient (one search).
+ * the patient (one query).
  */
 export async function loadReferralContext(store: ResourceStore, serviceRequestId: string): Promise<ReferralContext> {
   const referral = (await store.read('ServiceRequest', serviceRequestId)) as ServiceRequest;
+  return referralContext(referral, storeSource(store));
+}
+
+/** The context of a referral, reading what it refers to from `source`. */
+export async function referralContext(referral: ServiceRequest, source: ReferralSource): Promise<ReferralContext> {
   const patientId = localId(referral.subject, 'Patient');
   const related: Resource[] = [];
   let patient: Patient | undefined;
   if (patientId) {
-    const page = await store.search(
-      parseSearch('Patient', [['_id', patientId], ['_count', '1'], ...ABOUT_THE_PATIENT.map(([type, param]): [string, string] => ['_revinclude', `${type}:${param}`])]),
-    );
-    patient = page.matches[0] as Patient | undefined;
-    related.push(...page.included.filter((r) => (r as { status?: string }).status !== 'entered-in-error'));
+    patient = (await source.read('Patient', patientId)) as Patient | undefined;
+    if (patient) related.push(...(await source.aboutPatient(patientId, ABOUT_THE_PATIENT)).filter((r) => (r as { status?: string }).status !== 'entered-in-error'));
   }
-  const requester = await readReference(store, referral.requester);
+  const requester = await readReference(source, referral.requester);
   const seen = new Set(related.map(key));
   for (const ref of referral.supportingInfo ?? []) {
-    const r = await readReference(store, ref);
+    const r = await readReference(source, ref);
     if (r && !seen.has(key(r)) && key(r) !== (patient && key(patient))) {
       seen.add(key(r));
       related.push(r);
@@ -116,10 +131,10 @@ export function localId(ref: Reference | undefined, type?: string): string | und
   return m[2];
 }
 
-async function readReference(store: ResourceStore, ref: Reference | undefined): Promise<Resource | undefined> {
+async function readReference(source: ReferralSource, ref: Reference | undefined): Promise<Resource | undefined> {
   const m = /^([A-Za-z]+)\/([A-Za-z0-9\-.]{1,64})$/.exec(ref?.reference ?? '');
   if (!m) return undefined;
-  return store.readOrUndefined(m[1], m[2]);
+  return source.read(m[1], m[2]);
 }
 
 function key(r: Resource): string {

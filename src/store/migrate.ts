@@ -2,12 +2,14 @@ import type { Database } from './database.js';
 import * as m001 from './migrations/001-resources.js';
 import * as m002 from './migrations/002-messaging.js';
 import * as m003 from './migrations/003-search-statistics.js';
+import * as m004 from './migrations/004-identity-claims.js';
 
 /** Versioned migrations, applied in order, each once, in its own transaction. Append only. */
 export const migrations: { version: number; name: string; sql: string }[] = [
   { version: 1, name: 'resources and search index', sql: m001.sql },
   { version: 2, name: 'messaging log, references and outbox', sql: m002.sql },
   { version: 3, name: 'multi-column statistics for the search index', sql: m003.sql },
+  { version: 4, name: 'national identities claimed by messages', sql: m004.sql },
 ];
 
 /** Arbitrary constant: several instances starting at once take turns to migrate. */

@@ -101,6 +101,23 @@ export class ResourceStore {
     return rows[0] ? parseStored(rows[0].content!) : undefined;
   }
 
+  /**
+   * Current resources of each `[type, param]` whose reference search parameter `param` refers to
+   * `target` (`Type/id`): a reverse include of several kinds at once, in one query.
+   */
+  async readReferring(target: string, sources: [type: string, param: string][]): Promise<Resource[]> {
+    const [targetType, targetId] = target.split('/');
+    const rows = await this.q.query<{ content: string }>(
+      `SELECT s.content FROM unnest($1::text[], $2::text[]) AS w(type, param)
+         JOIN sp_reference ref ON ref.type = w.type AND ref.param = w.param AND ref.target_id = $3 AND ref.target_type = $4
+         JOIN resource s ON s.rid = ref.rid AND NOT s.deleted
+        GROUP BY s.rid, s.content ORDER BY s.rid LIMIT 1000`,
+      [sources.map((s) => s[0]), sources.map((s) => s[1]), targetId, targetType],
+      { prepare: true },
+    );
+    return rows.map((r) => parseStored(r.content));
+  }
+
   async vread(type: string, id: string, versionId: string): Promise<Resource> {
     const vid = /^\d{1,9}$/.test(versionId) ? Number(versionId) : NaN;
     const rows = Number.isNaN(vid)

@@ -27,7 +27,7 @@ describe('any message gets exactly one logged outcome', () => {
 
   const count = async (table: string) => Number((await fixture.t.db.query<{ n: string }>(`SELECT count(*)::text AS n FROM ${table}`))[0].n);
 
-  it('processed, rejected or duplicate: one log row each, and only a processed message changes data', async () => {
+  it('processed, rejected or duplicate: one log row and one AuditEvent each, and only a processed message changes data', async () => {
     const body = fc.oneof(
       { weight: 4, arbitrary: fc.array(fc.constantFrom(...Object.keys(MUTATIONS)), { maxLength: 3 }).map((names) => ({ names, raw: undefined as unknown })) },
       { weight: 1, arbitrary: fc.jsonValue().map((raw) => ({ names: [] as string[], raw: raw as unknown })) },
@@ -38,14 +38,17 @@ describe('any message gets exactly one logged outcome', () => {
         const h = barsHeaders('2000072001', REFERRAL_CONTEXT, { requestId: guid() });
         for (const n of names) MUTATIONS[n](m, h);
         const logBefore = await count('message_log');
-        const versionsBefore = await count('resource_version');
+        const versionsBefore = await count("resource_version WHERE type <> 'AuditEvent'");
+        const auditsBefore = await count("resource WHERE type = 'AuditEvent'");
         const res = await fixture.p.process({ body: raw === undefined ? m : raw, headers: h, async: false, baseUrl: 'http://stepwise.test/fhir' });
         expect(await count('message_log')).toBe(logBefore + 1);
         const last = (await fixture.t.db.query<{ disposition: string; status: number }>('SELECT disposition, status FROM message_log ORDER BY seq DESC LIMIT 1'))[0];
         expect(last.status).toBe(res.status);
         expect(last.disposition).toBe(res.disposition);
-        if (res.disposition === 'processed') expect(await count('resource_version')).toBeGreaterThanOrEqual(versionsBefore); // an update may change nothing
-        else expect(await count('resource_version')).toBe(versionsBefore);
+        expect(await count("resource WHERE type = 'AuditEvent'")).toBe(auditsBefore + 1);
+        const versions = await count("resource_version WHERE type <> 'AuditEvent'");
+        if (res.disposition === 'processed') expect(versions).toBeGreaterThanOrEqual(versionsBefore); // an update may change nothing
+        else expect(versions).toBe(versionsBefore);
         if (res.status >= 400) expect(res.body.resourceType).toBe('OperationOutcome');
       }),
       { numRuns: 80 },

@@ -49,7 +49,8 @@ describe('BaRS samples', () => {
   const fixture = useProcessor();
 
   const { send } = fixture;
-  const count = async () => Number((await fixture.t.db.query<{ n: string }>('SELECT count(*)::text AS n FROM resource'))[0].n);
+  // what a rejected message may leave is its log row and its AuditEvent
+  const count = async () => Number((await fixture.t.db.query<{ n: string }>("SELECT count(*)::text AS n FROM resource WHERE type <> 'AuditEvent'"))[0].n);
 
   it('the NHS number of the samples really fails Modulus 11, and the repair passes', () => {
     expect(isValidNhsNumber(PUBLISHED_NHS_NUMBER)).toBe(false);

@@ -1,4 +1,4 @@
-import { getSearchParameterDetails, getSearchParameters, parseFhirPath, type SearchParameterDetails } from '@medplum/core';
+import { getExpressionsForResourceType, getSearchParameterDetails, getSearchParameters, parseFhirPath, type SearchParameterDetails } from '@medplum/core';
 import type { SearchParameter } from '@medplum/fhirtypes';
 import { loadR4Definitions } from '../definitions.js';
 
@@ -13,6 +13,13 @@ export interface SearchParam {
   details: SearchParameterDetails;
   /** Resource types a reference parameter may point to. */
   targets: string[];
+  /**
+   * The resource's own properties the expression starts from (`Task.owner` → `owner`; a choice
+   * `Observation.value` → `value`, met as `valueQuantity` etc.): when the resource has none of
+   * them the parameter has no value and its FHIRPath is not evaluated. Undefined when the
+   * expression does not start from properties (`iif(…)`, `%resource`): always evaluated.
+   */
+  startsFrom?: string[];
 }
 
 /** Parameters Medplum adds for its own multi-tenancy; not part of R4, so not offered. */
@@ -47,6 +54,7 @@ export function searchParamsFor(resourceType: string): Map<string, SearchParam> 
       definition: sp,
       details: detailsOf(resourceType, sp),
       targets: sp.type === 'reference' ? [...(sp.target ?? [])] : [],
+      startsFrom: startingProperties(resourceType, sp.expression),
     });
   }
   cache.set(resourceType, params);
@@ -68,4 +76,56 @@ function detailsOf(resourceType: string, sp: SearchParameter): SearchParameterDe
   } catch {
     return { type: 'TEXT', parsedExpression: parseFhirPath(sp.expression!), array: true } as SearchParameterDetails;
   }
+}
+
+/** See `SearchParam.startsFrom`: the first property of every union branch for this type, or undefined. */
+function startingProperties(resourceType: string, expression: string): string[] | undefined {
+  let branches: string[];
+  try {
+    branches = (getExpressionsForResourceType(resourceType, expression) ?? []).map(String);
+  } catch {
+    return undefined;
+  }
+  if (branches.length === 0) return undefined;
+  const out = new Set<string>();
+  for (const b of branches) {
+    const p = startingProperty(resourceType, b);
+    if (!p) return undefined;
+    out.add(p);
+  }
+  return [...out];
+}
+
+/** Functions that give nothing on an empty input, whatever their arguments. */
+const EMPTY_IN_EMPTY_OUT = new Set(['where', 'ofType', 'as', 'resolve', 'first', 'last', 'select', 'extension']);
+
+/**
+ * The property a branch starts from, when the branch is a navigation that is empty whenever that
+ * property is absent: `Type.a.b`, `.where(…)`, `.ofType(…)`, ` as X`, in parentheses. Anything
+ * else (`exists()`, `and`, `!=`, `iif`) may have a value without it: undefined.
+ */
+function startingProperty(resourceType: string, branch: string): string | undefined {
+  const m = new RegExp(`^(\\(*)${resourceType}\\.([a-zA-Z][a-zA-Z0-9]*)`).exec(branch);
+  if (!m) return undefined;
+  let open = m[1].length;
+  let i = m[0].length;
+  while (i < branch.length) {
+    if (branch[i] === ')' && open > 0) {
+      open--;
+      i++;
+      continue;
+    }
+    const step = /^\.([a-zA-Z][a-zA-Z0-9]*)/.exec(branch.slice(i)) ?? /^ as [A-Za-z]+/.exec(branch.slice(i));
+    if (!step) return undefined;
+    i += step[0].length;
+    if (branch[i] !== '(') continue;
+    if (!EMPTY_IN_EMPTY_OUT.has(step[1])) return undefined;
+    // skip the call's balanced arguments
+    for (let depth = 0; i < branch.length; i++) {
+      if (branch[i] === '(') depth++;
+      else if (branch[i] === ')' && --depth === 0) break;
+    }
+    i++;
+  }
+  return open === 0 ? m[2] : undefined;
 }

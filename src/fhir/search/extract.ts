@@ -28,13 +28,18 @@ export interface IndexRows {
 /**
  * Evaluates every search parameter of the resource's type (their FHIRPath expressions, parsed once
  * by @medplum/core) and turns the values into index rows, following the value rules of
- * http://hl7.org/fhir/R4/search.html for each parameter type.
+ * http://hl7.org/fhir/R4/search.html for each parameter type. `skipAbsent: false` evaluates even
+ * the parameters whose starting properties the resource lacks (to check that skipping is exact).
  */
-export function extractIndexRows(resource: Resource): IndexRows {
+export function extractIndexRows(resource: Resource, opts: { skipAbsent?: boolean } = {}): IndexRows {
+  const skipAbsent = opts.skipAbsent ?? true;
   const rows: IndexRows = { token: [], string: [], date: [], reference: [], number: [], uri: [] };
   const input = [toTypedValue(resource)];
+  const keys = Object.keys(resource);
   for (const sp of searchParamsFor(resource.resourceType).values()) {
     if (!sp.kind) continue;
+    // most parameters of a type start from properties this instance does not have
+    if (skipAbsent && sp.startsFrom && !sp.startsFrom.some((p) => hasProperty(resource, keys, p))) continue;
     let values: TypedValue[];
     try {
       values = evalFhirPathTyped(sp.details.parsedExpression, input);
@@ -45,6 +50,13 @@ export function extractIndexRows(resource: Resource): IndexRows {
   }
   dedupe(rows);
   return rows;
+}
+
+/** Whether the resource has property `p`, or a choice of it (`value` → `valueQuantity`). */
+function hasProperty(resource: Resource, keys: string[], p: string): boolean {
+  if ((resource as unknown as Record<string, unknown>)[p] !== undefined) return true;
+  for (const k of keys) if (k.length > p.length && k.startsWith(p) && k.charCodeAt(p.length) >= 65 && k.charCodeAt(p.length) <= 90) return true;
+  return false;
 }
 
 function addValue(rows: IndexRows, sp: SearchParam, tv: TypedValue): void {

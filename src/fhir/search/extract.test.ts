@@ -1,0 +1,51 @@
+import { readdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import type { Bundle, Resource } from '@medplum/fhirtypes';
+import { describe, expect, it } from 'vitest';
+import { parseFhirXml } from '../xml/index.js';
+import { extractIndexRows } from './extract.js';
+
+const CORPUS = '/work/shared/corpus/nhs';
+
+/** Every resource of the NHS samples and our profile examples, Bundles opened up. */
+function sampleResources(): Resource[] {
+  const out: Resource[] = [];
+  const add = (r: Resource) => {
+    out.push(r);
+    if (r.resourceType === 'Bundle') for (const e of (r as Bundle).entry ?? []) if (e.resource) add(e.resource);
+  };
+  for (const dir of ['bars', 'ukcore', 'gp', 'crisis']) {
+    let files: string[] = [];
+    try {
+      files = readdirSync(join(CORPUS, dir));
+    } catch {
+      continue;
+    }
+    for (const f of files) {
+      const text = readFileSync(join(CORPUS, dir, f), 'utf8');
+      try {
+        if (f.endsWith('.xml')) add(parseFhirXml(text));
+        else if (f.endsWith('.json')) add(JSON.parse(text) as Resource);
+      } catch {
+        // not FHIR (a CDA document, a CSV code list): not this test's business
+      }
+    }
+  }
+  for (const dir of readdirSync('profiles/examples', { withFileTypes: true }).filter((d) => d.isDirectory())) {
+    for (const f of readdirSync(join('profiles/examples', dir.name)).filter((f) => f.endsWith('.json'))) add(JSON.parse(readFileSync(join('profiles/examples', dir.name, f), 'utf8')));
+  }
+  return out.filter((r) => typeof r?.resourceType === 'string');
+}
+
+describe('extractIndexRows', () => {
+  it('skipping parameters whose starting properties are absent changes no index row of any sample', () => {
+    const resources = sampleResources();
+    expect(resources.length).toBeGreaterThan(50);
+    for (const r of resources) expect(extractIndexRows(r), `${r.resourceType}/${r.id}`).toEqual(extractIndexRows(r, { skipAbsent: false }));
+  });
+
+  it('a choice element is found under its typed name (Observation.value as valueQuantity)', () => {
+    const rows = extractIndexRows({ resourceType: 'Observation', status: 'final', code: { text: 'PHQ-9' }, valueQuantity: { value: 14, system: 'http://unitsofmeasure.org', code: '{score}' } });
+    expect(rows.number).toContainEqual(expect.objectContaining({ param: 'value-quantity', value: '14' }));
+  });
+});
