@@ -1,6 +1,7 @@
 import { getExpressionsForResourceType, getSearchParameterDetails, getSearchParameters, parseFhirPath, type SearchParameterDetails } from '@medplum/core';
 import type { SearchParameter } from '@medplum/fhirtypes';
 import { loadR4Definitions } from '../definitions.js';
+import { compilePath, type PathEvaluator } from './fast-path.js';
 
 /** The index tables a search parameter's values go to. */
 export type IndexKind = 'token' | 'string' | 'date' | 'reference' | 'number' | 'uri';
@@ -20,6 +21,8 @@ export interface SearchParam {
    * expression does not start from properties (`iif(…)`, `%resource`): always evaluated.
    */
   startsFrom?: string[];
+  /** The expression compiled to a walk over the JSON, when it is a plain path (fast-path.ts). */
+  evaluate?: PathEvaluator;
 }
 
 /** Parameters Medplum adds for its own multi-tenancy; not part of R4, so not offered. */
@@ -55,6 +58,7 @@ export function searchParamsFor(resourceType: string): Map<string, SearchParam> 
       details: detailsOf(resourceType, sp),
       targets: sp.type === 'reference' ? [...(sp.target ?? [])] : [],
       startsFrom: startingProperties(resourceType, sp.expression),
+      evaluate: compiledPath(resourceType, sp.expression),
     });
   }
   cache.set(resourceType, params);
@@ -75,6 +79,14 @@ function detailsOf(resourceType: string, sp: SearchParameter): SearchParameterDe
     return getSearchParameterDetails(resourceType, sp);
   } catch {
     return { type: 'TEXT', parsedExpression: parseFhirPath(sp.expression!), array: true } as SearchParameterDetails;
+  }
+}
+
+function compiledPath(resourceType: string, expression: string): PathEvaluator | undefined {
+  try {
+    return compilePath(resourceType, (getExpressionsForResourceType(resourceType, expression) ?? []).map(String));
+  } catch {
+    return undefined;
   }
 }
 

@@ -28,13 +28,15 @@ export interface IndexRows {
 /**
  * Evaluates every search parameter of the resource's type (their FHIRPath expressions, parsed once
  * by @medplum/core) and turns the values into index rows, following the value rules of
- * http://hl7.org/fhir/R4/search.html for each parameter type. `skipAbsent: false` evaluates even
- * the parameters whose starting properties the resource lacks (to check that skipping is exact).
+ * http://hl7.org/fhir/R4/search.html for each parameter type. Plain paths are walked natively
+ * (fast-path.ts). `skipAbsent: false` evaluates even the parameters whose starting properties the
+ * resource lacks and `engineOnly` sends every expression through the FHIRPath engine: both are
+ * there to check the shortcuts are exact.
  */
-export function extractIndexRows(resource: Resource, opts: { skipAbsent?: boolean } = {}): IndexRows {
+export function extractIndexRows(resource: Resource, opts: { skipAbsent?: boolean; engineOnly?: boolean } = {}): IndexRows {
   const skipAbsent = opts.skipAbsent ?? true;
   const rows: IndexRows = { token: [], string: [], date: [], reference: [], number: [], uri: [] };
-  const input = [toTypedValue(resource)];
+  let typed: TypedValue[] | undefined;
   const keys = Object.keys(resource);
   for (const sp of searchParamsFor(resource.resourceType).values()) {
     if (!sp.kind) continue;
@@ -42,7 +44,7 @@ export function extractIndexRows(resource: Resource, opts: { skipAbsent?: boolea
     if (skipAbsent && sp.startsFrom && !sp.startsFrom.some((p) => hasProperty(resource, keys, p))) continue;
     let values: TypedValue[];
     try {
-      values = evalFhirPathTyped(sp.details.parsedExpression, input);
+      values = sp.evaluate && !opts.engineOnly ? sp.evaluate(resource) : evalFhirPathTyped(sp.details.parsedExpression, (typed ??= [toTypedValue(resource)]));
     } catch {
       continue; // an expression that cannot apply to this instance indexes nothing
     }

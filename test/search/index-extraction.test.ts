@@ -2,8 +2,12 @@ import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Bundle, Resource } from '@medplum/fhirtypes';
 import { describe, expect, it } from 'vitest';
-import { parseFhirXml } from '../xml/index.js';
-import { extractIndexRows } from './extract.js';
+import { auditEvent } from '../../src/audit/audit-event.js';
+import { FixedClock } from '../../src/clock.js';
+import { planAdmission } from '../../src/pathway/front-door.js';
+import { completeContext } from '../pathway/builders.js';
+import { parseFhirXml } from '../../src/fhir/xml/index.js';
+import { extractIndexRows } from '../../src/fhir/search/extract.js';
 
 const CORPUS = '/work/shared/corpus/nhs';
 
@@ -34,6 +38,13 @@ function sampleResources(): Resource[] {
   for (const dir of readdirSync('profiles/examples', { withFileTypes: true }).filter((d) => d.isDirectory())) {
     for (const f of readdirSync(join('profiles/examples', dir.name)).filter((f) => f.endsWith('.json'))) add(JSON.parse(readFileSync(join('profiles/examples', dir.name, f), 'utf8')));
   }
+  // and what Stepwise writes itself: triage Tasks, their Provenance, AuditEvents
+  const now = new Date('2026-03-02T09:00:00Z');
+  for (const related of [undefined, []]) {
+    const plan = planAdmission(completeContext({ related }), { clock: new FixedClock(now) });
+    for (const c of plan.creates) add({ ...c.resource, id: c.id });
+  }
+  add(auditEvent({ interaction: 'operation', action: 'E', recorded: now, status: 200, requestor: { identifier: { system: 'https://fhir.nhs.uk/Id/ods-organization-code', value: 'A83627' } }, observer: 'http://x/fhir', request: { name: 'm' }, focus: [{ reference: 'ServiceRequest/1' }], patient: { reference: 'Patient/1' } }));
   return out.filter((r) => typeof r?.resourceType === 'string');
 }
 
@@ -42,6 +53,11 @@ describe('extractIndexRows', () => {
     const resources = sampleResources();
     expect(resources.length).toBeGreaterThan(50);
     for (const r of resources) expect(extractIndexRows(r), `${r.resourceType}/${r.id}`).toEqual(extractIndexRows(r, { skipAbsent: false }));
+  });
+
+  it('plain paths walked over the JSON give exactly what the FHIRPath engine gives, on every sample', () => {
+    const resources = sampleResources();
+    for (const r of resources) expect(extractIndexRows(r), `${r.resourceType}/${r.id}`).toEqual(extractIndexRows(r, { engineOnly: true, skipAbsent: false }));
   });
 
   it('a choice element is found under its typed name (Observation.value as valueQuantity)', () => {
