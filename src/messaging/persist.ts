@@ -94,11 +94,23 @@ export interface ContentPlan {
   references: { reference: string; type: string; id: string }[];
 }
 
-/** Another message claimed one of this message's new identities first: plan and write again. */
+/**
+ * Another message claimed one of this message's new identities first, or a claim is stale: plan
+ * and write again, after `releaseClaims(stale)` (outside any transaction, so the release holds).
+ */
 export class IdentityRace extends Error {
-  constructor() {
-    super('a national identifier was claimed by a concurrent message');
+  constructor(readonly stale: IdentityClaim[] = []) {
+    super('a national identifier was claimed by a concurrent message, or its claim is stale');
   }
+}
+
+/** Removes claims whose resource no longer carries the identifier (each only if still claimed for that id). */
+export async function releaseClaims(q: Queryable, stale: IdentityClaim[]): Promise<void> {
+  if (stale.length === 0) return;
+  await q.query(
+    'DELETE FROM identity_claim c USING unnest($1::text[], $2::text[], $3::text[], $4::text[]) AS s(type, system, value, id) WHERE (c.type, c.system, c.value, c.id) = (s.type, s.system, s.value, s.id)',
+    [stale.map((s) => s.type), stale.map((s) => s.system), stale.map((s) => s.value), stale.map((s) => s.id)],
+  );
 }
 
 /** Whether a write failed because a concurrent message claimed the same identity first. */
@@ -144,16 +156,8 @@ export async function planMessageContent(q: Queryable, message: Message, opts: S
     .sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0));
   const known = await lookUpIdentities(q, identities.map(({ e, id }) => ({ type: e.resource.resourceType, system: id.system!, value: id.value! })));
   const stale = [...known.values()].filter((k) => !k.current && k.claimedBy);
-  if (stale.length) {
-    // the resource these identities were claimed for no longer carries them: release and start again
-    await q.query('DELETE FROM identity_claim c USING unnest($1::text[], $2::text[], $3::text[], $4::text[]) AS s(type, system, value, id) WHERE (c.type, c.system, c.value, c.id) = (s.type, s.system, s.value, s.id)', [
-      stale.map((s) => s.type),
-      stale.map((s) => s.system),
-      stale.map((s) => s.value),
-      stale.map((s) => s.claimedBy),
-    ]);
-    throw new IdentityRace();
-  }
+  // the resource these identities were claimed for no longer carries them: release, then plan again
+  if (stale.length) throw new IdentityRace(stale.map((s) => ({ type: s.type, system: s.system, value: s.value, id: s.claimedBy! })));
 
   const matched = new Map<string, Resource>();
   const claims = new Map<string, IdentityClaim>();

@@ -18,7 +18,7 @@ import { checkBarsMessage, isBarsEvent, type BarsCheck } from './bars-rules.js';
 import type { MessageCatalogue } from './catalogue.js';
 import { parseBarsHeaders, PROCESS_MESSAGE_REQUIRED, type BarsHeaders, type RawMessageHeaders } from './headers.js';
 import { HEADER_PATH, readMessage, type Message, type MessageEntry } from './message.js';
-import { addPlanToBatch, isIdentityRace, nearMissSystems, planMessageContent, writePlan, type ContentPlan, type StoredEntry } from './persist.js';
+import { addPlanToBatch, IdentityRace, isIdentityRace, releaseClaims, nearMissSystems, planMessageContent, writePlan, type ContentPlan, type StoredEntry } from './persist.js';
 
 /**
  * Stepwise's own message events (profiles/: CodeSystem message-event), processed as plain FHIR
@@ -126,8 +126,8 @@ export class MessageProcessor {
             : await this.processChange(message, check as BarsCheck & { focus: NonNullable<BarsCheck['focus']> }, row, input, echo);
         } catch (err) {
           // another message created the same person a moment ago: plan again, and match them
-          if (isIdentityRace(err) && attempt < MAX_ATTEMPTS) continue;
-          throw err;
+          if (!isIdentityRace(err) || attempt >= MAX_ATTEMPTS) throw err;
+          if (err instanceof IdentityRace) await releaseClaims(this.deps.db, err.stale);
         }
       }
     } catch (err) {

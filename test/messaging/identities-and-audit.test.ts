@@ -1,10 +1,10 @@
-import type { AuditEvent, Bundle, MessageHeader, Task } from '@medplum/fhirtypes';
+import type { AuditEvent, Bundle, MessageHeader, ServiceRequest, Task } from '@medplum/fhirtypes';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { serverValidator } from '../../src/fhir/server-validator.js';
 import { PATHWAY } from '../../src/pathway/codes.js';
 import { indicator } from '../pathway/builders.js';
 import { startTestApp, type TestApp } from '../support/app.js';
-import { barsHeaders, headersAsHttp, referralMessage, REFERRAL_CONTEXT } from './support.js';
+import { barsHeaders, entry, headersAsHttp, referralMessage, REFERRAL_CONTEXT } from './support.js';
 
 const FRONT_DOOR_DOS = '2000072001';
 
@@ -56,6 +56,24 @@ describe('identities and audit of referral messages', () => {
     // and the claim follows the new resource: a third referral matches it
     await send(referralMessage({ nhsNumber: '9434765838' }));
     expect((await patientsWith('9434765838')).map((e) => e.resource!.id)).toEqual([now[0].resource!.id]);
+  });
+
+  it('an update message naming a person deleted since is processed, and the person created again', async () => {
+    const sr = await send(referralMessage({ nhsNumber: '9434765846' }));
+    const [old] = await patientsWith('9434765846');
+    expect((await app.fhir('DELETE', `Patient/${old.resource!.id}`)).status).toBe(200);
+
+    const update = referralMessage({ nhsNumber: '9434765846' });
+    const usr = entry<ServiceRequest>(update, 'ServiceRequest');
+    usr.fullUrl = `http://stepwise.test/fhir/${sr}`;
+    usr.resource = { ...usr.resource!, id: sr.split('/')[1] };
+    (update.entry![0].resource as MessageHeader).focus = [{ reference: usr.fullUrl }];
+    (update.entry![0].resource as MessageHeader).reason!.coding![0].code = 'update';
+    const res = await app.fhir('POST', '$process-message', update, headersAsHttp(barsHeaders(FRONT_DOOR_DOS, 'a5t1|referral|servicerequest-request|update')));
+    expect(res.status, await res.clone().text()).toBe(200);
+    const now = await patientsWith('9434765846');
+    expect(now).toHaveLength(1);
+    expect(now[0].resource!.id).not.toBe(old.resource!.id);
   });
 
   it('a processed message leaves one valid AuditEvent naming the sender, the referral and the patient', async () => {
