@@ -40,9 +40,13 @@ export async function freePort(): Promise<number> {
   return port;
 }
 
-/** `npm start` as a child process on PostgreSQL, once /readyz answers. */
+/**
+ * `npm start` as a child process on PostgreSQL, once /readyz answers. With
+ * `BENCH_CPU_PROFILE=<dir>` the server writes a V8 CPU profile there when it stops.
+ */
 export async function startServer(databaseUrl: string, port: number): Promise<ChildProcess> {
-  const child = spawn(process.execPath, ['--import', 'tsx', 'src/main.ts'], {
+  const profile = process.env.BENCH_CPU_PROFILE ? ['--cpu-prof', `--cpu-prof-dir=${process.env.BENCH_CPU_PROFILE}`] : [];
+  const child = spawn(process.execPath, [...profile, '--import', 'tsx', 'src/main.ts'], {
     env: { ...process.env, DATABASE_URL: databaseUrl, PORT: String(port), HOST: '127.0.0.1', LOG_LEVEL: 'warn' },
     stdio: ['ignore', 'inherit', 'inherit'],
   });
