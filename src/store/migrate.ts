@@ -1,15 +1,17 @@
-import type { Database } from './database.js';
+import type { Database, Queryable } from './database.js';
 import * as m001 from './migrations/001-resources.js';
 import * as m002 from './migrations/002-messaging.js';
 import * as m003 from './migrations/003-search-statistics.js';
 import * as m004 from './migrations/004-identity-claims.js';
+import * as m005 from './migrations/005-fast-keys.js';
 
 /** Versioned migrations, applied in order, each once, in its own transaction. Append only. */
-export const migrations: { version: number; name: string; sql: string }[] = [
+export const migrations: { version: number; name: string; sql: string; /** Statements that depend on the server, worked out when the migration runs. */ more?: (tx: Queryable) => Promise<string[]> }[] = [
   { version: 1, name: 'resources and search index', sql: m001.sql },
   { version: 2, name: 'messaging log, references and outbox', sql: m002.sql },
   { version: 3, name: 'multi-column statistics for the search index', sql: m003.sql },
   { version: 4, name: 'national identities claimed by messages', sql: m004.sql },
+  { version: 5, name: 'byte-order index keys and LZ4 compression', sql: m005.sql, more: m005.lz4 },
 ];
 
 /** Arbitrary constant: several instances starting at once take turns to migrate. */
@@ -25,6 +27,7 @@ export async function migrate(db: Database): Promise<number[]> {
     for (const m of migrations) {
       if (done.has(m.version)) continue;
       for (const statement of splitStatements(m.sql)) await tx.query(statement);
+      for (const statement of (await m.more?.(tx)) ?? []) await tx.query(statement);
       await tx.query('INSERT INTO schema_migration (version, name) VALUES ($1, $2)', [m.version, m.name]);
       applied.push(m.version);
     }
