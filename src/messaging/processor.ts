@@ -76,6 +76,8 @@ interface LogRow {
   response: Resource;
   /** What went wrong, for the AuditEvent of a rejection. */
   failure?: string;
+  /** The status the failure stands for when the answer is 202 (an `async` rejection). */
+  failureStatus?: number;
 }
 
 /** The log row's keys, known before the message's outcome. */
@@ -324,7 +326,7 @@ export class MessageProcessor {
     const message = row.message;
     if (async && message) {
       const response = this.responseMessage(message, row.bars, code, outcome, input.baseUrl, undefined);
-      await this.recordBatch(this.store0(), { ...row, disposition, outcome: code, status: 202, response, failure: err.message }, input, true).run(this.deps.db);
+      await this.recordBatch(this.store0(), { ...row, disposition, outcome: code, status: 202, response, failure: err.message, failureStatus: err.status }, input, true).run(this.deps.db);
       return { status: 202, body: accepted(message), headers: echo, disposition };
     }
     await this.logAlone({ ...row, disposition, outcome: code, status: err.status, response: outcome, failure: err.message }, input);
@@ -404,7 +406,7 @@ export class MessageProcessor {
       interaction: 'operation',
       action: 'E',
       recorded: this.deps.clock.now(),
-      status: row.status,
+      status: row.failureStatus ?? row.status,
       outcomeText: row.failure,
       requestor: { identifier: orgId?.system && orgId.value ? { system: orgId.system, value: orgId.value } : undefined, name: m?.header.source?.name, endpoint: m?.source || undefined },
       observer: input.baseUrl,

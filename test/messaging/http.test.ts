@@ -197,6 +197,9 @@ describe('$process-message and the BaRS receiver over HTTP', () => {
     const response = JSON.parse(rows[0].content) as Bundle;
     expect(response.entry![0].resource).toMatchObject({ response: { code: 'fatal-error' } });
     expect((response.entry![1].resource as OperationOutcome).issue[0].expression).toEqual(['Bundle.entry[4].resource.identifier[0].value']);
+    // accepted for later, but audited as the failure it is
+    const audits = await app.t.db.query<{ content: string }>("SELECT content FROM resource WHERE type = 'AuditEvent' ORDER BY rid DESC LIMIT 1");
+    expect(JSON.parse(audits[0].content)).toMatchObject({ outcome: '4', entity: [{ detail: expect.arrayContaining([{ type: 'Bundle.id', valueString: m.id }]) }] });
   });
 
   it('a malformed async parameter is 400', async () => {
