@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { Agent, request } from 'undici';
 import { encodeJsonHeader } from '../src/messaging/headers.js';
 import { referralMessage } from '../test/messaging/support.js';
+import { writeStatementCeiling } from './messaging-ceiling.js';
 import { fmt, measure } from './stats.js';
 import { dropDatabase, freePort, freshDatabase, nhsNumberFor, startServer, stopServer } from './support.js';
 
@@ -54,6 +55,10 @@ export async function benchMessaging(log: (s: string) => void): Promise<Record<s
     log(`messages c=16: ${out['referral messages/s, concurrency 16']}`);
     out['message shape'] = '11 entries (MessageHeader, ServiceRequest, Patient, Encounter, CarePlan, Practitioner, PractitionerRole, 2 Organizations, Consent, HealthcareService); a new Patient per message, Organizations and Practitioner matched; each message also writes its triage Task, clarification and oversight Tasks, Provenance, AuditEvent and log row';
     log(`${n} messages processed`);
+    // after the HTTP runs, so the practices and practitioners of the messages are known
+    const ceiling = await writeStatementCeiling(dbUrl, 4000, [16, 4]);
+    for (const [k, v] of Object.entries(ceiling)) log(`${k}: ${v}`);
+    Object.assign(out, ceiling);
   } finally {
     await agent.close();
     await stopServer(server);
