@@ -16,26 +16,8 @@ const TABLES: Record<keyof IndexRows, { table: string; columns: Column[] }> = {
   uri: { table: 'sp_uri', columns: [['param', 'text', (x) => x.param], ['value', 'text', (x) => x.value]] },
 };
 
-/**
- * CTE parts that write index rows: for each index table, one INSERT of all rows through unnest()
- * of column arrays. `rid` is a SQL expression (`r.rid` from the INSERT that made the resource,
- * with `from` providing it). Used inside the single statement that writes the versions, so a
- * write is one round trip.
- */
-export function indexInsertCtes(rows: IndexRows, type: string, lastUpdated: string, rid: string, from: string, p: SqlParams): string[] {
-  const t = p.add(type);
-  const ctes: string[] = [];
-  for (const [kind, { table, columns }] of Object.entries(TABLES) as [keyof IndexRows, (typeof TABLES)[keyof IndexRows]][]) {
-    const list = (rows[kind] as object[]).map((x) => ({ ...x, lastUpdated }));
-    if (list.length === 0) continue;
-    const args = columns.map(([, cast, read]) => p.add(list.map(read), `${cast}[]`)).join(', ');
-    ctes.push(`i_${kind} AS (INSERT INTO ${table} (rid, type, ${columns.map((c) => c[0]).join(', ')}) SELECT ${rid}, ${t}, vals.* FROM ${from}, unnest(${args}) AS vals)`);
-  }
-  return ctes;
-}
-
-/** A resource of a batch: its position (`ord`) in the CTE that draws the rids. */
-export interface BatchIndexedResource {
+/** A resource whose index rows are written: its position (`ord`) in the CTE that gives the rids. */
+export interface IndexedResource {
   ord: number;
   type: string;
   lastUpdated: string;
@@ -43,11 +25,13 @@ export interface BatchIndexedResource {
 }
 
 /**
- * The same for several resources created by one statement: their rids are drawn in the CTE
- * `ridsCte` (columns `ord`, `rid`), and each index row finds its rid by the resource's `ord`.
- * Returns `[name, sql]` pairs, one per index table with rows.
+ * CTE parts that write index rows, inside the single statement that writes the resources'
+ * versions (so a write is one round trip): for each index table with rows, one INSERT of all of
+ * them through unnest() of column arrays. The rids come from the CTE `ridsCte` (columns `ord`,
+ * `rid`: the sequence values drawn for new resources, or the row an update changed), and each
+ * index row finds its rid by its resource's `ord`. Returns `[kind, sql]` pairs.
  */
-export function indexInsertBatchCtes(resources: BatchIndexedResource[], ridsCte: string, p: SqlParams): [kind: string, sql: string][] {
+export function indexInsertCtes(resources: IndexedResource[], ridsCte: string, p: SqlParams): [kind: string, sql: string][] {
   const out: [string, string][] = [];
   for (const [kind, { table, columns }] of Object.entries(TABLES) as [keyof IndexRows, (typeof TABLES)[keyof IndexRows]][]) {
     const list = resources.flatMap((r) => (r.rows[kind] as object[]).map((x) => ({ ...x, lastUpdated: r.lastUpdated, ord: r.ord, type: r.type })));

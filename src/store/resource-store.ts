@@ -5,7 +5,7 @@ import { FhirError, FhirErrorCode } from '../errors.js';
 import { extractIndexRows } from '../fhir/search/extract.js';
 import type { SearchQuery } from '../fhir/search/query.js';
 import { isUniqueViolation, type Database, type Queryable } from './database.js';
-import { indexDeleteCtes, indexInsertBatchCtes, indexInsertCtes } from './index-writer.js';
+import { indexDeleteCtes, indexInsertCtes } from './index-writer.js';
 import { runHistory, type HistoryOptions, type HistoryPage } from './history.js';
 import { runSearch, type SearchPage } from './search.js';
 import { SqlParams } from './sql.js';
@@ -131,21 +131,10 @@ export class ResourceStore {
 
   /** Creates a resource with a server-assigned id (http://hl7.org/fhir/R4/http.html#create). */
   async create<T extends Resource>(resource: T, method: WriteMethod = 'POST', id: string = randomUUID()): Promise<T & { id: string }> {
-    const now = this.clock.now();
-    const stored = withMeta(resource, id, 1, now);
-    const content = formatFhirJson(stored);
-    const p = new SqlParams();
-    const type = p.add(stored.resourceType);
-    const idp = p.add(id);
-    const at = p.add(now.toISOString(), 'timestamptz');
-    const c = p.add(content);
-    const ctes = [
-      `r AS (INSERT INTO resource (type, id, version_id, last_updated, content) VALUES (${type}, ${idp}, 1, ${at}, ${c}) RETURNING rid)`,
-      `v AS (INSERT INTO resource_version (rid, version_id, type, id, last_updated, method, content) SELECT rid, 1, ${type}, ${idp}, ${at}, ${p.add(method)}, ${c} FROM r)`,
-      ...indexInsertCtes(extractIndexRows(stored), stored.resourceType, stored.meta!.lastUpdated!, 'r.rid', 'r', p),
-    ];
+    const batch = new WriteBatch();
+    const [stored] = this.addCreates(batch, [{ resource, id }], { method });
     try {
-      await this.q.query(`WITH ${ctes.join(',\n')} SELECT rid FROM r`, p.values, { prepare: true });
+      await batch.run(this.q);
     } catch (err) {
       if (isUniqueViolation(err, 'resource_type_id') && method === 'POST') {
         throw new FhirError(FhirErrorCode.CONFLICT, `${stored.resourceType}/${id} already exists`);
@@ -160,7 +149,6 @@ export class ResourceStore {
    * the resources, their first versions and all their index rows (see `addCreates`).
    */
   async createMany(items: { resource: Resource; id: string }[], method: WriteMethod = 'POST'): Promise<Resource[]> {
-    if (items.length <= 1) return Promise.all(items.map((i) => this.create(i.resource, method, i.id)));
     const batch = new WriteBatch();
     const stored = this.addCreates(batch, items, { method });
     try {
@@ -197,7 +185,7 @@ export class ResourceStore {
     batch.with(`${n}_r`, () => `INSERT INTO resource (rid, type, id, version_id, last_updated, content) OVERRIDING SYSTEM VALUE SELECT rid, type, id, 1, ${at}, content FROM ${n}`);
     batch.with(`${n}_v`, () => `INSERT INTO resource_version (rid, version_id, type, id, last_updated, method, content) SELECT rid, 1, type, id, ${at}, ${method}, content FROM ${n}`);
     const indexed = stored.map((r, ord) => ({ ord, type: r.resourceType, lastUpdated: r.meta!.lastUpdated!, rows: extractIndexRows(r) }));
-    for (const [kind, sql] of indexInsertBatchCtes(indexed, n, p)) batch.with(`${n}_${kind}`, () => sql);
+    for (const [kind, sql] of indexInsertCtes(indexed, n, p)) batch.with(`${n}_${kind}`, () => sql);
     return stored;
   }
 
@@ -334,11 +322,12 @@ export class ResourceStore {
     const vp = p.add(Number(stored.meta!.versionId));
     const at = p.add(stored.meta!.lastUpdated, 'timestamptz');
     const c = p.add(formatFhirJson(stored));
+    const indexed = [{ ord: 0, type: stored.resourceType, lastUpdated: stored.meta!.lastUpdated!, rows: extractIndexRows(stored) }];
     const ctes = [
-      `u AS (UPDATE resource SET version_id = ${vp}, last_updated = ${at}, deleted = false, content = ${c} WHERE rid = ${ridp} RETURNING rid)`,
+      `cur AS (UPDATE resource SET version_id = ${vp}, last_updated = ${at}, deleted = false, content = ${c} WHERE rid = ${ridp} RETURNING rid, 0 AS ord)`,
       `v AS (INSERT INTO resource_version (rid, version_id, type, id, last_updated, method, content) VALUES (${ridp}, ${vp}, ${p.add(stored.resourceType)}, ${p.add(stored.id)}, ${at}, ${p.add(method)}, ${c}))`,
       ...indexDeleteCtes(ridp),
-      ...indexInsertCtes(extractIndexRows(stored), stored.resourceType, stored.meta!.lastUpdated!, 'u.rid', 'u', p),
+      ...indexInsertCtes(indexed, 'cur', p).map(([kind, sql]) => `i_${kind} AS (${sql})`),
     ];
     await this.q.query(`WITH ${ctes.join(',\n')} SELECT 1`, p.values, { prepare: true });
   }
