@@ -80,20 +80,27 @@ interface LogRow {
   failureStatus?: number;
 }
 
+/** An update or cancellation, of the referral `focus`. */
+type ChangeCheck = BarsCheck & { focus: NonNullable<BarsCheck['focus']> };
+
 /** The log row's keys, known before the message's outcome. */
 type LogKeys = Omit<LogRow, 'disposition' | 'outcome' | 'status' | 'response'>;
 
 /**
  * $process-message (http://hl7.org/fhir/R4/messageheader-operation-process-message.html) and the
- * BaRS receiver: checks a message, stores what it carries in one transaction, answers with a
- * response message, and logs exactly one outcome for every message: processed, rejected (nothing
- * else is left behind) or duplicate.
+ * BaRS receiver: checks a message, stores what it carries all or nothing (one statement for new
+ * content, one transaction for a change), answers with a response message, and logs and audits
+ * exactly one outcome for every message: processed, rejected (nothing else is left behind) or
+ * duplicate.
  */
 export class MessageProcessor {
   private readonly events: Coding[];
+  /** The store outside any transaction: reads, and building the statements that record a message. */
+  private readonly store: ResourceStore;
 
   constructor(private readonly deps: MessagingDeps) {
     this.events = deps.events ?? DEFAULT_EVENTS;
+    this.store = new ResourceStore(deps.db, deps.clock);
   }
 
   get catalogue(): MessageCatalogue {
@@ -125,7 +132,7 @@ export class MessageProcessor {
         try {
           return !check || check.kind === 'new' || !check.focus
             ? await this.processNew(message, check, row, input, echo)
-            : await this.processChange(message, check as BarsCheck & { focus: NonNullable<BarsCheck['focus']> }, row, input, echo);
+            : await this.processChange(message, check as ChangeCheck, row, input, echo);
         } catch (err) {
           // another message created the same person a moment ago: plan again, and match them
           if (!isIdentityRace(err) || attempt >= MAX_ATTEMPTS) throw err;
@@ -147,40 +154,46 @@ export class MessageProcessor {
    * round trips.
    */
   private async processNew(message: Message, check: BarsCheck | undefined, row: LogKeys, input: ProcessInput, echo: Record<string, string>): Promise<ProcessResult> {
-    const store = new ResourceStore(this.deps.db, this.deps.clock);
     const plan = await planMessageContent(this.deps.db, message, { followReferences: false });
-    const focus = focusOf(plan.entries, message, check);
-    const admission = await this.admit(store, plan, check);
+    const admission = await this.admit(plan, check);
     const triage = admission ? triageIssues(admission.task, admission.gaps) : [];
-    const response = this.responseMessage(message, row.bars, 'ok', storedOutcome(plan.entries, [...triage, ...nearMissWarnings(message)]), input.baseUrl, focus && `${focus.type}/${focus.id}`);
-    const status = input.async ? 202 : 200;
-    const logRow: LogRow = { ...row, disposition: 'processed', outcome: 'ok', status, focus: focus && `${focus.type}/${focus.id}`, response };
-    const batch = this.recordBatch(store, logRow, input, input.async, { plan, creates: admission?.creates ?? [], patient: patientOf(plan.entries) });
-    const logged = await batch.run(this.deps.db, 'SELECT seq FROM log');
-    if (logged.length === 0) throw new DuplicateMessage();
-    return { status, body: input.async ? accepted(message) : response, headers: echo, disposition: 'processed' };
+    return this.finish(this.deps.db, message, check, row, input, echo, plan.entries, triage, { plan, creates: admission?.creates ?? [] });
   }
 
   /** An update or cancellation of a referral received before: one transaction, the referral's row locked. */
-  private async processChange(
+  private async processChange(message: Message, check: ChangeCheck, row: LogKeys, input: ProcessInput, echo: Record<string, string>): Promise<ProcessResult> {
+    return this.deps.db.transaction(async (tx) => {
+      const store = new ResourceStore(this.deps.db, this.deps.clock, tx, true);
+      const stored = await this.storeChange(store, tx, message, check);
+      const triage = await this.frontDoor(store, stored, check);
+      return this.finish(tx, message, check, row, input, echo, stored, triage, {});
+    });
+  }
+
+  /**
+   * Answers a message whose content is stored (or planned, with `content.plan`): the response
+   * message, and the statement that logs it, audits it and writes what `content` brings. A
+   * processed copy already holding the log row's keys makes it a duplicate.
+   */
+  private async finish(
+    q: Queryable,
     message: Message,
-    check: BarsCheck & { focus: NonNullable<BarsCheck['focus']> },
+    check: BarsCheck | undefined,
     row: LogKeys,
     input: ProcessInput,
     echo: Record<string, string>,
+    stored: StoredEntry[],
+    triage: OperationOutcomeIssue[],
+    content: { plan?: ContentPlan; creates?: { resource: Resource; id: string }[] },
   ): Promise<ProcessResult> {
-    return this.deps.db.transaction(async (tx) => {
-      const store = new ResourceStore(this.deps.db, this.deps.clock, tx, true);
-      const stored = await this.store(store, tx, message, check);
-      const focus = focusOf(stored, message, check);
-      const triage = await this.frontDoor(store, stored, check);
-      const response = this.responseMessage(message, row.bars, 'ok', storedOutcome(stored, [...triage, ...nearMissWarnings(message)]), input.baseUrl, focus ? `${focus.type}/${focus.id}` : undefined);
-      const status = input.async ? 202 : 200;
-      const logRow: LogRow = { ...row, disposition: 'processed', outcome: 'ok', status, focus: focus && `${focus.type}/${focus.id}`, response };
-      const logged = await this.recordBatch(store, logRow, input, input.async, { patient: patientOf(stored) }).run(tx, 'SELECT seq FROM log');
-      if (logged.length === 0) throw new DuplicateMessage();
-      return { status, body: input.async ? accepted(message) : response, headers: echo, disposition: 'processed' as const };
-    });
+    const focus = focusOf(stored, message, check);
+    const focusRef = focus && `${focus.type}/${focus.id}`;
+    const response = this.responseMessage(message, row.bars, 'ok', storedOutcome(stored, [...triage, ...nearMissWarnings(message)]), input.baseUrl, focusRef);
+    const status = input.async ? 202 : 200;
+    const logRow: LogRow = { ...row, disposition: 'processed', outcome: 'ok', status, focus: focusRef, response };
+    const logged = await this.recordBatch(logRow, input, input.async, { ...content, patient: patientOf(stored) }).run(q, 'SELECT seq FROM log');
+    if (logged.length === 0) throw new DuplicateMessage();
+    return { status, body: input.async ? accepted(message) : response, headers: echo, disposition: 'processed' };
   }
 
   /**
@@ -188,18 +201,18 @@ export class MessageProcessor {
    * message's own resources as they will be stored, and what is already stored about a person
    * who was matched (one query).
    */
-  private async admit(store: ResourceStore, plan: ContentPlan, check: BarsCheck | undefined): Promise<AdmissionPlan | undefined> {
+  private async admit(plan: ContentPlan, check: BarsCheck | undefined): Promise<AdmissionPlan | undefined> {
     const referralEntry = plan.entries.find((s) => s.type === 'ServiceRequest' && s.entry.index === check?.focus?.index) ?? plan.entries.find((s) => s.type === 'ServiceRequest');
     if (!referralEntry) return undefined;
     const pending = new Map<string, Resource>(plan.matched);
     for (const c of plan.creates) pending.set(`${c.resource.resourceType}/${c.id}`, { ...c.resource, id: c.id });
     const referral = pending.get(`ServiceRequest/${referralEntry.id}`) as ServiceRequest;
     const source: ReferralSource = {
-      read: async (type, id) => pending.get(`${type}/${id}`) ?? store.readOrUndefined(type, id),
+      read: async (type, id) => pending.get(`${type}/${id}`) ?? this.store.readOrUndefined(type, id),
       aboutPatient: async (patientId, sources) => {
         const fromMessage = [...pending.values()].filter((r) => refersTo(r, `Patient/${patientId}`, sources));
         // a person created by this message has nothing stored about them yet
-        const stored = plan.matched.has(`Patient/${patientId}`) ? await store.readReferring(`Patient/${patientId}`, sources) : [];
+        const stored = plan.matched.has(`Patient/${patientId}`) ? await this.store.readReferring(`Patient/${patientId}`, sources) : [];
         const seen = new Set(fromMessage.map((r) => `${r.resourceType}/${r.id}`));
         return [...fromMessage, ...stored.filter((r) => !seen.has(`${r.resourceType}/${r.id}`))];
       },
@@ -222,8 +235,7 @@ export class MessageProcessor {
     return undefined;
   }
 
-  private async store(store: ResourceStore, tx: Queryable, message: Message, check: BarsCheck | undefined): Promise<StoredEntry[]> {
-    if (!check || check.kind === 'new' || !check.focus) throw new Error('new content is written by processNew');
+  private async storeChange(store: ResourceStore, tx: Queryable, message: Message, check: ChangeCheck): Promise<StoredEntry[]> {
     const sr = check.focus;
     const target = await this.targetOf(store, tx, message, sr);
     const ifMatch = sr.resource.meta?.versionId && /^\d+$/.test(sr.resource.meta.versionId) ? Number(sr.resource.meta.versionId) : undefined;
@@ -250,8 +262,8 @@ export class MessageProcessor {
    * referral, a cancellation cancels its Tasks (src/pathway/front-door.ts). Answers the Task and
    * one issue per minimum dataset gap.
    */
-  private async frontDoor(store: ResourceStore, stored: StoredEntry[], check: BarsCheck): Promise<OperationOutcomeIssue[]> {
-    const referral = stored.find((s) => s.type === 'ServiceRequest' && s.entry.index === check.focus?.index) ?? stored.find((s) => s.type === 'ServiceRequest');
+  private async frontDoor(store: ResourceStore, stored: StoredEntry[], check: ChangeCheck): Promise<OperationOutcomeIssue[]> {
+    const referral = stored.find((s) => s.type === 'ServiceRequest' && s.entry.index === check.focus.index) ?? stored.find((s) => s.type === 'ServiceRequest');
     if (!referral) return [];
     if (check.kind === 'cancel') {
       const task = await withdrawReferral(store, referral.id, 'The referrer cancelled the referral');
@@ -326,7 +338,7 @@ export class MessageProcessor {
     const message = row.message;
     if (async && message) {
       const response = this.responseMessage(message, row.bars, code, outcome, input.baseUrl, undefined);
-      await this.recordBatch(this.store0(), { ...row, disposition, outcome: code, status: 202, response, failure: err.message, failureStatus: err.status }, input, true).run(this.deps.db);
+      await this.recordBatch({ ...row, disposition, outcome: code, status: 202, response, failure: err.message, failureStatus: err.status }, input, true).run(this.deps.db);
       return { status: 202, body: accepted(message), headers: echo, disposition };
     }
     await this.logAlone({ ...row, disposition, outcome: code, status: err.status, response: outcome, failure: err.message }, input);
@@ -361,10 +373,6 @@ export class MessageProcessor {
     };
   }
 
-  private store0(): ResourceStore {
-    return new ResourceStore(this.deps.db, this.deps.clock);
-  }
-
   /**
    * The statement that records a message: its log row first, as the gate (a processed copy
    * already holding the row's keys makes it insert nothing, and then nothing else is written),
@@ -372,7 +380,6 @@ export class MessageProcessor {
    * the message's new resources, claims and references, and the front door's Tasks.
    */
   private recordBatch(
-    store: ResourceStore,
     row: LogRow,
     input: ProcessInput,
     queue: boolean,
@@ -389,8 +396,8 @@ export class MessageProcessor {
     );
     const gate = 'EXISTS (SELECT 1 FROM log)';
     const creates = [...(content.creates ?? []), { resource: this.auditOf(row, input, content.patient) as Resource, id: randomUUID() }];
-    if (content.plan) addPlanToBatch(batch, store, content.plan, m?.source ?? '', gate, creates);
-    else store.addCreates(batch, creates, { when: gate });
+    if (content.plan) addPlanToBatch(batch, this.store, content.plan, m?.source ?? '', gate, creates);
+    else this.store.addCreates(batch, creates, { when: gate });
     if (queue && m) {
       batch.with('outbox', (p) => `INSERT INTO message_outbox (created_at, message_seq, destination, content) SELECT ${p.add(now)}::timestamptz, seq::bigint, ${p.add(m.source || null)}, ${p.add(JSON.stringify(row.response))} FROM log`);
     }
@@ -420,7 +427,7 @@ export class MessageProcessor {
   }
 
   private async logAlone(row: LogRow, input: ProcessInput): Promise<void> {
-    await this.recordBatch(this.store0(), row, input, false).run(this.deps.db);
+    await this.recordBatch(row, input, false).run(this.deps.db);
   }
 }
 
