@@ -8,7 +8,7 @@ import { seedPathwayData } from '../src/pathway/seed-rules.js';
 import { migrate } from '../src/store/migrate.js';
 import { PostgresDatabase } from '../src/store/postgres-database.js';
 import { ResourceStore } from '../src/store/resource-store.js';
-import { barsHeaders, processor, referralMessage, REFERRAL_CONTEXT } from '../test/messaging/support.js';
+import { barsHeaders, FRONT_DOOR_DOS, processor, REFERRAL_CONTEXT, referralMessage } from '../test/messaging/support.js';
 import { completeContext, indicator } from '../test/pathway/builders.js';
 import { fmt, measure } from './stats.js';
 import { dropDatabase, freshDatabase, nhsNumberFor } from './support.js';
@@ -37,7 +37,7 @@ export async function benchFrontDoor(log: (s: string) => void): Promise<Record<s
     const messages = processor(db, new FixedClock(new Date('2026-03-02T09:00:00Z')));
     const send = async (i: number) => {
       const m = referralMessage({ nhsNumber: nhsNumberFor(i), bundleId: randomUUID(), freshUrls: true });
-      const res = await messages.process({ body: m, headers: barsHeaders('2000072001', REFERRAL_CONTEXT, { requestId: randomUUID() }), async: false, baseUrl: 'http://bench/fhir' });
+      const res = await messages.process({ body: m, headers: barsHeaders(FRONT_DOOR_DOS, REFERRAL_CONTEXT, { requestId: randomUUID() }), async: false, baseUrl: 'http://bench/fhir' });
       if (res.status !== 200) throw new Error(`referral message ${i}: ${res.status} ${JSON.stringify(res.body).slice(0, 400)}`);
     };
     await measure(200, 8, (i) => send(5_000_000 + i)); // warm-up: validator and FHIRPath caches

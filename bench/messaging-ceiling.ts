@@ -4,7 +4,7 @@ import { systemClock } from '../src/clock.js';
 import { createMessaging } from '../src/messaging/index.js';
 import type { Database, Queryable, QueryOptions } from '../src/store/database.js';
 import { PostgresDatabase } from '../src/store/postgres-database.js';
-import { barsHeaders, referralMessage, REFERRAL_CONTEXT } from '../test/messaging/support.js';
+import { barsHeaders, FRONT_DOOR_DOS, REFERRAL_CONTEXT, referralMessage } from '../test/messaging/support.js';
 import { fmt } from './stats.js';
 import { nhsNumberFor } from './support.js';
 
@@ -34,7 +34,7 @@ export async function writeStatementCeiling(databaseUrl: string, count: number, 
   const messaging = createMessaging(capturing, systemClock);
   for (let i = 0; i < count; i++) {
     const body = referralMessage({ nhsNumber: nhsNumberFor(5_000_000 + i), bundleId: randomUUID(), freshUrls: true });
-    const res = await messaging.process({ body, headers: barsHeaders('2000072001', REFERRAL_CONTEXT), async: false, baseUrl: 'http://127.0.0.1/fhir' });
+    const res = await messaging.process({ body, headers: barsHeaders(FRONT_DOOR_DOS, REFERRAL_CONTEXT), async: false, baseUrl: 'http://127.0.0.1/fhir' });
     if (res.status !== 200) throw new Error(`capture: ${res.status} ${JSON.stringify(res.body).slice(0, 300)}`);
   }
   await db.close();

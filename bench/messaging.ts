@@ -1,14 +1,11 @@
 import { randomUUID } from 'node:crypto';
 import { Agent, request } from 'undici';
-import { encodeJsonHeader } from '../src/messaging/headers.js';
-import { referralMessage } from '../test/messaging/support.js';
+import { barsHeaders, FRONT_DOOR_DOS, headersAsHttp, REFERRAL_CONTEXT, referralMessage } from '../test/messaging/support.js';
 import { writeStatementCeiling } from './messaging-ceiling.js';
 import { fmt, measure } from './stats.js';
 import { dropDatabase, freePort, freshDatabase, nhsNumberFor, startServer, stopServer } from './support.js';
 
 const DB_NAME = 'stepwise_bench_messaging';
-/** The default front door (DoS 2000072001) takes use case a5t1 referrals. */
-const FRONT_DOOR = '2000072001';
 
 /**
  * BaRS referral messages per second end to end against a server process on PostgreSQL: HTTP,
@@ -29,15 +26,7 @@ export async function benchMessaging(log: (s: string) => void): Promise<Record<s
     const res = await request(url, {
       method: 'POST',
       dispatcher: agent,
-      headers: {
-        'content-type': 'application/fhir+json',
-        'x-request-id': randomUUID(),
-        'x-correlation-id': randomUUID(),
-        'nhsd-target-identifier': encodeJsonHeader({ system: 'https://fhir.nhs.uk/Id/dos-service-id', value: FRONT_DOOR }),
-        'nhsd-requesting-software': encodeJsonHeader({ resourceType: 'Device', identifier: [{ system: 'https://example.org/device', value: 'bench' }] }),
-        'nhsd-end-user-organisation': encodeJsonHeader({ resourceType: 'Organization', identifier: [{ system: 'https://fhir.nhs.uk/Id/ods-organization-code', value: 'A83627' }] }),
-        'use-context': 'a5t1|referral|servicerequest-request|new',
-      },
+      headers: { 'content-type': 'application/fhir+json', ...headersAsHttp(barsHeaders(FRONT_DOOR_DOS, REFERRAL_CONTEXT)) },
       body: JSON.stringify(body),
     });
     const text = await res.body.text();

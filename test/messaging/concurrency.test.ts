@@ -3,7 +3,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { MessageProcessor } from '../../src/messaging/index.js';
 import { STEPWISE_EVENTS } from '../../src/messaging/index.js';
 import { postgresTestDatabase, type TestDatabase } from '../support/databases.js';
-import { barsHeaders, processor, referralMessage, REFERRAL_CONTEXT } from './support.js';
+import { barsHeaders, FRONT_DOOR_DOS, processor, REFERRAL_CONTEXT, referralMessage } from './support.js';
 
 /** Duplicates arriving at the same moment, on PostgreSQL with a pool of connections. */
 describe('concurrent duplicates on PostgreSQL', () => {
@@ -16,11 +16,11 @@ describe('concurrent duplicates on PostgreSQL', () => {
   afterAll(() => t.dispose());
 
   const count = async (sql: string, params: unknown[] = []) => Number((await t.db.query<{ n: string }>(sql, params))[0].n);
-  const send = (body: unknown, headers = barsHeaders('2000072001', REFERRAL_CONTEXT)) => p.process({ body, headers, async: false, baseUrl: 'http://stepwise.test/fhir' });
+  const send = (body: unknown, headers = barsHeaders(FRONT_DOOR_DOS, REFERRAL_CONTEXT)) => p.process({ body, headers, async: false, baseUrl: 'http://stepwise.test/fhir' });
 
   it('two identical BaRS messages at once: exactly one processed, the other 409', async () => {
     const m = referralMessage({ nhsNumber: '9434765919' });
-    const h = barsHeaders('2000072001', REFERRAL_CONTEXT);
+    const h = barsHeaders(FRONT_DOOR_DOS, REFERRAL_CONTEXT);
     const results = await Promise.all([send(structuredClone(m), h), send(structuredClone(m), h)]);
     expect(results.map((r) => r.status).sort()).toEqual([200, 409]);
     expect(await count("SELECT count(*)::text AS n FROM message_log WHERE bundle_id = $1 AND disposition = 'processed'", [m.id])).toBe(1);

@@ -4,11 +4,9 @@ import { formatFhirXml } from '../../src/fhir/xml/index.js';
 import { STEPWISE_EVENTS } from '../../src/messaging/index.js';
 import { startTestApp, type TestApp } from '../support/app.js';
 import { readFileSync } from 'node:fs';
-import { barsHeaders, entry, guid, headersAsHttp, referralMessage, REFERRAL_CONTEXT, SAMPLES } from './support.js';
+import { barsHeaders, entry, FRONT_DOOR_DOS, guid, headersAsHttp, REFERRAL_CONTEXT, referralMessage, SAMPLES } from './support.js';
 
-/** The app with its default hosted services: the front door is DoS 2000072001 and takes use case a5t1. */
-const FRONT_DOOR = '2000072001';
-
+/** The app runs with its default hosted services: the front door takes use case a5t1. */
 describe('$process-message and the BaRS receiver over HTTP', () => {
   let app: TestApp;
   beforeAll(async () => {
@@ -17,7 +15,7 @@ describe('$process-message and the BaRS receiver over HTTP', () => {
   afterAll(() => app.close());
 
   const post = (body: unknown, headers: Record<string, string>, query = '') => app.fhir('POST', `$process-message${query}`, body, headers);
-  const bars = (useContext = REFERRAL_CONTEXT, overrides = {}) => headersAsHttp(barsHeaders(FRONT_DOOR, useContext, overrides));
+  const bars = (useContext = REFERRAL_CONTEXT, overrides = {}) => headersAsHttp(barsHeaders(FRONT_DOOR_DOS, useContext, overrides));
   const focusOf = (b: Bundle) => (b.entry![0].resource as MessageHeader).focus![0].reference!;
 
   it('accepts a referral: response message with code ok naming the receiver-generated ServiceRequest id', async () => {
@@ -220,19 +218,19 @@ describe('$process-message and the BaRS receiver over HTTP', () => {
     const get = (query: string, headers: Record<string, string> = { 'X-Request-ID': guid() }) => app.fhir('GET', `MessageDefinition${query}`, undefined, headers);
 
     it('lists what a hosted service accepts, by DoS service id', async () => {
-      const res = await get(`?context=${encodeURIComponent(`https://fhir.nhs.uk/Id/dos-service-id|${FRONT_DOOR}`)}`);
+      const res = await get(`?context=${encodeURIComponent(`https://fhir.nhs.uk/Id/dos-service-id|${FRONT_DOOR_DOS}`)}`);
       expect(res.status).toBe(200);
       const bundle = (await res.json()) as Bundle<MessageDefinition>;
       expect(bundle.type).toBe('searchset');
       const urls = bundle.entry!.map((e) => e.resource!.url);
       expect(urls).toContain('https://fhir.nhs.uk/MessageDefinition/bars-message-servicerequest-request-referral');
-      for (const e of bundle.entry!) expect(e.resource!.useContext![0].valueCodeableConcept!.coding![0]).toMatchObject({ system: 'https://fhir.nhs.uk/CodeSystem/dos-id', code: FRONT_DOOR });
+      for (const e of bundle.entry!) expect(e.resource!.useContext![0].valueCodeableConcept!.coding![0]).toMatchObject({ system: 'https://fhir.nhs.uk/CodeSystem/dos-id', code: FRONT_DOOR_DOS });
     });
 
     it('narrows by use case; a use case the service does not take gives none', async () => {
-      const ok = (await (await get(`?context=${FRONT_DOOR}&context=a5t1`)).json()) as Bundle;
+      const ok = (await (await get(`?context=${FRONT_DOOR_DOS}&context=a5t1`)).json()) as Bundle;
       expect(ok.total).toBeGreaterThan(0);
-      const none = (await (await get(`?context=${FRONT_DOOR}&context=a1t1`)).json()) as Bundle;
+      const none = (await (await get(`?context=${FRONT_DOOR_DOS}&context=a1t1`)).json()) as Bundle;
       expect(none.total).toBe(0);
     });
 
@@ -246,7 +244,7 @@ describe('$process-message and the BaRS receiver over HTTP', () => {
     });
 
     it('a malformed BaRS header is 400 naming it', async () => {
-      const res = await get(`?context=${FRONT_DOOR}`, { 'X-Request-ID': 'nope' });
+      const res = await get(`?context=${FRONT_DOOR_DOS}`, { 'X-Request-ID': 'nope' });
       expect(res.status).toBe(400);
       expect(((await res.json()) as OperationOutcome).issue[0].expression).toEqual(['http.X-Request-ID']);
     });

@@ -4,9 +4,8 @@ import { serverValidator } from '../../src/fhir/server-validator.js';
 import { PATHWAY } from '../../src/pathway/codes.js';
 import { indicator } from '../pathway/builders.js';
 import { startTestApp, type TestApp } from '../support/app.js';
-import { barsHeaders, entry, headersAsHttp, referralMessage, REFERRAL_CONTEXT } from './support.js';
+import { barsHeaders, entry, FRONT_DOOR_DOS, headersAsHttp, REFERRAL_CONTEXT, referralMessage } from './support.js';
 
-const FRONT_DOOR_DOS = '2000072001';
 
 /**
  * A new referral is planned by reading (who is known, what the front door decides) and written in

@@ -2,7 +2,7 @@ import type { Bundle, MessageHeader, Patient, ServiceRequest } from '@medplum/fh
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import type { RawMessageHeaders } from '../../src/messaging/headers.js';
-import { barsHeaders, entry, guid, referralMessage, REFERRAL_CONTEXT, useProcessor } from './support.js';
+import { barsHeaders, entry, FRONT_DOOR_DOS, guid, REFERRAL_CONTEXT, referralMessage, useProcessor } from './support.js';
 
 type Mutation = (m: Bundle, h: RawMessageHeaders) => void;
 
@@ -35,7 +35,7 @@ describe('any message gets exactly one logged outcome', () => {
     await fc.assert(
       fc.asyncProperty(body, async ({ names, raw }) => {
         const m = referralMessage({ nhsNumber: '9000000009' });
-        const h = barsHeaders('2000072001', REFERRAL_CONTEXT, { requestId: guid() });
+        const h = barsHeaders(FRONT_DOOR_DOS, REFERRAL_CONTEXT, { requestId: guid() });
         for (const n of names) MUTATIONS[n](m, h);
         const logBefore = await count('message_log');
         const versionsBefore = await count("resource_version WHERE type <> 'AuditEvent'");

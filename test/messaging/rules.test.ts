@@ -1,7 +1,7 @@
 import type { Bundle, CarePlan, Consent, Encounter, Flag, MessageHeader, OperationOutcome, Patient, ServiceRequest } from '@medplum/fhirtypes';
 import { describe, expect, it } from 'vitest';
 import { encodeJsonHeader, type RawMessageHeaders } from '../../src/messaging/headers.js';
-import { barsHeaders, entry, referralMessage, REFERRAL_CONTEXT, useProcessor } from './support.js';
+import { barsHeaders, entry, FRONT_DOOR_DOS, REFERRAL_CONTEXT, referralMessage, useProcessor } from './support.js';
 
 interface Case {
   name: string;
@@ -81,7 +81,7 @@ describe('$process-message rules', () => {
   const fixture = useProcessor();
 
   it('the valid message the cases start from is accepted', async () => {
-    const res = await fixture.p.process({ body: referralMessage(), headers: barsHeaders('2000072001', REFERRAL_CONTEXT), async: false, baseUrl: 'http://stepwise.test/fhir' });
+    const res = await fixture.p.process({ body: referralMessage(), headers: barsHeaders(FRONT_DOOR_DOS, REFERRAL_CONTEXT), async: false, baseUrl: 'http://stepwise.test/fhir' });
     expect(res.status, JSON.stringify(res.body)).toBe(200);
   });
 
@@ -92,7 +92,7 @@ describe('$process-message rules', () => {
       const logged = await fixture.t.db.query<{ n: string }>('SELECT count(*)::text AS n FROM message_log');
       const base = referralMessage();
       const body = c.message ? c.message(base) : base;
-      const headers = (c.headers ?? ((h) => h))(barsHeaders('2000072001', REFERRAL_CONTEXT));
+      const headers = (c.headers ?? ((h) => h))(barsHeaders(FRONT_DOOR_DOS, REFERRAL_CONTEXT));
       const res = await fixture.p.process({ body, headers, async: false, baseUrl: 'http://stepwise.test/fhir' });
       expect(res.status, JSON.stringify(res.body)).toBe(c.status);
       const oo = res.body as OperationOutcome;

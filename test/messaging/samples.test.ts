@@ -8,7 +8,7 @@ import { sharedBarsValidator } from '../../src/messaging/conformance.js';
 import { parseBarsHeaders, PROCESS_MESSAGE_REQUIRED } from '../../src/messaging/headers.js';
 import { MessageCatalogue } from '../../src/messaging/index.js';
 import { readMessage } from '../../src/messaging/message.js';
-import { barsHeaders, clone, entry, referralMessage, REFERRAL_CONTEXT, repaired, sample, SAMPLES, SAMPLE_DOS_ID, TEST_SERVICES, useProcessor } from './support.js';
+import { barsHeaders, clone, entry, FRONT_DOOR_DOS, REFERRAL_CONTEXT, referralMessage, repaired, sample, SAMPLE_DOS_ID, SAMPLES, TEST_SERVICES, useProcessor } from './support.js';
 
 
 import { PUBLISHED_NHS_NUMBER, REPAIRED_NHS_NUMBER, MESSAGES } from './support.js';
@@ -96,12 +96,12 @@ describe('BaRS samples', () => {
 
     it.each(['FLA02-flag-reasonable-adjustment.xml', 'FLA06-flag-safeguarding-concern.xml', 'CONS01-consent-direct-care.xml'])('%s passes every BaRS check', (file) => {
       const { message } = readMessage(withResource(resourceSample(file)));
-      const { headers } = parseBarsHeaders(barsHeaders('2000072001', REFERRAL_CONTEXT), PROCESS_MESSAGE_REQUIRED);
+      const { headers } = parseBarsHeaders(barsHeaders(FRONT_DOOR_DOS, REFERRAL_CONTEXT), PROCESS_MESSAGE_REQUIRED);
       expect(() => checkBarsMessage(message!, headers, new MessageCatalogue(TEST_SERVICES), sharedBarsValidator())).not.toThrow();
     });
 
     it('FLA06 (closed period) is stored with the referral', async () => {
-      const res = await send(withResource(resourceSample('FLA06-flag-safeguarding-concern.xml')), '2000072001', REFERRAL_CONTEXT);
+      const res = await send(withResource(resourceSample('FLA06-flag-safeguarding-concern.xml')), FRONT_DOOR_DOS, REFERRAL_CONTEXT);
       expect(res.status, JSON.stringify(res.body)).toBe(200);
     });
   });

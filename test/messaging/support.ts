@@ -13,6 +13,8 @@ import { pgliteTestDatabase, type TestDatabase } from '../support/databases.js';
 
 export const SAMPLES = '/work/shared/corpus/nhs/bars';
 export const SAMPLE_DOS_ID = '111111111';
+/** The front door's DoS id, in the default hosted services (src/messaging/services.ts) and in TEST_SERVICES. */
+export const FRONT_DOOR_DOS = '2000072001';
 export const DOS = 'https://fhir.nhs.uk/Id/dos-service-id';
 
 export function sample(name: string): Bundle {
@@ -23,7 +25,7 @@ export function sample(name: string): Bundle {
 export const TEST_SERVICES: HostedService[] = [
   { key: 'sample-receiver', name: 'Sample receiver', dosId: SAMPLE_DOS_ID, useCases: ['a1t1', 'a4t1', 'a5t1'], definitions: Object.values(MD) },
   { key: 'sample-sender', name: 'Sample sender (receives responses)', dosId: '2222222222', useCases: ['a1t1'], definitions: [MD.responseReferral] },
-  { key: 'front-door', name: 'Front door', dosId: '2000072001', useCases: ['a5t1'], definitions: [MD.referral, MD.cancelled] },
+  { key: 'front-door', name: 'Front door', dosId: FRONT_DOOR_DOS, useCases: ['a5t1'], definitions: [MD.referral, MD.cancelled] },
 ];
 
 export function processor(db: Database, clock = new FixedClock(new Date('2026-03-02T09:00:00Z'))): MessageProcessor {
@@ -66,7 +68,7 @@ export function clone<T>(v: T): T {
 
 /** A small, valid BaRS referral to a service: the MessageDefinition's required resources and no more. */
 export function referralMessage(opts: { dosId?: string; nhsNumber?: string; bundleId?: string; ods?: string[]; freshUrls?: boolean } = {}): Bundle {
-  const dosId = opts.dosId ?? '2000072001';
+  const dosId = opts.dosId ?? FRONT_DOOR_DOS;
   const ods = opts.ods ?? ['A83627', 'RV5'];
   // fixed fullUrls by default (tests point at them); freshUrls gives each message its own, as senders do
   const prefix = opts.freshUrls ? randomUUID().slice(0, 23) : '00000000-0000-4000-8000';

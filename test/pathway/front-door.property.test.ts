@@ -9,7 +9,7 @@ import { admitReferral } from '../../src/pathway/front-door.js';
 import type { ReferralContext } from '../../src/pathway/referral-context.js';
 import { ResourceStore } from '../../src/store/resource-store.js';
 import { pgliteTestDatabase, type TestDatabase } from '../support/databases.js';
-import { barsHeaders, entry, guid, processor, referralMessage, REFERRAL_CONTEXT } from '../messaging/support.js';
+import { barsHeaders, entry, FRONT_DOOR_DOS, guid, processor, REFERRAL_CONTEXT, referralMessage } from '../messaging/support.js';
 import { activeFlag, consent, fullPatient, gpRequester, indicator, medication, NHS_NUMBER, risks, serviceRequest } from './builders.js';
 
 const FOUR_HOURS = 4 * 3_600_000;
@@ -159,7 +159,7 @@ describe('front door properties through messaging', () => {
         const redFlag = JSON.stringify(m.entry?.find((e) => e.resource?.resourceType === 'ServiceRequest')?.resource ?? {}).includes('imminent-risk');
         const tasksBefore = await count("SELECT count(*)::text AS n FROM resource WHERE type = 'Task'");
         const logBefore = await count('SELECT count(*)::text AS n FROM message_log');
-        const res = await p.process({ body: m, headers: barsHeaders('2000072001', REFERRAL_CONTEXT, { requestId: guid() }), async: false, baseUrl: 'http://stepwise.test/fhir' });
+        const res = await p.process({ body: m, headers: barsHeaders(FRONT_DOOR_DOS, REFERRAL_CONTEXT, { requestId: guid() }), async: false, baseUrl: 'http://stepwise.test/fhir' });
         expect(await count('SELECT count(*)::text AS n FROM message_log')).toBe(logBefore + 1);
         seen[res.disposition === 'processed' ? 'processed' : 'refused']++;
         if (res.disposition !== 'processed') {

@@ -2,10 +2,9 @@ import type { Bundle, MessageHeader, OperationOutcome, ServiceRequest, Task } fr
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { PATHWAY } from '../../src/pathway/codes.js';
 import { startTestApp, type TestApp } from '../support/app.js';
-import { barsHeaders, entry, guid, headersAsHttp, referralMessage, REFERRAL_CONTEXT } from '../messaging/support.js';
+import { barsHeaders, entry, FRONT_DOOR_DOS, guid, headersAsHttp, REFERRAL_CONTEXT, referralMessage } from '../messaging/support.js';
 import { indicator } from './builders.js';
 
-const FRONT_DOOR_DOS = '2000072001';
 
 /** A BaRS referral through $process-message reaches the front door in the same transaction. */
 describe('referral messages at the front door', () => {
