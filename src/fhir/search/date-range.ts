@@ -3,38 +3,23 @@
  * (http://hl7.org/fhir/R4/search.html#date). Both index values and search values become an
  * inclusive [lo, hi] range in milliseconds. A value without a time zone is taken as UTC.
  */
+import { readPartialDate } from '../partial-date.js';
+
 export interface DateRange {
   lo: Date;
   hi: Date;
 }
 
-const DATE_RE =
-  /^(\d{4})(?:-(\d{2})(?:-(\d{2})(?:T(\d{2}):(\d{2})(?::(\d{2})(?:\.(\d+))?)?(Z|[+-]\d{2}:\d{2})?)?)?)?$/;
-
 export function parseDateRange(value: string): DateRange | undefined {
-  const m = DATE_RE.exec(value);
-  if (!m) return undefined;
-  const [, y, mo, d, h, mi, s, frac, tz] = m;
-  const year = Number(y);
-  const month = mo ? Number(mo) - 1 : 0;
-  const day = d ? Number(d) : 1;
-  if (mo && (month < 0 || month > 11)) return undefined;
-  if (d && (day < 1 || day > daysInMonth(year, month))) return undefined;
-  const hour = h ? Number(h) : 0;
-  const minute = mi ? Number(mi) : 0;
-  const second = s ? Number(s) : 0;
-  if (hour > 24 || minute > 59 || second > 60) return undefined;
-  const ms = frac ? Number(frac.slice(0, 3).padEnd(3, '0')) : 0;
-  const offsetMin = tz && tz !== 'Z' ? (tz[0] === '-' ? -1 : 1) * (Number(tz.slice(1, 3)) * 60 + Number(tz.slice(4, 6))) : 0;
-  const lo = Date.UTC(year, month, day, hour, minute, second, ms) - offsetMin * 60_000;
-  let end: number;
-  if (!mo) end = Date.UTC(year + 1, 0, 1);
-  else if (!d) end = Date.UTC(year, month + 1, 1);
-  else if (!h) end = Date.UTC(year, month, day + 1);
-  else if (!s) end = lo + 60_000;
-  else if (!frac) end = lo + 1000;
-  else end = lo + Math.max(1, 10 ** (3 - Math.min(frac.length, 3)));
-  return { lo: new Date(lo), hi: new Date(end - 1) };
+  const d = readPartialDate(value);
+  if (!d) return undefined;
+  if (d.precision >= 2 && (d.month < 0 || d.month > 11)) return undefined;
+  if (d.precision >= 3 && (d.day < 1 || d.day > daysInMonth(d.year, d.month))) return undefined;
+  if (d.hour > 24 || d.minute > 59 || d.second > 60) return undefined;
+  if (!d.fraction) return { lo: new Date(d.start), hi: new Date(d.end - 1) };
+  // to the millisecond: digits beyond the third are dropped
+  const lo = d.start + Number(d.fraction.slice(0, 3).padEnd(3, '0'));
+  return { lo: new Date(lo), hi: new Date(lo + 10 ** (3 - Math.min(d.fraction.length, 3)) - 1) };
 }
 
 function daysInMonth(year: number, month: number): number {

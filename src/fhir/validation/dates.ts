@@ -4,8 +4,8 @@
  * included, and when their precisions differ the answer can be unknown. Medplum's FHIRPath compares
  * them as strings, which is wrong across time zones (09:30+01:00 is before 09:00Z).
  */
+import { readPartialDate } from '../partial-date.js';
 
-const PARTS = /^(\d{4})(?:-(\d{2})(?:-(\d{2})(?:T(\d{2}):(\d{2})(?::(\d{2})(?:\.(\d+))?)?(Z|[+-]\d{2}:\d{2})?)?)?)?$/;
 const FOURTEEN_HOURS = 14 * 3600_000;
 
 /** The interval [low, high) a partial date or dateTime stands for, in epoch milliseconds. */
@@ -18,42 +18,12 @@ interface Interval {
 }
 
 export function dateInterval(value: string): Interval | undefined {
-  const m = PARTS.exec(value);
-  if (!m) return undefined;
-  const [, y, mo, d, h, mi, s, frac, tz] = m;
-  const year = Number(y);
-  const month = mo ? Number(mo) - 1 : 0;
-  const day = d ? Number(d) : 1;
-  const ms = frac ? Number(`0.${frac}`) * 1000 : 0;
-  let low = Date.UTC(year, month, day, h ? Number(h) : 0, mi ? Number(mi) : 0, s ? Number(s) : 0, ms);
-  let high: number;
-  let precision: number;
-  if (frac) {
-    precision = 7;
-    high = low + 10 ** (3 - frac.length);
-  } else if (s) {
-    precision = 6;
-    high = low + 1000;
-  } else if (mi) {
-    precision = 5;
-    high = low + 60_000;
-  } else if (d) {
-    precision = 3;
-    high = Date.UTC(year, month, day + 1);
-  } else if (mo) {
-    precision = 2;
-    high = Date.UTC(year, month + 1, 1);
-  } else {
-    precision = 1;
-    high = Date.UTC(year + 1, 0, 1);
-  }
-  if (tz && tz !== 'Z') {
-    const sign = tz[0] === '-' ? -1 : 1;
-    const offset = sign * (Number(tz.slice(1, 3)) * 3600_000 + Number(tz.slice(4, 6)) * 60_000);
-    low -= offset;
-    high -= offset;
-  }
-  return { low, high, precision, zoned: tz !== undefined };
+  const d = readPartialDate(value);
+  if (!d) return undefined;
+  if (!d.fraction) return { low: d.start, high: d.end, precision: d.precision, zoned: d.zoned };
+  // the start to the whole millisecond, the span as long as the digits say (.1234: a tenth of one)
+  const low = d.start + Math.trunc(Number(`0.${d.fraction}`) * 1000);
+  return { low, high: low + 10 ** (3 - d.fraction.length), precision: 7, zoned: d.zoned };
 }
 
 /**
