@@ -3,7 +3,8 @@ import { describe, expect, it } from 'vitest';
 import { stepwiseProfileUrl } from '../../src/fhir/canonical.js';
 import { examplesDir } from '../../scripts/profiles/layout.js';
 import { jsonFiles, readSourceResources, readWithCanonical } from '../../scripts/profiles/source.js';
-import { errorsOf, exampleFiles, stepwiseValidator, summary } from './support.js';
+import { errorsOf, exampleFiles, summary } from './support.js';
+import { serverValidator } from '../../src/fhir/server-validator.js';
 
 /**
  * Every example in profiles/examples validates against its profile as its name says: valid-* with no
@@ -44,7 +45,7 @@ describe('profiles/examples', () => {
     it('claims its profile and validates with no error', () => {
       const resource = readWithCanonical<{ meta?: { profile?: string[] } }>(example.file);
       expect(resource.meta?.profile).toEqual([stepwiseProfileUrl(example.profile)]);
-      const issues = stepwiseValidator().validate(resource);
+      const issues = serverValidator().validate(resource);
       expect(summary(errorsOf(issues))).toEqual([]);
     });
   });
@@ -53,7 +54,7 @@ describe('profiles/examples', () => {
     it(`fails where the fault is: ${faults[name]?.fault}`, () => {
       const resource = readWithCanonical<{ meta?: { profile?: string[] } }>(example.file);
       expect(resource.meta?.profile).toEqual([stepwiseProfileUrl(example.profile)]);
-      const errors = errorsOf(stepwiseValidator().validate(resource));
+      const errors = errorsOf(serverValidator().validate(resource));
       expect(errors.length, 'at least one error').toBeGreaterThan(0);
       const faultAt = faults[name].expression;
       expect(

@@ -7,7 +7,8 @@ import { loadStepwiseConformance } from '../../src/fhir/stepwise-profiles.js';
 import { nativeExpressions } from '../../src/fhir/validation/native-invariants.js';
 import { examplesDir } from '../../scripts/profiles/layout.js';
 import { readWithCanonical } from '../../scripts/profiles/source.js';
-import { errorsOf, stepwiseValidator, summary } from './support.js';
+import { errorsOf, summary } from './support.js';
+import { serverValidator } from '../../src/fhir/server-validator.js';
 
 /**
  * The rules of the Stepwise profiles beyond the one fault per invalid example: each test changes a
@@ -15,7 +16,7 @@ import { errorsOf, stepwiseValidator, summary } from './support.js';
  */
 type Json = Record<string, any>;
 const example = (name: string): Json => readWithCanonical<Json>(`${examplesDir}${name}`);
-const errors = (resource: Json): string[] => summary(errorsOf(stepwiseValidator().validate(resource)));
+const errors = (resource: Json): string[] => summary(errorsOf(serverValidator().validate(resource)));
 const coding = (system: string, code: string): Json => ({ coding: [{ system: stepwiseCodeSystemUrl(system), code }] });
 
 describe('StepwiseTriageTask', () => {

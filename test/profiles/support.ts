@@ -1,21 +1,9 @@
 import { readdirSync, statSync } from 'node:fs';
 import type { OperationOutcomeIssue } from '@medplum/fhirtypes';
-import { addStepwiseProfiles } from '../../src/fhir/stepwise-profiles.js';
-import { createR4Validator, type Validator } from '../../src/fhir/validation/index.js';
 import { examplesDir } from '../../scripts/profiles/layout.js';
 
 /** Shared helpers for the profile tests. */
 
-let shared: Validator | undefined;
-
-/** The R4 validator with the published Stepwise profiles and their UK Core dependencies. */
-export function stepwiseValidator(): Validator {
-  if (!shared) {
-    shared = createR4Validator();
-    addStepwiseProfiles(shared.registry);
-  }
-  return shared;
-}
 
 export interface ExampleFile {
   /** Profile id, the example's folder under profiles/examples. */
