@@ -50,6 +50,7 @@ export function searchParamsFor(resourceType: string): Map<string, SearchParam> 
   params = new Map();
   for (const [code, sp] of Object.entries(getSearchParameters(resourceType) ?? {})) {
     if (NOT_OFFERED.has(code) || !sp.type || !sp.expression) continue;
+    const branches = branchesFor(resourceType, sp.expression);
     params.set(code, {
       code,
       type: sp.type,
@@ -57,8 +58,8 @@ export function searchParamsFor(resourceType: string): Map<string, SearchParam> 
       definition: sp,
       details: detailsOf(resourceType, sp),
       targets: sp.type === 'reference' ? [...(sp.target ?? [])] : [],
-      startsFrom: startingProperties(resourceType, sp.expression),
-      evaluate: compiledPath(resourceType, sp.expression),
+      startsFrom: branches && startingProperties(resourceType, branches),
+      evaluate: branches && compilePath(resourceType, branches),
     });
   }
   cache.set(resourceType, params);
@@ -82,23 +83,18 @@ function detailsOf(resourceType: string, sp: SearchParameter): SearchParameterDe
   }
 }
 
-function compiledPath(resourceType: string, expression: string): PathEvaluator | undefined {
+/** The union branches of an expression that apply to this type, as text; undefined when they cannot be told. */
+function branchesFor(resourceType: string, expression: string): string[] | undefined {
   try {
-    return compilePath(resourceType, (getExpressionsForResourceType(resourceType, expression) ?? []).map(String));
+    const branches = (getExpressionsForResourceType(resourceType, expression) ?? []).map(String);
+    return branches.length ? branches : undefined;
   } catch {
     return undefined;
   }
 }
 
 /** See `SearchParam.startsFrom`: the first property of every union branch for this type, or undefined. */
-function startingProperties(resourceType: string, expression: string): string[] | undefined {
-  let branches: string[];
-  try {
-    branches = (getExpressionsForResourceType(resourceType, expression) ?? []).map(String);
-  } catch {
-    return undefined;
-  }
-  if (branches.length === 0) return undefined;
+function startingProperties(resourceType: string, branches: string[]): string[] | undefined {
   const out = new Set<string>();
   for (const b of branches) {
     const p = startingProperty(resourceType, b);

@@ -30,7 +30,12 @@ const PATH = /^([A-Za-z]+)((?:\.[a-zA-Z][a-zA-Z0-9]*)+)(?:\.where\(\(?resolve\(\
 export function compilePath(resourceType: string, branches: string[]): PathEvaluator | undefined {
   const compiled: Branch[] = [];
   for (const raw of branches) {
-    const b = compileBranch(resourceType, unwrap(raw.trim()));
+    let b: Branch | undefined;
+    try {
+      b = compileBranch(resourceType, unwrap(raw.trim()));
+    } catch {
+      b = undefined; // a path the type schema cannot follow: the engine's business
+    }
     if (!b) return undefined;
     compiled.push(b);
   }
