@@ -1,3 +1,4 @@
+import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { ConfigError, loadConfig } from './config.js';
 
@@ -24,5 +25,15 @@ describe('loadConfig', () => {
   ])('stops on a bad %s, naming it', (name, value) => {
     expect(() => loadConfig({ [name]: value })).toThrow(ConfigError);
     expect(() => loadConfig({ [name]: value })).toThrow(new RegExp(`${name}: .*\\(got "${value}"\\)`));
+  });
+
+  it('reads the hosted BaRS services, and a bad STEPWISE_BARS_SERVICES stops start-up as a ConfigError', () => {
+    expect(loadConfig({}).barsServices.map((s) => s.key)).toEqual(['front-door', 'crisis-line', 'cmht']);
+    expect(() => loadConfig({ STEPWISE_BARS_SERVICES: '[{' })).toThrow(ConfigError);
+  });
+
+  it('depends on no component: configuration is read before any component exists', () => {
+    const imports = [...readFileSync(new URL('./config.ts', import.meta.url), 'utf8').matchAll(/from '([^']+)'/g)].map((m) => m[1]);
+    expect(imports.filter((i) => i.startsWith('.') && !i.startsWith('./config/'))).toEqual([]);
   });
 });

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { loadServices, ServicesConfigError, type HostedService } from './messaging/services.js';
+import { loadServices, ServicesConfigError, type HostedService } from './config/bars-services.js';
 
 /**
  * Every setting Stepwise reads from its environment, parsed and checked in one place. A bad value

@@ -6,7 +6,7 @@ import { focusRules, type MessageCatalogue } from './catalogue.js';
 import { barsConformanceResources, validateAgainstProfiles } from './conformance.js';
 import type { BarsHeaders } from './headers.js';
 import { entriesOfType, HEADER_PATH, type Message, type MessageEntry } from './message.js';
-import { MD, type HostedService } from './services.js';
+import { MD, type HostedService } from '../config/bars-services.js';
 
 /** What a BaRS servicerequest-request asks for (Standard-Pattern-For-Composites). */
 export type RequestKind = 'new' | 'update' | 'cancel';

@@ -1,7 +1,7 @@
 import type { MessageDefinition, MessageDefinitionFocus } from '@medplum/fhirtypes';
 import { BARS } from './bars.js';
 import { barsMessageDefinitions } from './conformance.js';
-import type { HostedService } from './services.js';
+import type { HostedService } from '../config/bars-services.js';
 
 const WORKFLOW = { system: 'http://terminology.hl7.org/CodeSystem/usage-context-type', code: 'workflow' };
 

@@ -3,11 +3,10 @@ import type { Database } from '../store/database.js';
 import { MessageCatalogue } from './catalogue.js';
 import { sharedBarsValidator } from './conformance.js';
 import { MessageProcessor } from './processor.js';
-import { loadServices, type HostedService } from './services.js';
+import { loadServices, type HostedService } from '../config/bars-services.js';
 
 export { MessageCatalogue } from './catalogue.js';
 export { MessageProcessor, DEFAULT_EVENTS, STEPWISE_EVENTS, type ProcessInput, type ProcessResult } from './processor.js';
-export { DEFAULT_SERVICES, loadServices, SERVICES_ENV, type HostedService } from './services.js';
 export { searchMessageDefinitions } from './definitions-search.js';
 
 /** The messaging component over one database: hosted services from the environment unless given. */

@@ -6,14 +6,14 @@ import { parseFhirXml } from '../../src/fhir/xml/index.js';
 import { encodeJsonHeader, HEADER_NAMES, type HeaderKey, type RawMessageHeaders } from '../../src/messaging/headers.js';
 import { MessageCatalogue, MessageProcessor } from '../../src/messaging/index.js';
 import { sharedBarsValidator } from '../../src/messaging/conformance.js';
-import { MD, type HostedService } from '../../src/messaging/services.js';
+import { MD, type HostedService } from '../../src/config/bars-services.js';
 import { afterAll, beforeAll } from 'vitest';
 import type { Database } from '../../src/store/database.js';
 import { pgliteTestDatabase, type TestDatabase } from '../support/databases.js';
 
 export const SAMPLES = '/work/shared/corpus/nhs/bars';
 export const SAMPLE_DOS_ID = '111111111';
-/** The front door's DoS id, in the default hosted services (src/messaging/services.ts) and in TEST_SERVICES. */
+/** The front door's DoS id, in the default hosted services (src/config/bars-services.ts) and in TEST_SERVICES. */
 export const FRONT_DOOR_DOS = '2000072001';
 export const DOS = 'https://fhir.nhs.uk/Id/dos-service-id';
 

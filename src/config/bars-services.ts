@@ -1,5 +1,10 @@
 import { z } from 'zod';
 
+/*
+ * STEPWISE_BARS_SERVICES: the services this deployment hosts for BaRS. Part of the configuration, so
+ * config.ts reads it without depending on messaging; messaging takes the parsed list.
+ */
+
 /** MessageDefinitions of the BaRS package (uk.nhsdigital.bars.r4 1.34.0) that a service can accept. */
 export const MD = {
   referral: 'https://fhir.nhs.uk/MessageDefinition/bars-message-servicerequest-request-referral',

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { DEFAULT_SERVICES, loadServices, SERVICES_ENV } from '../../src/messaging/index.js';
+import { DEFAULT_SERVICES, loadServices, SERVICES_ENV } from './bars-services.js';
 
 const service = { key: 'eating-disorders', name: 'Eating disorders service', dosId: '2000088001', useCases: ['a4t3'], definitions: ['https://fhir.nhs.uk/MessageDefinition/bars-message-servicerequest-request-referral'] };
 
