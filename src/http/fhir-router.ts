@@ -1,7 +1,7 @@
 import { FhirError, FhirErrorCode } from '../errors.js';
 import type { FhirRequest, FhirResponse } from './fhir-request.js';
 import { processBundle } from './interactions/batch.js';
-import { capabilities } from './interactions/capabilities.js';
+import { capabilitiesOf, interaction, operation, supports, type Offer, type OfferingRoute } from './interactions/capabilities.js';
 import { applyPlanDefinition } from './interactions/plan-definition-apply.js';
 import { readReferral, searchMessageDefinition } from './interactions/message-definition.js';
 import { processMessage, processMessageOtherMethod } from './interactions/process-message.js';
@@ -13,40 +13,51 @@ import { validateOperation } from './interactions/validate.js';
 import { conditionalDelete, conditionalPatch, conditionalUpdate, createResource, deleteResource, patchResource, updateResource } from './interactions/write.js';
 
 type Method = FhirRequest['method'];
+type Route = [Method, string, Handler, ...Offer[]];
+
+const PROCESS_MESSAGE = operation('process-message', 'http://hl7.org/fhir/OperationDefinition/MessageHeader-process-message');
+const VALIDATE = operation('validate', 'http://hl7.org/fhir/OperationDefinition/Resource-validate');
+const APPLY = operation('apply', 'http://hl7.org/fhir/OperationDefinition/PlanDefinition-apply');
 
 /**
- * The FHIR RESTful API (http://hl7.org/fhir/R4/http.html): one line per interaction. REST calls
- * and the entries of batch and transaction Bundles are both routed here.
+ * The FHIR RESTful API (http://hl7.org/fhir/R4/http.html): one line per interaction, with what it
+ * offers in the CapabilityStatement, which is generated from this table. REST calls and the
+ * entries of batch and transaction Bundles are both routed here.
  */
-const routes: [Method, string, Handler][] = [
-  ['GET', 'metadata', capabilities],
-  ['POST', '', processBundle],
-  ['GET', '_history', systemHistory],
-  ['POST', '$process-message', processMessage],
+const routes: Route[] = [
+  ['GET', 'metadata', capabilitiesOf(() => offeringRoutes)],
+  ['POST', '', processBundle, interaction('transaction'), interaction('batch')],
+  ['GET', '_history', systemHistory, interaction('history-system')],
+  ['POST', '$process-message', processMessage, PROCESS_MESSAGE],
+  // BaRS: any other method is answered 405 with the BaRS code, so these offer nothing
   ['GET', '$process-message', processMessageOtherMethod],
   ['PUT', '$process-message', processMessageOtherMethod],
   ['PATCH', '$process-message', processMessageOtherMethod],
   ['DELETE', '$process-message', processMessageOtherMethod],
-  ['GET', 'MessageDefinition', searchMessageDefinition],
-  ['GET', 'ServiceRequest/:id', readReferral],
-  ['POST', 'PlanDefinition/:id/$apply', applyPlanDefinition],
-  ['GET', 'PlanDefinition/:id/$apply', applyPlanDefinition],
-  ['POST', ':type/$validate', validateOperation],
-  ['POST', ':type/:id/$validate', validateOperation],
-  ['GET', ':type', searchType],
-  ['POST', ':type/_search', searchType],
-  ['POST', ':type', createResource],
-  ['PUT', ':type', conditionalUpdate],
-  ['PATCH', ':type', conditionalPatch],
-  ['DELETE', ':type', conditionalDelete],
-  ['GET', ':type/_history', typeHistory],
-  ['GET', ':type/:id', readResource],
-  ['PUT', ':type/:id', updateResource],
-  ['PATCH', ':type/:id', patchResource],
-  ['DELETE', ':type/:id', deleteResource],
-  ['GET', ':type/:id/_history', instanceHistory],
-  ['GET', ':type/:id/_history/:vid', vreadResource],
+  // the BaRS receiver's search and read stand in for the generic ones of their type
+  ['GET', 'MessageDefinition', searchMessageDefinition, interaction('search-type')],
+  ['GET', 'ServiceRequest/:id', readReferral, interaction('read')],
+  ['POST', 'PlanDefinition/:id/$apply', applyPlanDefinition, APPLY],
+  ['GET', 'PlanDefinition/:id/$apply', applyPlanDefinition, APPLY],
+  ['POST', ':type/$validate', validateOperation, VALIDATE],
+  ['POST', ':type/:id/$validate', validateOperation, VALIDATE],
+  ['GET', ':type', searchType, interaction('search-type')],
+  ['POST', ':type/_search', searchType, interaction('search-type')],
+  ['POST', ':type', createResource, interaction('create'), supports({ conditionalCreate: true })],
+  ['PUT', ':type', conditionalUpdate, interaction('update'), supports({ conditionalUpdate: true })],
+  ['PATCH', ':type', conditionalPatch, interaction('patch')],
+  ['DELETE', ':type', conditionalDelete, interaction('delete'), supports({ conditionalDelete: 'single' })],
+  ['GET', ':type/_history', typeHistory, interaction('history-type')],
+  ['GET', ':type/:id', readResource, interaction('read'), supports({ conditionalRead: 'full-support' })],
+  ['PUT', ':type/:id', updateResource, interaction('update'), supports({ versioning: 'versioned-update', updateCreate: true })],
+  ['PATCH', ':type/:id', patchResource, interaction('patch')],
+  ['DELETE', ':type/:id', deleteResource, interaction('delete')],
+  ['GET', ':type/:id/_history', instanceHistory, interaction('history-instance')],
+  ['GET', ':type/:id/_history/:vid', vreadResource, interaction('vread'), supports({ readHistory: true })],
 ];
+
+/** The route table as the CapabilityStatement reads it. */
+export const offeringRoutes: readonly OfferingRoute[] = routes.map(([method, pattern, , ...offers]) => ({ method, pattern, offers }));
 
 const compiled = routes.map(([method, pattern, handler]) => ({ method, pattern, handler, parts: pattern === '' ? [] : pattern.split('/') }));
 

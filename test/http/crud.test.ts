@@ -185,15 +185,4 @@ describe('service endpoints', () => {
     expect(res.headers.get('x-request-id')).toBe('abc-123');
     expect((await t.fhir('GET', 'metadata')).headers.get('x-request-id')).toMatch(/^[0-9a-f-]{36}$/);
   });
-
-  it('publishes a CapabilityStatement generated from the search index', async () => {
-    const cs: any = await (await t.fhir('GET', 'metadata')).json();
-    expect(cs.fhirVersion).toBe('4.0.1');
-    const taskCap = cs.rest[0].resource.find((r: { type: string }) => r.type === 'Task');
-    expect(taskCap.searchParam.map((p: { name: string }) => p.name)).toEqual(expect.arrayContaining(['owner', 'status', 'patient', '_lastUpdated', '_id']));
-    expect(taskCap.interaction.map((i: { code: string }) => i.code)).toContain('patch');
-    expect(cs.rest[0].operation.map((o: { name: string }) => o.name)).toEqual(['process-message', 'validate']);
-    const planDefinition = cs.rest[0].resource.find((r: { type: string }) => r.type === 'PlanDefinition');
-    expect(planDefinition.operation.map((o: { name: string }) => o.name)).toEqual(['validate', 'apply']);
-  });
 });
