@@ -79,9 +79,18 @@ function tooLarge(maxBytes: number): FhirError {
   return new FhirError(FhirErrorCode.TOO_LARGE, `The request body is larger than the limit of ${maxBytes} bytes`);
 }
 
-/** Serializes a resource in the negotiated format. */
+/**
+ * Serializes the server's own output in the negotiated format. The formatters throw FhirError
+ * INVALID, which is right for what a client sent but not here: a resource the server cannot write
+ * is the server's fault, so it becomes an unknown error, which app.onError logs and answers 500.
+ */
 export function serialize(resource: Resource, format: Format, pretty = false): string {
-  return format === 'xml' ? formatFhirXml(resource, { pretty }) : formatFhirJson(resource, { pretty });
+  try {
+    return format === 'xml' ? formatFhirXml(resource, { pretty }) : formatFhirJson(resource, { pretty });
+  } catch (err) {
+    const at = err instanceof FhirError ? err.issues.flatMap((i) => i.expression ?? []).join(', ') : '';
+    throw new Error(`Could not write the server's own ${resource.resourceType} as ${format}${at ? ` (at ${at})` : ''}`, { cause: err });
+  }
 }
 
 export function send(c: Context, res: FhirResponse, format: Format, pretty = false, headOnly = false): Response {

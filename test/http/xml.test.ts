@@ -1,4 +1,7 @@
+import type { CapabilityStatement } from '@medplum/fhirtypes';
+import { pino } from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { parseFhirXml } from '../../src/fhir/xml/index.js';
 import { startTestApp, type TestApp } from '../support/app.js';
 
 let t: TestApp;
@@ -110,5 +113,36 @@ describe('FHIR XML on the REST API', () => {
     expect((await t.fhir('GET', 'metadata', undefined, { Accept: 'text/csv;q=0.9, application/xml;q=0.5' })).headers.get('content-type')).toContain('xml');
     expect((await t.fhir('POST', 'Patient', patientXml('x'), { 'Content-Type': 'text/csv' })).status).toBe(415);
     expect((await t.fhir('POST', 'Patient', patientXml('Generic'), { 'Content-Type': 'application/xml' })).status).toBe(201);
+  });
+});
+
+describe("the server's own output in XML", () => {
+  it('writes the CapabilityStatement as valid FHIR XML, with no empty elements (Binary has no search of its own)', async () => {
+    const asked: [string, Record<string, string>][] = [['metadata?_format=xml', {}], ['metadata', { Accept: XML }]];
+    for (const [path, headers] of asked) {
+      const res = await t.fhir('GET', path, undefined, headers);
+      expect(res.status).toBe(200);
+      expect(res.headers.get('content-type')).toContain(XML);
+      const statement = parseFhirXml(await res.text()) as CapabilityStatement;
+      expect(statement.rest![0].resource!.length).toBeGreaterThan(100);
+    }
+  });
+
+  it('answers a resource it cannot write with a logged 500, never a 400 that blames the client', async () => {
+    const lines: string[] = [];
+    const lax = await startTestApp(undefined, {
+      logger: pino({ level: 'error' }, { write: (line: string) => void lines.push(line) }),
+      // a stored resource that is not valid FHIR (an empty array), as a faulty write path could leave one
+      validator: { validate: () => [] },
+    });
+    const stored = (await (await lax.fhir('POST', 'Patient', { resourceType: 'Patient', name: [] })).json()) as { id: string };
+    const res = await lax.fhir('GET', `Patient/${stored.id}?_format=xml`, undefined, { 'X-Request-Id': 'req-xml-500' });
+    expect(res.status).toBe(500);
+    const outcome = await res.text();
+    expect(outcome).toContain('<code value="exception"/>');
+    expect(outcome).not.toContain('Arrays must not be empty');
+    const logged = lines.map((l) => JSON.parse(l)).find((l) => l.msg === 'unhandled error');
+    expect(logged).toMatchObject({ requestId: 'req-xml-500', err: { message: expect.stringContaining('Patient.name') } });
+    await lax.close();
   });
 });

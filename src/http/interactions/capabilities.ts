@@ -70,9 +70,9 @@ export function capabilityStatement(baseUrl: string, routes: readonly OfferingRo
   }
   const rest: CapabilityStatementRest = {
     mode: 'server',
-    interaction: [...system.interactions].map((code) => ({ code: code as SystemInteraction })),
-    operation: [...system.operations.values()],
-    resource: types.filter((t) => byType.get(t)!.interactions.size > 0).map((t) => resourceCapability(t, byType.get(t)!)),
+    ...nonEmpty('interaction', [...system.interactions].map((code) => ({ code: code as SystemInteraction }))),
+    ...nonEmpty('operation', [...system.operations.values()]),
+    ...nonEmpty('resource', types.filter((t) => byType.get(t)!.interactions.size > 0).map((t) => resourceCapability(t, byType.get(t)!))),
   };
   return {
     resourceType: 'CapabilityStatement',
@@ -115,8 +115,12 @@ function resourceCapability(type: string, offered: Offered): CapabilityStatement
     const references = params.filter((p) => p.type === 'reference');
     capability.searchInclude = ['*', ...references.map((p) => `${type}:${p.code}`)];
     capability.searchRevInclude = ['*'];
-    capability.searchParam = params.map((p) => ({ name: p.code, definition: p.definition.url, type: p.type }));
+    Object.assign(capability, nonEmpty('searchParam', params.map((p) => ({ name: p.code, definition: p.definition.url, type: p.type }))));
   }
-  capability.operation = [...offered.operations.values()];
-  return capability;
+  return { ...capability, ...nonEmpty('operation', [...offered.operations.values()]) };
+}
+
+/** `{ [name]: list }`, or nothing for an empty list: FHIR has no empty arrays (http://hl7.org/fhir/R4/json.html#arrays). */
+function nonEmpty<K extends string, T>(name: K, list: T[]): { [P in K]?: T[] } {
+  return (list.length ? { [name]: list } : {}) as { [P in K]?: T[] };
 }
