@@ -2,15 +2,16 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { XMLParser } from 'fast-xml-parser';
 import { formatFhirXml, parseFhirXml } from '../src/fhir/xml/index.js';
+import { fixturePath } from '../test/support/fixtures.js';
 
 /**
  * XML -> resource throughput of parseFhirXml beside raw fast-xml-parser on the same bytes: the
- * official R4 examples (/work/shared/corpus/fhir/examples). Two raw baselines: fast-xml-parser
+ * official R4 examples vendored in test/fixtures/fhir/examples. Two raw baselines: fast-xml-parser
  * with default options plus attributes, and with the very options parseFhirXml hands it (ordered
  * tree, no entity processing), which is the stricter comparison. Best of interleaved rounds.
  * Prints nothing.
  */
-const CORPUS = '/work/shared/corpus/fhir/examples';
+const CORPUS = fixturePath('fhir', 'examples');
 const ROUNDS = 7;
 const ROUND_MS = 300;
 

@@ -2,11 +2,12 @@ import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { fixturePath } from '../../test/support/fixtures.js';
 import { parseFhirXml } from '../fhir/xml/index.js';
 import { canonicalJson } from '../fhir/xml/testing/canonical.js';
 import { runConvert } from './convert-command.js';
 
-const EXAMPLES = '/work/shared/corpus/fhir/examples';
+const EXAMPLES = fixturePath('fhir', 'examples');
 
 function capture() {
   const out: string[] = [];

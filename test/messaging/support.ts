@@ -10,8 +10,10 @@ import { MD, type HostedService } from '../../src/config/bars-services.js';
 import { afterAll, beforeAll } from 'vitest';
 import type { Database } from '../../src/store/database.js';
 import { pgliteTestDatabase, type TestDatabase } from '../support/databases.js';
+import { fixturePath } from '../support/fixtures.js';
 
-export const SAMPLES = '/work/shared/corpus/nhs/bars';
+/** The published BaRS samples (test/fixtures/nhs/bars; origins in test/fixtures/SOURCES.md). */
+export const SAMPLES = fixturePath('nhs', 'bars');
 export const SAMPLE_DOS_ID = '111111111';
 /** The front door's DoS id, in the default hosted services (src/config/bars-services.ts) and in TEST_SERVICES. */
 export const FRONT_DOOR_DOS = '2000072001';

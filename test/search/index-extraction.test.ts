@@ -8,33 +8,37 @@ import { planAdmission } from '../../src/pathway/front-door.js';
 import { completeContext } from '../pathway/builders.js';
 import { parseFhirXml } from '../../src/fhir/xml/index.js';
 import { extractIndexRows } from '../../src/fhir/search/extract.js';
+import { fixturePath } from '../support/fixtures.js';
 
-const CORPUS = '/work/shared/corpus/nhs';
+const CORPUS = fixturePath('nhs');
 
-/** Every resource of the NHS samples and our profile examples, Bundles opened up. */
-function sampleResources(): Resource[] {
+/** Adds a resource to `out`, and the resources of a Bundle's entries with it. */
+function addOpened(out: Resource[], r: Resource): void {
+  out.push(r);
+  if (r.resourceType === 'Bundle') for (const e of (r as Bundle).entry ?? []) if (e.resource) addOpened(out, e.resource);
+}
+
+/** Every resource of the NHS samples (test/fixtures/nhs), Bundles opened up. */
+function nhsResources(): Resource[] {
   const out: Resource[] = [];
-  const add = (r: Resource) => {
-    out.push(r);
-    if (r.resourceType === 'Bundle') for (const e of (r as Bundle).entry ?? []) if (e.resource) add(e.resource);
-  };
   for (const dir of ['bars', 'ukcore', 'gp', 'crisis']) {
-    let files: string[] = [];
-    try {
-      files = readdirSync(join(CORPUS, dir));
-    } catch {
-      continue;
-    }
-    for (const f of files) {
+    for (const f of readdirSync(join(CORPUS, dir))) {
       const text = readFileSync(join(CORPUS, dir, f), 'utf8');
       try {
-        if (f.endsWith('.xml')) add(parseFhirXml(text));
-        else if (f.endsWith('.json')) add(JSON.parse(text) as Resource);
+        if (f.endsWith('.xml')) addOpened(out, parseFhirXml(text));
+        else if (f.endsWith('.json')) addOpened(out, JSON.parse(text) as Resource);
       } catch {
-        // not FHIR (a CDA document, a CSV code list): not this test's business
+        // not FHIR (a CDA document, an STU3 resource R4 refuses): not this test's business
       }
     }
   }
+  return out;
+}
+
+/** Every resource of the NHS samples and our profile examples, Bundles opened up. */
+function sampleResources(): Resource[] {
+  const out = nhsResources();
+  const add = (r: Resource) => addOpened(out, r);
   for (const dir of readdirSync('profiles/examples', { withFileTypes: true }).filter((d) => d.isDirectory())) {
     for (const f of readdirSync(join('profiles/examples', dir.name)).filter((f) => f.endsWith('.json'))) add(JSON.parse(readFileSync(join('profiles/examples', dir.name, f), 'utf8')));
   }
@@ -51,6 +55,7 @@ function sampleResources(): Resource[] {
 describe('extractIndexRows', () => {
   it('skipping parameters whose starting properties are absent changes no index row of any sample', () => {
     const resources = sampleResources();
+    expect(nhsResources().length).toBeGreaterThanOrEqual(117); // the NHS samples' resources, Bundle entries included
     expect(resources.length).toBeGreaterThan(50);
     for (const r of resources) expect(extractIndexRows(r), `${r.resourceType}/${r.id}`).toEqual(extractIndexRows(r, { skipAbsent: false }));
   });

@@ -1,17 +1,18 @@
 import { readdirSync, readFileSync } from 'node:fs';
 import type { OperationOutcomeIssue } from '@medplum/fhirtypes';
 import { describe, expect, it } from 'vitest';
+import { fixturePath } from '../../../test/support/fixtures.js';
 import { FhirError } from '../../errors.js';
 import { parseFhirXml } from '../xml/index.js';
 import { readFhirJson } from './json-source.js';
 import { errors, summary, testValidator } from './test-support.js';
 
 /**
- * The shared FHIR corpus (/work/shared/corpus/fhir): hand-written validator cases and the official
- * R4 examples. A reader turns a file into a resource plus syntax issues; a format takes part when
- * it has a reader in `readers`.
+ * The FHIR test corpus (test/fixtures/fhir, origins in test/fixtures/SOURCES.md): hand-written
+ * validator cases and a selection of the official R4 examples. A reader turns a file into a
+ * resource plus syntax issues; a format takes part when it has a reader in `readers`.
  */
-const CORPUS = '/work/shared/corpus/fhir';
+const CORPUS = fixturePath('fhir');
 
 type Reader = (text: string) => { resource?: unknown; issues: OperationOutcomeIssue[] };
 const readers: Partial<Record<'json' | 'xml', Reader>> = {
@@ -79,8 +80,18 @@ function mentionsInvariant(issue: OperationOutcomeIssue, key: string): boolean {
 }
 
 describe('validator-derived corpus', () => {
-  it('has cases for every reader', () => {
-    expect(cases.length).toBeGreaterThan(150);
+  it('has valid and invalid cases of every category for every reader, and every listed file', () => {
+    expect(cases).toHaveLength(145);
+    for (const format of Object.keys(readers)) {
+      const ofFormat = cases.filter((c) => c.format === format);
+      expect(ofFormat.filter((c) => c.expectedValid).length, format).toBeGreaterThan(0);
+      expect(new Set(ofFormat.map((c) => c.category)), format).toEqual(
+        new Set(['control', 'cardinality', 'binding', 'datatype', 'unknown-element', 'syntax', 'xhtml', 'reference', 'invariant']),
+      );
+    }
+    const listed = new Set(manifest.map((c) => c.file));
+    const present = ['json', 'xml'].flatMap((format) => readdirSync(`${CORPUS}/validator-derived/${format}`).map((f) => `${format}/${f}`));
+    expect(present.sort()).toEqual([...listed].sort());
   });
 
   it.each(cases.filter((c) => c.expectedValid).map((c) => [c.id, c] as const))('%s is valid', (_id, entry) => {
@@ -113,7 +124,8 @@ describe('official R4 examples', () => {
   );
 
   it('are all present', () => {
-    expect(files.filter(([, format]) => format === 'json')).toHaveLength(96);
+    expect(files.filter(([, format]) => format === 'json')).toHaveLength(30);
+    expect(files.filter(([, format]) => format === 'xml')).toHaveLength(30);
   });
 
   it.each(files)('%s has no error', (file, format) => {

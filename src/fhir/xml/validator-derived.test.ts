@@ -1,22 +1,24 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { fixturePath } from '../../../test/support/fixtures.js';
 import { FhirError } from '../../errors.js';
 import { formatFhirJson, parseFhirXml } from './index.js';
 import { canonicalJson } from './testing/canonical.js';
 
 /**
- * The XML cases of /work/shared/corpus/fhir/validator-derived (see its README.md). Faults that
+ * The XML cases of test/fixtures/fhir/validator-derived (see its README.md). Faults that
  * XML cannot carry into JSON, or that break FHIR XML syntax, must be refused by the parser with
  * the path; every other fault (bindings, invariants, regexes, min cardinality) is the validator's
  * business, so those documents parse and equal their JSON twins.
  */
-const DIR = '/work/shared/corpus/fhir/validator-derived';
+const DIR = fixturePath('fhir', 'validator-derived');
 
 interface Case {
   id: string;
   file: string;
   format: 'xml' | 'json';
+  category: string;
 }
 const xmlCases = (JSON.parse(readFileSync(join(DIR, 'manifest.json'), 'utf8')) as Case[]).filter((c) => c.format === 'xml');
 
@@ -50,10 +52,12 @@ const REFUSED: Record<string, [RegExp, string | undefined]> = {
 const accepted = xmlCases.filter((c) => !(c.id in REFUSED));
 
 describe('validator-derived XML cases', () => {
-  it('knows every refused case id', () => {
+  it('knows every refused case id, and has accepted cases of every kind', () => {
     const ids = new Set(xmlCases.map((c) => c.id));
     expect(Object.keys(REFUSED).filter((id) => !ids.has(id))).toEqual([]);
+    expect(xmlCases).toHaveLength(73);
     expect(accepted).toHaveLength(xmlCases.length - Object.keys(REFUSED).length);
+    expect(new Set(accepted.map((c) => c.category))).toEqual(new Set(['control', 'cardinality', 'binding', 'datatype', 'invariant', 'reference']));
   });
 
   it.each(Object.entries(REFUSED))('refuses %s', (id, [message, expression]) => {
