@@ -53,10 +53,14 @@ describe('search over HTTP', () => {
     expect(b.entry).toHaveLength(2);
   });
 
-  it('ignores an unknown parameter by default and refuses it with handling=strict', async () => {
+  it('ignores an unknown parameter by default, saying so, and refuses it with handling=strict', async () => {
     const lenient = await get('Task?colour=blue');
     expect(lenient.total).toBeGreaterThanOrEqual(7);
     expect(lenient.link![0].url).not.toContain('colour');
+    const outcome = lenient.entry!.find((e) => e.search?.mode === 'outcome')!.resource as OperationOutcome;
+    expect(outcome.issue).toEqual([expect.objectContaining({ severity: 'warning', code: 'not-supported', expression: ['colour'] })]);
+    expect(lenient.entry!.filter((e) => e.search?.mode === 'match').every((e) => e.resource!.resourceType === 'Task')).toBe(true);
+    expect((await get('Task?status=requested')).entry!.some((e) => e.search?.mode === 'outcome')).toBe(false);
     const res = await t.fhir('GET', 'Task?colour=blue', undefined, { Prefer: 'handling=strict' });
     expect(res.status).toBe(400);
     expect(((await res.json()) as OperationOutcome).issue[0].expression).toEqual(['colour']);
@@ -101,6 +105,24 @@ describe('search over HTTP', () => {
     expect((await get('Task?patient.family=queue')).total).toBe(7);
     expect((await get('Task?patient.family=other')).total).toBe(0);
     expect((await get('Patient?_has:Task:patient:owner=Organization/front-door')).entry!.map((e) => e.resource!.id)).toEqual([pat.id]);
+  });
+});
+
+describe('the parameters of every resource (search.html#all)', () => {
+  it('finds a Binary by _id and _lastUpdated, and refuses an unknown parameter on it when strict', async () => {
+    const binary = async (text: string) =>
+      (await (await t.fhir('POST', 'Binary', { resourceType: 'Binary', contentType: 'text/plain', data: Buffer.from(text).toString('base64') })).json()) as { id: string };
+    t.clock.set(new Date('2026-04-01T00:00:00Z'));
+    const first = await binary('first');
+    t.clock.set(new Date('2026-05-01T00:00:00Z'));
+    const second = await binary('second');
+    const ids = async (qs: string) => (await get(`Binary?${qs}`)).entry?.filter((e) => e.search?.mode === 'match').map((e) => e.resource!.id);
+    expect(await ids(`_id=${first.id}`)).toEqual([first.id]);
+    expect(await ids('_id=never-stored')).toBeUndefined();
+    expect(await ids(`_lastUpdated=ge2026-04-15&_id=${first.id},${second.id}`)).toEqual([second.id]);
+    const strict = await t.fhir('GET', 'Binary?colour=blue', undefined, { Prefer: 'handling=strict' });
+    expect(strict.status).toBe(400);
+    expect(((await strict.json()) as OperationOutcome).issue[0].expression).toEqual(['colour']);
   });
 });
 

@@ -48,7 +48,8 @@ export function searchParamsFor(resourceType: string): Map<string, SearchParam> 
   if (params) return params;
   loadR4Definitions();
   params = new Map();
-  for (const [code, sp] of Object.entries(getSearchParameters(resourceType) ?? {})) {
+  const definitions = { ...getSearchParameters(resourceType), ...commonParameters(resourceType) };
+  for (const [code, sp] of Object.entries(definitions)) {
     if (NOT_OFFERED.has(code) || !sp.type || !sp.expression) continue;
     const branches = branchesFor(resourceType, sp.expression);
     params.set(code, {
@@ -64,6 +65,21 @@ export function searchParamsFor(resourceType: string): Map<string, SearchParam> 
   }
   cache.set(resourceType, params);
   return params;
+}
+
+/**
+ * The parameters of every resource (http://hl7.org/fhir/R4/search.html#all): _id, _lastUpdated,
+ * _tag, _profile, _security, _source, as R4 defines them on Resource, for this type. @medplum/core
+ * gives each type its own copy without the canonical URL, and none to Binary, which is a Resource
+ * like any other.
+ */
+function commonParameters(resourceType: string): Record<string, SearchParameter> {
+  const out: Record<string, SearchParameter> = {};
+  for (const [code, sp] of Object.entries(getSearchParameters('Resource') ?? {})) {
+    if (NOT_OFFERED.has(code) || !sp.url || !sp.expression?.startsWith('Resource.')) continue;
+    out[code] = { ...sp, base: [resourceType as NonNullable<SearchParameter['base']>[number]], expression: resourceType + sp.expression.slice('Resource'.length) };
+  }
+  return out;
 }
 
 export function searchParam(resourceType: string, code: string): SearchParam | undefined {

@@ -67,9 +67,11 @@ describe('parseSearch', () => {
     expect(parse('Task', `_id=${Array.from({ length: 100 }, (_, i) => `id${i}`).join(',')}`).filters).toHaveLength(1);
   });
 
-  it('ignores unknown parameters when lenient, keeping them out of the applied list', () => {
-    const q = parse('Task', 'colour=red&status=requested', false);
+  it('ignores unknown parameters when lenient, keeping them out of the applied list and listing them as ignored', () => {
+    const q = parse('Task', 'colour=red&status=requested&owner.colour=blue', false);
     expect(q.filters).toHaveLength(1);
     expect(q.applied).toEqual([['status', 'requested']]);
+    expect(q.ignored.map((i) => i.parameter)).toEqual(['colour', 'owner.colour']);
+    expect(parse('Task', 'status=requested').ignored).toEqual([]);
   });
 });

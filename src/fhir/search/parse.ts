@@ -7,6 +7,7 @@ import {
   MAX_COUNT,
   type Filter,
   type FilterValue,
+  type IgnoredParameter,
   type IncludeSpec,
   type Prefix,
   type SearchQuery,
@@ -18,6 +19,9 @@ export interface ParseOptions {
   /** `Prefer: handling=strict` makes an unknown or unsupported parameter an error (R4 search.html#errors). */
   strict?: boolean;
 }
+
+/** The options, and where a lenient parse lists what it ignored. */
+type Parsing = ParseOptions & { ignored: IgnoredParameter[] };
 
 /** Result parameters (http://hl7.org/fhir/R4/search.html#return) and others that are not criteria. */
 const CONTROL = new Set(['_count', '_sort', '_total', '_summary', '_elements', '_include', '_revinclude', '_cursor', '_format', '_pretty', '_contained', '_containedType']);
@@ -39,7 +43,8 @@ export const MAX_OR_VALUES = 100;
 /** Parses a search query string into criteria, following http://hl7.org/fhir/R4/search.html. */
 export function parseSearch(resourceType: string, params: [string, string][], opts: ParseOptions = {}): SearchQuery {
   if (params.length > MAX_SEARCH_PARAMS) throw badRequest(`A search may have at most ${MAX_SEARCH_PARAMS} parameters; this one has ${params.length}`);
-  const q: SearchQuery = { resourceType, filters: [], sort: [], count: DEFAULT_COUNT, include: [], revinclude: [], applied: [] };
+  const q: SearchQuery = { resourceType, filters: [], sort: [], count: DEFAULT_COUNT, include: [], revinclude: [], applied: [], ignored: [] };
+  const parsing: Parsing = { ...opts, ignored: q.ignored };
   for (const [key, value] of params) {
     const [name, modifier] = splitOnce(key, ':');
     if (CONTROL.has(name)) {
@@ -47,7 +52,7 @@ export function parseSearch(resourceType: string, params: [string, string][], op
       if (name !== '_cursor' && name !== '_format' && name !== '_pretty') q.applied.push([key, value]);
       continue;
     }
-    const filter = parseCriterion(resourceType, key, value, opts);
+    const filter = parseCriterion(resourceType, key, value, parsing);
     if (filter) {
       q.filters.push(filter);
       q.applied.push([key, value]);
@@ -113,7 +118,7 @@ function parseInclude(value: string, iterate: boolean, name: string): IncludeSpe
   return { sourceType, param, targetType, iterate };
 }
 
-function parseCriterion(resourceType: string, key: string, value: string, opts: ParseOptions): Filter | undefined {
+function parseCriterion(resourceType: string, key: string, value: string, opts: Parsing): Filter | undefined {
   if (key.startsWith('_has:')) return parseHas(resourceType, key, value, opts);
   const dot = key.indexOf('.');
   if (dot > 0) return parseChain(resourceType, key.slice(0, dot), key.slice(dot + 1), value, opts);
@@ -144,12 +149,14 @@ function parseCriterion(resourceType: string, key: string, value: string, opts: 
   return { kind: 'param', resourceType, param, modifier: mod, values };
 }
 
-function unknown(message: string, key: string, opts: ParseOptions): undefined {
+/** An unknown or unsupported parameter: an error when strict, else ignored and listed (R4 search.html#errors). */
+function unknown(message: string, key: string, opts: Parsing): undefined {
   if (opts.strict) throw new FhirError(FhirErrorCode.INVALID, { message, expression: key, code: 'not-supported' });
+  opts.ignored.push({ parameter: key, reason: message });
   return undefined;
 }
 
-function parseChain(resourceType: string, left: string, right: string, value: string, opts: ParseOptions): Filter | undefined {
+function parseChain(resourceType: string, left: string, right: string, value: string, opts: Parsing): Filter | undefined {
   const [code, typeModifier] = splitOnce(left, ':');
   const param = searchParam(resourceType, code);
   if (!param || param.type !== 'reference') return unknown(`'${code}' is not a reference parameter of ${resourceType}, so it cannot be chained`, `${left}.${right}`, opts);
@@ -159,14 +166,14 @@ function parseChain(resourceType: string, left: string, right: string, value: st
     if (!isResourceType(type)) throw badRequest(`Unknown resource type '${type}' in chain ${left}.${right}`, `${left}.${right}`);
     const [innerCode] = splitOnce(right.split('.')[0], ':');
     if (!innerCode.startsWith('_has') && !searchParam(type, innerCode)) continue;
-    const filter = parseCriterion(type, right, value, { strict: true });
+    const filter = parseCriterion(type, right, value, { ...opts, strict: true });
     if (filter) targets.push({ type, filter });
   }
   if (targets.length === 0) return unknown(`No target of ${resourceType}.${code} has a search parameter '${right}'`, `${left}.${right}`, opts);
   return { kind: 'chain', resourceType, param, targets };
 }
 
-function parseHas(resourceType: string, key: string, value: string, opts: ParseOptions): Filter | undefined {
+function parseHas(resourceType: string, key: string, value: string, opts: Parsing): Filter | undefined {
   // _has:Observation:patient:code=1234 (http://hl7.org/fhir/R4/search.html#has)
   const parts = key.split(':');
   const [, sourceType, refCode] = parts;

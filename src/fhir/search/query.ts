@@ -52,6 +52,14 @@ export interface SearchQuery {
   revinclude: IncludeSpec[];
   /** The query string of the parameters applied, in request order, for the self link. */
   applied: [string, string][];
+  /** Parameters ignored because unknown or unsupported (lenient handling), each with the reason. */
+  ignored: IgnoredParameter[];
+}
+
+export interface IgnoredParameter {
+  /** The parameter as the client wrote it, with any modifier or chain. */
+  parameter: string;
+  reason: string;
 }
 
 export const DEFAULT_COUNT = 20;

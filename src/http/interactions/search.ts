@@ -1,6 +1,6 @@
-import type { Bundle, BundleEntry, BundleLink, Resource } from '@medplum/fhirtypes';
+import type { Bundle, BundleEntry, BundleLink, OperationOutcome, Resource } from '@medplum/fhirtypes';
 import { parseSearch } from '../../fhir/search/parse.js';
-import type { SearchQuery } from '../../fhir/search/query.js';
+import type { IgnoredParameter, SearchQuery } from '../../fhir/search/query.js';
 import { subsetResource } from '../../fhir/subset.js';
 import { parsePrefer } from '../prefer.js';
 import { checkType, type Handler, type InteractionContext } from './context.js';
@@ -30,6 +30,24 @@ export async function searchBundle(ctx: InteractionContext, query: SearchQuery):
   const bundle: Bundle = { resourceType: 'Bundle', type: 'searchset', link };
   if (page.total !== undefined) bundle.total = page.total;
   const entries = [...page.matches.map((r) => entry(r, 'match')), ...page.included.map((r) => entry(r, 'include'))];
+  if (query.ignored.length) entries.push({ resource: ignoredOutcome(query.ignored), search: { mode: 'outcome' } });
   if (entries.length) bundle.entry = entries;
   return bundle;
+}
+
+/**
+ * Lenient handling ignores an unknown or unsupported parameter: it is left out of the self link and
+ * named in an OperationOutcome entry (search mode `outcome`), so the client can see it was not
+ * applied (http://hl7.org/fhir/R4/search.html#errors).
+ */
+function ignoredOutcome(ignored: IgnoredParameter[]): OperationOutcome {
+  return {
+    resourceType: 'OperationOutcome',
+    issue: ignored.map(({ parameter, reason }) => ({
+      severity: 'warning',
+      code: 'not-supported',
+      diagnostics: `${reason}; the parameter was ignored`,
+      expression: [parameter],
+    })),
+  };
 }
