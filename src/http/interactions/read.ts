@@ -10,7 +10,7 @@ export const readResource: Handler = async (ctx, req, { type, id }) => {
   const resource = await ctx.store.read(type, id);
   const headers = versionHeaders(resource, ctx.baseUrl);
   const ifNoneMatch = parseVersionTag(req.headers.ifNoneMatch, 'If-None-Match');
-  if (ifNoneMatch !== undefined && String(ifNoneMatch) === resource.meta?.versionId) return { status: 304, headers };
+  if (ifNoneMatch && 'version' in ifNoneMatch && String(ifNoneMatch.version) === resource.meta?.versionId) return { status: 304, headers };
   if (req.headers.ifModifiedSince) {
     const since = Date.parse(req.headers.ifModifiedSince);
     const modified = Math.floor(Date.parse(resource.meta!.lastUpdated!) / 1000) * 1000;

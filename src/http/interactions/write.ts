@@ -2,7 +2,7 @@ import { applyPatch, type Operation } from '@medplum/core';
 import type { Resource } from '@medplum/fhirtypes';
 import { FhirError, FhirErrorCode, badRequest, informational } from '../../errors.js';
 import { parseSearch } from '../../fhir/search/parse.js';
-import { parseVersionTag } from '../etag.js';
+import { parseVersionTag, requiredVersion } from '../etag.js';
 import type { FhirRequest, FhirResponse } from '../fhir-request.js';
 import { checkId, checkType, resourceBody, validateForWrite, type Handler, type InteractionContext } from './context.js';
 import { afterPathwayWrite, beforePathwayWrite, pathwayHooksApply } from './pathway-hooks.js';
@@ -32,7 +32,7 @@ export const updateResource: Handler = async (ctx, req, { type, id }) => {
   if (resource.id === undefined) throw badRequest('The resource must carry the id of the URL', `${type}.id`);
   if (resource.id !== id) throw badRequest(`The resource id '${resource.id}' does not match the URL id '${id}'`, `${type}.id`);
   validateForWrite(ctx, resource);
-  const ifMatch = parseVersionTag(req.headers.ifMatch, 'If-Match');
+  const ifMatch = requiredVersion(parseVersionTag(req.headers.ifMatch, 'If-Match'), `${type}/${id}`);
   const result = await withPathway(ctx, resource, false, (store, r) => store.update(r, { ifMatch }));
   return writeResponse(req, ctx.baseUrl, result.created ? 201 : 200, result.resource, result.changed ? 'Updated' : 'No change');
 };
@@ -43,7 +43,7 @@ export const conditionalUpdate: Handler = async (ctx, req, { type }) => {
   const resource = resourceBody(req, type);
   validateForWrite(ctx, resource);
   const text = new URLSearchParams(req.query).toString();
-  const ifMatch = parseVersionTag(req.headers.ifMatch, 'If-Match');
+  const ifMatch = requiredVersion(parseVersionTag(req.headers.ifMatch, 'If-Match'), `the ${type} matching '${text}'`);
   const result = await withPathway(ctx, resource, false, (store, r) => store.conditionalUpdate(r, criteria(type, text, 'criteria'), text, { ifMatch }));
   return writeResponse(req, ctx.baseUrl, result.created ? 201 : 200, result.resource, result.created ? 'Created' : 'Updated');
 };
@@ -66,7 +66,7 @@ export const conditionalPatch: Handler = async (ctx, req, { type }) => {
 
 async function patchById(ctx: InteractionContext, req: FhirRequest, type: string, id: string) {
   const ops = patchOperations(req.body);
-  const ifMatch = parseVersionTag(req.headers.ifMatch, 'If-Match');
+  const ifMatchTag = parseVersionTag(req.headers.ifMatch, 'If-Match');
   const result = await ctx.store.transaction(async (store) => {
     const current = await store.read(type, id);
     const patched = structuredClone(current) as Resource;
@@ -75,7 +75,9 @@ async function patchById(ctx: InteractionContext, req: FhirRequest, type: string
     });
     if (patched.resourceType !== type || patched.id !== id) throw new FhirError(FhirErrorCode.UNPROCESSABLE, { message: 'A patch may not change resourceType or id', expression: `${type}.id` });
     validateForWrite(ctx, patched);
-    return withPathway({ ...ctx, store }, patched, false, (s, r) => s.update(r, { ifMatch: ifMatch ?? Number(current.meta?.versionId), method: 'PATCH' }));
+    // the precondition is checked last, as for a stale version: a missing resource is 404 and a failing patch 422 whatever it says (RFC 7232 §5)
+    const ifMatch = requiredVersion(ifMatchTag, `${type}/${id}`) ?? Number(current.meta?.versionId);
+    return withPathway({ ...ctx, store }, patched, false, (s, r) => s.update(r, { ifMatch, method: 'PATCH' }));
   });
   return writeResponse(req, ctx.baseUrl, 200, result.resource, result.changed ? 'Patched' : 'No change');
 }
@@ -111,7 +113,7 @@ function patchOperations(body: unknown): Operation[] {
 export const deleteResource: Handler = async (ctx, req, { type, id }) => {
   checkType(type);
   checkId(id);
-  const result = await ctx.store.delete(type, id, { ifMatch: parseVersionTag(req.headers.ifMatch, 'If-Match') });
+  const result = await ctx.store.delete(type, id, { ifMatch: requiredVersion(parseVersionTag(req.headers.ifMatch, 'If-Match'), `${type}/${id}`) });
   return deleted(result.versionId, result.deleted ? `Deleted ${type}/${id}` : `${type}/${id} did not exist or was already deleted`);
 };
 
