@@ -32,8 +32,3 @@ export interface FhirResponse {
   body?: Resource;
   headers: Record<string, string>;
 }
-
-/** What a handler needs to turn results into absolute URLs. */
-export interface RequestScope {
-  baseUrl: string;
-}

@@ -140,7 +140,7 @@ export function evaluateRules(ctx: ReferralContext, ruleSet: RuleSet = published
     if (failed) unmet.push(`${rule.ruleId}: not ${failed.description}`);
     else matched.push(rule);
   }
-  const base = { ruleSetUrl: ruleSetUrlOf(ruleSet), ruleSetVersion: ruleSet.version, matched: matched.map((r) => ({ ruleId: r.ruleId, conditions: r.conditions.map((c) => c.description) })) };
+  const base = { ruleSetUrl: ruleSet.url, ruleSetVersion: ruleSet.version, matched: matched.map((r) => ({ ruleId: r.ruleId, conditions: r.conditions.map((c) => c.description) })) };
   const version = `${ruleSet.url}|${ruleSet.version}`;
   if (matched.length === 1) {
     const rule = matched[0];
@@ -159,10 +159,6 @@ export function evaluateRules(ctx: ReferralContext, ruleSet: RuleSet = published
 
 function holds(result: unknown[]): boolean {
   return result.length === 1 && result[0] === true;
-}
-
-function ruleSetUrlOf(ruleSet: RuleSet): string {
-  return ruleSet.url;
 }
 
 export function formatDuration(d: Duration): string {

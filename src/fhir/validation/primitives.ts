@@ -55,10 +55,6 @@ export const jsonTypeOfPrimitive: Readonly<Record<string, 'string' | 'number' | 
   xhtml: 'string',
 };
 
-export function isPrimitiveType(code: string): boolean {
-  return code in jsonTypeOfPrimitive;
-}
-
 const INT_MIN = -2147483648;
 const INT_MAX = 2147483647;
 const STRING_MAX_CHARS = 1024 * 1024; // string and markdown: "at most 1MB", http://hl7.org/fhir/R4/datatypes.html#string
