@@ -1,6 +1,7 @@
-import { mkdirSync } from 'node:fs';
+import { existsSync, mkdirSync } from 'node:fs';
+import { join } from 'node:path';
 import { PGlite } from '@electric-sql/pglite';
-import type { Database, Queryable } from './database.js';
+import type { Database, PoolStats, Queryable } from './database.js';
 
 /**
  * The embedded default: PostgreSQL compiled to WebAssembly, in-process. One connection, so
@@ -12,11 +13,20 @@ export class PgliteDatabase implements Database {
 
   private constructor(private readonly db: PGlite) {}
 
-  /** `dataDir` undefined keeps the database in memory (tests). */
-  static async open(dataDir?: string): Promise<PgliteDatabase> {
+  /**
+   * `dataDir` undefined keeps the database in memory (tests). A `template` (a tar from `snapshot()`, gzipped or not) is
+   * unpacked into a data directory that holds no database yet, instead of running initdb.
+   */
+  static async open(dataDir?: string, opts: { template?: Uint8Array } = {}): Promise<PgliteDatabase> {
     if (dataDir) mkdirSync(dataDir, { recursive: true });
-    const db = await PGlite.create(dataDir);
+    const load = opts.template && !(dataDir && PgliteDatabase.holdsDatabase(dataDir)) ? new Blob([opts.template]) : undefined;
+    const db = await PGlite.create({ dataDir, loadDataDir: load });
     return new PgliteDatabase(db);
+  }
+
+  /** Whether `dataDir` already holds a database (PostgreSQL's PG_VERSION marks one). */
+  static holdsDatabase(dataDir: string): boolean {
+    return existsSync(join(dataDir, 'PG_VERSION'));
   }
 
   async query<T>(sql: string, params: unknown[] = []): Promise<T[]> {
@@ -25,6 +35,17 @@ export class PgliteDatabase implements Database {
 
   async transaction<T>(fn: (tx: Queryable) => Promise<T>): Promise<T> {
     return this.db.transaction(async (t) => fn({ query: async <R>(sql: string, params: unknown[] = []) => (await t.query<R>(sql, params)).rows }));
+  }
+
+  /** A tar of the whole data directory, checkpointed first so that the files hold every commit. */
+  async snapshot(): Promise<Uint8Array> {
+    await this.db.query('CHECKPOINT');
+    const tar = await this.db.dumpDataDir('none');
+    return new Uint8Array(await tar.arrayBuffer());
+  }
+
+  poolStats(): PoolStats {
+    return { total: 1 };
   }
 
   async close(): Promise<void> {
