@@ -102,6 +102,24 @@ export class ResourceStore {
   }
 
   /**
+   * For each resource, whether the store holds it exactly as given (its current version, written
+   * from the same JSON), read in one query. false means it may differ: `update` then decides.
+   */
+  async holdsUnchanged(resources: Resource[]): Promise<boolean[]> {
+    if (resources.length === 0) return [];
+    const rows = await this.q.query<{ type: string; id: string; version_id: number; last_updated: Date | string; content: string }>(
+      `SELECT r.type, r.id, r.version_id, r.last_updated, r.content FROM unnest($1::text[], $2::text[]) AS k(type, id)
+         JOIN resource r ON r.type = k.type AND r.id = k.id AND NOT r.deleted`,
+      [resources.map((r) => r.resourceType), resources.map((r) => r.id ?? '')],
+    );
+    const current = new Map(rows.map((row) => [`${row.type}/${row.id}`, row]));
+    return resources.map((r) => {
+      const row = current.get(`${r.resourceType}/${r.id}`);
+      return !!row && formatFhirJson(withMeta(r, r.id!, row.version_id, new Date(row.last_updated))) === row.content;
+    });
+  }
+
+  /**
    * Current resources of each `[type, param]` whose reference search parameter `param` refers to
    * `target` (`Type/id`): a reverse include of several kinds at once, in one query.
    */
