@@ -14,8 +14,16 @@ export interface Queryable {
   query<T = Record<string, unknown>>(sql: string, params?: unknown[], opts?: QueryOptions): Promise<T[]>;
 }
 
+/** Connections of a pool, for /metrics: the embedded database has one and no pool. */
+export interface PoolStats {
+  total: number;
+  idle?: number;
+  waiting?: number;
+}
+
 export interface Database extends Queryable {
   readonly kind: 'postgres' | 'pglite';
+  poolStats?(): PoolStats;
   /**
    * Runs `fn` in one transaction (READ COMMITTED). Every statement inside must go through the
    * `tx` handle. Serialization failures and deadlocks are retried a few times, so `fn` must be

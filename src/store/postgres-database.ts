@@ -1,6 +1,6 @@
 import pg from 'pg';
 import { createHash } from 'node:crypto';
-import { isRetryable, MAX_TRANSACTION_ATTEMPTS, type Database, type Queryable, type QueryOptions } from './database.js';
+import { isRetryable, MAX_TRANSACTION_ATTEMPTS, type Database, type PoolStats, type Queryable, type QueryOptions } from './database.js';
 
 export interface PostgresOptions {
   connectionString: string;
@@ -50,6 +50,10 @@ export class PostgresDatabase implements Database {
         client.release();
       }
     }
+  }
+
+  poolStats(): PoolStats {
+    return { total: this.pool.totalCount, idle: this.pool.idleCount, waiting: this.pool.waitingCount };
   }
 
   async close(): Promise<void> {
