@@ -1,7 +1,9 @@
 #!/usr/bin/env node
 // The `stepwise` command for integrators: `npx stepwise convert …`, `npx stepwise validate …`.
-import { register } from 'tsx/esm/api';
+import { requireNode } from './require-node.mjs';
 
+requireNode('The stepwise command');
+const { register } = await import('tsx/esm/api');
 register();
 const { main } = await import('../src/cli/main.ts');
 process.exitCode = await main(process.argv.slice(2));

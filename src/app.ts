@@ -2,68 +2,114 @@ import { Hono } from 'hono';
 import { compress } from 'hono/compress';
 import { FhirError, FhirErrorCode, toOperationOutcome } from './errors.js';
 import type { ResourceValidator } from './fhir/resource-validator.js';
+import { isResourceType } from './fhir/resource-types.js';
 import { accessLog } from './http/middleware/access-log.js';
 import { correlationId } from './http/middleware/correlation-id.js';
 import { requestId, type RequestIdVariables } from './http/middleware/request-id.js';
 import { fhirEndpoint, serialize } from './http/fhir-endpoint.js';
+import { AppMetrics } from './http/metrics.js';
 import { CONTENT_TYPE, errorFormat } from './http/negotiate.js';
+import { Lifecycle } from './lifecycle.js';
 import type { Logger } from './logger.js';
 import type { MessageProcessor } from './messaging/processor.js';
 import type { ResourceStore } from './store/resource-store.js';
 
-export interface AppDeps {
+/** What the FHIR API needs; the server has these only once start-up is done. */
+export interface FhirServices {
   store: ResourceStore;
   messaging: MessageProcessor;
-  logger: Logger;
   validator: ResourceValidator;
   writeValidation?: 'reject' | 'log';
+}
+
+export interface AppOptions {
+  logger: Logger;
   baseUrl?: string;
   maxBodyBytes: number;
   maxBundleEntries: number;
 }
 
+export interface AppDeps extends FhirServices, AppOptions {}
+
 export const FHIR_PREFIX = '/fhir';
 
-/** The HTTP application: middleware, health endpoints, the FHIR API, and the one error handler. */
+/** Seconds a client is asked to wait (Retry-After) when the FHIR API is not ready yet. */
+const RETRY_AFTER_SECONDS = 5;
+
+/** The HTTP application over services that exist already (tests, benches): ready at once. */
 export function createApp(deps: AppDeps): Hono<{ Variables: RequestIdVariables }> {
+  return createAppWithLifecycle(deps, Lifecycle.readyWith<FhirServices>(deps));
+}
+
+/**
+ * The HTTP application: middleware, health, readiness and metrics endpoints, the FHIR API, and the
+ * one error handler. It can serve before the FHIR services exist: health answers at once, and the
+ * FHIR API answers 503 until `lifecycle` is ready.
+ */
+export function createAppWithLifecycle(options: AppOptions, lifecycle: Lifecycle<FhirServices>): Hono<{ Variables: RequestIdVariables }> {
   const app = new Hono<{ Variables: RequestIdVariables }>();
-  const { store } = deps;
-  const db = store.database;
+  const { logger } = options;
+  const metrics = new AppMetrics({
+    fhirPrefix: FHIR_PREFIX,
+    database: () => lifecycle.services?.store.database,
+    // the R4 types are loaded by start-up; before that no request gets as far as a type
+    isResourceType: (name) => lifecycle.services !== undefined && isResourceType(name),
+    logger,
+  });
 
   app.use('*', requestId());
   app.use('*', correlationId());
-  app.use('*', accessLog(deps.logger));
+  app.use('*', accessLog(logger));
+  app.use('*', metrics.middleware());
   app.use('*', compress());
 
+  // liveness: the process answers
   app.get('/healthz', (c) => c.json({ status: 'ok' }));
+  // readiness: send FHIR traffic here (not while starting or draining, nor without a database)
   app.get('/readyz', async (c) => {
+    const services = lifecycle.services;
+    if (lifecycle.phase === 'starting' || !services) return c.json({ status: 'starting', step: lifecycle.step }, 503);
+    const db = services.store.database;
+    if (lifecycle.phase === 'draining') return c.json({ status: 'draining', database: db.kind }, 503);
     try {
       await db.query('SELECT 1');
       return c.json({ status: 'ready', database: db.kind });
     } catch (err) {
-      deps.logger.warn({ err }, 'database not reachable');
+      logger.warn({ err }, 'database not reachable');
       return c.json({ status: 'unavailable', database: db.kind }, 503);
     }
   });
+  app.get('/metrics', async (c) => {
+    const { body, contentType } = await metrics.render();
+    return c.body(body, 200, { 'Content-Type': contentType });
+  });
 
   const onInvalidWrite = (resource: { resourceType: string; id?: string }, issues: unknown[]) =>
-    deps.logger.warn({ resourceType: resource.resourceType, id: resource.id, issues }, 'accepted a write with validation errors (WRITE_VALIDATION=log)');
-  const context = (baseUrl: string) => ({
-    store,
-    validator: deps.validator,
-    writeValidation: deps.writeValidation ?? 'reject',
-    onInvalidWrite,
-    baseUrl,
-    maxBundleEntries: deps.maxBundleEntries,
-    messaging: deps.messaging,
-  });
-  const endpoint = fhirEndpoint(context, {
-    prefix: FHIR_PREFIX,
-    baseUrl: deps.baseUrl,
-    maxBodyBytes: deps.maxBodyBytes,
-  });
-  app.all(FHIR_PREFIX, endpoint);
-  app.all(`${FHIR_PREFIX}/*`, endpoint);
+    logger.warn({ resourceType: resource.resourceType, id: resource.id, issues }, 'accepted a write with validation errors (WRITE_VALIDATION=log)');
+  const endpoint = fhirEndpoint(
+    (baseUrl) => {
+      const services = lifecycle.services!;
+      return {
+        store: services.store,
+        validator: services.validator,
+        writeValidation: services.writeValidation ?? 'reject',
+        onInvalidWrite,
+        baseUrl,
+        maxBundleEntries: options.maxBundleEntries,
+        messaging: services.messaging,
+      };
+    },
+    { prefix: FHIR_PREFIX, baseUrl: options.baseUrl, maxBodyBytes: options.maxBodyBytes },
+  );
+  const fhir = async (c: Parameters<typeof endpoint>[0]) => {
+    if (!lifecycle.services) {
+      c.header('Retry-After', String(RETRY_AFTER_SECONDS));
+      throw new FhirError(FhirErrorCode.UNAVAILABLE, 'Stepwise is starting up and cannot serve FHIR requests yet; try again shortly');
+    }
+    return endpoint(c);
+  };
+  app.all(FHIR_PREFIX, fhir);
+  app.all(`${FHIR_PREFIX}/*`, fhir);
 
   app.notFound((c) => {
     throw new FhirError(FhirErrorCode.NOT_FOUND, `Nothing at ${c.req.path}; the FHIR API is at ${FHIR_PREFIX}`);
@@ -75,7 +121,7 @@ export function createApp(deps: AppDeps): Hono<{ Variables: RequestIdVariables }
       err instanceof FhirError
         ? err
         : new FhirError(FhirErrorCode.INTERNAL, 'An internal error occurred; it has been logged with the request id', { cause: err });
-    if (!(err instanceof FhirError)) deps.logger.error({ err, requestId: c.get('requestId') }, 'unhandled error');
+    if (!(err instanceof FhirError)) logger.error({ err, requestId: c.get('requestId') }, 'unhandled error');
     const format = errorFormat(c.req.query('_format'), c.req.header('Accept'));
     c.header('Content-Type', CONTENT_TYPE[format]);
     return c.body(serialize(toOperationOutcome(fhirErr), format), fhirErr.status as 500);

@@ -1,3 +1,4 @@
+import { fileURLToPath } from 'node:url';
 import { z } from 'zod';
 import { loadServices, ServicesConfigError, type HostedService } from './config/bars-services.js';
 
@@ -27,6 +28,10 @@ const schema = z.object({
   MAX_BUNDLE_ENTRIES: z.coerce.number().int().min(1).default(1000),
   /** `reject`: a write with validation errors is refused. `log`: it is stored and the errors logged. */
   WRITE_VALIDATION: z.enum(['reject', 'log']).default('reject'),
+  /** Where start-up keeps what it builds once (see disk-cache.ts); empty turns the cache off. */
+  CACHE_DIR: z.string().default(fileURLToPath(new URL('../node_modules/.cache/stepwise', import.meta.url))),
+  /** How long a shutdown waits for requests in flight before closing their connections. */
+  SHUTDOWN_GRACE_SECONDS: z.coerce.number().min(0).max(600).default(10),
 });
 
 export interface Config {
@@ -40,6 +45,9 @@ export interface Config {
   maxBodyBytes: number;
   maxBundleEntries: number;
   writeValidation: 'reject' | 'log';
+  /** undefined: no cache. */
+  cacheDir?: string;
+  shutdownGraceMs: number;
   /** The services Stepwise hosts for BaRS (STEPWISE_BARS_SERVICES), each with its DoS id. */
   barsServices: HostedService[];
 }
@@ -73,6 +81,8 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     maxBodyBytes: c.MAX_BODY_BYTES,
     maxBundleEntries: c.MAX_BUNDLE_ENTRIES,
     writeValidation: c.WRITE_VALIDATION,
+    cacheDir: c.CACHE_DIR.trim() || undefined,
+    shutdownGraceMs: c.SHUTDOWN_GRACE_SECONDS * 1000,
     barsServices,
   };
 }

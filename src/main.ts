@@ -1,24 +1,35 @@
+import type { Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { serve } from '@hono/node-server';
-import { createApp } from './app.js';
+import { createAppWithLifecycle, type FhirServices } from './app.js';
 import { systemClock } from './clock.js';
-import { ConfigError, loadConfig } from './config.js';
-import { stepwiseSearchParameters } from './fhir/definitions.js';
+import { ConfigError, loadConfig, type Config } from './config.js';
+import { DiskCache } from './disk-cache.js';
+import { loadR4Definitions, stepwiseSearchParameters } from './fhir/definitions.js';
 import { serverValidator } from './fhir/server-validator.js';
 import { loadStepwiseConformance } from './fhir/stepwise-profiles.js';
+import { loadR4Base } from './fhir/validation/r4-definitions.js';
+import { closeGracefully } from './http/graceful-close.js';
+import { Lifecycle } from './lifecycle.js';
+import { createLogger, type Logger } from './logger.js';
 import { createMessaging } from './messaging/index.js';
 import { sharedBarsValidator } from './messaging/conformance.js';
 import { seedPathwayData } from './pathway/seed-rules.js';
-import { createLogger } from './logger.js';
+import { sinceProcessStart, Startup, StartupAborted } from './startup.js';
 import type { Database } from './store/database.js';
+import { openEmbeddedDatabase } from './store/embedded-database.js';
 import { migrate } from './store/migrate.js';
-import { PgliteDatabase } from './store/pglite-database.js';
 import { PostgresDatabase } from './store/postgres-database.js';
 import { ResourceStore } from './store/resource-store.js';
 import { upsertAll } from './store/seed.js';
 
-/** config -> database -> app -> server: the one place that wires concrete classes. */
+/**
+ * config -> server -> database -> app services: the one place that wires concrete classes. The
+ * server listens first, so health checks answer while the rest starts; the FHIR API answers 503
+ * until the database is migrated, the seed data written and the validators built.
+ */
 async function main(): Promise<void> {
-  let config;
+  let config: Config;
   try {
     config = loadConfig();
   } catch (err) {
@@ -29,43 +40,89 @@ async function main(): Promise<void> {
     throw err;
   }
   const logger = createLogger(config.logLevel);
-  const db: Database = config.databaseUrl
-    ? new PostgresDatabase({ connectionString: config.databaseUrl, poolSize: config.poolSize })
-    : await PgliteDatabase.open(config.dataDir);
-  const applied = await migrate(db);
-  logger.info({ database: db.kind, dataDir: config.databaseUrl ? undefined : config.dataDir, migrationsApplied: applied }, 'database ready');
+  const lifecycle = new Lifecycle<FhirServices>();
+  const app = createAppWithLifecycle({ logger, baseUrl: config.baseUrl, maxBodyBytes: config.maxBodyBytes, maxBundleEntries: config.maxBundleEntries }, lifecycle);
+  const server = await listen(app.fetch, config);
+  const { port } = server.address() as AddressInfo;
+  logger.info({ port, listeningMs: sinceProcessStart() }, `Stepwise FHIR server listening on http://localhost:${port}/fhir (starting)`);
 
-  const store = new ResourceStore(db, systemClock);
-  // integrators read and search our StructureDefinitions, ValueSets and CodeSystems by url
-  const published = await upsertAll(store, [...loadStepwiseConformance(), ...stepwiseSearchParameters().entry!.map((e) => e.resource!)]);
-  logger.info({ conformanceResourcesChanged: published.changed }, 'published conformance resources');
-  // the front-door rule set (PlanDefinition), its code systems and the teams it assigns to
-  const pathway = await seedPathwayData(store);
-  logger.info({ pathwayResourcesWritten: pathway.written.length }, 'pathway rules and teams ready');
-
-  // build the BaRS validator now, not on the first message
-  sharedBarsValidator();
-  const app = createApp({
-    store,
-    messaging: createMessaging(db, systemClock, config.barsServices),
-    logger,
-    validator: serverValidator(),
-    writeValidation: config.writeValidation,
-    baseUrl: config.baseUrl,
-    maxBodyBytes: config.maxBodyBytes,
-    maxBundleEntries: config.maxBundleEntries,
-  });
-  const server = serve({ fetch: app.fetch, port: config.port, hostname: config.host }, (info) => {
-    logger.info({ port: info.port }, `Stepwise FHIR server listening on http://localhost:${info.port}/fhir`);
-  });
-
-  const shutdown = (signal: string) => {
-    logger.info({ signal }, 'shutting down');
-    server.close(() => void db.close().finally(() => process.exit(0)));
-    setTimeout(() => process.exit(1), 10_000).unref();
+  let db: Database | undefined;
+  const started = start(config, logger, lifecycle, (opened) => (db = opened));
+  let stopping = false;
+  const shutdown = async (signal: string) => {
+    if (stopping) return;
+    stopping = true;
+    lifecycle.drain();
+    logger.info({ signal, graceMs: config.shutdownGraceMs }, 'shutting down: no new connections, finishing requests in flight');
+    // whatever happens below, the process ends
+    setTimeout(() => {
+      logger.error('shutdown took too long; exiting');
+      process.exit(1);
+    }, config.shutdownGraceMs + 10_000).unref();
+    const { forced } = await closeGracefully(server, config.shutdownGraceMs);
+    if (forced) logger.warn({ graceMs: config.shutdownGraceMs }, 'closed connections whose requests did not finish in time');
+    await started.catch(() => undefined); // a start-up step under way finishes before the database closes
+    await db?.close();
+    logger.info('stopped');
+    process.exit(0);
   };
-  process.on('SIGTERM', () => shutdown('SIGTERM'));
-  process.on('SIGINT', () => shutdown('SIGINT'));
+  process.on('SIGTERM', () => void shutdown('SIGTERM'));
+  process.on('SIGINT', () => void shutdown('SIGINT'));
+
+  try {
+    await started;
+    logger.info({ readyMs: sinceProcessStart() }, 'ready');
+  } catch (err) {
+    if (err instanceof StartupAborted) return;
+    logger.fatal({ err }, 'start-up failed');
+    process.exit(1);
+  }
+}
+
+/** Opens the database and builds what the FHIR API needs, one logged step at a time; then it is ready. */
+async function start(config: Config, logger: Logger, lifecycle: Lifecycle<FhirServices>, opened: (db: Database) => void): Promise<void> {
+  const startup = new Startup(logger, lifecycle);
+  const cache = new DiskCache(config.cacheDir);
+  const db = await startup.step(
+    'database',
+    async () => {
+      if (config.databaseUrl) {
+        const pg = new PostgresDatabase({ connectionString: config.databaseUrl, poolSize: config.poolSize });
+        opened(pg);
+        return { db: pg, origin: 'existing', migrationsApplied: await migrate(pg) };
+      }
+      const embedded = await openEmbeddedDatabase(config.dataDir, cache);
+      opened(embedded.db);
+      void embedded.templateSaved.then((saved) => saved && logger.info({ cacheDir: cache.dir }, 'cached the migrated empty database for new data directories'));
+      return embedded;
+    },
+    ({ db, origin, migrationsApplied }) => ({ database: db.kind, dataDir: config.databaseUrl ? undefined : config.dataDir, origin, migrationsApplied }),
+  );
+  // @medplum/core's schema of the R4 types: FHIRPath, search parameters, XML, _summary
+  await startup.step('R4 definitions', () => loadR4Definitions(cache));
+  const validator = await startup.step('validators', () => {
+    loadR4Base(cache);
+    sharedBarsValidator();
+    return serverValidator();
+  });
+  const store = new ResourceStore(db.db, systemClock);
+  // integrators read and search our StructureDefinitions, ValueSets and CodeSystems by url
+  await startup.step(
+    'published conformance resources',
+    () => upsertAll(store, [...loadStepwiseConformance(), ...stepwiseSearchParameters().entry!.map((e) => e.resource!)]),
+    ({ changed }) => ({ changed }),
+  );
+  // the front-door rule set (PlanDefinition), its code systems and the teams it assigns to
+  await startup.step('pathway rules and teams', () => seedPathwayData(store), ({ written }) => ({ written: written.length }));
+  const messaging = createMessaging(db.db, systemClock, config.barsServices);
+  lifecycle.ready({ store, messaging, validator, writeValidation: config.writeValidation });
+}
+
+function listen(fetch: (request: Request) => Response | Promise<Response>, config: Config): Promise<Server> {
+  return new Promise((resolve, reject) => {
+    const server = serve({ fetch, port: config.port, hostname: config.host }, () => resolve(server as Server));
+    server.once('error', reject);
+  });
 }
 
 main().catch((err) => {

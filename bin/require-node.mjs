@@ -1,0 +1,15 @@
+// Plain JavaScript that any Node runs, so that an old Node is told what to do instead of crashing
+// on syntax or APIs it lacks. Import it before anything else.
+
+const NEEDED = 24;
+
+/** Stops the process with one line saying which Node runs and how to get Node 24, unless it is 24 or later. */
+export function requireNode(what) {
+  const major = Number(process.versions.node.split('.')[0]);
+  if (major >= NEEDED) return;
+  console.error(
+    `${what} needs Node ${NEEDED} or later, but this is Node ${process.versions.node} (${process.execPath}). ` +
+      `Run \`npm install\` without --ignore-scripts (the \`node\` dev dependency then puts Node ${NEEDED} in node_modules/.bin, which npm start and npx use), or install Node ${NEEDED}.`,
+  );
+  process.exit(1);
+}
