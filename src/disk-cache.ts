@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { mkdirSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -23,19 +23,36 @@ export class DiskCache {
 
   /** Writes atomically (a reader sees the whole file or none) and drops older files of the same kind. */
   write(kind: string, key: string, data: Uint8Array | string): boolean {
+    return this.put(kind, key, (path) => writeFileSync(path, data));
+  }
+
+  /** The path of a cached directory, if there is one. */
+  directory(kind: string, key: string): string | undefined {
+    if (!this.dir) return undefined;
+    const path = join(this.dir, fileName(kind, key));
+    return statSync(path, { throwIfNoEntry: false })?.isDirectory() ? path : undefined;
+  }
+
+  /** Caches a directory that `fill` makes at the path it is given; atomically, like `write`. */
+  writeDirectory(kind: string, key: string, fill: (path: string) => void): boolean {
+    return this.put(kind, key, fill);
+  }
+
+  private put(kind: string, key: string, make: (path: string) => void): boolean {
     if (!this.dir) return false;
     const name = fileName(kind, key);
     const temporary = join(this.dir, `${name}.${process.pid}.tmp`);
     try {
       mkdirSync(this.dir, { recursive: true });
-      writeFileSync(temporary, data);
+      make(temporary);
       renameSync(temporary, join(this.dir, name));
       for (const old of readdirSync(this.dir)) {
-        if (old.startsWith(`${kind}-`) && old !== name && !old.endsWith('.tmp')) rmSync(join(this.dir, old), { force: true });
+        if (old.startsWith(`${kind}-`) && old !== name && !old.endsWith('.tmp')) rmSync(join(this.dir, old), { recursive: true, force: true });
       }
       return true;
     } catch {
-      rmSync(temporary, { force: true });
+      // not writable, or another process cached the same at the same moment
+      rmSync(temporary, { recursive: true, force: true });
       return false;
     }
   }

@@ -93,10 +93,9 @@ async function start(config: Config, logger: Logger, lifecycle: Lifecycle<FhirSe
       }
       const embedded = await openEmbeddedDatabase(config.dataDir, cache);
       opened(embedded.db);
-      void embedded.templateSaved.then((saved) => saved && logger.info({ cacheDir: cache.dir }, 'cached the migrated empty database for new data directories'));
       return embedded;
     },
-    ({ db, origin, migrationsApplied }) => ({ database: db.kind, dataDir: config.databaseUrl ? undefined : config.dataDir, origin, migrationsApplied }),
+    ({ db, ...how }) => ({ database: db.kind, dataDir: config.databaseUrl ? undefined : config.dataDir, ...how }),
   );
   // @medplum/core's schema of the R4 types: FHIRPath, search parameters, XML, _summary
   await startup.step('R4 definitions', () => loadR4Definitions(cache));

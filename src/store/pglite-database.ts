@@ -13,14 +13,10 @@ export class PgliteDatabase implements Database {
 
   private constructor(private readonly db: PGlite) {}
 
-  /**
-   * `dataDir` undefined keeps the database in memory (tests). A `template` (a tar from `snapshot()`, gzipped or not) is
-   * unpacked into a data directory that holds no database yet, instead of running initdb.
-   */
-  static async open(dataDir?: string, opts: { template?: Uint8Array } = {}): Promise<PgliteDatabase> {
+  /** `dataDir` undefined keeps the database in memory (tests). */
+  static async open(dataDir?: string): Promise<PgliteDatabase> {
     if (dataDir) mkdirSync(dataDir, { recursive: true });
-    const load = opts.template && !(dataDir && PgliteDatabase.holdsDatabase(dataDir)) ? new Blob([opts.template]) : undefined;
-    const db = await PGlite.create({ dataDir, loadDataDir: load });
+    const db = await PGlite.create(dataDir);
     return new PgliteDatabase(db);
   }
 
@@ -37,11 +33,9 @@ export class PgliteDatabase implements Database {
     return this.db.transaction(async (t) => fn({ query: async <R>(sql: string, params: unknown[] = []) => (await t.query<R>(sql, params)).rows }));
   }
 
-  /** A tar of the whole data directory, checkpointed first so that the files hold every commit. */
-  async snapshot(): Promise<Uint8Array> {
+  /** Writes every change to the data files, so that a copy of them holds every commit. */
+  async checkpoint(): Promise<void> {
     await this.db.query('CHECKPOINT');
-    const tar = await this.db.dumpDataDir('none');
-    return new Uint8Array(await tar.arrayBuffer());
   }
 
   poolStats(): PoolStats {

@@ -1,4 +1,4 @@
-import { mkdtempSync, readdirSync, rmSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -19,7 +19,7 @@ describe('the embedded database in a data directory', () => {
       expect(first.origin).toBe('initdb');
       expect(first.migrationsApplied).toEqual(migrations.map((m) => m.version));
       await first.db.query(`INSERT INTO message_reference (source, reference, type, id) VALUES ('a', 'b', 'Patient', 'c')`);
-      expect(await first.templateSaved).toBe(true);
+      expect(first.templateSaved).toBe(true);
       expect(readdirSync(join(root, 'cache'))).toEqual([expect.stringMatching(/^pglite-migrated-/)]);
     } finally {
       await first.db.close();
@@ -27,6 +27,7 @@ describe('the embedded database in a data directory', () => {
   });
 
   it('in a new directory starts from the template: migrated, and without the data of the first', async () => {
+    mkdirSync(join(root, 'b')); // as a volume mounted for it is: there, and empty
     const second = await openEmbeddedDatabase(join(root, 'b'), cache);
     try {
       expect(second.origin).toBe('template');
