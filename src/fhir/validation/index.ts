@@ -4,3 +4,4 @@ export { createR4Registry, type R4LoadReport, type R4RegistryOptions } from './r
 export { r4Corrections } from './corrections.js';
 export { invariantStrategies } from './invariants.js';
 export { readFhirJson } from './json-source.js';
+export { isProfileIssue } from './issues.js';

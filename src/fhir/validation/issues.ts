@@ -13,9 +13,32 @@ export type IssueType =
   | 'business-rule'
   | 'not-supported';
 
+/** Issues raised while checking a profile, as opposed to the R4 base definitions. */
+const fromProfiles = new WeakSet<OperationOutcomeIssue>();
+
+/**
+ * Whether an issue was raised by a profile's own constraints rather than by the R4 base: a
+ * receiver can accept content that breaks a profile (it is still valid FHIR) but not content
+ * that breaks R4.
+ */
+export function isProfileIssue(issue: OperationOutcomeIssue): boolean {
+  return fromProfiles.has(issue);
+}
+
 /** Collects issues for one validate() call. Issues are plain OperationOutcome.issue objects. */
 export class IssueList {
   readonly items: OperationOutcomeIssue[] = [];
+  private profileDepth = 0;
+
+  /** Runs a profile's checks; the issues they raise are marked as profile issues. */
+  underProfile(check: () => void): void {
+    this.profileDepth++;
+    try {
+      check();
+    } finally {
+      this.profileDepth--;
+    }
+  }
 
   add(severity: IssueSeverity, code: IssueType, expression: string, message: string, ruleKey?: string): void {
     const issue: OperationOutcomeIssue = {
@@ -25,6 +48,7 @@ export class IssueList {
       diagnostics: message,
       expression: [expression],
     };
+    if (this.profileDepth > 0) fromProfiles.add(issue);
     this.items.push(issue);
   }
 

@@ -63,11 +63,10 @@ export class ProfileCompiler {
         );
         return;
       }
-      if (sd.type !== resourceType) {
-        ctx.issues.error('structure', where, `Profile ${url} is for ${sd.type} resources, but this is a ${resourceType}`);
-        return;
-      }
-      this.checker(url)?.check(resource, path, ctx);
+      ctx.issues.underProfile(() => {
+        if (sd.type !== resourceType) ctx.issues.error('structure', where, `Profile ${url} is for ${sd.type} resources, but this is a ${resourceType}`);
+        else this.checker(url)?.check(resource, path, ctx);
+      });
     };
     if (Array.isArray(declared)) declared.forEach((url, i) => check(url, `${path}.meta.profile[${i}]`));
     for (const url of extra) check(url, path);
