@@ -1,6 +1,7 @@
 import { readdirSync, readFileSync } from 'node:fs';
 import type { MessageDefinition, OperationOutcomeIssue, Resource, StructureDefinition } from '@medplum/fhirtypes';
 import { createR4Validator, type Validator } from '../fhir/validation/index.js';
+import { correctBarsProfile } from './bars-corrections.js';
 
 const DIR = new URL('./conformance/', import.meta.url);
 const CORE = 'http://hl7.org/fhir/StructureDefinition/';
@@ -23,11 +24,12 @@ export function barsMessageDefinitions(): MessageDefinition[] {
  *
  * Adapter: the BaRS profiles derive from UK Core profiles (UKCore-Bundle, UKCore-MessageHeader,
  * UKCore-ServiceRequest) that are not in the BaRS package; until UK Core is loaded they are rebased
- * onto the R4 resource they constrain, so their own differentials are still checked.
+ * onto the R4 resource they constrain, so their own differentials are still checked. The
+ * package's own defects are corrected first (bars-corrections.ts).
  */
 export function createBarsValidator(base: Validator = createR4Validator()): Validator {
   for (const resource of barsConformanceResources()) {
-    if (resource.resourceType === 'StructureDefinition') base.registry.addStructureDefinition(rebased(resource, base));
+    if (resource.resourceType === 'StructureDefinition') base.registry.addStructureDefinition(rebased(correctBarsProfile(resource), base));
     else if (resource.resourceType === 'CodeSystem' || resource.resourceType === 'ValueSet') base.registry.addResource(resource);
   }
   return base;
