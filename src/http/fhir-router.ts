@@ -3,7 +3,7 @@ import type { FhirRequest, FhirResponse } from './fhir-request.js';
 import { processBundle } from './interactions/batch.js';
 import { capabilitiesOf, interaction, operation, supports, type Offer, type OfferingRoute } from './interactions/capabilities.js';
 import { applyPlanDefinition } from './interactions/plan-definition-apply.js';
-import { readReferral, searchMessageDefinition } from './interactions/message-definition.js';
+import { readReferral, searchMessageDefinition, searchReferrals } from './interactions/message-definition.js';
 import { processMessage, processMessageOtherMethod } from './interactions/process-message.js';
 import type { Handler, InteractionContext } from './interactions/context.js';
 import { instanceHistory, systemHistory, typeHistory } from './interactions/history.js';
@@ -36,6 +36,7 @@ const routes: Route[] = [
   ['DELETE', '$process-message', processMessageOtherMethod],
   // the BaRS receiver's search and read stand in for the generic ones of their type
   ['GET', 'MessageDefinition', searchMessageDefinition, interaction('search-type')],
+  ['GET', 'ServiceRequest', searchReferrals, interaction('search-type')],
   ['GET', 'ServiceRequest/:id', readReferral, interaction('read')],
   ['POST', 'PlanDefinition/:id/$apply', applyPlanDefinition, APPLY],
   ['GET', 'PlanDefinition/:id/$apply', applyPlanDefinition, APPLY],

@@ -1,7 +1,9 @@
-import type { CarePlan, CodeSystem, Consent, Encounter, Flag, MessageDefinition, OperationOutcomeIssue, Patient, ServiceRequest } from '@medplum/fhirtypes';
-import { FhirErrorCode, type IssueInit } from '../errors.js';
-import type { Validator } from '../fhir/validation/index.js';
-import { BARS, barsError, IDENTIFIER } from './bars.js';
+import type { CarePlan, CodeSystem, Consent, Encounter, Flag, MessageDefinition, Patient, ServiceRequest } from '@medplum/fhirtypes';
+import type { IssueInit } from '../errors.js';
+import { isProfileIssue, type Validator } from '../fhir/validation/index.js';
+import { BARS, IDENTIFIER } from './bars.js';
+import { judgeIssues, type Verdict } from './content-policy.js';
+import { refuse } from './refusals.js';
 import { focusRules, type MessageCatalogue } from './catalogue.js';
 import { barsConformanceResources, validateAgainstProfiles } from './conformance.js';
 import type { BarsHeaders } from './headers.js';
@@ -16,6 +18,8 @@ export interface BarsCheck {
   definition: MessageDefinition;
   kind: RequestKind;
   focus?: MessageEntry & { resource: ServiceRequest };
+  /** Defects in what the message says: it is accepted, and each is named in the answer. */
+  warnings: IssueInit[];
 }
 
 const CANCELLED = new Set(['revoked', 'entered-in-error']);
@@ -36,68 +40,114 @@ export function isBarsEvent(system: string | undefined): boolean {
 }
 
 /**
- * The BaRS receiver's checks of a message, in the order a receiver can answer them: the target
- * service (404), what it accepts (422), then the content against the MessageDefinition, the
- * profiles and the BaRS business rules (400). Each stage reports every problem it finds.
+ * The BaRS receiver's checks of a message, in the order a receiver can answer them: the envelope
+ * (400), the target service (404), what the service takes (400), then the MessageDefinition's
+ * cardinalities, the BaRS workflow rules and the profiles. Only what stops the message being read
+ * or routed refuses it (src/messaging/refusals.ts); defects in what it says come back as warnings.
  */
 export function checkBarsMessage(message: Message, headers: BarsHeaders, catalogue: MessageCatalogue, validator: Validator): BarsCheck {
+  checkEnvelope(message, headers);
+  const service = targetService(message, headers, catalogue);
+
+  // What the message asks for, and whether this service takes it.
+  const sr = message.focus.find((f) => f.resource.resourceType === 'ServiceRequest') as (MessageEntry & { resource: ServiceRequest }) | undefined;
+  const kind = requestKind(message, sr);
+  const category = requestCategory(message, sr);
+  const definitionUrl = message.header.definition ?? derivedDefinition(message.event.code!, kind, category);
+  const definition = definitionUrl ? catalogue.definition(definitionUrl) : undefined;
+  if (!definition || !service.definitions.includes(definitionUrl!)) {
+    throw refuse('notAccepted', {
+      expression: message.header.definition ? `${HEADER_PATH}.definition` : `${HEADER_PATH}.eventCoding`,
+      message: `${service.name} (DoS ${service.dosId}) does not accept ${definitionUrl ?? `${message.event.code} messages with reason ${message.reason}`}; it accepts ${service.definitions.join(', ')}`,
+    });
+  }
+  if (definition.eventCoding?.code !== message.event.code) {
+    throw refuse('messageRule', { expression: `${HEADER_PATH}.definition`, message: `MessageDefinition ${definitionUrl} is for ${definition.eventCoding?.code} messages, not ${message.event.code}` });
+  }
+  if (sr && message.event.code === 'servicerequest-request') checkUseCase(sr, service, kind);
+
+  const rules = [...contentIssues(message, definition, kind, sr)];
+  const verdict = profileVerdict(message, definition, validator);
+  const refusals = [...rules, ...verdict.refusals];
+  if (refusals.length) throw refuse('messageRule', refusals);
+  const warnings = [...unlistedResources(message, definition), ...verdict.warnings, ...verificationWarnings(message), ...flagWarnings(message)];
+  return { service, definition, kind, focus: sr, warnings };
+}
+
+/**
+ * A cancellation is `reason=delete`, or `reason=update` with the ServiceRequest revoked or
+ * entered in error, or a message naming the cancellation MessageDefinition (whose status rule
+ * then applies).
+ */
+function requestKind(message: Message, sr: (MessageEntry & { resource: ServiceRequest }) | undefined): RequestKind {
+  if (message.reason === 'delete' || message.header.definition === MD.cancelled) return 'cancel';
+  if (message.reason === 'update') return sr && CANCELLED.has(sr.resource.status) ? 'cancel' : 'update';
+  return 'new';
+}
+
+/** The event, the reason, the BaRS version of the Bundle and the use-context header that repeats them. */
+function checkEnvelope(message: Message, headers: BarsHeaders): void {
   const { events, reasons } = barsCodes();
   const event = message.event.code!;
-  const envelope: IssueInit[] = [];
-  if (!events.has(event)) envelope.push({ code: 'value', expression: `${HEADER_PATH}.eventCoding.code`, message: `'${event}' is not an event of ${BARS.events} (${[...events].join(', ')})` });
-  if (!message.reason) envelope.push({ code: 'required', expression: `${HEADER_PATH}.reason`, message: `A BaRS MessageHeader needs reason.coding from ${BARS.reasons} (new, update or delete)` });
-  else if (!reasons.has(message.reason)) envelope.push({ code: 'value', expression: `${HEADER_PATH}.reason.coding[0].code`, message: `'${message.reason}' is not a reason of ${BARS.reasons} (${[...reasons].join(', ')})` });
+  const issues: Omit<IssueInit, 'code'>[] = [];
+  if (!message.bundle.meta?.versionId) issues.push({ expression: 'Bundle.meta.versionId', message: 'A BaRS message Bundle carries meta.versionId, the version of the BaRS message it was built to (e.g. 1.0.0)' });
+  if (!events.has(event)) issues.push({ expression: `${HEADER_PATH}.eventCoding.code`, message: `'${event}' is not an event of ${BARS.events} (${[...events].join(', ')})` });
+  if (!message.reason) issues.push({ expression: `${HEADER_PATH}.reason`, message: `A BaRS MessageHeader needs reason.coding from ${BARS.reasons} (new, update or delete)` });
+  else if (!reasons.has(message.reason)) issues.push({ expression: `${HEADER_PATH}.reason.coding[0].code`, message: `'${message.reason}' is not a reason of ${BARS.reasons} (${[...reasons].join(', ')})` });
   if (headers.useContext) {
-    if (headers.useContext.event !== event) envelope.push({ code: 'value', expression: 'http.use-context', message: `use-context names event '${headers.useContext.event}' but the MessageHeader's event is '${event}'` });
-    if (message.reason && headers.useContext.reason !== message.reason) envelope.push({ code: 'value', expression: 'http.use-context', message: `use-context names reason '${headers.useContext.reason}' but the MessageHeader's reason is '${message.reason}'` });
+    if (headers.useContext.event !== event) issues.push({ expression: 'http.use-context', message: `use-context names event '${headers.useContext.event}' but the MessageHeader's event is '${event}'` });
+    if (message.reason && headers.useContext.reason !== message.reason) issues.push({ expression: 'http.use-context', message: `use-context names reason '${headers.useContext.reason}' but the MessageHeader's reason is '${message.reason}'` });
   }
-  if (envelope.length) throw barsError(FhirErrorCode.INVALID, envelope);
+  if (issues.length) throw refuse('messageRule', issues);
+}
 
-  // The target: NHSD-Target-Identifier names a service hosted here, and the MessageHeader agrees.
+/** NHSD-Target-Identifier names a service hosted here, and the MessageHeader's destination agrees. */
+function targetService(message: Message, headers: BarsHeaders, catalogue: MessageCatalogue): HostedService {
   const target = headers.target!;
   if (target.system !== BARS.dosServiceId) {
-    throw barsError(FhirErrorCode.INVALID, { code: 'value', expression: 'http.NHSD-Target-Identifier', message: `NHSD-Target-Identifier: system must be ${BARS.dosServiceId}, not ${target.system}` });
+    throw refuse('malformedHeader', { expression: 'http.NHSD-Target-Identifier', message: `NHSD-Target-Identifier: system must be ${BARS.dosServiceId}, not ${target.system}` });
   }
   const service = catalogue.service(target.value);
-  if (!service) throw barsError(FhirErrorCode.NOT_FOUND, { code: 'not-found', expression: 'http.NHSD-Target-Identifier', message: `No service with DoS id ${target.value} is hosted here` });
+  if (!service) throw refuse('unknownService', { expression: 'http.NHSD-Target-Identifier', message: `No service with DoS id ${target.value} is hosted here` });
   const endpoints = (message.header.destination ?? []).map((d) => d.endpoint);
   const wanted = `${BARS.dosServiceId}|${service.dosId}`;
   if (!endpoints.includes(wanted)) {
-    throw barsError(FhirErrorCode.INVALID, {
-      code: 'invariant',
+    throw refuse('messageRule', {
       expression: `${HEADER_PATH}.destination`,
       message: `MessageHeader.destination.endpoint must be ${wanted}, the service named by NHSD-Target-Identifier (found ${endpoints.join(', ') || 'none'})`,
     });
   }
+  return service;
+}
 
-  // What the message asks for, and whether this service takes it.
-  const sr = message.focus.find((f) => f.resource.resourceType === 'ServiceRequest') as (MessageEntry & { resource: ServiceRequest }) | undefined;
-  const category = sr?.resource.category?.[0]?.coding?.find((c) => c.system === BARS.srCategory)?.code;
-  const kind: RequestKind = message.reason === 'delete' || (message.reason === 'update' && sr && CANCELLED.has(sr.resource.status)) ? 'cancel' : message.reason === 'update' ? 'update' : 'new';
-  const definitionUrl = message.header.definition ?? derivedDefinition(event, kind, category);
-  const definition = definitionUrl ? catalogue.definition(definitionUrl) : undefined;
-  if (!definition || !service.definitions.includes(definitionUrl!)) {
-    throw barsError(FhirErrorCode.UNPROCESSABLE, {
-      code: 'not-supported',
-      expression: message.header.definition ? `${HEADER_PATH}.definition` : `${HEADER_PATH}.eventCoding`,
-      message: `${service.name} (DoS ${service.dosId}) does not accept ${definitionUrl ?? `${event} messages with reason ${message.reason}`}; it accepts ${service.definitions.join(', ')}`,
-    });
+/**
+ * A servicerequest-request says in ServiceRequest.category whether it is a referral or a
+ * validation (message-category-servicerequest): without it the request cannot be routed.
+ */
+function requestCategory(message: Message, sr: (MessageEntry & { resource: ServiceRequest }) | undefined): string | undefined {
+  if (!sr || message.event.code !== 'servicerequest-request') return undefined;
+  const codings = sr.resource.category?.flatMap((c) => c.coding ?? []) ?? [];
+  const category = codings.find((c) => c.system === BARS.srCategory)?.code;
+  if (category !== 'referral' && category !== 'validation') {
+    throw refuse('messageRule', { expression: `${sr.path}.category`, message: `ServiceRequest.category needs a coding from ${BARS.srCategory}: 'referral' or 'validation' (found ${category ? `'${category}'` : 'none'})` });
   }
-  if (definition.eventCoding?.code !== event) {
-    throw barsError(FhirErrorCode.INVALID, { code: 'invariant', expression: `${HEADER_PATH}.definition`, message: `MessageDefinition ${definitionUrl} is for ${definition.eventCoding?.code} messages, not ${event}` });
-  }
-  const useCase = sr?.resource.category?.flatMap((c) => c.coding ?? []).find((c) => c.system === BARS.useCases)?.code;
-  if (sr && useCase && !service.useCases.includes(useCase)) {
-    throw barsError(FhirErrorCode.UNPROCESSABLE, {
-      code: 'not-supported',
-      expression: `${sr.path}.category`,
-      message: `${service.name} does not take use case ${useCase}; it takes ${service.useCases.join(', ')}`,
-    });
-  }
+  return category;
+}
 
-  const issues = [...contentIssues(message, definition, kind, sr), ...profileIssues(message, definition, validator)];
-  if (issues.length) throw barsError(FhirErrorCode.INVALID, issues);
-  return { service, definition, kind, focus: sr };
+/** The use case (usecases-categories-bars) must be one BaRS defines and this service takes; a cancellation may leave it out. */
+function checkUseCase(sr: MessageEntry & { resource: ServiceRequest }, service: HostedService, kind: RequestKind): void {
+  const useCase = sr.resource.category?.flatMap((c) => c.coding ?? []).find((c) => c.system === BARS.useCases)?.code;
+  // a cancellation is routed by the referral it names; the use case is the referral's
+  if (!useCase && kind === 'cancel') return;
+  if (!useCase) {
+    throw refuse('messageRule', { expression: `${sr.path}.category`, message: `ServiceRequest.category needs the use case, a coding from ${BARS.useCases}` });
+  }
+  if (!barsCodes().useCases.has(useCase)) {
+    throw refuse('messageRule', { expression: `${sr.path}.category`, message: `'${useCase}' is not a use case of ${BARS.useCases}` });
+  }
+  if (!service.useCases.includes(useCase)) {
+    throw refuse('notAccepted', { expression: `${sr.path}.category`, message: `${service.name} does not take use case ${useCase}; it takes ${service.useCases.join(', ')}` });
+  }
 }
 
 function derivedDefinition(event: string, kind: RequestKind, category: string | undefined): string | undefined {
@@ -110,40 +160,28 @@ function derivedDefinition(event: string, kind: RequestKind, category: string | 
   return undefined;
 }
 
-/** The MessageDefinition's focus cardinalities and the BaRS business rules. */
-function contentIssues(message: Message, md: MessageDefinition, kind: RequestKind, sr: (MessageEntry & { resource: ServiceRequest }) | undefined): IssueInit[] {
-  const issues: IssueInit[] = [];
+/** The MessageDefinition's focus cardinalities and the BaRS workflow rules (each refuses the message). */
+function contentIssues(message: Message, md: MessageDefinition, kind: RequestKind, sr: (MessageEntry & { resource: ServiceRequest }) | undefined): Omit<IssueInit, 'code'>[] {
+  const issues: Omit<IssueInit, 'code'>[] = [];
   const rules = focusRules(md);
   const counts = new Map<string, number>();
   for (const e of message.entries) counts.set(e.resource.resourceType, (counts.get(e.resource.resourceType) ?? 0) + 1);
   for (const rule of rules.values()) {
     if (rule.type === 'Bundle') continue;
     const n = counts.get(rule.type) ?? 0;
-    if (n < rule.min) issues.push({ code: 'required', expression: 'Bundle.entry', message: `${md.url} requires at least ${rule.min} ${rule.type} (found ${n})` });
-    if (n > rule.max) issues.push({ code: 'invariant', expression: 'Bundle.entry', message: `${md.url} allows at most ${rule.max} ${rule.type} (found ${n})` });
-  }
-  for (const [type, n] of counts) {
-    if (!rules.has(type)) {
-      const first = message.entries.find((e) => e.resource.resourceType === type)!;
-      issues.push({ code: 'invariant', expression: first.path, message: `${md.url} does not allow ${type} resources in the message (found ${n})` });
-    }
+    if (n < rule.min) issues.push({ expression: 'Bundle.entry', message: `${md.url} requires at least ${rule.min} ${rule.type} (found ${n})` });
+    if (n > rule.max) issues.push({ expression: 'Bundle.entry', message: `${md.url} allows at most ${rule.max} ${rule.type} (found ${n})` });
   }
   const isServiceRequestEvent = message.event.code === 'servicerequest-request' || message.event.code === 'servicerequest-response';
-  if (isServiceRequestEvent && !sr) issues.push({ code: 'required', expression: `${HEADER_PATH}.focus`, message: 'MessageHeader.focus must reference the ServiceRequest of the message' });
+  if (isServiceRequestEvent && !sr) issues.push({ expression: `${HEADER_PATH}.focus`, message: 'MessageHeader.focus must reference the ServiceRequest of the message' });
 
   if (message.event.code === 'servicerequest-request' && sr) {
-    const category = sr.resource.category?.[0]?.coding?.find((c) => c.system === BARS.srCategory)?.code;
-    if (kind === 'new' && sr.resource.status !== 'active') issues.push({ code: 'value', expression: `${sr.path}.status`, message: `A new BaRS request needs ServiceRequest.status 'active', not '${sr.resource.status}'` });
-    if (kind === 'cancel' && !CANCELLED.has(sr.resource.status)) issues.push({ code: 'value', expression: `${sr.path}.status`, message: `A cancellation (reason ${message.reason}) needs ServiceRequest.status 'revoked' or 'entered-in-error', not '${sr.resource.status}'` });
-    if (kind !== 'cancel') {
-      if (category !== 'referral' && category !== 'validation') {
-        issues.push({ code: 'value', expression: `${sr.path}.category[0]`, message: `ServiceRequest.category[0] needs a coding from ${BARS.srCategory}: 'referral' or 'validation'` });
-      } else {
-        issues.push(...requestTypeIssues(message, category));
-      }
-    }
+    const category = sr.resource.category?.flatMap((c) => c.coding ?? []).find((c) => c.system === BARS.srCategory)?.code as 'referral' | 'validation';
+    if (kind === 'new' && sr.resource.status !== 'active') issues.push({ expression: `${sr.path}.status`, message: `A new BaRS request needs ServiceRequest.status 'active', not '${sr.resource.status}'` });
+    if (kind === 'cancel' && !CANCELLED.has(sr.resource.status)) issues.push({ expression: `${sr.path}.status`, message: `A cancellation (reason ${message.reason}) needs ServiceRequest.status 'revoked' or 'entered-in-error', not '${sr.resource.status}'` });
+    if (kind !== 'cancel') issues.push(...requestTypeIssues(message, category));
   }
-  issues.push(...patientIssues(message, kind), ...flagIssues(message));
+  issues.push(...contactIssues(message, kind));
   if ((rules.get('Consent')?.min ?? 0) > 0) issues.push(...consentIssues(message));
   return issues;
 }
@@ -153,60 +191,86 @@ function contentIssues(message: Message, md: MessageDefinition, kind: RequestKin
  * Encounter 'triaged' or 'finished'; a validation needs CarePlan 'active' and Encounter 'triaged'
  * or 'in-progress' (BaRS Standard-Pattern-For-Composites).
  */
-function requestTypeIssues(message: Message, category: 'referral' | 'validation'): IssueInit[] {
-  const issues: IssueInit[] = [];
+function requestTypeIssues(message: Message, category: 'referral' | 'validation'): Omit<IssueInit, 'code'>[] {
+  const issues: Omit<IssueInit, 'code'>[] = [];
   const carePlanStatus = category === 'referral' ? ['completed'] : ['active'];
   const encounterStatus = category === 'referral' ? ['triaged', 'finished'] : ['triaged', 'in-progress'];
   for (const e of entriesOfType<CarePlan>(message, 'CarePlan')) {
-    if (!carePlanStatus.includes(e.resource.status)) issues.push({ code: 'value', expression: `${e.path}.status`, message: `A BaRS ${category} needs CarePlan.status ${carePlanStatus.map((s) => `'${s}'`).join(' or ')}, not '${e.resource.status}'` });
+    if (!carePlanStatus.includes(e.resource.status)) issues.push({ expression: `${e.path}.status`, message: `A BaRS ${category} needs CarePlan.status ${carePlanStatus.map((s) => `'${s}'`).join(' or ')}, not '${e.resource.status}'` });
   }
   for (const e of entriesOfType<Encounter>(message, 'Encounter')) {
-    if (!encounterStatus.includes(e.resource.status)) issues.push({ code: 'value', expression: `${e.path}.status`, message: `A BaRS ${category} needs Encounter.status ${encounterStatus.map((s) => `'${s}'`).join(' or ')}, not '${e.resource.status}'` });
+    if (!encounterStatus.includes(e.resource.status)) issues.push({ expression: `${e.path}.status`, message: `A BaRS ${category} needs Encounter.status ${encounterStatus.map((s) => `'${s}'`).join(' or ')}, not '${e.resource.status}'` });
   }
   return issues;
 }
 
-/** NHS number verification status and exactly one rank-1 contact with a phone number. */
-function patientIssues(message: Message, kind: RequestKind): IssueInit[] {
-  const issues: IssueInit[] = [];
+/**
+ * Resources of a type the MessageDefinition does not list are named, not refused: they do not
+ * stop the message being read, and a cancellation carrying them applies only its status.
+ */
+function unlistedResources(message: Message, md: MessageDefinition): IssueInit[] {
+  const rules = focusRules(md);
+  const counts = new Map<string, MessageEntry[]>();
+  for (const e of message.entries.slice(1)) counts.set(e.resource.resourceType, [...(counts.get(e.resource.resourceType) ?? []), e]);
+  return [...counts]
+    .filter(([type]) => !rules.has(type))
+    .map(([type, entries]) => ({ severity: 'warning', code: 'business-rule', expression: entries[0].path, message: `${md.url} does not list ${type} resources (found ${entries.length}); ${md.url === MD.cancelled ? 'a cancellation only changes the referral' : 'stored as sent'}` }));
+}
+
+/** Exactly one rank-1 contact, with a phone number: how the receiver reaches the person (BaRS workflow rule). */
+function contactIssues(message: Message, kind: RequestKind): Omit<IssueInit, 'code'>[] {
+  if (kind === 'cancel') return [];
+  const issues: Omit<IssueInit, 'code'>[] = [];
   for (const e of entriesOfType<Patient>(message, 'Patient')) {
-    (e.resource.identifier ?? []).forEach((id, i) => {
-      if (id.system !== IDENTIFIER.nhsNumber) return;
-      const status = id.extension?.find((x) => x.url === BARS.nhsNumberVerification)?.valueCodeableConcept?.coding ?? [];
-      status.forEach((c, j) => {
-        const where = `${e.path}.identifier[${i}].extension[0].valueCodeableConcept.coding[${j}]`;
-        if (c.system === BARS.retiredVerificationSystem) {
-          issues.push({ code: 'value', expression: `${where}.system`, message: `${c.system} is a retired UK Core code system; NHS number verification status is coded in ${BARS.verificationSystem} (verified: '01')` });
-        } else if (c.system === BARS.verificationSystem && c.code !== '01') {
-          issues.push({ code: 'value', expression: `${where}.code`, message: `BaRS carries only verified NHS numbers (verification status '01'), not '${c.code}': omit an unverified NHS number` });
-        }
-      });
-    });
-    if (kind === 'cancel') continue;
     const rankOne = (e.resource.contact ?? []).filter((c) => c.extension?.some((x) => x.url === BARS.contactRank && x.valuePositiveInt === 1));
     if (rankOne.length !== 1) {
-      issues.push({ code: 'invariant', expression: `${e.path}.contact`, message: `A BaRS Patient needs exactly one contact with ContactRank 1 (${BARS.contactRank}); found ${rankOne.length}` });
+      issues.push({ expression: `${e.path}.contact`, message: `A BaRS Patient needs exactly one contact with ContactRank 1 (${BARS.contactRank}); found ${rankOne.length}` });
     } else if (!rankOne[0].telecom?.some((t) => t.system === 'phone' && t.value)) {
       const i = e.resource.contact!.indexOf(rankOne[0]);
-      issues.push({ code: 'required', expression: `${e.path}.contact[${i}].telecom`, message: 'The rank-1 patient contact needs a phone number' });
+      issues.push({ expression: `${e.path}.contact[${i}].telecom`, message: 'The rank-1 patient contact needs a phone number' });
     }
   }
   return issues;
 }
 
-/** Flag.category must come from the BaRS flag categories (flag-categories-bars). */
-function flagIssues(message: Message): IssueInit[] {
+/**
+ * NHS number verification status: BaRS 1.x senders code it in the retired UK Core system, and
+ * BaRS asks for verified numbers only. Neither stops the referral: each is a warning.
+ */
+function verificationWarnings(message: Message): IssueInit[] {
+  const issues: IssueInit[] = [];
+  for (const e of entriesOfType<Patient>(message, 'Patient')) {
+    (e.resource.identifier ?? []).forEach((id, i) => {
+      if (id.system !== IDENTIFIER.nhsNumber) return;
+      (id.extension ?? []).forEach((x, k) => {
+        if (x.url !== BARS.nhsNumberVerification) return;
+        (x.valueCodeableConcept?.coding ?? []).forEach((c, j) => {
+          const where = `${e.path}.identifier[${i}].extension[${k}].valueCodeableConcept.coding[${j}]`;
+          if (c.system === BARS.retiredVerificationSystem) {
+            issues.push({ severity: 'warning', code: 'code-invalid', expression: `${where}.system`, message: `${c.system} is a retired UK Core code system; NHS number verification status is now coded in ${BARS.verificationSystem} (verified: '01')` });
+          } else if (c.system === BARS.verificationSystem && c.code !== '01') {
+            issues.push({ severity: 'warning', code: 'value', expression: `${where}.code`, message: `BaRS carries verified NHS numbers (verification status '01'); this one has status '${c.code}', so it was not used to match the person` });
+          }
+        });
+      });
+    });
+  }
+  return issues;
+}
+
+/** Flag.category should come from the BaRS flag categories (flag-categories-bars): a warning when it does not. */
+function flagWarnings(message: Message): IssueInit[] {
   const { flagCategories } = barsCodes();
   const issues: IssueInit[] = [];
   for (const e of entriesOfType<Flag>(message, 'Flag')) {
     const codings = (e.resource.category ?? []).flatMap((c, i) => (c.coding ?? []).map((coding, j) => ({ coding, at: `${e.path}.category[${i}].coding[${j}]` })));
     if (!codings.some(({ coding }) => coding.system === BARS.flagCategories)) {
       const shown = codings.map(({ coding }) => `${coding.system}|${coding.code}`).join(', ') || 'none';
-      issues.push({ code: 'value', expression: codings[0]?.at ?? `${e.path}.category`, message: `Flag.category must be coded in ${BARS.flagCategories} (${[...flagCategories].join(', ')}); found ${shown}` });
+      issues.push({ severity: 'warning', code: 'code-invalid', expression: codings[0]?.at ?? `${e.path}.category`, message: `Flag.category should be coded in ${BARS.flagCategories} (${[...flagCategories].join(', ')}); found ${shown}` });
     }
     for (const { coding, at } of codings) {
       if (coding.system === BARS.flagCategories && !flagCategories.has(coding.code ?? '')) {
-        issues.push({ code: 'value', expression: `${at}.code`, message: `'${coding.code}' is not a code of ${BARS.flagCategories} (${[...flagCategories].join(', ')})` });
+        issues.push({ severity: 'warning', code: 'code-invalid', expression: `${at}.code`, message: `'${coding.code}' is not a code of ${BARS.flagCategories} (${[...flagCategories].join(', ')})` });
       }
     }
   }
@@ -214,38 +278,44 @@ function flagIssues(message: Message): IssueInit[] {
 }
 
 /** BaRS needs the patient's consent to share for direct care: an active Consent of category DRC. */
-function consentIssues(message: Message): IssueInit[] {
+function consentIssues(message: Message): Omit<IssueInit, 'code'>[] {
   const direct = entriesOfType<Consent>(message, 'Consent').filter((e) => e.resource.status === 'active' && e.resource.category?.some((c) => c.coding?.some((x) => x.system === BARS.consentCategories && x.code === 'DRC')));
-  return direct.length ? [] : [{ code: 'required', expression: 'Bundle.entry', message: `A BaRS request needs an active Consent for direct care (category ${BARS.consentCategories}|DRC)` }];
+  return direct.length ? [] : [{ expression: 'Bundle.entry', message: `A BaRS request needs an active Consent for direct care (category ${BARS.consentCategories}|DRC)` }];
 }
 
 /**
  * Profile validation: R4, the profiles the resources declare, and the profiles the
  * MessageDefinition names for the Bundle, the MessageHeader and the ServiceRequest when a resource
- * does not declare them itself.
+ * does not declare them itself; judged by the content policy (content-policy.ts).
  */
-function profileIssues(message: Message, md: MessageDefinition, validator: Validator): IssueInit[] {
-  const issues: OperationOutcomeIssue[] = validateAgainstProfiles(validator, message.bundle);
+function profileVerdict(message: Message, md: MessageDefinition, validator: Validator): Verdict {
+  const verdict = judgeIssues(validateAgainstProfiles(validator, message.bundle));
   const rules = focusRules(md);
   const declared = (r: { meta?: { profile?: string[] } }, url: string) => r.meta?.profile?.includes(url);
   const bundleProfile = rules.get('Bundle')?.profiles[0];
-  if (bundleProfile && !declared(message.bundle, bundleProfile)) issues.push(...validator.validate({ ...message.bundle, entry: [] }, { profiles: [bundleProfile] }).filter((i) => !/entry/.test(i.expression?.[0] ?? '')));
+  if (bundleProfile && !declared(message.bundle, bundleProfile)) {
+    const own = validator.validate({ ...message.bundle, entry: [] }, { profiles: [bundleProfile] }).filter((i) => !/entry/.test(i.expression?.[0] ?? ''));
+    verdict.refusals.push(...judgeIssues(own).refusals);
+  }
   for (const type of ['MessageHeader', 'ServiceRequest']) {
     const profile = rules.get(type)?.profiles.find((p) => p.startsWith('https://fhir.nhs.uk/'));
     if (!profile || !validator.registry.getStructureDefinition(profile)) continue;
     for (const e of message.entries.filter((x) => x.resource.resourceType === type && !declared(x.resource, profile))) {
-      for (const i of validator.validate(e.resource, { profiles: [profile] })) {
-        issues.push({ ...i, expression: i.expression?.map((x) => (x.startsWith(type) ? e.path + x.slice(type.length) : x)) });
-      }
+      // the R4 base issues of this resource were found with the Bundle; only the profile's own are new
+      const own = validator.validate(e.resource, { profiles: [profile] }).filter((i) => isProfileIssue(i) && i.severity === 'error');
+      const rebased = own.map((i) => ({ code: i.code, expression: i.expression?.[0]?.startsWith(type) ? e.path + i.expression[0].slice(type.length) : i.expression?.[0], message: i.diagnostics ?? 'invalid' }));
+      if (e.index === 0) verdict.refusals.push(...rebased);
+      else verdict.warnings.push(...rebased.map((i) => ({ ...i, severity: 'warning' as const })));
     }
   }
+  return { refusals: unique(verdict.refusals), warnings: unique(verdict.warnings) };
+}
+
+/** A resource checked against two profiles can break the same rule twice: report it once. */
+function unique(issues: IssueInit[]): IssueInit[] {
   const seen = new Set<string>();
-  return issues
-    .filter((i) => i.severity === 'error' || i.severity === 'fatal')
-    .map((i) => ({ code: i.code, expression: i.expression?.[0], message: i.diagnostics ?? i.details?.text ?? 'invalid' }))
-    .filter((i) => {
-      // a resource checked against two profiles can break the same rule twice
-      const key = `${i.expression}|${i.message}`;
-      return !seen.has(key) && seen.add(key) !== undefined;
-    });
+  return issues.filter((i) => {
+    const key = `${i.expression}|${i.message}`;
+    return !seen.has(key) && seen.add(key) !== undefined;
+  });
 }

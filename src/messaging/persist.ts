@@ -7,6 +7,7 @@ import type { ResourceStore } from '../store/resource-store.js';
 import { parseStored } from '../store/stored-json.js';
 import { WriteBatch } from '../store/write-batch.js';
 import { IDENTIFIER } from './bars.js';
+import { refuse } from './refusals.js';
 import type { Message, MessageEntry } from './message.js';
 
 /** What became of one entry of a message. */
@@ -90,8 +91,8 @@ export interface ContentPlan {
   /** Resources matched on a national identifier, as stored: `Type/id` → resource. */
   matched: Map<string, Resource>;
   claims: IdentityClaim[];
-  /** The sender's fullUrls and the ids they now stand for (table message_reference). */
-  references: { reference: string; type: string; id: string }[];
+  /** The sender's fullUrls, the ids they now stand for and the sender's meta.lastUpdated (table message_reference). */
+  references: { reference: string; type: string; id: string; senderLastUpdated?: string }[];
 }
 
 /**
@@ -134,15 +135,17 @@ export async function planMessageContent(q: Queryable, message: Message, opts: S
   }
 
   if (opts.followReferences) {
-    const refs = entries.filter((e) => e.fullUrl && !plan.has(e.index)).map((e) => e.fullUrl!);
+    const refs = entries.filter((e) => e.fullUrl).map((e) => e.fullUrl!);
     if (refs.length) {
-      const rows = await q.query<{ reference: string; type: string; id: string }>(
-        'SELECT reference, type, id FROM message_reference WHERE source = $1 AND reference = ANY($2::text[])',
+      const rows = await q.query<{ reference: string; type: string; id: string; sender_last_updated: string | null }>(
+        'SELECT reference, type, id, sender_last_updated FROM message_reference WHERE source = $1 AND reference = ANY($2::text[])',
         [message.source, refs],
       );
       for (const row of rows) {
         const entry = entries.find((e) => e.fullUrl === row.reference && e.resource.resourceType === row.type);
-        if (entry && !MATCH_SYSTEMS[row.type]) plan.set(entry.index, { entry, type: row.type, id: row.id, action: 'updated' });
+        if (!entry) continue;
+        refuseIfStale(entry, row.sender_last_updated);
+        if (!plan.has(entry.index) && !MATCH_SYSTEMS[row.type]) plan.set(entry.index, { entry, type: row.type, id: row.id, action: 'updated' });
       }
     }
   }
@@ -204,8 +207,29 @@ export async function planMessageContent(q: Queryable, message: Message, opts: S
     updates,
     matched,
     claims: [...claims.values()],
-    references: stored.filter((s) => s.entry.fullUrl).map((s) => ({ reference: s.entry.fullUrl!, type: s.type, id: s.id })),
+    references: stored.filter((s) => s.entry.fullUrl).map((s) => ({ reference: s.entry.fullUrl!, type: s.type, id: s.id, senderLastUpdated: validInstant(s.entry.resource.meta?.lastUpdated) })),
   };
+}
+
+/**
+ * An update that carries a resource older (by the sender's own meta.lastUpdated) than the version
+ * the same sender sent before would overwrite newer information: it is refused as stale.
+ */
+function refuseIfStale(entry: MessageEntry, previous: string | Date | null): void {
+  const sent = validInstant(entry.resource.meta?.lastUpdated);
+  if (!sent || previous === null) return;
+  const before = new Date(previous);
+  if (new Date(sent).getTime() < before.getTime()) {
+    throw refuse('staleUpdate', {
+      expression: `${entry.path}.meta.lastUpdated`,
+      message: `${entry.resource.resourceType} ${entry.fullUrl} was last sent as of ${before.toISOString()}; this update carries an older version (${sent}): send the current one`,
+    });
+  }
+}
+
+/** A FHIR instant PostgreSQL can store, or undefined. */
+function validInstant(value: string | undefined): string | undefined {
+  return value && /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?(Z|[+-]\d{2}:\d{2})$/.test(value) && !Number.isNaN(Date.parse(value)) ? value : undefined;
 }
 
 /**
@@ -228,8 +252,8 @@ export function addPlanToBatch(batch: WriteBatch, store: ResourceStore, plan: Co
     batch.with(
       batch.fresh('refs'),
       (p) =>
-        `INSERT INTO message_reference (source, reference, type, id) SELECT ${p.add(source)}, r, t, i FROM unnest(${p.add(refs.map((r) => r.reference), 'text[]')}, ${p.add(refs.map((r) => r.type), 'text[]')}, ${p.add(refs.map((r) => r.id), 'text[]')}) AS u(r, t, i) WHERE ${when}
-         ON CONFLICT (source, reference) DO UPDATE SET type = EXCLUDED.type, id = EXCLUDED.id`,
+        `INSERT INTO message_reference (source, reference, type, id, sender_last_updated) SELECT ${p.add(source)}, r, t, i, u::timestamptz FROM unnest(${p.add(refs.map((r) => r.reference), 'text[]')}, ${p.add(refs.map((r) => r.type), 'text[]')}, ${p.add(refs.map((r) => r.id), 'text[]')}, ${p.add(refs.map((r) => r.senderLastUpdated ?? null), 'text[]')}) AS x(r, t, i, u) WHERE ${when}
+         ON CONFLICT (source, reference) DO UPDATE SET type = EXCLUDED.type, id = EXCLUDED.id, sender_last_updated = EXCLUDED.sender_last_updated`,
     );
   }
   return created;
@@ -242,8 +266,7 @@ export async function writePlan(store: ResourceStore, tx: Queryable, plan: Conte
       await store.update(u.resource, { ifMatch: u.ifMatch });
     } catch (err) {
       if (err instanceof FhirError && err.code === FhirErrorCode.PRECONDITION_FAILED) {
-        throw new FhirError(FhirErrorCode.CONFLICT, {
-          code: 'conflict',
+        throw refuse('staleUpdate', {
           expression: `${u.entry.path}.meta.versionId`,
           message: `${u.resource.resourceType}/${u.resource.id} has changed since version ${u.ifMatch}: read it again and send the update based on its current version`,
         });

@@ -14,6 +14,8 @@ import type { Database, Queryable } from '../store/database.js';
 import { ResourceStore } from '../store/resource-store.js';
 import { WriteBatch } from '../store/write-batch.js';
 import { barsError, withBarsCodes } from './bars.js';
+import { judgeIssues } from './content-policy.js';
+import { refuse } from './refusals.js';
 import { checkBarsMessage, isBarsEvent, type BarsCheck } from './bars-rules.js';
 import type { MessageCatalogue } from './catalogue.js';
 import { parseBarsHeaders, PROCESS_MESSAGE_REQUIRED, type BarsHeaders, type RawMessageHeaders } from './headers.js';
@@ -120,19 +122,27 @@ export class MessageProcessor {
     if (headerCheck.issues.length) return this.reject(row, invalid(bars, headerCheck.issues), input, echo, false);
 
     let check: BarsCheck | undefined;
+    let warnings: IssueInit[];
     try {
-      check = bars ? checkBarsMessage(message, headerCheck.headers, this.deps.catalogue, this.deps.validator()) : this.checkGeneric(message);
+      if (bars) {
+        check = checkBarsMessage(message, headerCheck.headers, this.deps.catalogue, this.deps.validator());
+        warnings = check.warnings;
+      } else {
+        warnings = this.checkGeneric(message);
+      }
     } catch (err) {
-      if (err instanceof FhirError) return this.reject(row, err, input, echo, input.async);
-      throw err;
+      if (!(err instanceof FhirError)) throw err;
+      // a request sent again is answered as the duplicate it is, before what is wrong with it
+      if (bars && (await this.processedBefore(headerCheck.headers.requestId))) return this.duplicate(row, message, input, echo);
+      return this.reject(row, err, input, echo, input.async);
     }
 
     try {
       for (let attempt = 1; ; attempt++) {
         try {
           return !check || check.kind === 'new' || !check.focus
-            ? await this.processNew(message, check, row, input, echo)
-            : await this.processChange(message, check as ChangeCheck, row, input, echo);
+            ? await this.processNew(message, check, row, input, echo, warnings)
+            : await this.processChange(message, check as ChangeCheck, row, input, echo, warnings);
         } catch (err) {
           // another message created the same person a moment ago: plan again, and match them
           if (!isIdentityRace(err) || attempt >= MAX_ATTEMPTS) throw err;
@@ -153,20 +163,26 @@ export class MessageProcessor {
    * the message's log row, so a duplicate writes nothing and the whole message costs two or three
    * round trips.
    */
-  private async processNew(message: Message, check: BarsCheck | undefined, row: LogKeys, input: ProcessInput, echo: Record<string, string>): Promise<ProcessResult> {
+  private async processNew(message: Message, check: BarsCheck | undefined, row: LogKeys, input: ProcessInput, echo: Record<string, string>, warnings: IssueInit[]): Promise<ProcessResult> {
     const plan = await planMessageContent(this.deps.db, message, { followReferences: false });
     const admission = await this.admit(plan, check);
-    const triage = admission ? triageIssues(admission.task, admission.gaps) : [];
-    return this.finish(this.deps.db, message, check, row, input, echo, plan.entries, triage, { plan, creates: admission?.creates ?? [] });
+    const outcome: Outcome = {
+      stored: plan.entries,
+      resources: resourcesOf(plan),
+      tasks: admission ? [admission.task, admission.clarificationTask, admission.seniorOversightTask].filter((t): t is Task & { id: string } => t !== undefined) : [],
+      issues: [...warningIssues(warnings), ...(admission ? triageIssues(admission.task, admission.gaps) : [])],
+    };
+    return this.finish(this.deps.db, message, check, row, input, echo, outcome, { plan, creates: admission?.creates ?? [] });
   }
 
   /** An update or cancellation of a referral received before: one transaction, the referral's row locked. */
-  private async processChange(message: Message, check: ChangeCheck, row: LogKeys, input: ProcessInput, echo: Record<string, string>): Promise<ProcessResult> {
+  private async processChange(message: Message, check: ChangeCheck, row: LogKeys, input: ProcessInput, echo: Record<string, string>, warnings: IssueInit[]): Promise<ProcessResult> {
     return this.deps.db.transaction(async (tx) => {
       const store = new ResourceStore(this.deps.db, this.deps.clock, tx, true);
-      const stored = await this.storeChange(store, tx, message, check);
-      const triage = await this.frontDoor(store, stored, check);
-      return this.finish(tx, message, check, row, input, echo, stored, triage, {});
+      const change = await this.storeChange(store, tx, message, check);
+      const triage = await this.frontDoor(store, change.stored, check);
+      const outcome: Outcome = { stored: change.stored, resources: change.resources, tasks: triage.tasks, issues: [...warningIssues(warnings), ...triage.issues] };
+      return this.finish(tx, message, check, row, input, echo, outcome, {});
     });
   }
 
@@ -182,16 +198,16 @@ export class MessageProcessor {
     row: LogKeys,
     input: ProcessInput,
     echo: Record<string, string>,
-    stored: StoredEntry[],
-    triage: OperationOutcomeIssue[],
+    outcome: Outcome,
     content: { plan?: ContentPlan; creates?: { resource: Resource; id: string }[] },
   ): Promise<ProcessResult> {
-    const focus = focusOf(stored, message, check);
+    const focus = focusOf(outcome.stored, message, check);
     const focusRef = focus && `${focus.type}/${focus.id}`;
-    const response = this.responseMessage(message, row.bars, 'ok', storedOutcome(stored, [...triage, ...nearMissWarnings(message)]), input.baseUrl, focusRef);
+    const answer = storedOutcome(outcome.stored, [...outcome.issues, ...nearMissWarnings(message)]);
+    const response = this.responseMessage(message, row.bars && !input.async, 'ok', answer, input.baseUrl, focusRef, contentOf(outcome, focusRef));
     const status = input.async ? 202 : 200;
     const logRow: LogRow = { ...row, disposition: 'processed', outcome: 'ok', status, focus: focusRef, response };
-    const logged = await this.recordBatch(logRow, input, input.async, { ...content, patient: patientOf(stored) }).run(q, 'SELECT seq FROM log');
+    const logged = await this.recordBatch(logRow, input, input.async, { ...content, patient: patientOf(outcome.stored) }).run(q, 'SELECT seq FROM log');
     if (logged.length === 0) throw new DuplicateMessage();
     return { status, body: input.async ? accepted(message) : response, headers: echo, disposition: 'processed' };
   }
@@ -220,8 +236,11 @@ export class MessageProcessor {
     return planAdmission(await referralContext(referral, source), { clock: this.deps.clock });
   }
 
-  /** FHIR messaging outside BaRS: a configured event, and a Bundle valid against R4 and its declared profiles. */
-  private checkGeneric(message: Message): undefined {
+  /**
+   * FHIR messaging outside BaRS: a configured event, and a Bundle that can be read as R4. What
+   * its content says is judged as for BaRS (content-policy.ts): defects are warnings.
+   */
+  private checkGeneric(message: Message): IssueInit[] {
     const known = this.events.some((e) => e.system === message.event.system && e.code === message.event.code);
     if (!known) {
       throw new FhirError(FhirErrorCode.UNPROCESSABLE, {
@@ -230,31 +249,32 @@ export class MessageProcessor {
         message: `Event ${message.event.system ?? ''}|${message.event.code} is not processed here; accepted: ${[...this.events.map((e) => `${e.system}|${e.code}`), 'the BaRS events'].join(', ')}`,
       });
     }
-    const errors = this.deps.validator().validate(message.bundle).filter((i) => i.severity === 'error' || i.severity === 'fatal');
-    if (errors.length) throw FhirError.fromIssues(FhirErrorCode.INVALID, errors);
-    return undefined;
+    const verdict = judgeIssues(this.deps.validator().validate(message.bundle));
+    if (verdict.refusals.length) throw new FhirError(FhirErrorCode.INVALID, verdict.refusals);
+    return verdict.warnings;
   }
 
-  private async storeChange(store: ResourceStore, tx: Queryable, message: Message, check: ChangeCheck): Promise<StoredEntry[]> {
+  private async storeChange(store: ResourceStore, tx: Queryable, message: Message, check: ChangeCheck): Promise<{ stored: StoredEntry[]; resources: Map<string, Resource> }> {
     const sr = check.focus;
     const target = await this.targetOf(store, tx, message, sr);
     const ifMatch = sr.resource.meta?.versionId && /^\d+$/.test(sr.resource.meta.versionId) ? Number(sr.resource.meta.versionId) : undefined;
     if (check.kind === 'update') {
       const plan = await planMessageContent(tx, message, { followReferences: true, updates: new Map([[sr.index, { id: target.id!, ifMatch }]]) });
       await writePlan(store, tx, plan, message.source);
-      return plan.entries;
+      return { stored: plan.entries, resources: resourcesOf(plan) };
     }
     // A cancellation changes the referral's status (and reason, which BaRS sends only on cancel).
     const cancelled: ServiceRequest = { ...target, status: sr.resource.status, ...(sr.resource.reasonCode ? { reasonCode: sr.resource.reasonCode } : {}) };
+    let written: Resource;
     try {
-      await store.update(cancelled, { ifMatch });
+      written = (await store.update(cancelled, { ifMatch })).resource;
     } catch (err) {
       if (err instanceof FhirError && err.code === FhirErrorCode.PRECONDITION_FAILED) {
-        throw new FhirError(FhirErrorCode.CONFLICT, { code: 'conflict', expression: `${sr.path}.meta.versionId`, message: `ServiceRequest/${target.id} has changed since version ${ifMatch}: read it again and send the cancellation based on its current version` });
+        throw refuse('staleUpdate', { expression: `${sr.path}.meta.versionId`, message: `ServiceRequest/${target.id} has changed since version ${ifMatch}: read it again and send the cancellation based on its current version` });
       }
       throw err;
     }
-    return [{ entry: sr, type: 'ServiceRequest', id: target.id!, action: 'updated' }];
+    return { stored: [{ entry: sr, type: 'ServiceRequest', id: target.id!, action: 'updated' }], resources: new Map([[`ServiceRequest/${target.id}`, written]]) };
   }
 
   /**
@@ -262,15 +282,15 @@ export class MessageProcessor {
    * referral, a cancellation cancels its Tasks (src/pathway/front-door.ts). Answers the Task and
    * one issue per minimum dataset gap.
    */
-  private async frontDoor(store: ResourceStore, stored: StoredEntry[], check: ChangeCheck): Promise<OperationOutcomeIssue[]> {
+  private async frontDoor(store: ResourceStore, stored: StoredEntry[], check: ChangeCheck): Promise<{ tasks: Task[]; issues: OperationOutcomeIssue[] }> {
     const referral = stored.find((s) => s.type === 'ServiceRequest' && s.entry.index === check.focus.index) ?? stored.find((s) => s.type === 'ServiceRequest');
-    if (!referral) return [];
+    if (!referral) return { tasks: [], issues: [] };
     if (check.kind === 'cancel') {
       const task = await withdrawReferral(store, referral.id, 'The referrer cancelled the referral');
-      return task ? triageIssues(task, []) : [];
+      return task ? { tasks: [task], issues: triageIssues(task, []) } : { tasks: [], issues: [] };
     }
     const result = await rescreenReferral(store, referral.id, { clock: this.deps.clock });
-    return triageIssues(result.task, result.gaps);
+    return { tasks: [result.task], issues: triageIssues(result.task, result.gaps) };
   }
 
   /** The stored referral an update or cancellation is about: by the id Stepwise gave it, or by the sender's earlier reference. */
@@ -282,8 +302,7 @@ export class MessageProcessor {
         // only the service that sent a referral may change it
         const senders = await tx.query<{ source: string }>("SELECT DISTINCT source FROM message_reference WHERE type = 'ServiceRequest' AND id = $1", [id]);
         if (senders.length && !senders.some((r) => r.source === message.source)) {
-          throw new FhirError(FhirErrorCode.FORBIDDEN, {
-            code: 'forbidden',
+          throw refuse('notSender', {
             expression: `${HEADER_PATH}.source.endpoint`,
             message: `ServiceRequest/${id} was sent by ${senders.map((r) => r.source || '(no source endpoint)').join(', ')}; only its sender can ${message.reason === 'update' ? 'update or cancel' : 'cancel'} it`,
           });
@@ -296,11 +315,17 @@ export class MessageProcessor {
       const found = rows[0] && ((await store.readOrUndefined('ServiceRequest', rows[0].id)) as ServiceRequest | undefined);
       if (found) return found;
     }
-    throw new FhirError(FhirErrorCode.NOT_FOUND, {
-      code: 'not-found',
+    throw refuse('unknownReferral', {
       expression: sr.path,
       message: `The ServiceRequest this ${message.reason} refers to (${[...ids, sr.fullUrl].filter(Boolean).join(', ')}) is not known here; send the id Stepwise returned for the referral`,
     });
+  }
+
+  /** Whether a BaRS message with this X-Request-ID was processed (asked only of a message about to be refused). */
+  private async processedBefore(requestId: string | undefined): Promise<boolean> {
+    if (!requestId) return false;
+    const rows = await this.deps.db.query("SELECT 1 FROM message_log WHERE disposition = 'processed' AND bars AND request_id = $1 LIMIT 1", [requestId]);
+    return rows.length > 0;
   }
 
   private async duplicate(row: LogKeys, message: Message, input: ProcessInput, echo: Record<string, string>): Promise<ProcessResult> {
@@ -313,8 +338,8 @@ export class MessageProcessor {
     if (row.bars) {
       const sameRequest = rows.find((r) => requestId !== null && r.request_id === requestId);
       const err = sameRequest
-        ? barsError(FhirErrorCode.CONFLICT, { code: 'duplicate', expression: 'http.X-Request-ID', message: `X-Request-ID ${requestId} was already processed (message ${sameRequest.seq}); a new request needs a new X-Request-ID` })
-        : barsError(FhirErrorCode.INVALID, { code: 'invariant', expression: 'Bundle.id', message: `Bundle.id ${message.id} was already processed (message ${rows[0]?.seq}); every BaRS message needs a new Bundle.id` });
+        ? refuse('reusedRequestId', { expression: 'http.X-Request-ID', message: `X-Request-ID ${requestId} was already processed (message ${sameRequest.seq}); a new request needs a new X-Request-ID` })
+        : refuse('reusedBundleId', { expression: 'Bundle.id', message: `Bundle.id ${message.id} was already processed (message ${rows[0]?.seq}); every BaRS message needs a new Bundle.id` });
       return this.reject(row, err, input, echo, false, 'duplicate');
     }
     // FHIR messaging: a message received again gets the original response again.
@@ -337,7 +362,7 @@ export class MessageProcessor {
     const code: ResponseCode = err.status >= 500 ? 'transient-error' : 'fatal-error';
     const message = row.message;
     if (async && message) {
-      const response = this.responseMessage(message, row.bars, code, outcome, input.baseUrl, undefined);
+      const response = this.responseMessage(message, false, code, outcome, input.baseUrl, undefined);
       await this.recordBatch({ ...row, disposition, outcome: code, status: 202, response, failure: err.message, failureStatus: err.status }, input, true).run(this.deps.db);
       return { status: 202, body: accepted(message), headers: echo, disposition };
     }
@@ -345,8 +370,16 @@ export class MessageProcessor {
     return { status: err.status, body: outcome, headers: echo, disposition };
   }
 
-  private responseMessage(message: Message, bars: boolean, code: ResponseCode, outcome: OperationOutcome, baseUrl: string, focus: string | undefined): Bundle {
+  /**
+   * The response message. `content` (what the message became here: the referral, its triage
+   * Tasks and every stored resource, with the ids Stepwise gave them) rides in the Bundle and the
+   * header's focus, so a sender reads ids from structure, not from text. A BaRS request answered
+   * synchronously keeps the request's Bundle.id: that is how BaRS senders (and NHS England's
+   * receiver assurance pack) correlate the answer with their request.
+   */
+  private responseMessage(message: Message, correlateBundleId: boolean, code: ResponseCode, outcome: OperationOutcome, baseUrl: string, focus: string | undefined, content: Resource[] = []): Bundle {
     const outcomeId = randomUUID();
+    const bars = isBarsEvent(message.event.system);
     const header: MessageHeader = {
       resourceType: 'MessageHeader',
       id: randomUUID(),
@@ -359,16 +392,17 @@ export class MessageProcessor {
         code,
         details: { reference: `urn:uuid:${outcomeId}` },
       },
-      ...(focus ? { focus: [{ reference: focus }] } : {}),
+      ...(focusReferences(focus, content).length ? { focus: focusReferences(focus, content) } : {}),
     };
     return {
       resourceType: 'Bundle',
-      id: randomUUID(),
+      id: (correlateBundleId && message.id) || randomUUID(),
       type: 'message',
       timestamp: this.deps.clock.now().toISOString(),
       entry: [
         { fullUrl: `urn:uuid:${header.id}`, resource: header },
         { fullUrl: `urn:uuid:${outcomeId}`, resource: { ...outcome, id: outcomeId } },
+        ...content.map((r) => ({ fullUrl: `${baseUrl}/${r.resourceType}/${r.id}`, resource: r })),
       ],
     };
   }
@@ -452,6 +486,50 @@ function refersTo(r: Resource, target: string, sources: [string, string][]): boo
 
 function invalid(bars: boolean, issues: IssueInit[]): FhirError {
   return bars ? barsError(FhirErrorCode.INVALID, issues) : new FhirError(FhirErrorCode.INVALID, issues);
+}
+
+/** What a processed message became: its entries, the resources as stored, the front door's Tasks, and the answer's issues. */
+interface Outcome {
+  stored: StoredEntry[];
+  /** `Type/id` → the resource as stored (new, updated or matched). */
+  resources: Map<string, Resource>;
+  tasks: Task[];
+  issues: OperationOutcomeIssue[];
+}
+
+/** The resources a plan stores or matched, by `Type/id`, with the ids they get. */
+function resourcesOf(plan: ContentPlan): Map<string, Resource> {
+  const out = new Map<string, Resource>(plan.matched);
+  for (const c of plan.creates) out.set(`${c.resource.resourceType}/${c.id}`, { ...c.resource, id: c.id });
+  for (const u of plan.updates) out.set(`${u.resource.resourceType}/${u.resource.id}`, u.resource);
+  return out;
+}
+
+/** The response's content: the focus first, then the triage Tasks, then the rest in message order. */
+function contentOf(outcome: Outcome, focus: string | undefined): Resource[] {
+  const ordered = [...outcome.stored].map((s) => `${s.type}/${s.id}`);
+  const keys = [...new Set([...(focus ? [focus] : []), ...outcome.tasks.map((t) => `Task/${t.id}`), ...ordered])];
+  const all = new Map(outcome.resources);
+  for (const t of outcome.tasks) all.set(`Task/${t.id}`, t);
+  return keys.map((k) => all.get(k)).filter((r): r is Resource => r !== undefined);
+}
+
+/** MessageHeader.focus: the referral and the Tasks the front door made for it. */
+function focusReferences(focus: string | undefined, content: Resource[]): { reference: string }[] {
+  const refs = focus ? [focus] : [];
+  for (const r of content) if (r.resourceType === 'Task') refs.push(`Task/${r.id}`);
+  return [...new Set(refs)].map((reference) => ({ reference }));
+}
+
+/** Content defects the message was accepted with, as warnings of the answer. */
+function warningIssues(warnings: IssueInit[]): OperationOutcomeIssue[] {
+  return warnings.map((w) => ({
+    severity: 'warning',
+    code: w.code ?? 'value',
+    ...(w.expression ? { expression: [w.expression] } : {}),
+    diagnostics: w.message,
+    details: { text: w.message },
+  }));
 }
 
 function echoHeaders(h: RawMessageHeaders): Record<string, string> {

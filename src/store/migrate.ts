@@ -4,6 +4,7 @@ import * as m002 from './migrations/002-messaging.js';
 import * as m003 from './migrations/003-search-statistics.js';
 import * as m004 from './migrations/004-identity-claims.js';
 import * as m005 from './migrations/005-fast-keys.js';
+import * as m006 from './migrations/006-sender-versions.js';
 
 /** Versioned migrations, applied in order, each once, in its own transaction. Append only. */
 export const migrations: { version: number; name: string; sql: string; /** Statements that depend on the server, worked out when the migration runs. */ more?: (tx: Queryable) => Promise<string[]> }[] = [
@@ -12,6 +13,7 @@ export const migrations: { version: number; name: string; sql: string; /** State
   { version: 3, name: 'multi-column statistics for the search index', sql: m003.sql },
   { version: 4, name: 'national identities claimed by messages', sql: m004.sql },
   { version: 5, name: 'byte-order index keys and LZ4 compression', sql: m005.sql, more: m005.lz4 },
+  { version: 6, name: "the sender's version of each resource it sent", sql: m006.sql },
 ];
 
 /** Arbitrary constant: several instances starting at once take turns to migrate. */

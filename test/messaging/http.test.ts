@@ -1,4 +1,4 @@
-import type { Bundle, MessageDefinition, MessageHeader, OperationOutcome, ServiceRequest } from '@medplum/fhirtypes';
+import type { Bundle, CarePlan, MessageDefinition, MessageHeader, OperationOutcome, ServiceRequest } from '@medplum/fhirtypes';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { formatFhirXml } from '../../src/fhir/xml/index.js';
 import { STEPWISE_EVENTS } from '../../src/messaging/index.js';
@@ -52,17 +52,18 @@ describe('$process-message and the BaRS receiver over HTTP', () => {
     expect(res.status).toBe(200);
   });
 
-  it('a published BaRS sample sent as XML, readdressed to the crisis line: 400 naming its defects', async () => {
+  it('a published BaRS sample sent as XML, readdressed to the crisis line: accepted, its defects named as warnings', async () => {
     const CRISIS_LINE = '2000072002';
     const xml = readFileSync(`${SAMPLES}/REFREQ01-referral-111-to-ED.xml`, 'utf8').replace('dos-service-id|111111111', `dos-service-id|${CRISIS_LINE}`);
     const h = headersAsHttp(barsHeaders(CRISIS_LINE, 'a1t1|referral|servicerequest-request|new'));
     const res = await post(xml, { ...h, 'Content-Type': 'application/fhir+xml', Accept: 'application/fhir+json' });
-    expect(res.status).toBe(400);
-    const oo = (await res.json()) as OperationOutcome;
-    expect(oo.issue.map((i) => i.expression![0]).sort()).toEqual([
-      'Bundle.entry[5].resource.identifier[0].extension[0].valueCodeableConcept.coding[0].system',
-      'Bundle.entry[5].resource.identifier[0].value',
-    ]);
+    expect(res.status).toBe(200);
+    const answer = (await res.json()) as Bundle;
+    const oo = answer.entry!.find((e) => e.resource?.resourceType === 'OperationOutcome')!.resource as OperationOutcome;
+    const warnings = oo.issue.filter((i) => i.severity === 'warning').map((i) => i.expression![0]);
+    expect(warnings).toContain('Bundle.entry[5].resource.identifier[0].extension[0].valueCodeableConcept.coding[0].system');
+    expect(warnings).toContain('Bundle.entry[5].resource.identifier[0].value');
+    expect(oo.issue.filter((i) => i.severity === 'error')).toEqual([]);
   });
 
   it('update then cancel, using the ids the server returned; a stale version is 409', async () => {
@@ -188,13 +189,14 @@ describe('$process-message and the BaRS receiver over HTTP', () => {
   });
 
   it('async=true with a message that fails its checks: 202, and a fatal-error response queued', async () => {
-    const m = referralMessage({ nhsNumber: '9000000008' });
+    const m = referralMessage();
+    entry<CarePlan>(m, 'CarePlan').resource!.status = 'active';
     const res = await post(m, bars(), '?async=true');
     expect(res.status).toBe(202);
     const rows = await app.t.db.query<{ content: string }>('SELECT o.content FROM message_outbox o JOIN message_log l ON l.seq = o.message_seq WHERE l.bundle_id = $1', [m.id]);
     const response = JSON.parse(rows[0].content) as Bundle;
     expect(response.entry![0].resource).toMatchObject({ response: { code: 'fatal-error' } });
-    expect((response.entry![1].resource as OperationOutcome).issue[0].expression).toEqual(['Bundle.entry[4].resource.identifier[0].value']);
+    expect((response.entry![1].resource as OperationOutcome).issue[0].expression).toEqual(['Bundle.entry[3].resource.status']);
     // accepted for later, but audited as the failure it is
     const audits = await app.t.db.query<{ content: string }>("SELECT content FROM resource WHERE type = 'AuditEvent' ORDER BY rid DESC LIMIT 1");
     expect(JSON.parse(audits[0].content)).toMatchObject({ outcome: '4', entity: [{ detail: expect.arrayContaining([{ type: 'Bundle.id', valueString: m.id }]) }] });
@@ -224,7 +226,25 @@ describe('$process-message and the BaRS receiver over HTTP', () => {
       expect(bundle.type).toBe('searchset');
       const urls = bundle.entry!.map((e) => e.resource!.url);
       expect(urls).toContain('https://fhir.nhs.uk/MessageDefinition/bars-message-servicerequest-request-referral');
-      for (const e of bundle.entry!) expect(e.resource!.useContext![0].valueCodeableConcept!.coding![0]).toMatchObject({ system: 'https://fhir.nhs.uk/CodeSystem/dos-id', code: FRONT_DOOR_DOS });
+      // the DoS service id in both forms BaRS receivers are assured against
+      for (const e of bundle.entry!) {
+        expect(e.resource!.useContext).toContainEqual(expect.objectContaining({ code: expect.objectContaining({ system: 'https://fhir.nhs.uk/Id/dos-service-id', code: FRONT_DOOR_DOS }) }));
+        expect(e.resource!.useContext).toContainEqual({ code: { system: 'http://terminology.hl7.org/CodeSystem/usage-context-type', code: 'workflow' }, valueCodeableConcept: { coding: [expect.objectContaining({ system: 'https://fhir.nhs.uk/Id/dos-service-id', code: FRONT_DOOR_DOS })] } });
+      }
+    });
+
+    it('a service id written with http:, and a use case URL-encoded into the same parameter, are read as BaRS senders mean them', async () => {
+      const both = encodeURIComponent(`https://fhir.nhs.uk/CodeSystem/usecases-categories-bars|a5t1&context=http://fhir.nhs.uk/Id/dos-service-id|${FRONT_DOOR_DOS}`);
+      const res = await get(`?context=${both}`);
+      expect(res.status).toBe(200);
+      const bundle = (await res.json()) as Bundle<MessageDefinition>;
+      expect(bundle.total).toBeGreaterThan(0);
+      // the use case chooses definitions; each still lists every use case the service takes
+      expect(bundle.entry![0].resource!.useContext!.filter((u) => u.valueCodeableConcept?.coding?.[0]?.system === 'https://fhir.nhs.uk/CodeSystem/usecases-categories-bars').length).toBeGreaterThan(0);
+      expect((await get(`?context=${encodeURIComponent('http://fhir.nhs.uk/Id/dos-service-id|99999999')}`)).status).toBe(404);
+      const invalid = await get('?context=XXXXXXX');
+      expect(invalid.status).toBe(400);
+      expect(((await invalid.json()) as OperationOutcome).issue[0].code).toBe('value');
     });
 
     it('narrows by use case; a use case the service does not take gives none', async () => {

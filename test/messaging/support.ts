@@ -158,7 +158,7 @@ export function referralMessage(opts: { dosId?: string; nhsNumber?: string; bund
   return {
     resourceType: 'Bundle',
     id: opts.bundleId ?? guid(),
-    meta: { profile: ['https://fhir.nhs.uk/StructureDefinition/BARSBundleMessage'] },
+    meta: { versionId: '1.0.0', profile: ['https://fhir.nhs.uk/StructureDefinition/BARSBundleMessage'] },
     type: 'message',
     timestamp: '2026-03-02T08:55:00+00:00',
     entry: resources.map(([fullUrl, resource]) => ({ fullUrl, resource })),

@@ -1,4 +1,4 @@
-import type { Bundle, MessageHeader, OperationOutcome, ServiceRequest, Task } from '@medplum/fhirtypes';
+import type { Bundle, MessageHeader, OperationOutcome, Patient, ServiceRequest, Task } from '@medplum/fhirtypes';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { PATHWAY } from '../../src/pathway/codes.js';
 import { startTestApp, type TestApp } from '../support/app.js';
@@ -41,7 +41,10 @@ describe('referral messages at the front door', () => {
 
   it('a message that is refused leaves no triage Task behind', async () => {
     const before = ((await (await app.fhir('GET', 'Task?_summary=count')).json()) as Bundle).total;
-    const m = referralMessage({ nhsNumber: '9000000001' });
+    // a referral is refused only for what stops it being read or routed: here, no rank-1 contact
+    const m = referralMessage();
+    const patient = m.entry!.find((e) => e.resource?.resourceType === 'Patient')!.resource as Patient;
+    patient.contact = [];
     const res = await send(m);
     expect(res.status).toBeGreaterThanOrEqual(400);
     const after = ((await (await app.fhir('GET', 'Task?_summary=count')).json()) as Bundle).total;

@@ -1,12 +1,15 @@
-/** The BaRS receiver's read endpoints: GET MessageDefinition?context=… and GET ServiceRequest/[id]. */
+/** The BaRS receiver's read endpoints: GET MessageDefinition?context=…, GET ServiceRequest/[id] and GET ServiceRequest?patient:identifier=…. */
 import type { Bundle } from '@medplum/fhirtypes';
 import { FhirError, FhirErrorCode } from '../../errors.js';
-import { barsError, withBarsCodes } from '../../messaging/bars.js';
+import { isValidNhsNumber } from '../../fhir/nhs-number.js';
+import { barsError, IDENTIFIER, withBarsCodes } from '../../messaging/bars.js';
+import { refuse } from '../../messaging/refusals.js';
 import { parseBarsHeaders } from '../../messaging/headers.js';
 import { searchMessageDefinitions } from '../../messaging/index.js';
 import { checkId, type Handler } from './context.js';
 import { messageHeaders, messagingFor } from './process-message.js';
 import { readResource } from './read.js';
+import { searchType } from './search.js';
 
 function echo(req: Parameters<Handler>[1]): Record<string, string> {
   const out: Record<string, string> = {};
@@ -37,15 +40,52 @@ export const searchMessageDefinition: Handler = async (ctx, req) => {
 };
 
 /**
- * GET [base]/ServiceRequest/[id]: the generic read, with BaRS error codes on its errors. Its headers
- * are not held to the BaRS rules: REST clients outside BaRS read referrals here too.
+ * A request is a BaRS request when it names its target service (NHSD-Target-Identifier). BaRS
+ * holds such requests to its own rules (booking-and-referral.yaml): ServiceRequest ids are UUIDs,
+ * and a search names the patient by NHS number. REST clients outside BaRS keep plain FHIR.
+ */
+function isBarsRequest(req: Parameters<Handler>[1]): boolean {
+  return req.headers.targetIdentifier !== undefined;
+}
+
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+
+/**
+ * GET [base]/ServiceRequest/[id]: the generic read, with BaRS error codes on its errors. A BaRS
+ * request's id must be a UUID (RegistryId_Param, format uuid): anything else is a 400, not a 404.
  */
 export const readReferral: Handler = async (ctx, req, { id }) => {
   try {
+    if (isBarsRequest(req)) {
+      checkPresentHeaders(req);
+      if (!UUID.test(id)) throw refuse('malformedHeader', { expression: 'ServiceRequest.id', message: `ServiceRequest id '${id}' is not a UUID; BaRS referral ids are UUIDs` });
+    }
     checkId(id);
     const res = await readResource(ctx, req, { type: 'ServiceRequest', id });
     return { ...res, headers: { ...res.headers, ...echo(req) } };
   } catch (err) {
     throw err instanceof FhirError ? withBarsCodes(err) : err;
   }
+};
+
+/**
+ * GET [base]/ServiceRequest?patient:identifier=https://fhir.nhs.uk/Id/nhs-number|… (BaRS
+ * getReferralByPatient): a BaRS search must name the patient by a valid NHS number. Other
+ * searches are the generic search.
+ */
+export const searchReferrals: Handler = async (ctx, req, params) => {
+  if (!isBarsRequest(req)) return searchType(ctx, req, { ...params, type: 'ServiceRequest' });
+  checkPresentHeaders(req);
+  const patient = req.query.filter(([k]) => k === 'patient:identifier').map(([, v]) => v);
+  if (patient.length === 0 || patient.every((v) => !v.split('|').pop())) {
+    throw refuse('missingHeader', { expression: 'patient:identifier', message: `A BaRS referral search needs patient:identifier=${IDENTIFIER.nhsNumber}|<NHS number>` });
+  }
+  for (const value of patient) {
+    const [system, number] = value.includes('|') ? [value.slice(0, value.indexOf('|')), value.slice(value.indexOf('|') + 1)] : [IDENTIFIER.nhsNumber, value];
+    if (system !== IDENTIFIER.nhsNumber || !isValidNhsNumber(number)) {
+      throw refuse('malformedHeader', { expression: 'patient:identifier', message: `patient:identifier must be ${IDENTIFIER.nhsNumber}|<a valid NHS number>, not '${value}'` });
+    }
+  }
+  const res = await searchType(ctx, req, { ...params, type: 'ServiceRequest' });
+  return { ...res, headers: { ...res.headers, ...echo(req) } };
 };

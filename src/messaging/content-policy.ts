@@ -1,0 +1,50 @@
+import type { OperationOutcomeIssue } from '@medplum/fhirtypes';
+import type { IssueInit } from '../errors.js';
+import { isProfileIssue } from '../fhir/validation/index.js';
+
+/** What validation found in a message: what refuses it, and what it is accepted with. */
+export interface Verdict {
+  refusals: IssueInit[];
+  warnings: IssueInit[];
+}
+
+/** R4 base issue codes about what a value says rather than whether it can be read: a code outside its system or value set. */
+const CONTENT_ISSUE_CODES = new Set<string>(['code-invalid']);
+/** R4 base rules of the same kind, by rule key: an NHS number failing Modulus 11. */
+const CONTENT_RULE_KEYS = new Set<string>(['nhs-number']);
+
+const CONTENT_ENTRY = /^Bundle\.entry\[(\d+)\]\.resource(?:[.[]|$)/;
+/** A content resource's own id: the receiver gives every resource its own, so the sender's is not kept. */
+const ENTRY_ID = /^Bundle\.entry\[\d+\]\.resource\.id$/;
+
+/**
+ * The receiver's policy for a message's validation issues ("a referral is never refused for what
+ * it says about the person; refuse only what cannot be read or routed"):
+ * - the envelope, that is the Bundle itself and its MessageHeader (entry 0), must be valid: it is
+ *   how the message is read and routed;
+ * - a content resource must be valid R4, since it is stored and served again;
+ * - but what content says may break a profile, use a code outside its system or value set, or
+ *   carry an NHS number failing Modulus 11: accepted, each named as a warning at its location;
+ *   so is a malformed resource id, which the receiver replaces with its own.
+ */
+export function judgeIssues(issues: OperationOutcomeIssue[]): Verdict {
+  const verdict: Verdict = { refusals: [], warnings: [] };
+  for (const issue of issues) {
+    if (issue.severity === 'information') continue;
+    const init = toInit(issue);
+    if (issue.severity === 'warning') verdict.warnings.push({ ...init, severity: 'warning' });
+    else if (isContentDefect(issue)) verdict.warnings.push({ ...init, severity: 'warning' });
+    else verdict.refusals.push(init);
+  }
+  return verdict;
+}
+
+function isContentDefect(issue: OperationOutcomeIssue): boolean {
+  const entry = CONTENT_ENTRY.exec(issue.expression?.[0] ?? '');
+  if (!entry || entry[1] === '0') return false;
+  return isProfileIssue(issue) || ENTRY_ID.test(issue.expression![0]) || CONTENT_ISSUE_CODES.has(issue.code) || CONTENT_RULE_KEYS.has(issue.details?.coding?.[0]?.code ?? '');
+}
+
+function toInit(i: OperationOutcomeIssue): IssueInit {
+  return { code: i.code, expression: i.expression?.[0], message: i.diagnostics ?? i.details?.text ?? 'invalid' };
+}
