@@ -1,7 +1,7 @@
-import type { Resource, Task } from '@medplum/fhirtypes';
+import type { Resource, ServiceRequest, Task } from '@medplum/fhirtypes';
 import { parseSearch } from '../../fhir/search/parse.js';
 import { PATHWAY, TaskCode } from '../../pathway/codes.js';
-import { rescreenReferral } from '../../pathway/front-door.js';
+import { admitReferral, findTriageTask, rescreenReferral } from '../../pathway/front-door.js';
 import { checkRedirect } from '../../pathway/redirect-check.js';
 import { localId } from '../../pathway/referral-context.js';
 import { stampTriageCompletion } from '../../pathway/triage-completion.js';
@@ -49,7 +49,7 @@ const ABOUT_THE_PATIENT: Record<string, string> = {
 
 /**
  * After a create, update or patch (in the same transaction, after `store.update`/`store.create`):
- * when the triage team fills a gap (a Patient, Consent, RiskAssessment, MedicationStatement, Flag,
+ * a new active referral is admitted at the front door; when the triage team fills a gap (a Patient, Consent, RiskAssessment, MedicationStatement, Flag,
  * Condition or RelatedPerson of the person, or the ServiceRequest itself), the referrals of that
  * person waiting at the front door are screened again and resume when complete.
  *
@@ -58,7 +58,7 @@ const ABOUT_THE_PATIENT: Record<string, string> = {
 export async function afterPathwayWrite(store: ResourceStore, written: Resource, now: Date): Promise<void> {
   const clock = { now: () => now };
   if (written.resourceType === 'ServiceRequest') {
-    await rescreenIfWaiting(store, written.id!, clock);
+    await admitOrRescreen(store, written as ServiceRequest, clock);
     return;
   }
   if (!(written.resourceType in ABOUT_THE_PATIENT)) return;
@@ -73,9 +73,18 @@ export async function afterPathwayWrite(store: ResourceStore, written: Resource,
   }
 }
 
-async function rescreenIfWaiting(store: ResourceStore, serviceRequestId: string, clock: { now(): Date }): Promise<void> {
-  const found = await store.matches(parseSearch('Task', [['focus', `ServiceRequest/${serviceRequestId}`], ['code', `${PATHWAY.taskCode}|${TaskCode.triage}`], ['status', 'requested,on-hold']]));
-  if (found.length) await rescreenReferral(store, serviceRequestId, { clock });
+/**
+ * Every route in gets the same front door: a referral created or activated over REST (a POST, a
+ * PUT, a transaction entry) is admitted as a message's is, with its one triage Task; a referral
+ * still waiting at the front door is screened again when it changes.
+ */
+async function admitOrRescreen(store: ResourceStore, referral: ServiceRequest, clock: { now(): Date }): Promise<void> {
+  const triage = await findTriageTask(store, referral.id!);
+  if (!triage) {
+    if (referral.status === 'active') await admitReferral(store, { serviceRequestId: referral.id! }, { clock });
+    return;
+  }
+  if (triage.status === 'requested' || triage.status === 'on-hold') await rescreenReferral(store, referral.id!, { clock });
 }
 
 function patientOf(r: Resource): string | undefined {
