@@ -18,6 +18,19 @@ describe('$process-message and the BaRS receiver over HTTP', () => {
   const bars = (useContext = REFERRAL_CONTEXT, overrides = {}) => headersAsHttp(barsHeaders(FRONT_DOOR_DOS, useContext, overrides));
   const focusOf = (b: Bundle) => (b.entry![0].resource as MessageHeader).focus![0].reference!;
 
+  it("the sender's worked example in src/messaging/README.md: docs/examples/bars-referral.json is accepted by the front door, its Tasks named in the answer", async () => {
+    const example = JSON.parse(readFileSync(new URL('../../docs/examples/bars-referral.json', import.meta.url), 'utf8')) as Bundle;
+    const res = await post(example, bars('a5t1|referral|servicerequest-request|new'));
+    expect(res.status).toBe(200);
+    const answer = (await res.json()) as Bundle;
+    expect(answer.id).toBe(example.id);
+    const focus = (answer.entry![0].resource as MessageHeader).focus!.map((f) => f.reference!);
+    expect(focus[0]).toMatch(/^ServiceRequest\//);
+    const triage = (await (await app.fhir('GET', `Task?focus=${focus[0]}&code=https://fhir.stepwise.nhs.uk/CodeSystem/task-code|triage`)).json()) as Bundle;
+    expect(triage.entry).toHaveLength(1);
+    expect(focus).toContain(`Task/${triage.entry![0].resource!.id}`);
+  });
+
   it('accepts a referral: response message with code ok naming the receiver-generated ServiceRequest id', async () => {
     const m = referralMessage();
     const h = bars();
