@@ -1,10 +1,11 @@
 import { benchFrontDoor } from './front-door.js';
 import { benchMessaging } from './messaging.js';
 import { benchRest } from './rest.js';
+import { benchStartup } from './startup.js';
 import { benchValidation } from './validation.js';
 import { benchXml } from './xml.js';
 
-/** npm run bench [xml] [validation] [rest] [messaging] [front-door]: prints every figure the issues ask for (all sections by default). */
+/** npm run bench [xml] [validation] [rest] [messaging] [front-door] [startup]: prints every figure the issues ask for (all sections by default). */
 async function main(): Promise<void> {
   const only = process.argv.slice(2);
   const want = (name: string) => only.length === 0 || only.includes(name);
@@ -15,6 +16,7 @@ async function main(): Promise<void> {
   if (want('rest')) results.push(['FHIR REST on PostgreSQL', await benchRest(log)]);
   if (want('messaging')) results.push(['BaRS messaging on PostgreSQL', await benchMessaging(log)]);
   if (want('front-door')) results.push(['Front door on PostgreSQL', await benchFrontDoor(log)]);
+  if (want('startup')) results.push(['Start-up on the embedded database', await benchStartup(log)]);
   console.log(`\nStepwise benchmarks — ${new Date().toISOString()} — Node ${process.version}\n`);
   for (const [section, figures] of results) {
     console.log(`## ${section}`);
