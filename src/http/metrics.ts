@@ -25,11 +25,11 @@ const OPEN_TASK_STATUSES = ['requested', 'received', 'accepted', 'ready', 'in-pr
 export class AppMetrics {
   readonly registry = new Registry();
   private readonly requests: Counter<'interaction' | 'resource_type' | 'status_class'>;
+  private collectingDefaults = false;
   private readonly duration: Histogram<'interaction' | 'resource_type' | 'status_class'>;
 
   constructor(private readonly sources: MetricsSources) {
     const registers = [this.registry];
-    collectDefaultMetrics({ register: this.registry });
     const labelNames = ['interaction', 'resource_type', 'status_class'] as const;
     this.requests = new Counter({ name: 'stepwise_http_requests_total', help: 'HTTP requests, by FHIR interaction (none outside /fhir), resource type and status class', labelNames, registers });
     this.duration = new Histogram({
@@ -102,6 +102,11 @@ export class AppMetrics {
   }
 
   async render(): Promise<{ body: string; contentType: string }> {
+    // Node's own metrics watch the event loop and GC from then on: not for apps never scraped (tests)
+    if (!this.collectingDefaults) {
+      collectDefaultMetrics({ register: this.registry });
+      this.collectingDefaults = true;
+    }
     return { body: await this.registry.metrics(), contentType: this.registry.contentType };
   }
 
