@@ -3,7 +3,8 @@ import { FixedClock } from '../../src/clock.js';
 import type { ReferralContext } from '../../src/pathway/referral-context.js';
 import { seedPathwayData } from '../../src/pathway/seed-rules.js';
 import { ResourceStore } from '../../src/store/resource-store.js';
-import { pgliteTestDatabase, type TestDatabase } from '../support/databases.js';
+import { migrate } from '../../src/store/migrate.js';
+import { pgliteFromTemplate, type TestDatabase } from '../support/databases.js';
 
 export interface PathwayTestStore {
   t: TestDatabase;
@@ -16,11 +17,18 @@ export interface PathwayTestStore {
 /** Monday 2 March 2026, 09:00 London (GMT). */
 export const MONDAY_9AM = new Date('2026-03-02T09:00:00Z');
 
-export async function pathwayStore(open: () => Promise<TestDatabase> = pgliteTestDatabase): Promise<PathwayTestStore> {
-  const t = await open();
+/** A migrated PGlite database with the pathway rules and teams seeded as of MONDAY_9AM. */
+const seededPglite = () =>
+  pgliteFromTemplate('pathway-seeded', async (db) => {
+    await migrate(db);
+    await seedPathwayData(new ResourceStore(db, new FixedClock(MONDAY_9AM)));
+  });
+
+export async function pathwayStore(open?: () => Promise<TestDatabase>): Promise<PathwayTestStore> {
+  const t = await (open ?? seededPglite)();
   const clock = new FixedClock(MONDAY_9AM);
   const store = new ResourceStore(t.db, clock);
-  await seedPathwayData(store);
+  if (open) await seedPathwayData(store);
   return {
     t,
     store,
