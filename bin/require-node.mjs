@@ -9,7 +9,8 @@ export function requireNode(what) {
   if (major >= NEEDED) return;
   console.error(
     `${what} needs Node ${NEEDED} or later, but this is Node ${process.versions.node} (${process.execPath}). ` +
-      `Run \`npm install\` without --ignore-scripts (the \`node\` dev dependency then puts Node ${NEEDED} in node_modules/.bin, which npm start and npx use), or install Node ${NEEDED}.`,
+      `Get Node ${NEEDED} into node_modules/.bin, which npm start and npx use, from the project's \`node\` dev dependency: ` +
+      `run \`npm install\` with install scripts allowed (not --ignore-scripts; an npm that asks for approval first needs \`npm install-scripts approve node\`), or install Node ${NEEDED}.`,
   );
   process.exit(1);
 }
