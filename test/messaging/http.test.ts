@@ -2,6 +2,7 @@ import type { Bundle, CarePlan, MessageDefinition, MessageHeader, OperationOutco
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { formatFhirXml } from '../../src/fhir/xml/index.js';
 import { STEPWISE_EVENTS } from '../../src/messaging/index.js';
+import { PATHWAY } from '../../src/pathway/codes.js';
 import { startTestApp, type TestApp } from '../support/app.js';
 import { readFileSync } from 'node:fs';
 import { barsHeaders, entry, FRONT_DOOR_DOS, guid, headersAsHttp, REFERRAL_CONTEXT, referralMessage, SAMPLES } from './support.js';
@@ -26,7 +27,7 @@ describe('$process-message and the BaRS receiver over HTTP', () => {
     expect(answer.id).toBe(example.id);
     const focus = (answer.entry![0].resource as MessageHeader).focus!.map((f) => f.reference!);
     expect(focus[0]).toMatch(/^ServiceRequest\//);
-    const triage = (await (await app.fhir('GET', `Task?focus=${focus[0]}&code=https://fhir.stepwise.nhs.uk/CodeSystem/task-code|triage`)).json()) as Bundle;
+    const triage = (await (await app.fhir('GET', `Task?focus=${focus[0]}&code=${PATHWAY.taskCode}|triage`)).json()) as Bundle;
     expect(triage.entry).toHaveLength(1);
     expect(focus).toContain(`Task/${triage.entry![0].resource!.id}`);
   });

@@ -1,6 +1,6 @@
 import type { Bundle, ServiceRequest, Task } from '@medplum/fhirtypes';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { FRONT_DOOR_TEAM_ID } from '../../src/pathway/codes.js';
+import { FRONT_DOOR_TEAM_ID, PATHWAY } from '../../src/pathway/codes.js';
 import { seedPathwayData } from '../../src/pathway/seed-rules.js';
 import { startTestApp, type TestApp } from '../support/app.js';
 
@@ -15,7 +15,7 @@ describe('referrals created over REST are admitted at the front door', () => {
   afterAll(() => t.close());
 
   const triageTasks = async (serviceRequestId: string) => {
-    const res = await t.fhir('GET', `Task?focus=ServiceRequest/${serviceRequestId}&code=https://fhir.stepwise.nhs.uk/CodeSystem/task-code|triage`);
+    const res = await t.fhir('GET', `Task?focus=ServiceRequest/${serviceRequestId}&code=${PATHWAY.taskCode}|triage`);
     return ((await res.json()) as Bundle<Task>).entry?.map((e) => e.resource!) ?? [];
   };
 
