@@ -76,6 +76,8 @@ interface LogRow {
   status: number;
   focus?: string;
   response: Resource;
+  /** The answer as sent, where the log keeps less of it (`response`): what the outbox delivers. */
+  sent?: Resource;
   /** What went wrong, for the AuditEvent of a rejection. */
   failure?: string;
   /** The status the failure stands for when the answer is 202 (an `async` rejection). */
@@ -206,7 +208,10 @@ export class MessageProcessor {
     const answer = storedOutcome(outcome.stored, [...outcome.issues, ...nearMissWarnings(message)]);
     const response = this.responseMessage(message, row.bars && !input.async, 'ok', answer, input.baseUrl, focusRef, contentOf(outcome, focusRef));
     const status = input.async ? 202 : 200;
-    const logRow: LogRow = { ...row, disposition: 'processed', outcome: 'ok', status, focus: focusRef, response };
+    // A BaRS answer is never replayed (a message sent again is refused), so its log row keeps the
+    // header and outcome only: the content entries are the stored resources the outcome names.
+    const kept = row.bars ? { ...response, entry: response.entry!.slice(0, 2) } : response;
+    const logRow: LogRow = { ...row, disposition: 'processed', outcome: 'ok', status, focus: focusRef, response: kept, sent: response };
     const logged = await this.recordBatch(logRow, input, input.async, { ...content, patient: patientOf(outcome.stored) }).run(q, 'SELECT seq FROM log');
     if (logged.length === 0) throw new DuplicateMessage();
     return { status, body: input.async ? accepted(message) : response, headers: echo, disposition: 'processed' };
@@ -433,7 +438,7 @@ export class MessageProcessor {
     if (content.plan) addPlanToBatch(batch, this.store, content.plan, m?.source ?? '', gate, creates);
     else this.store.addCreates(batch, creates, { when: gate });
     if (queue && m) {
-      batch.with('outbox', (p) => `INSERT INTO message_outbox (created_at, message_seq, destination, content) SELECT ${p.add(now)}::timestamptz, seq::bigint, ${p.add(m.source || null)}, ${p.add(JSON.stringify(row.response))} FROM log`);
+      batch.with('outbox', (p) => `INSERT INTO message_outbox (created_at, message_seq, destination, content) SELECT ${p.add(now)}::timestamptz, seq::bigint, ${p.add(m.source || null)}, ${p.add(JSON.stringify(row.sent ?? row.response))} FROM log`);
     }
     return batch;
   }
