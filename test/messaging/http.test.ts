@@ -1,4 +1,4 @@
-import type { Bundle, CarePlan, MessageDefinition, MessageHeader, OperationOutcome, ServiceRequest } from '@medplum/fhirtypes';
+import type { Bundle, CarePlan, MessageDefinition, MessageHeader, OperationOutcome, Patient, ServiceRequest } from '@medplum/fhirtypes';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { formatFhirXml } from '../../src/fhir/xml/index.js';
 import { STEPWISE_EVENTS } from '../../src/messaging/index.js';
@@ -121,6 +121,35 @@ describe('$process-message and the BaRS receiver over HTTP', () => {
     expect(cancelled.status, await cancelled.clone().text()).toBe(200);
     const v3 = (await (await app.fhir('GET', ref)).json()) as ServiceRequest;
     expect(v3).toMatchObject({ status: 'revoked', meta: { versionId: '3' }, reasonCode: [{ text: 'Patient moved out of area' }] });
+  });
+
+  it("an update carrying a resource older than the sender sent before is stale (409 conflict); the same or a newer one is taken", async () => {
+    const first = referralMessage();
+    for (const e of first.entry!) e.resource!.meta = { ...e.resource!.meta, lastUpdated: '2026-03-02T08:50:00+00:00' };
+    const created = await post(first, bars());
+    expect(created.status).toBe(200);
+    const asUpdate = (lastUpdated: string) => {
+      const m = structuredClone(first);
+      m.id = guid();
+      (m.entry![0].resource as MessageHeader).reason!.coding![0].code = 'update';
+      entry<Patient>(m, 'Patient').resource!.meta = { lastUpdated };
+      return m;
+    };
+    const stale = await post(asUpdate('2026-03-01T08:50:00+00:00'), bars('a5t1|referral|servicerequest-request|update'));
+    expect(stale.status).toBe(409);
+    expect(((await stale.json()) as OperationOutcome).issue[0]).toMatchObject({ code: 'conflict', expression: ['Bundle.entry[4].resource.meta.lastUpdated'], details: { coding: [{ code: 'REC_CONFLICT' }] } });
+    const current = await post(asUpdate('2026-03-02T08:50:00+00:00'), bars('a5t1|referral|servicerequest-request|update'));
+    expect(current.status, await current.clone().text()).toBe(200);
+  });
+
+  it('a re-used X-Request-ID is answered 409 duplicate even when the message sent again is also faulty', async () => {
+    const h = bars();
+    expect((await post(referralMessage(), h)).status).toBe(200);
+    const faulty = referralMessage();
+    entry<CarePlan>(faulty, 'CarePlan').resource!.status = 'active';
+    const res = await post(faulty, { ...h, 'X-Correlation-ID': guid() });
+    expect(res.status).toBe(409);
+    expect(((await res.json()) as OperationOutcome).issue[0]).toMatchObject({ code: 'duplicate', expression: ['http.X-Request-ID'], details: { coding: [{ code: 'REC_CONFLICT' }] } });
   });
 
   it('only the sender of a referral can cancel it: another source is 403', async () => {
@@ -292,6 +321,27 @@ describe('$process-message and the BaRS receiver over HTTP', () => {
       const malformed = await app.fhir('GET', 'ServiceRequest/not$an$id');
       expect(malformed.status).toBe(400);
       expect(((await malformed.json()) as OperationOutcome).issue[0].details?.coding?.[0].code).toBe('REC_BAD_REQUEST');
+    });
+
+    it('BaRS reads hold to the BaRS API: a UUID id, and a search by a valid NHS number', async () => {
+      const h = bars();
+      const read = (path: string) => app.fhir('GET', path, undefined, h);
+      const notUuid = await read('ServiceRequest/XXXXXXXXX');
+      expect(notUuid.status).toBe(400);
+      expect(((await notUuid.json()) as OperationOutcome).issue[0]).toMatchObject({ code: 'value', details: { coding: [{ code: 'REC_BAD_REQUEST' }] } });
+      expect((await read(`ServiceRequest/${guid()}`)).status).toBe(404);
+      const noPatient = await read('ServiceRequest');
+      expect(noPatient.status).toBe(400);
+      expect(((await noPatient.json()) as OperationOutcome).issue[0]).toMatchObject({ code: 'required', expression: ['patient:identifier'] });
+      const badNumber = await read(`ServiceRequest?patient:identifier=${encodeURIComponent('https://fhir.nhs.uk/Id/nhs-number|XXXXXX')}`);
+      expect(badNumber.status).toBe(400);
+      expect(((await badNumber.json()) as OperationOutcome).issue[0]).toMatchObject({ code: 'value' });
+      const found = await read(`ServiceRequest?patient:identifier=${encodeURIComponent('https://fhir.nhs.uk/Id/nhs-number|9000000009')}`);
+      expect(found.status).toBe(200);
+      expect(((await found.json()) as Bundle).type).toBe('searchset');
+      // REST clients outside BaRS keep plain FHIR: any id, any search
+      expect((await app.fhir('GET', 'ServiceRequest/XXXXXXXXX')).status).toBe(404);
+      expect((await app.fhir('GET', 'ServiceRequest')).status).toBe(200);
     });
 
     it('echoes X-Correlation-ID', async () => {
