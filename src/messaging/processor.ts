@@ -1,26 +1,25 @@
 import { randomUUID } from 'node:crypto';
-import type { AuditEvent, Bundle, Coding, Identifier, MessageHeader, OperationOutcome, OperationOutcomeIssue, Resource, ServiceRequest, Task } from '@medplum/fhirtypes';
+import type { AuditEvent, Bundle, Coding, Identifier, OperationOutcome, OperationOutcomeIssue, Resource, ServiceRequest, Task } from '@medplum/fhirtypes';
 import { auditEvent } from '../audit/audit-event.js';
 import type { Clock } from '../clock.js';
 import { FhirError, FhirErrorCode, toOperationOutcome, type IssueInit } from '../errors.js';
 import { stepwiseCodeSystemUrl } from '../fhir/canonical.js';
 import type { Validator } from '../fhir/validation/index.js';
-import { PATHWAY } from '../pathway/codes.js';
 import { extractIndexRows } from '../fhir/search/extract.js';
 import { planAdmission, rescreenReferral, withdrawReferral, type AdmissionPlan } from '../pathway/front-door.js';
 import { referralContext, type ReferralSource } from '../pathway/referral-context.js';
-import type { MdsGap } from '../pathway/mds-screen.js';
 import type { Database, Queryable } from '../store/database.js';
 import { ResourceStore } from '../store/resource-store.js';
 import { WriteBatch } from '../store/write-batch.js';
 import { barsError, withBarsCodes } from './bars.js';
+import { accepted, contentOf, nearMissWarnings, resourcesOf, responseMessage, storedOutcome, triageIssues, warningIssues, type Outcome, type ResponseCode } from './answer.js';
 import { judgeIssues } from './content-policy.js';
 import { refuse } from './refusals.js';
 import { checkBarsMessage, isBarsEvent, type BarsCheck } from './bars-rules.js';
 import type { MessageCatalogue } from './catalogue.js';
 import { parseBarsHeaders, PROCESS_MESSAGE_REQUIRED, type BarsHeaders, type RawMessageHeaders } from './headers.js';
 import { HEADER_PATH, readMessage, type Message, type MessageEntry } from './message.js';
-import { addPlanToBatch, IdentityRace, isIdentityRace, releaseClaims, nearMissSystems, planMessageContent, writePlan, type ContentPlan, type StoredEntry } from './persist.js';
+import { addPlanToBatch, IdentityRace, isIdentityRace, releaseClaims, planMessageContent, writePlan, type ContentPlan, type StoredEntry } from './persist.js';
 
 /**
  * Stepwise's own message events (profiles/: CodeSystem message-event), processed as plain FHIR
@@ -62,7 +61,6 @@ export interface ProcessResult {
   disposition: Disposition;
 }
 
-type ResponseCode = 'ok' | 'transient-error' | 'fatal-error';
 
 /** Thrown inside the transaction when the log already holds a processed copy: rolls back everything. */
 class DuplicateMessage extends Error {}
@@ -206,7 +204,7 @@ export class MessageProcessor {
     const focus = focusOf(outcome.stored, message, check);
     const focusRef = focus && `${focus.type}/${focus.id}`;
     const answer = storedOutcome(outcome.stored, [...outcome.issues, ...nearMissWarnings(message)]);
-    const response = this.responseMessage(message, row.bars && !input.async, 'ok', answer, input.baseUrl, focusRef, contentOf(outcome, focusRef));
+    const response = responseMessage(message, { correlateBundleId: row.bars && !input.async, code: 'ok', outcome: answer, baseUrl: input.baseUrl, now: this.deps.clock.now(), focus: focusRef, content: contentOf(outcome, focusRef) });
     const status = input.async ? 202 : 200;
     // A BaRS answer is never replayed (a message sent again is refused), so its log row keeps the
     // header and outcome only: the content entries are the stored resources the outcome names.
@@ -367,49 +365,12 @@ export class MessageProcessor {
     const code: ResponseCode = err.status >= 500 ? 'transient-error' : 'fatal-error';
     const message = row.message;
     if (async && message) {
-      const response = this.responseMessage(message, false, code, outcome, input.baseUrl, undefined);
+      const response = responseMessage(message, { correlateBundleId: false, code, outcome, baseUrl: input.baseUrl, now: this.deps.clock.now() });
       await this.recordBatch({ ...row, disposition, outcome: code, status: 202, response, failure: err.message, failureStatus: err.status }, input, true).run(this.deps.db);
       return { status: 202, body: accepted(message), headers: echo, disposition };
     }
     await this.logAlone({ ...row, disposition, outcome: code, status: err.status, response: outcome, failure: err.message }, input);
     return { status: err.status, body: outcome, headers: echo, disposition };
-  }
-
-  /**
-   * The response message. `content` (what the message became here: the referral, its triage
-   * Tasks and every stored resource, with the ids Stepwise gave them) rides in the Bundle and the
-   * header's focus, so a sender reads ids from structure, not from text. A BaRS request answered
-   * synchronously keeps the request's Bundle.id: that is how BaRS senders (and NHS England's
-   * receiver assurance pack) correlate the answer with their request.
-   */
-  private responseMessage(message: Message, correlateBundleId: boolean, code: ResponseCode, outcome: OperationOutcome, baseUrl: string, focus: string | undefined, content: Resource[] = []): Bundle {
-    const outcomeId = randomUUID();
-    const bars = isBarsEvent(message.event.system);
-    const header: MessageHeader = {
-      resourceType: 'MessageHeader',
-      id: randomUUID(),
-      eventCoding: message.event,
-      ...(message.source ? { destination: [{ endpoint: message.source }] } : {}),
-      source: { name: 'Stepwise', endpoint: baseUrl },
-      response: {
-        // BaRS answers with the request's Bundle.id (REFRESP01); FHIR with the request's MessageHeader.id.
-        identifier: (bars ? message.id : (message.header.id ?? message.id)) ?? 'unknown',
-        code,
-        details: { reference: `urn:uuid:${outcomeId}` },
-      },
-      ...(focusReferences(focus, content).length ? { focus: focusReferences(focus, content) } : {}),
-    };
-    return {
-      resourceType: 'Bundle',
-      id: (correlateBundleId && message.id) || randomUUID(),
-      type: 'message',
-      timestamp: this.deps.clock.now().toISOString(),
-      entry: [
-        { fullUrl: `urn:uuid:${header.id}`, resource: header },
-        { fullUrl: `urn:uuid:${outcomeId}`, resource: { ...outcome, id: outcomeId } },
-        ...content.map((r) => ({ fullUrl: `${baseUrl}/${r.resourceType}/${r.id}`, resource: r })),
-      ],
-    };
   }
 
   /**
@@ -493,90 +454,9 @@ function invalid(bars: boolean, issues: IssueInit[]): FhirError {
   return bars ? barsError(FhirErrorCode.INVALID, issues) : new FhirError(FhirErrorCode.INVALID, issues);
 }
 
-/** What a processed message became: its entries, the resources as stored, the front door's Tasks, and the answer's issues. */
-interface Outcome {
-  stored: StoredEntry[];
-  /** `Type/id` → the resource as stored (new, updated or matched). */
-  resources: Map<string, Resource>;
-  tasks: Task[];
-  issues: OperationOutcomeIssue[];
-}
-
-/** The resources a plan stores or matched, by `Type/id`, with the ids they get. */
-function resourcesOf(plan: ContentPlan): Map<string, Resource> {
-  const out = new Map<string, Resource>(plan.matched);
-  for (const c of plan.creates) out.set(`${c.resource.resourceType}/${c.id}`, { ...c.resource, id: c.id });
-  for (const u of plan.updates) out.set(`${u.resource.resourceType}/${u.resource.id}`, u.resource);
-  return out;
-}
-
-/** The response's content: the focus first, then the triage Tasks, then the rest in message order. */
-function contentOf(outcome: Outcome, focus: string | undefined): Resource[] {
-  const ordered = [...outcome.stored].map((s) => `${s.type}/${s.id}`);
-  const keys = [...new Set([...(focus ? [focus] : []), ...outcome.tasks.map((t) => `Task/${t.id}`), ...ordered])];
-  const all = new Map(outcome.resources);
-  for (const t of outcome.tasks) all.set(`Task/${t.id}`, t);
-  return keys.map((k) => all.get(k)).filter((r): r is Resource => r !== undefined);
-}
-
-/** MessageHeader.focus: the referral and the Tasks the front door made for it. */
-function focusReferences(focus: string | undefined, content: Resource[]): { reference: string }[] {
-  const refs = focus ? [focus] : [];
-  for (const r of content) if (r.resourceType === 'Task') refs.push(`Task/${r.id}`);
-  return [...new Set(refs)].map((reference) => ({ reference }));
-}
-
-/** Content defects the message was accepted with, as warnings of the answer. */
-function warningIssues(warnings: IssueInit[]): OperationOutcomeIssue[] {
-  return warnings.map((w) => ({
-    severity: 'warning',
-    code: w.code ?? 'value',
-    ...(w.expression ? { expression: [w.expression] } : {}),
-    diagnostics: w.message,
-    details: { text: w.message },
-  }));
-}
-
 function echoHeaders(h: RawMessageHeaders): Record<string, string> {
   const out: Record<string, string> = {};
   if (h.requestId) out['X-Request-ID'] = h.requestId;
   if (h.correlationId) out['X-Correlation-ID'] = h.correlationId;
   return out;
 }
-
-/** The triage Task the referral got, and each minimum dataset gap the sender can fill. */
-function triageIssues(task: Task, gaps: MdsGap[]): OperationOutcomeIssue[] {
-  const due = task.restriction?.period?.end;
-  const text = `Triage Task/${task.id}: ${task.status}, priority ${task.priority}${due ? `, due ${due}` : ''}`;
-  return [
-    { severity: 'information', code: 'informational', diagnostics: text, details: { text } },
-    ...gaps.map((g): OperationOutcomeIssue => {
-      const message = `Minimum dataset: ${g.message}; ${task.status === 'on-hold' ? 'the referral is on hold until it is sent' : 'please send it'}`;
-      return { severity: 'warning', code: 'incomplete', expression: [g.location], diagnostics: message, details: { coding: [{ system: PATHWAY.mdsItem, code: g.code, display: g.display }], text: message } };
-    }),
-  ];
-}
-
-/** What each entry became: its id here, and whether it was created, updated or matched. */
-function storedOutcome(stored: StoredEntry[], triage: OperationOutcomeIssue[] = []): OperationOutcome {
-  const issue: OperationOutcomeIssue[] = stored.map((s) => {
-    const text = `${s.entry.fullUrl ?? `entry ${s.entry.index}`} ${s.action === 'matched' ? `matched ${s.type}/${s.id} on ${s.matchedOn}` : `${s.action} as ${s.type}/${s.id}`}`;
-    return { severity: 'information', code: 'informational', expression: [s.entry.path], diagnostics: text, details: { text } };
-  });
-  issue.push(...triage);
-  return { resourceType: 'OperationOutcome', issue: issue.length ? issue : [{ severity: 'information', code: 'informational', diagnostics: 'Message processed' }] };
-}
-
-/** Warnings for identifier systems that miss a national system by case or scheme: not matched on. */
-function nearMissWarnings(message: Message): OperationOutcomeIssue[] {
-  return nearMissSystems(message.entries).map((n) => {
-    const text = `Identifier system ${n.system} is not ${n.meant} (URIs are compared exactly), so this identifier was not used to match an existing resource`;
-    return { severity: 'warning', code: 'value', expression: [n.expression], diagnostics: text, details: { text } };
-  });
-}
-
-function accepted(message: Message): OperationOutcome {
-  const text = `Message ${message.id ?? ''} accepted; the response message will be sent to ${message.source || 'the sender'}`;
-  return { resourceType: 'OperationOutcome', issue: [{ severity: 'information', code: 'informational', diagnostics: text, details: { text } }] };
-}
-

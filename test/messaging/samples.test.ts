@@ -1,4 +1,4 @@
-import type { Bundle, Flag, OperationOutcome, Patient, Resource, ServiceRequest, Task } from '@medplum/fhirtypes';
+import type { Bundle, OperationOutcome, Patient, Resource, Task } from '@medplum/fhirtypes';
 import { describe, expect, it } from 'vitest';
 import { isValidNhsNumber } from '../../src/fhir/nhs-number.js';
 import { parseFhirXml } from '../../src/fhir/xml/index.js';
