@@ -6,7 +6,7 @@ import { isUniqueViolation, type Queryable } from '../store/database.js';
 import type { ResourceStore } from '../store/resource-store.js';
 import { parseStored } from '../store/stored-json.js';
 import { WriteBatch } from '../store/write-batch.js';
-import { IDENTIFIER } from './bars.js';
+import { BARS, IDENTIFIER } from './bars.js';
 import { refuse } from './refusals.js';
 import type { Message, MessageEntry } from './message.js';
 
@@ -59,10 +59,24 @@ export function matchIdentifier(resource: Resource): Identifier | undefined {
   if (!systems) return undefined;
   const ids = (resource as { identifier?: Identifier[] }).identifier ?? [];
   for (const system of systems) {
-    const id = ids.find((i) => i.system === system && i.value && (system !== IDENTIFIER.nhsNumber || isValidNhsNumber(i.value)));
+    const id = ids.find((i) => i.system === system && i.value && (system !== IDENTIFIER.nhsNumber || isMatchableNhsNumber(i)));
     if (id) return id;
   }
   return undefined;
+}
+
+/** Verified, in the UK Core system ('01') or the retired one BaRS 1.x senders still use. */
+const VERIFIED = new Set([`${BARS.verificationSystem}|01`, `${BARS.retiredVerificationSystem}|number-present-and-verified`]);
+
+/**
+ * A person is matched on an NHS number only when it passes Modulus 11 and, where the sender says
+ * how it was verified, it was verified: matching on a number that was not traced could merge two
+ * people's records. Such a number is kept on the new Patient, and the answer says it was not used.
+ */
+export function isMatchableNhsNumber(id: Identifier): boolean {
+  if (!id.value || !isValidNhsNumber(id.value)) return false;
+  const statuses = (id.extension ?? []).filter((x) => x.url === BARS.nhsNumberVerification).flatMap((x) => x.valueCodeableConcept?.coding ?? []);
+  return statuses.length === 0 || statuses.some((c) => VERIFIED.has(`${c.system}|${c.code}`));
 }
 
 export interface StoreOptions {

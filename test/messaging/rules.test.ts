@@ -160,6 +160,23 @@ describe('$process-message: content defects are accepted with warnings', () => {
     });
   }
 
+  it('an NHS number the sender did not verify is kept but never used to match a person; a verified one is', async () => {
+    const unverified = () => {
+      const m = referralMessage({ nhsNumber: '9434765870' });
+      patient(m).identifier![0].extension![0].valueCodeableConcept!.coding![0].code = '02';
+      return m;
+    };
+    const send = async (m: Bundle) => (await fixture.p.process({ body: m, headers: barsHeaders(FRONT_DOOR_DOS, REFERRAL_CONTEXT), async: false, baseUrl: 'http://stepwise.test/fhir' })).body as Bundle;
+    const patientOf = (x: Bundle) => x.entry!.find((e) => e.resource?.resourceType === 'Patient')!.resource as Patient;
+    const a = patientOf(await send(unverified()));
+    const b = patientOf(await send(unverified()));
+    expect(a.identifier![0].value).toBe('9434765870');
+    expect(a.id).not.toBe(b.id);
+    const c = patientOf(await send(referralMessage({ nhsNumber: '9434765870' })));
+    const d = patientOf(await send(referralMessage({ nhsNumber: '9434765870' })));
+    expect(c.id).toBe(d.id);
+  });
+
   it('an NHS number failing Modulus 11 is never used to match a person', async () => {
     const first = referralMessage({ nhsNumber: '9000000008' });
     const second = referralMessage({ nhsNumber: '9000000008' });
