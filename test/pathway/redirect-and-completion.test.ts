@@ -1,6 +1,6 @@
-import type { Task, TaskOutput } from '@medplum/fhirtypes';
+import type { Resource, Task, TaskOutput } from '@medplum/fhirtypes';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { afterPathwayWrite, beforePathwayWrite } from '../../src/http/interactions/pathway-hooks.js';
+import { writeWithPolicies } from '../../src/pathway/write-policies.js';
 import { FhirError } from '../../src/errors.js';
 import { PATHWAY } from '../../src/pathway/codes.js';
 import { admitReferral } from '../../src/pathway/front-door.js';
@@ -100,7 +100,7 @@ describe('time to triage', () => {
   });
 });
 
-describe('the write-path hook', () => {
+describe('the pathway policies on every write (pathway/write-policies.ts)', () => {
   let p: PathwayTestStore;
   beforeEach(async () => {
     p = await pathwayStore();
@@ -108,33 +108,42 @@ describe('the write-path hook', () => {
   afterEach(async () => {
     await p.t.dispose();
   });
+  const update = (r: Resource) => writeWithPolicies(p.store, r, false, (s, x) => s.update(x));
 
   it('refuses an incomplete redirect and stamps a completed triage', async () => {
     await p.put(completeContext({ referral: { reasonCode: [indicator('out-of-scope')] } }));
     const { task } = await admitReferral(p.store, { serviceRequestId: 'sr-1' }, { clock: p.clock });
     const redirect: Task = { ...task, status: 'completed', businessStatus: { coding: [{ system: PATHWAY.triageStatus, code: 'redirected' }] }, output: [...(task.output ?? []), RATIONALE] };
-    await expect(beforePathwayWrite(p.store, redirect, p.clock.now())).rejects.toMatchObject({ status: 422 });
+    await expect(update(redirect)).rejects.toMatchObject({ status: 422 });
+    expect(((await p.store.read('Task', task.id!)) as Task).status).toBe(task.status);
     p.clock.advance(90 * 60_000);
-    const ok = await beforePathwayWrite(p.store, { ...redirect, output: [...redirect.output!, SIGNPOST, ROUTES] }, p.clock.now());
-    expect(ok.extension?.find((e) => e.url === PATHWAY.timeToTriage)?.valueDuration?.value).toBe(90);
-    const stored = await p.store.update(ok);
-    expect((stored.resource as Task).executionPeriod?.end).toBe('2026-03-02T10:30:00.000Z');
+    const stored = (await update({ ...redirect, output: [...redirect.output!, SIGNPOST, ROUTES] })).resource as Task;
+    expect(stored.extension?.find((e) => e.url === PATHWAY.timeToTriage)?.valueDuration?.value).toBe(90);
+    expect(stored.executionPeriod?.end).toBe('2026-03-02T10:30:00.000Z');
   });
 
   it('re-screens the waiting referrals of a person when the triage team fills a gap', async () => {
     await p.put(completeContext({ referral: { reasonCode: [indicator('long-term-illness'), indicator('stable')] }, related: [risks(), medication()] }));
     const { task } = await admitReferral(p.store, { serviceRequestId: 'sr-1' }, { clock: p.clock });
     expect(task.status).toBe('on-hold');
-    await afterPathwayWrite(p.store, (await p.store.update({ ...medication(), note: [{ text: 'checked' }] })).resource, p.clock.now());
+    await update({ ...medication(), note: [{ text: 'checked' }] });
     expect(((await p.store.read('Task', task.id!)) as Task).status).toBe('on-hold');
-    const added = await p.store.update(consent());
-    await afterPathwayWrite(p.store, added.resource, p.clock.now());
+    await update(consent());
     const resumed = (await p.store.read('Task', task.id!)) as Task;
     expect(resumed).toMatchObject({ status: 'requested', owner: { reference: 'Organization/cmht' } });
   });
 
+  it('a completed triage Task is final: reopening it is 409 naming what it may still become', async () => {
+    await p.put(completeContext({ referral: { reasonCode: [indicator('long-term-illness'), indicator('stable')] } }));
+    const { task } = await admitReferral(p.store, { serviceRequestId: 'sr-1' }, { clock: p.clock });
+    const done = (await update({ ...task, status: 'completed' })).resource as Task;
+    const reopen = update({ ...done, status: 'requested' });
+    await expect(reopen).rejects.toMatchObject({ status: 409 });
+    await expect(reopen).rejects.toThrow(/from 'completed' it can go to 'entered-in-error'/);
+  });
+
   it('passes other resources unchanged', async () => {
     const patient = { resourceType: 'Patient' as const, id: 'x' };
-    expect(await beforePathwayWrite(p.store, patient, p.clock.now())).toBe(patient);
+    expect(((await update(patient)).resource as Resource).id).toBe('x');
   });
 });

@@ -5,7 +5,7 @@ import { parseSearch } from '../../fhir/search/parse.js';
 import { parseVersionTag, requiredVersion } from '../etag.js';
 import type { FhirRequest, FhirResponse } from '../fhir-request.js';
 import { checkId, checkType, resourceBody, validateForWrite, type Handler, type InteractionContext } from './context.js';
-import { afterPathwayWrite, beforePathwayWrite, pathwayHooksApply } from './pathway-hooks.js';
+import { deleteWithPolicies, writeWithPolicies } from '../../pathway/write-policies.js';
 import { writeResponse } from './representation.js';
 import type { ResourceStore, WriteResult } from '../../store/resource-store.js';
 
@@ -82,20 +82,9 @@ async function patchById(ctx: InteractionContext, req: FhirRequest, type: string
   return writeResponse(req, ctx.baseUrl, 200, result.resource, result.changed ? 'Patched' : 'No change');
 }
 
-/**
- * Runs a write with the pathway rules around it, in one transaction (see pathway-hooks.ts): a
- * redirect without its three parts is refused, a completed triage Task gets its time to triage,
- * and a referral waiting for information is screened again when the information arrives.
- */
-async function withPathway<R extends WriteResult>(ctx: InteractionContext, resource: Resource, createdWithNewId: boolean, write: (store: ResourceStore, r: Resource) => Promise<R>): Promise<R> {
-  if (!pathwayHooksApply(resource.resourceType, createdWithNewId)) return write(ctx.store, resource);
-  return ctx.store.transaction(async (store) => {
-    const now = store.clock.now();
-    const prepared = await beforePathwayWrite(store, resource, now);
-    const result = await write(store, prepared);
-    if (result.changed) await afterPathwayWrite(store, result.resource, now);
-    return result;
-  });
+/** The pathway's policies run around every create, update and patch (pathway/write-policies.ts). */
+function withPathway<R extends WriteResult>(ctx: InteractionContext, resource: Resource, createdWithNewId: boolean, write: (store: ResourceStore, r: Resource) => Promise<R>): Promise<R> {
+  return writeWithPolicies(ctx.store, resource, createdWithNewId, write);
 }
 
 function patchOperations(body: unknown): Operation[] {
@@ -113,7 +102,13 @@ function patchOperations(body: unknown): Operation[] {
 export const deleteResource: Handler = async (ctx, req, { type, id }) => {
   checkType(type);
   checkId(id);
-  const result = await ctx.store.delete(type, id, { ifMatch: requiredVersion(parseVersionTag(req.headers.ifMatch, 'If-Match'), `${type}/${id}`) });
+  const ifMatch = requiredVersion(parseVersionTag(req.headers.ifMatch, 'If-Match'), `${type}/${id}`);
+  const result = await deleteWithPolicies(
+    ctx.store,
+    type,
+    (store) => store.readOrUndefined(type, id),
+    (store) => store.delete(type, id, { ifMatch }),
+  );
   return deleted(result.versionId, result.deleted ? `Deleted ${type}/${id}` : `${type}/${id} did not exist or was already deleted`);
 };
 
@@ -121,7 +116,16 @@ export const deleteResource: Handler = async (ctx, req, { type, id }) => {
 export const conditionalDelete: Handler = async (ctx, req, { type }) => {
   checkType(type);
   const text = new URLSearchParams(req.query).toString();
-  const result = await ctx.store.conditionalDelete(criteria(type, text, 'criteria'), text);
+  const query = criteria(type, text, 'criteria');
+  const result = await deleteWithPolicies(
+    ctx.store,
+    type,
+    async (store) => {
+      const found = await store.matches(query);
+      return found.length === 1 ? found[0] : undefined;
+    },
+    (store) => store.conditionalDelete(query, text),
+  );
   return deleted(result.versionId, result.deleted ? 'Deleted the matching resource' : 'No resource matched; nothing was deleted');
 };
 

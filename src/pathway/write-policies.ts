@@ -1,0 +1,183 @@
+import type { Resource, ServiceRequest, Task } from '@medplum/fhirtypes';
+import { FhirError, FhirErrorCode } from '../errors.js';
+import { parseSearch } from '../fhir/search/parse.js';
+import type { ResourceStore, WriteResult } from '../store/resource-store.js';
+import { PATHWAY, TaskCode } from './codes.js';
+import { admitReferral, findTriageTask, rescreenReferral, withdrawReferral } from './front-door.js';
+import { checkRedirect } from './redirect-check.js';
+import { localId } from './referral-context.js';
+import { checkTaskTransition, isPathwayTask } from './tasks/transitions.js';
+import { stampTriageCompletion } from './triage-completion.js';
+
+/** What a policy sees of a write: the store bound to the write's transaction, and its instant. */
+export interface PolicyContext {
+  store: ResourceStore;
+  now: Date;
+}
+
+/**
+ * A domain rule every write of its resource types passes, whatever its route (REST, a Bundle
+ * entry): checked or applied before the resource is stored, or acted on after, in the same
+ * transaction. A rule refuses by throwing a FhirError.
+ */
+export interface WritePolicy {
+  name: string;
+  types: readonly string[];
+  /** The resource as it will be stored; `previous` is the stored current version, if any. */
+  before?(next: Resource, previous: Resource | undefined, ctx: PolicyContext): Resource;
+  after?(written: Resource, ctx: PolicyContext): Promise<void>;
+  beforeDelete?(current: Resource, ctx: PolicyContext): Promise<void>;
+}
+
+/** Resources the minimum dataset and the rules read about a person. */
+const ABOUT_THE_PATIENT = ['Patient', 'Flag', 'RiskAssessment', 'Consent', 'MedicationStatement', 'Condition', 'RelatedPerson'] as const;
+const FINAL_TASK_STATUSES = new Set<Task['status']>(['completed', 'cancelled', 'failed', 'rejected', 'entered-in-error']);
+const WITHDRAWN = new Set<ServiceRequest['status']>(['revoked', 'entered-in-error']);
+
+/** The pathway's rules, in the order they run. */
+export const PATHWAY_POLICIES: readonly WritePolicy[] = [
+  {
+    name: 'Task status moves by the state machine (pathway/tasks/transitions.ts)',
+    types: ['Task'],
+    before: (next, previous) => {
+      if (isPathwayTask(next as Task) || (previous && isPathwayTask(previous as Task))) checkTaskTransition(previous as Task | undefined, next as Task);
+      return next;
+    },
+  },
+  {
+    name: 'a redirect carries its rationale, signposting and escalation routes',
+    types: ['Task'],
+    before: (next) => (checkRedirect(next as Task), next),
+  },
+  {
+    name: 'a completed triage records its time to triage',
+    types: ['Task'],
+    before: (next, previous, ctx) => stampTriageCompletion(previous as Task | undefined, next as Task, ctx.now),
+  },
+  {
+    name: 'an open pathway Task is closed, never deleted: a referral is never silently dropped',
+    types: ['Task'],
+    beforeDelete: async (current) => {
+      const task = current as Task;
+      if (!isPathwayTask(task) || FINAL_TASK_STATUSES.has(task.status)) return;
+      throw new FhirError(FhirErrorCode.CONFLICT, {
+        code: 'business-rule',
+        expression: 'Task.status',
+        message: `Task/${task.id} is open ('${task.status}'): set its status to cancelled, with a statusReason, instead of deleting it`,
+      });
+    },
+  },
+  {
+    name: 'every referral goes through the single front door',
+    types: ['ServiceRequest'],
+    after: (written, ctx) => admitRescreenOrWithdraw(ctx.store, written as ServiceRequest, ctx.now),
+  },
+  {
+    name: 'a referral waiting at the front door is withdrawn, never deleted',
+    types: ['ServiceRequest'],
+    beforeDelete: async (current, ctx) => {
+      const triage = await findTriageTask(ctx.store, current.id!);
+      if (!triage || FINAL_TASK_STATUSES.has(triage.status)) return;
+      throw new FhirError(FhirErrorCode.CONFLICT, {
+        code: 'business-rule',
+        expression: 'ServiceRequest',
+        message: `ServiceRequest/${current.id} has an open triage Task (Task/${triage.id}): revoke the referral (status revoked) instead of deleting it, and its Tasks are cancelled`,
+      });
+    },
+  },
+  {
+    name: 'new information about a person re-screens their waiting referrals',
+    types: ABOUT_THE_PATIENT,
+    after: (written, ctx) => rescreenWaitingReferrals(ctx.store, written, ctx.now),
+  },
+];
+
+/**
+ * Whether any policy concerns a write, so that every other write stays a single statement. A
+ * Patient just created with a server id cannot yet have a referral waiting.
+ */
+export function policiesApply(resourceType: string, createdWithNewId: boolean, policies: readonly WritePolicy[] = PATHWAY_POLICIES): boolean {
+  if (resourceType === 'Patient' && createdWithNewId) return false;
+  return policies.some((p) => p.types.includes(resourceType) && (p.before || p.after));
+}
+
+/**
+ * A create, update or patch with the policies around it, in one transaction: each `before` in
+ * order on the resource about to be stored, the write, then each `after` when it changed anything.
+ */
+export async function writeWithPolicies<R extends WriteResult>(
+  store: ResourceStore,
+  resource: Resource,
+  createdWithNewId: boolean,
+  write: (store: ResourceStore, r: Resource) => Promise<R>,
+  policies: readonly WritePolicy[] = PATHWAY_POLICIES,
+): Promise<R> {
+  if (!policiesApply(resource.resourceType, createdWithNewId, policies)) return write(store, resource);
+  return store.transaction(async (tx) => {
+    const ctx: PolicyContext = { store: tx, now: tx.clock.now() };
+    const mine = policies.filter((p) => p.types.includes(resource.resourceType));
+    const previous = !createdWithNewId && resource.id && mine.some((p) => p.before) ? await tx.readOrUndefined(resource.resourceType, resource.id) : undefined;
+    let next = resource;
+    for (const p of mine) if (p.before) next = p.before(next, previous, ctx);
+    const result = await write(tx, next);
+    if (result.changed) for (const p of mine) if (p.after) await p.after(result.resource, ctx);
+    return result;
+  });
+}
+
+/**
+ * A delete with the policies that guard it, in one transaction with the delete itself: `find`
+ * reads what would be deleted (nothing, for a resource already gone).
+ */
+export async function deleteWithPolicies<R>(
+  store: ResourceStore,
+  type: string,
+  find: (store: ResourceStore) => Promise<Resource | undefined>,
+  remove: (store: ResourceStore) => Promise<R>,
+  policies: readonly WritePolicy[] = PATHWAY_POLICIES,
+): Promise<R> {
+  const guards = policies.filter((p) => p.beforeDelete && p.types.includes(type));
+  if (guards.length === 0) return remove(store);
+  return store.transaction(async (tx) => {
+    const current = await find(tx);
+    if (current) for (const p of guards) await p.beforeDelete!(current, { store: tx, now: tx.clock.now() });
+    return remove(tx);
+  });
+}
+
+/**
+ * Every route in gets the same front door: a referral created or made active is admitted with
+ * its one triage Task; one still waiting is screened again when it changes; one revoked or
+ * entered in error is withdrawn, its open Tasks cancelled (as a BaRS cancellation is).
+ */
+async function admitRescreenOrWithdraw(store: ResourceStore, referral: ServiceRequest, now: Date): Promise<void> {
+  const clock = { now: () => now };
+  const triage = await findTriageTask(store, referral.id!);
+  if (WITHDRAWN.has(referral.status)) {
+    if (triage) await withdrawReferral(store, referral.id!, `The referral was ${referral.status === 'revoked' ? 'revoked' : 'entered in error'}`);
+    return;
+  }
+  if (!triage) {
+    if (referral.status === 'active') await admitReferral(store, { serviceRequestId: referral.id! }, { clock });
+    return;
+  }
+  if (triage.status === 'requested' || triage.status === 'on-hold') await rescreenReferral(store, referral.id!, { clock });
+}
+
+/** When the triage team fills a gap about a person, their referrals waiting at the front door are screened again. */
+async function rescreenWaitingReferrals(store: ResourceStore, written: Resource, now: Date): Promise<void> {
+  const patientId = written.resourceType === 'Patient' ? written.id : patientOf(written);
+  if (!patientId) return;
+  const waiting = await store.search(
+    parseSearch('Task', [['patient', `Patient/${patientId}`], ['code', `${PATHWAY.taskCode}|${TaskCode.triage}`], ['status', 'requested,on-hold'], ['_count', '50']]),
+  );
+  for (const task of waiting.matches as Task[]) {
+    const sr = localId(task.focus, 'ServiceRequest');
+    if (sr) await rescreenReferral(store, sr, { clock: { now: () => now } });
+  }
+}
+
+function patientOf(r: Resource): string | undefined {
+  const x = r as { patient?: { reference?: string }; subject?: { reference?: string } };
+  return localId(x.patient, 'Patient') ?? localId(x.subject, 'Patient');
+}
