@@ -97,7 +97,8 @@ export class FhirError extends Error {
   }
 }
 
-function toIssue(code: FhirErrorCode, i: IssueInit): OperationOutcomeIssue {
+/** An OperationOutcome issue from its init; the issue code defaults to the error code's own. */
+export function toIssue(code: FhirErrorCode, i: IssueInit): OperationOutcomeIssue {
   const issue: OperationOutcomeIssue = {
     severity: i.severity ?? 'error',
     code: i.code ?? issueTypeByCode[code],

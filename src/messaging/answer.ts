@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import type { Bundle, MessageHeader, OperationOutcome, OperationOutcomeIssue, Resource, Task } from '@medplum/fhirtypes';
-import type { IssueInit } from '../errors.js';
+import { FhirErrorCode, toIssue, type IssueInit } from '../errors.js';
 import { PATHWAY } from '../pathway/codes.js';
 import type { MdsGap } from '../pathway/mds-screen.js';
 import { isBarsEvent } from './bars-rules.js';
@@ -18,7 +18,8 @@ export type ResponseCode = 'ok' | 'transient-error' | 'fatal-error';
  * receiver assurance pack) correlate the answer with their request.
  */
 export function responseMessage(message: Message, opts: { correlateBundleId: boolean; code: ResponseCode; outcome: OperationOutcome; baseUrl: string; now: Date; focus?: string; content?: Resource[] }): Bundle {
-const { correlateBundleId, code, outcome, baseUrl, focus, content = [] } = opts;
+  const { correlateBundleId, code, outcome, baseUrl, focus, content = [] } = opts;
+  const focusRefs = focusReferences(focus, content);
   const outcomeId = randomUUID();
   const bars = isBarsEvent(message.event.system);
   const header: MessageHeader = {
@@ -33,7 +34,7 @@ const { correlateBundleId, code, outcome, baseUrl, focus, content = [] } = opts;
       code,
       details: { reference: `urn:uuid:${outcomeId}` },
     },
-    ...(focusReferences(focus, content).length ? { focus: focusReferences(focus, content) } : {}),
+    ...(focusRefs.length ? { focus: focusRefs } : {}),
   };
   return {
     resourceType: 'Bundle',
@@ -83,15 +84,8 @@ function focusReferences(focus: string | undefined, content: Resource[]): { refe
 
 /** Content defects the message was accepted with, as warnings of the answer. */
 export function warningIssues(warnings: IssueInit[]): OperationOutcomeIssue[] {
-  return warnings.map((w) => ({
-    severity: 'warning',
-    code: w.code ?? 'value',
-    ...(w.expression ? { expression: [w.expression] } : {}),
-    diagnostics: w.message,
-    details: { text: w.message },
-  }));
+  return warnings.map((w) => toIssue(FhirErrorCode.INVALID, { ...w, severity: 'warning', code: w.code ?? 'value' }));
 }
-
 
 /** The triage Task the referral got, and each minimum dataset gap the sender can fill. */
 export function triageIssues(task: Task, gaps: MdsGap[]): OperationOutcomeIssue[] {

@@ -2,7 +2,7 @@ import type { CarePlan, CodeSystem, Consent, Encounter, Flag, MessageDefinition,
 import type { IssueInit } from '../errors.js';
 import { isProfileIssue, type Validator } from '../fhir/validation/index.js';
 import { BARS, IDENTIFIER } from './bars.js';
-import { judgeIssues, type Verdict } from './content-policy.js';
+import { issueInit, judgeIssues, type Verdict } from './content-policy.js';
 import { refuse } from './refusals.js';
 import { focusRules, type MessageCatalogue } from './catalogue.js';
 import { barsConformanceResources, validateAgainstProfiles } from './conformance.js';
@@ -303,7 +303,7 @@ function profileVerdict(message: Message, md: MessageDefinition, validator: Vali
     for (const e of message.entries.filter((x) => x.resource.resourceType === type && !declared(x.resource, profile))) {
       // the R4 base issues of this resource were found with the Bundle; only the profile's own are new
       const own = validator.validate(e.resource, { profiles: [profile] }).filter((i) => isProfileIssue(i) && i.severity === 'error');
-      const rebased = own.map((i) => ({ code: i.code, expression: i.expression?.[0]?.startsWith(type) ? e.path + i.expression[0].slice(type.length) : i.expression?.[0], message: i.diagnostics ?? 'invalid' }));
+      const rebased = own.map(issueInit).map((i) => ({ ...i, expression: i.expression?.startsWith(type) ? e.path + i.expression.slice(type.length) : i.expression }));
       if (e.index === 0) verdict.refusals.push(...rebased);
       else verdict.warnings.push(...rebased.map((i) => ({ ...i, severity: 'warning' as const })));
     }

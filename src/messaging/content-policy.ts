@@ -31,7 +31,7 @@ export function judgeIssues(issues: OperationOutcomeIssue[]): Verdict {
   const verdict: Verdict = { refusals: [], warnings: [] };
   for (const issue of issues) {
     if (issue.severity === 'information') continue;
-    const init = toInit(issue);
+    const init = issueInit(issue);
     if (issue.severity === 'warning') verdict.warnings.push({ ...init, severity: 'warning' });
     else if (isContentDefect(issue)) verdict.warnings.push({ ...init, severity: 'warning' });
     else verdict.refusals.push(init);
@@ -45,6 +45,7 @@ function isContentDefect(issue: OperationOutcomeIssue): boolean {
   return isProfileIssue(issue) || ENTRY_ID.test(issue.expression![0]) || CONTENT_ISSUE_CODES.has(issue.code) || CONTENT_RULE_KEYS.has(issue.details?.coding?.[0]?.code ?? '');
 }
 
-function toInit(i: OperationOutcomeIssue): IssueInit {
+/** A validator issue as an IssueInit: its code, first expression and message. */
+export function issueInit(i: OperationOutcomeIssue): IssueInit {
   return { code: i.code, expression: i.expression?.[0], message: i.diagnostics ?? i.details?.text ?? 'invalid' };
 }

@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import type { Identifier, Resource } from '@medplum/fhirtypes';
 import { FhirError, FhirErrorCode } from '../errors.js';
 import { isValidNhsNumber } from '../fhir/nhs-number.js';
+import { primitiveRegexes } from '../fhir/validation/primitives.js';
 import { isUniqueViolation, type Queryable } from '../store/database.js';
 import type { ResourceStore } from '../store/resource-store.js';
 import { parseStored } from '../store/stored-json.js';
@@ -241,9 +242,9 @@ function refuseIfStale(entry: MessageEntry, previous: string | Date | null): voi
   }
 }
 
-/** A FHIR instant PostgreSQL can store, or undefined. */
+/** A FHIR instant (R4 lexical rule) that is also a real date, so PostgreSQL can store it; else undefined. */
 function validInstant(value: string | undefined): string | undefined {
-  return value && /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?(Z|[+-]\d{2}:\d{2})$/.test(value) && !Number.isNaN(Date.parse(value)) ? value : undefined;
+  return value && primitiveRegexes.instant.test(value) && !Number.isNaN(Date.parse(value)) ? value : undefined;
 }
 
 /**
