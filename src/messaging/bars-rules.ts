@@ -4,6 +4,7 @@ import { isProfileIssue, type Validator } from '../fhir/validation/index.js';
 import { BARS, IDENTIFIER } from './bars.js';
 import { issueInit, judgeIssues, type Verdict } from './content-policy.js';
 import { refuse } from './refusals.js';
+import { isWithdrawn } from '../pathway/front-door.js';
 import { focusRules, type MessageCatalogue } from './catalogue.js';
 import { barsConformanceResources, validateAgainstProfiles } from './conformance.js';
 import type { BarsHeaders } from './headers.js';
@@ -22,7 +23,6 @@ export interface BarsCheck {
   warnings: IssueInit[];
 }
 
-const CANCELLED = new Set(['revoked', 'entered-in-error']);
 
 function codes(url: string): Set<string> {
   const cs = barsConformanceResources().find((r): r is CodeSystem => r.resourceType === 'CodeSystem' && r.url === url);
@@ -66,7 +66,7 @@ export function checkBarsMessage(message: Message, headers: BarsHeaders, catalog
   }
   if (sr && message.event.code === 'servicerequest-request') checkUseCase(sr, service, kind);
 
-  const rules = [...contentIssues(message, definition, kind, sr)];
+  const rules = [...contentIssues(message, definition, kind, sr, category)];
   const verdict = profileVerdict(message, definition, validator);
   const refusals = [...rules, ...verdict.refusals];
   if (refusals.length) throw refuse('messageRule', refusals);
@@ -81,7 +81,7 @@ export function checkBarsMessage(message: Message, headers: BarsHeaders, catalog
  */
 function requestKind(message: Message, sr: (MessageEntry & { resource: ServiceRequest }) | undefined): RequestKind {
   if (message.reason === 'delete' || message.header.definition === MD.cancelled) return 'cancel';
-  if (message.reason === 'update') return sr && CANCELLED.has(sr.resource.status) ? 'cancel' : 'update';
+  if (message.reason === 'update') return sr && isWithdrawn(sr.resource.status) ? 'cancel' : 'update';
   return 'new';
 }
 
@@ -126,17 +126,21 @@ function targetService(message: Message, headers: BarsHeaders, catalogue: Messag
  */
 function requestCategory(message: Message, sr: (MessageEntry & { resource: ServiceRequest }) | undefined): string | undefined {
   if (!sr || message.event.code !== 'servicerequest-request') return undefined;
-  const codings = sr.resource.category?.flatMap((c) => c.coding ?? []) ?? [];
-  const category = codings.find((c) => c.system === BARS.srCategory)?.code;
+  const category = categoryCode(sr, BARS.srCategory);
   if (category !== 'referral' && category !== 'validation') {
     throw refuse('messageRule', { expression: `${sr.path}.category`, message: `ServiceRequest.category needs a coding from ${BARS.srCategory}: 'referral' or 'validation' (found ${category ? `'${category}'` : 'none'})` });
   }
   return category;
 }
 
+/** The code of the ServiceRequest's category coding in `system` (the request type, or the use case). */
+function categoryCode(sr: MessageEntry & { resource: ServiceRequest }, system: string): string | undefined {
+  return sr.resource.category?.flatMap((c) => c.coding ?? []).find((c) => c.system === system)?.code;
+}
+
 /** The use case (usecases-categories-bars) must be one BaRS defines and this service takes; a cancellation may leave it out. */
 function checkUseCase(sr: MessageEntry & { resource: ServiceRequest }, service: HostedService, kind: RequestKind): void {
-  const useCase = sr.resource.category?.flatMap((c) => c.coding ?? []).find((c) => c.system === BARS.useCases)?.code;
+  const useCase = categoryCode(sr, BARS.useCases);
   // a cancellation is routed by the referral it names; the use case is the referral's
   if (!useCase && kind === 'cancel') return;
   if (!useCase) {
@@ -161,7 +165,7 @@ function derivedDefinition(event: string, kind: RequestKind, category: string | 
 }
 
 /** The MessageDefinition's focus cardinalities and the BaRS workflow rules (each refuses the message). */
-function contentIssues(message: Message, md: MessageDefinition, kind: RequestKind, sr: (MessageEntry & { resource: ServiceRequest }) | undefined): Omit<IssueInit, 'code'>[] {
+function contentIssues(message: Message, md: MessageDefinition, kind: RequestKind, sr: (MessageEntry & { resource: ServiceRequest }) | undefined, category: string | undefined): Omit<IssueInit, 'code'>[] {
   const issues: Omit<IssueInit, 'code'>[] = [];
   const rules = focusRules(md);
   const counts = new Map<string, number>();
@@ -176,10 +180,9 @@ function contentIssues(message: Message, md: MessageDefinition, kind: RequestKin
   if (isServiceRequestEvent && !sr) issues.push({ expression: `${HEADER_PATH}.focus`, message: 'MessageHeader.focus must reference the ServiceRequest of the message' });
 
   if (message.event.code === 'servicerequest-request' && sr) {
-    const category = sr.resource.category?.flatMap((c) => c.coding ?? []).find((c) => c.system === BARS.srCategory)?.code as 'referral' | 'validation';
     if (kind === 'new' && sr.resource.status !== 'active') issues.push({ expression: `${sr.path}.status`, message: `A new BaRS request needs ServiceRequest.status 'active', not '${sr.resource.status}'` });
-    if (kind === 'cancel' && !CANCELLED.has(sr.resource.status)) issues.push({ expression: `${sr.path}.status`, message: `A cancellation (reason ${message.reason}) needs ServiceRequest.status 'revoked' or 'entered-in-error', not '${sr.resource.status}'` });
-    if (kind !== 'cancel') issues.push(...requestTypeIssues(message, category));
+    if (kind === 'cancel' && !isWithdrawn(sr.resource.status)) issues.push({ expression: `${sr.path}.status`, message: `A cancellation (reason ${message.reason}) needs ServiceRequest.status 'revoked' or 'entered-in-error', not '${sr.resource.status}'` });
+    if (kind !== 'cancel') issues.push(...requestTypeIssues(message, category as 'referral' | 'validation'));
   }
   issues.push(...contactIssues(message, kind));
   if ((rules.get('Consent')?.min ?? 0) > 0) issues.push(...consentIssues(message));

@@ -88,8 +88,22 @@ export class MessageCatalogue {
   }
 }
 
-/** The focus rules of a MessageDefinition, one per resource type (rows of one type are summed). */
-export function focusRules(md: MessageDefinition): Map<string, FocusRule> {
+const rulesByDefinition = new WeakMap<MessageDefinition, ReadonlyMap<string, FocusRule>>();
+
+/**
+ * The focus rules of a MessageDefinition, one per resource type (rows of one type are summed).
+ * Worked out once per definition: every message checked against it reads them several times.
+ */
+export function focusRules(md: MessageDefinition): ReadonlyMap<string, FocusRule> {
+  let known = rulesByDefinition.get(md);
+  if (!known) {
+    known = readFocusRules(md);
+    rulesByDefinition.set(md, known);
+  }
+  return known;
+}
+
+function readFocusRules(md: MessageDefinition): Map<string, FocusRule> {
   const rules = new Map<string, FocusRule>();
   for (const f of md.focus ?? ([] as MessageDefinitionFocus[])) {
     const max = f.max === undefined || f.max === '*' ? Infinity : Number(f.max);

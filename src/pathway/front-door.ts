@@ -39,6 +39,12 @@ export const FRONT_DOOR_TEAM: Reference<Organization> = { reference: `Organizati
 
 const coding = (system: string, code: string): { coding: Coding[] } => ({ coding: [{ system, code }] });
 const OPEN_STATUSES = new Set<Task['status']>(['draft', 'requested', 'received', 'accepted', 'ready', 'in-progress', 'on-hold']);
+const WITHDRAWN = new Set<ServiceRequest['status']>(['revoked', 'entered-in-error']);
+
+/** Whether a referral's status withdraws it (revoked, or entered in error): its open Tasks are then cancelled. */
+export function isWithdrawn(status: ServiceRequest['status']): boolean {
+  return WITHDRAWN.has(status);
+}
 
 /** The writes of an admission, worked out before anything is written: every resource has its id. */
 export interface AdmissionPlan {

@@ -3,7 +3,7 @@ import { FhirError, FhirErrorCode } from '../errors.js';
 import { parseSearch } from '../fhir/search/parse.js';
 import type { ResourceStore, WriteResult } from '../store/resource-store.js';
 import { PATHWAY, TaskCode } from './codes.js';
-import { admitReferral, findTriageTask, rescreenReferral, withdrawReferral } from './front-door.js';
+import { admitReferral, findTriageTask, isWithdrawn, rescreenReferral, withdrawReferral } from './front-door.js';
 import { checkRedirect } from './redirect-check.js';
 import { localId } from './referral-context.js';
 import { checkTaskTransition, isPathwayTask } from './tasks/transitions.js';
@@ -32,7 +32,6 @@ export interface WritePolicy {
 /** Resources the minimum dataset and the rules read about a person. */
 const ABOUT_THE_PATIENT = ['Patient', 'Flag', 'RiskAssessment', 'Consent', 'MedicationStatement', 'Condition', 'RelatedPerson'] as const;
 const FINAL_TASK_STATUSES = new Set<Task['status']>(['completed', 'cancelled', 'failed', 'rejected', 'entered-in-error']);
-const WITHDRAWN = new Set<ServiceRequest['status']>(['revoked', 'entered-in-error']);
 
 /** The pathway's rules, in the order they run. */
 export const PATHWAY_POLICIES: readonly WritePolicy[] = [
@@ -153,7 +152,7 @@ export async function deleteWithPolicies<R>(
 async function admitRescreenOrWithdraw(store: ResourceStore, referral: ServiceRequest, now: Date): Promise<void> {
   const clock = { now: () => now };
   const triage = await findTriageTask(store, referral.id!);
-  if (WITHDRAWN.has(referral.status)) {
+  if (isWithdrawn(referral.status)) {
     if (triage) await withdrawReferral(store, referral.id!, `The referral was ${referral.status === 'revoked' ? 'revoked' : 'entered in error'}`);
     return;
   }
