@@ -4,6 +4,7 @@ import type { Clock } from '../clock.js';
 import { parseSearch } from '../fhir/search/parse.js';
 import type { ResourceStore } from '../store/resource-store.js';
 import { FRONT_DOOR_TEAM_ID, PATHWAY, TaskCode, TriageStatus } from './codes.js';
+import { isFinalTaskStatus } from './tasks/transitions.js';
 import { publishedMinimumDataset, screenMinimumDataset, type MdsGap, type MinimumDataset } from './mds-screen.js';
 import { loadReferralContext, type ReferralContext } from './referral-context.js';
 import { evaluateRules, publishedRuleSet, type RuleSet, type TriageDecision } from './triage-rules.js';
@@ -38,7 +39,6 @@ export interface FrontDoorResult {
 export const FRONT_DOOR_TEAM: Reference<Organization> = { reference: `Organization/${FRONT_DOOR_TEAM_ID}`, display: 'Front-door team' };
 
 const coding = (system: string, code: string): { coding: Coding[] } => ({ coding: [{ system, code }] });
-const OPEN_STATUSES = new Set<Task['status']>(['draft', 'requested', 'received', 'accepted', 'ready', 'in-progress', 'on-hold']);
 const WITHDRAWN = new Set<ServiceRequest['status']>(['revoked', 'entered-in-error']);
 
 /** Whether a referral's status withdraws it (revoked, or entered in error): its open Tasks are then cancelled. */
@@ -163,7 +163,7 @@ export async function withdrawReferral(store: ResourceStore, serviceRequestId: s
   return store.transaction(async (tx) => {
     await tx.lock(`front-door:ServiceRequest/${serviceRequestId}`);
     const task = await findTriageTask(tx, serviceRequestId);
-    if (!task || !OPEN_STATUSES.has(task.status)) return task;
+    if (!task || isFinalTaskStatus(task.status)) return task;
     const statusReason = { text: reason };
     for (const child of await openTasks(tx, task.id!)) await tx.update({ ...child, status: 'cancelled', statusReason });
     return (await tx.update({ ...task, status: 'cancelled', statusReason })).resource;
@@ -292,7 +292,7 @@ export function decisionExtension(decision: TriageDecision, gaps: MdsGap[], due?
 
 async function openTasks(store: ResourceStore, triageTaskId: string): Promise<Task[]> {
   const page = await store.search(parseSearch('Task', [['part-of', `Task/${triageTaskId}`], ['_count', '100']]));
-  return (page.matches as Task[]).filter((t) => OPEN_STATUSES.has(t.status));
+  return (page.matches as Task[]).filter((t) => !isFinalTaskStatus(t.status));
 }
 
 function hasCode(task: Task, code: string): boolean {

@@ -6,7 +6,7 @@ import { PATHWAY, TaskCode } from './codes.js';
 import { admitReferral, findTriageTask, isWithdrawn, rescreenReferral, withdrawReferral } from './front-door.js';
 import { checkRedirect } from './redirect-check.js';
 import { localId } from './referral-context.js';
-import { checkTaskTransition, isPathwayTask } from './tasks/transitions.js';
+import { checkTaskTransition, isFinalTaskStatus, isPathwayTask } from './tasks/transitions.js';
 import { stampTriageCompletion } from './triage-completion.js';
 
 /** What a policy sees of a write: the store bound to the write's transaction, and its instant. */
@@ -31,7 +31,6 @@ export interface WritePolicy {
 
 /** Resources the minimum dataset and the rules read about a person. */
 const ABOUT_THE_PATIENT = ['Patient', 'Flag', 'RiskAssessment', 'Consent', 'MedicationStatement', 'Condition', 'RelatedPerson'] as const;
-const FINAL_TASK_STATUSES = new Set<Task['status']>(['completed', 'cancelled', 'failed', 'rejected', 'entered-in-error']);
 
 /** The pathway's rules, in the order they run. */
 export const PATHWAY_POLICIES: readonly WritePolicy[] = [
@@ -58,7 +57,7 @@ export const PATHWAY_POLICIES: readonly WritePolicy[] = [
     types: ['Task'],
     beforeDelete: async (current) => {
       const task = current as Task;
-      if (!isPathwayTask(task) || FINAL_TASK_STATUSES.has(task.status)) return;
+      if (!isPathwayTask(task) || isFinalTaskStatus(task.status)) return;
       throw new FhirError(FhirErrorCode.CONFLICT, {
         code: 'business-rule',
         expression: 'Task.status',
@@ -76,7 +75,7 @@ export const PATHWAY_POLICIES: readonly WritePolicy[] = [
     types: ['ServiceRequest'],
     beforeDelete: async (current, ctx) => {
       const triage = await findTriageTask(ctx.store, current.id!);
-      if (!triage || FINAL_TASK_STATUSES.has(triage.status)) return;
+      if (!triage || isFinalTaskStatus(triage.status)) return;
       throw new FhirError(FhirErrorCode.CONFLICT, {
         code: 'business-rule',
         expression: 'ServiceRequest',

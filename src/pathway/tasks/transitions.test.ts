@@ -1,6 +1,6 @@
 import type { Task } from '@medplum/fhirtypes';
 import { describe, expect, it } from 'vitest';
-import { checkTaskTransition, TASK_TRANSITIONS } from './transitions.js';
+import { checkTaskTransition, isFinalTaskStatus, TASK_TRANSITIONS } from './transitions.js';
 
 const STATUSES = Object.keys(TASK_TRANSITIONS) as Task['status'][];
 const task = (status: Task['status']): Task => ({ resourceType: 'Task', id: 't1', status, intent: 'order' });
@@ -24,6 +24,10 @@ describe('the Task state machine', () => {
         else expect(attempt).toThrow(expect.objectContaining({ status: 409 }));
       }
     }
+  });
+
+  it('the final statuses are exactly completed, cancelled, failed, rejected and entered-in-error', () => {
+    expect(STATUSES.filter(isFinalTaskStatus).sort()).toEqual(['cancelled', 'completed', 'entered-in-error', 'failed', 'rejected']);
   });
 
   it('a new Task may start in any status', () => {

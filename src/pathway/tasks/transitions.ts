@@ -26,6 +26,11 @@ export const TASK_TRANSITIONS: Readonly<Record<Status, readonly Status[]>> = {
   'entered-in-error': [],
 };
 
+/** Whether a status is final: the table lets a Task leave it for entered-in-error at most. */
+export function isFinalTaskStatus(status: Status): boolean {
+  return TASK_TRANSITIONS[status].every((next) => next === 'entered-in-error');
+}
+
 /** Whether a Task is one of the pathway's own (its code from the Stepwise task-code system). */
 export function isPathwayTask(task: Task): boolean {
   return task.code?.coding?.some((c) => c.system === PATHWAY.taskCode) ?? false;
