@@ -105,7 +105,7 @@ function checkEnvelope(message: Message, headers: BarsHeaders): void {
 function targetService(message: Message, headers: BarsHeaders, catalogue: MessageCatalogue): HostedService {
   const target = headers.target!;
   if (target.system !== BARS.dosServiceId) {
-    throw refuse('malformedHeader', { expression: 'http.NHSD-Target-Identifier', message: `NHSD-Target-Identifier: system must be ${BARS.dosServiceId}, not ${target.system}` });
+    throw refuse('malformed', { expression: 'http.NHSD-Target-Identifier', message: `NHSD-Target-Identifier: system must be ${BARS.dosServiceId}, not ${target.system}` });
   }
   const service = catalogue.service(target.value);
   if (!service) throw refuse('unknownService', { expression: 'http.NHSD-Target-Identifier', message: `No service with DoS id ${target.value} is hosted here` });

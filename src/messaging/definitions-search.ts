@@ -1,6 +1,6 @@
 import type { MessageDefinition } from '@medplum/fhirtypes';
-import { FhirErrorCode } from '../errors.js';
-import { BARS, barsError } from './bars.js';
+import { BARS } from './bars.js';
+import { refuse } from './refusals.js';
 import type { MessageCatalogue } from './catalogue.js';
 
 /** The DoS service id's systems: the BaRS identifier system, the older dos-id code system, and either written with http:. */
@@ -20,7 +20,7 @@ export function searchMessageDefinitions(catalogue: MessageCatalogue, contexts: 
     .map((t) => t.trim())
     .filter(Boolean);
   if (tokens.length === 0) {
-    throw barsError(FhirErrorCode.INVALID, { code: 'required', expression: 'context', message: `The context parameter is required: the DoS service id, e.g. context=${BARS.dosServiceId}|2000072001` });
+    throw refuse('missing', { expression: 'context', message: `The context parameter is required: the DoS service id, e.g. context=${BARS.dosServiceId}|2000072001` });
   }
   const serviceIds: string[] = [];
   const useCases: string[] = [];
@@ -30,16 +30,16 @@ export function searchMessageDefinitions(catalogue: MessageCatalogue, contexts: 
     const value = bar >= 0 ? token.slice(bar + 1) : token;
     if (system === BARS.useCases || (system === undefined && catalogue.isUseCase(value))) useCases.push(value);
     else if ((system === undefined && /^\d+$/.test(value)) || (system !== undefined && SERVICE_SYSTEMS.has(system))) serviceIds.push(value);
-    else if (system === undefined) throw barsError(FhirErrorCode.INVALID, { code: 'value', expression: 'context', message: `context '${value}' is neither a DoS service id nor a use case of ${BARS.useCases}` });
-    else throw barsError(FhirErrorCode.INVALID, { code: 'value', expression: 'context', message: `context system ${system} is not known; use ${BARS.dosServiceId} or ${BARS.useCases}` });
+    else if (system === undefined) throw refuse('malformed', { expression: 'context', message: `context '${value}' is neither a DoS service id nor a use case of ${BARS.useCases}` });
+    else throw refuse('malformed', { expression: 'context', message: `context system ${system} is not known; use ${BARS.dosServiceId} or ${BARS.useCases}` });
   }
   if (serviceIds.length === 0) {
-    throw barsError(FhirErrorCode.INVALID, { code: 'required', expression: 'context', message: `context must name a DoS service id (${BARS.dosServiceId}|…); found only use cases ${useCases.join(', ')}` });
+    throw refuse('missing', { expression: 'context', message: `context must name a DoS service id (${BARS.dosServiceId}|…); found only use cases ${useCases.join(', ')}` });
   }
   const out: MessageDefinition[] = [];
   for (const id of serviceIds) {
     const service = catalogue.service(id);
-    if (!service) throw barsError(FhirErrorCode.NOT_FOUND, { code: 'not-found', expression: 'context', message: `No service with DoS id ${id} is hosted here` });
+    if (!service) throw refuse('unknownService', { expression: 'context', message: `No service with DoS id ${id} is hosted here` });
     out.push(...catalogue.forService(service, useCases));
   }
   return out;

@@ -14,10 +14,10 @@ import { barsError } from './bars.js';
 export const REFUSAL = {
   /** Not a message Bundle, no MessageHeader, an entry without a resource. */
   unreadable: { error: FhirErrorCode.INVALID, issue: 'invalid' },
-  /** A required HTTP header is absent (X-Request-ID, NHSD-Target-Identifier, …). */
-  missingHeader: { error: FhirErrorCode.INVALID, issue: 'required' },
-  /** A header or parameter is present but malformed (a non-UUID X-Request-ID, bad base64). */
-  malformedHeader: { error: FhirErrorCode.INVALID, issue: 'value' },
+  /** A required HTTP header or query parameter is absent (X-Request-ID, context, patient:identifier, …). */
+  missing: { error: FhirErrorCode.INVALID, issue: 'required' },
+  /** A header, parameter or id is present but malformed (a non-UUID X-Request-ID, bad Base64, an unknown context). */
+  malformed: { error: FhirErrorCode.INVALID, issue: 'value' },
   /**
    * A message rule is broken: an unknown event or reason, the MessageDefinition's cardinalities,
    * the envelope's profiles, or a BaRS workflow invariant (request type against CarePlan and

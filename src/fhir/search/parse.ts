@@ -223,7 +223,8 @@ function parseValue(param: SearchParam, modifier: string | undefined, raw: strin
   }
 }
 
-function parseToken(raw: string): FilterValue {
+/** A token value: `code`, `system|code`, `|code` (no system) or `system|` (any code), escapes undone (R4 search.html#token). */
+export function parseToken(raw: string): Extract<FilterValue, { kind: 'token' }> {
   const parts = splitEscaped(raw, '|');
   if (parts.length === 1) return { kind: 'token', code: parts[0] };
   const [system, code] = parts;

@@ -2,6 +2,7 @@
 import type { Bundle } from '@medplum/fhirtypes';
 import { FhirError, FhirErrorCode } from '../../errors.js';
 import { isValidNhsNumber } from '../../fhir/nhs-number.js';
+import { parseToken } from '../../fhir/search/parse.js';
 import { barsError, IDENTIFIER, withBarsCodes } from '../../messaging/bars.js';
 import { refuse } from '../../messaging/refusals.js';
 import { parseBarsHeaders } from '../../messaging/headers.js';
@@ -58,7 +59,7 @@ export const readReferral: Handler = async (ctx, req, { id }) => {
   try {
     if (isBarsRequest(req)) {
       checkPresentHeaders(req);
-      if (!UUID.test(id)) throw refuse('malformedHeader', { expression: 'ServiceRequest.id', message: `ServiceRequest id '${id}' is not a UUID; BaRS referral ids are UUIDs` });
+      if (!UUID.test(id)) throw refuse('malformed', { expression: 'ServiceRequest.id', message: `ServiceRequest id '${id}' is not a UUID; BaRS referral ids are UUIDs` });
     }
     checkId(id);
     const res = await readResource(ctx, req, { type: 'ServiceRequest', id });
@@ -76,14 +77,14 @@ export const readReferral: Handler = async (ctx, req, { id }) => {
 export const searchReferrals: Handler = async (ctx, req, params) => {
   if (!isBarsRequest(req)) return searchType(ctx, req, { ...params, type: 'ServiceRequest' });
   checkPresentHeaders(req);
-  const patient = req.query.filter(([k]) => k === 'patient:identifier').map(([, v]) => v);
-  if (patient.length === 0 || patient.every((v) => !v.split('|').pop())) {
-    throw refuse('missingHeader', { expression: 'patient:identifier', message: `A BaRS referral search needs patient:identifier=${IDENTIFIER.nhsNumber}|<NHS number>` });
+  const patient = req.query.filter(([k]) => k === 'patient:identifier').map(([, v]) => ({ raw: v, token: parseToken(v) }));
+  if (patient.every(({ token }) => !token.code)) {
+    throw refuse('missing', { expression: 'patient:identifier', message: `A BaRS referral search needs patient:identifier=${IDENTIFIER.nhsNumber}|<NHS number>` });
   }
-  for (const value of patient) {
-    const [system, number] = value.includes('|') ? [value.slice(0, value.indexOf('|')), value.slice(value.indexOf('|') + 1)] : [IDENTIFIER.nhsNumber, value];
-    if (system !== IDENTIFIER.nhsNumber || !isValidNhsNumber(number)) {
-      throw refuse('malformedHeader', { expression: 'patient:identifier', message: `patient:identifier must be ${IDENTIFIER.nhsNumber}|<a valid NHS number>, not '${value}'` });
+  for (const { raw, token } of patient) {
+    // a value without a system is taken as an NHS number (BaRS: "a value should be accepted")
+    if ((token.system !== undefined && token.system !== IDENTIFIER.nhsNumber) || !isValidNhsNumber(token.code ?? '')) {
+      throw refuse('malformed', { expression: 'patient:identifier', message: `patient:identifier must be ${IDENTIFIER.nhsNumber}|<a valid NHS number>, not '${raw}'` });
     }
   }
   const res = await searchType(ctx, req, { ...params, type: 'ServiceRequest' });

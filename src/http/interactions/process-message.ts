@@ -1,5 +1,4 @@
-import { FhirErrorCode } from '../../errors.js';
-import { barsError } from '../../messaging/bars.js';
+import { refuse } from '../../messaging/refusals.js';
 import type { MessageProcessor } from '../../messaging/index.js';
 import type { FhirRequest } from '../fhir-request.js';
 import type { Handler, InteractionContext } from './context.js';
@@ -27,7 +26,7 @@ export function messageHeaders(req: FhirRequest) {
 export const processMessage: Handler = async (ctx, req) => {
   const asyncParams = req.query.filter(([k]) => k === 'async').map(([, v]) => v);
   if (asyncParams.some((v) => v !== 'true' && v !== 'false')) {
-    throw barsError(FhirErrorCode.INVALID, { code: 'value', expression: 'async', message: `async must be true or false, not '${asyncParams.join(',')}'` });
+    throw refuse('malformed', { expression: 'async', message: `async must be true or false, not '${asyncParams.join(',')}'` });
   }
   const result = await messagingFor(ctx).process({ body: req.body, headers: messageHeaders(req), async: asyncParams.includes('true'), baseUrl: ctx.baseUrl });
   return { status: result.status, body: result.body, headers: result.headers };
@@ -35,5 +34,5 @@ export const processMessage: Handler = async (ctx, req) => {
 
 /** Any other method on $process-message: 405 with the BaRS code. */
 export const processMessageOtherMethod: Handler = async (_ctx, req) => {
-  throw barsError(FhirErrorCode.METHOD_NOT_ALLOWED, { code: 'not-supported', expression: 'http.method', message: `${req.method} is not allowed on $process-message; use POST` });
+  throw refuse('wrongMethod', { expression: 'http.method', message: `${req.method} is not allowed on $process-message; use POST` });
 };
