@@ -9,11 +9,21 @@ import { localId } from './referral-context.js';
 import { checkTaskTransition, isFinalTaskStatus, isPathwayTask } from './tasks/transitions.js';
 import { stampTriageCompletion } from './triage-completion.js';
 
-/** What a policy sees of a write: the store bound to the write's transaction, and its instant. */
+/**
+ * What a policy sees of a write: the store bound to the write's transaction, its instant, and
+ * writes of its own that pass the same policies (a Task a policy opens is a Task like any other).
+ */
 export interface PolicyContext {
   store: ResourceStore;
   now: Date;
+  /** Creates a resource (server id) through the policies, in this transaction. */
+  create<T extends Resource>(resource: T): Promise<T & { id: string }>;
+  /** Updates (or creates with its id) a resource through the policies, in this transaction. */
+  update<T extends Resource>(resource: T, opts?: { ifMatch?: number }): Promise<WriteResult & { resource: T }>;
 }
+
+/** Policies that write start other policies; a chain deeper than this is a fault in the rules. */
+const MAX_POLICY_DEPTH = 8;
 
 /**
  * A domain rule every write of its resource types passes, whatever its route (REST, a Bundle
@@ -110,9 +120,21 @@ export async function writeWithPolicies<R extends WriteResult>(
   write: (store: ResourceStore, r: Resource) => Promise<R>,
   policies: readonly WritePolicy[] = PATHWAY_POLICIES,
 ): Promise<R> {
+  return writeAtDepth(store, resource, createdWithNewId, write, policies, 0);
+}
+
+async function writeAtDepth<R extends WriteResult>(
+  store: ResourceStore,
+  resource: Resource,
+  createdWithNewId: boolean,
+  write: (store: ResourceStore, r: Resource) => Promise<R>,
+  policies: readonly WritePolicy[],
+  depth: number,
+): Promise<R> {
   if (!policiesApply(resource.resourceType, createdWithNewId, policies)) return write(store, resource);
+  if (depth > MAX_POLICY_DEPTH) throw new Error(`write policies nested deeper than ${MAX_POLICY_DEPTH} writes (${resource.resourceType})`);
   return store.transaction(async (tx) => {
-    const ctx: PolicyContext = { store: tx, now: tx.clock.now() };
+    const ctx = policyContext(tx, policies, depth + 1);
     const mine = policies.filter((p) => p.types.includes(resource.resourceType));
     const previous = !createdWithNewId && resource.id && mine.some((p) => p.before) ? await tx.readOrUndefined(resource.resourceType, resource.id) : undefined;
     let next = resource;
@@ -121,6 +143,16 @@ export async function writeWithPolicies<R extends WriteResult>(
     if (result.changed) for (const p of mine) if (p.after) await p.after(result.resource, ctx);
     return result;
   });
+}
+
+/** The context of policies running at `depth`: their own writes pass the policies one level deeper. */
+function policyContext(tx: ResourceStore, policies: readonly WritePolicy[], depth: number): PolicyContext {
+  return {
+    store: tx,
+    now: tx.clock.now(),
+    create: async (r) => (await writeAtDepth(tx, r, true, async (s, x) => ({ resource: await s.create(x), created: true, changed: true }), policies, depth)).resource as never,
+    update: (r, opts = {}) => writeAtDepth(tx, r, false, (s, x) => s.update(x, opts), policies, depth) as never,
+  };
 }
 
 /**
@@ -138,7 +170,7 @@ export async function deleteWithPolicies<R>(
   if (guards.length === 0) return remove(store);
   return store.transaction(async (tx) => {
     const current = await find(tx);
-    if (current) for (const p of guards) await p.beforeDelete!(current, { store: tx, now: tx.clock.now() });
+    if (current) for (const p of guards) await p.beforeDelete!(current, policyContext(tx, policies, 1));
     return remove(tx);
   });
 }
