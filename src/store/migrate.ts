@@ -5,6 +5,8 @@ import * as m003 from './migrations/003-search-statistics.js';
 import * as m004 from './migrations/004-identity-claims.js';
 import * as m005 from './migrations/005-fast-keys.js';
 import * as m006 from './migrations/006-sender-versions.js';
+import * as m007 from './migrations/007-pathway-jobs.js';
+import * as m008 from './migrations/008-queue-keyset.js';
 
 /** Versioned migrations, applied in order, each once, in its own transaction. Append only. */
 export const migrations: { version: number; name: string; sql: string; /** Statements that depend on the server, worked out when the migration runs. */ more?: (tx: Queryable) => Promise<string[]> }[] = [
@@ -14,6 +16,8 @@ export const migrations: { version: number; name: string; sql: string; /** State
   { version: 4, name: 'national identities claimed by messages', sql: m004.sql },
   { version: 5, name: 'byte-order index keys and LZ4 compression', sql: m005.sql, more: m005.lz4 },
   { version: 6, name: "the sender's version of each resource it sent", sql: m006.sql },
+  { version: 7, name: 'pathway jobs: time-driven work claimed with SKIP LOCKED', sql: m007.sql },
+  { version: 8, name: 'task queues walked by priority then due time', sql: m008.sql },
 ];
 
 /** Arbitrary constant: several instances starting at once take turns to migrate. */
