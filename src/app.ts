@@ -12,6 +12,7 @@ import { CONTENT_TYPE, errorFormat } from './http/negotiate.js';
 import { Lifecycle } from './lifecycle.js';
 import type { Logger } from './logger.js';
 import type { MessageProcessor } from './messaging/processor.js';
+import { WritePipeline } from './pipeline/write-pipeline.js';
 import type { ResourceStore } from './store/resource-store.js';
 
 /** What the FHIR API needs; the server has these only once start-up is done. */
@@ -86,8 +87,14 @@ export function createAppWithLifecycle(options: AppOptions, lifecycle: Lifecycle
 
   const onInvalidWrite = (resource: { resourceType: string; id?: string }, issues: unknown[]) =>
     logger.warn({ resourceType: resource.resourceType, id: resource.id, issues }, 'accepted a write with validation errors (WRITE_VALIDATION=log)');
+  const pipelines = new WeakMap<FhirServices, WritePipeline>();
+  const pipelineOf = (services: FhirServices) => {
+    let pipeline = pipelines.get(services);
+    if (!pipeline) pipelines.set(services, (pipeline = new WritePipeline({ validator: services.validator, writeValidation: services.writeValidation ?? 'reject', onInvalidWrite })));
+    return pipeline;
+  };
   const endpoint = fhirEndpoint(
-    (baseUrl) => {
+    (baseUrl, requestId) => {
       const services = lifecycle.services!;
       return {
         store: services.store,
@@ -97,6 +104,8 @@ export function createAppWithLifecycle(options: AppOptions, lifecycle: Lifecycle
         baseUrl,
         maxBundleEntries: options.maxBundleEntries,
         messaging: services.messaging,
+        pipeline: pipelineOf(services),
+        origin: { route: 'rest', baseUrl, requestId },
       };
     },
     { prefix: FHIR_PREFIX, baseUrl: options.baseUrl, maxBodyBytes: options.maxBodyBytes },

@@ -7,6 +7,7 @@ import { bodyKind, parseJsonBody, parseXmlBody } from './body.js';
 import type { FhirRequest, FhirResponse } from './fhir-request.js';
 import { resolveRoute } from './fhir-router.js';
 import type { InteractionContext } from './interactions/context.js';
+import type { RequestIdVariables } from './middleware/request-id.js';
 import { CONTENT_TYPE, negotiateFormat, type Format } from './negotiate.js';
 
 const FHIR_METHODS = new Set(['GET', 'HEAD', 'POST', 'PUT', 'PATCH', 'DELETE']);
@@ -19,8 +20,8 @@ export interface EndpointOptions {
 }
 
 /** Turns an HTTP request on /fhir/… into a FhirRequest, routes it, and writes the FhirResponse. */
-export function fhirEndpoint(makeContext: (baseUrl: string) => InteractionContext, opts: EndpointOptions) {
-  return async (c: Context): Promise<Response> => {
+export function fhirEndpoint(makeContext: (baseUrl: string, requestId: string | undefined) => InteractionContext, opts: EndpointOptions) {
+  return async (c: Context<{ Variables: RequestIdVariables }>): Promise<Response> => {
     const url = new URL(c.req.url);
     const baseUrl = opts.baseUrl ?? `${url.origin}${opts.prefix}`;
     const format = negotiateFormat(url.searchParams.get('_format') ?? undefined, c.req.header('Accept'));
@@ -43,7 +44,7 @@ export function fhirEndpoint(makeContext: (baseUrl: string) => InteractionContex
     };
     const { handler, params } = resolveRoute(req.method, path);
     if (method === 'POST' || method === 'PUT' || method === 'PATCH') await readBody(c, req, opts.maxBodyBytes);
-    const res = await handler(makeContext(baseUrl), req, params);
+    const res = await handler(makeContext(baseUrl, c.get('requestId')), req, params);
     return send(c, res, format, url.searchParams.get('_pretty') === 'true', method === 'HEAD');
   };
 }

@@ -1,5 +1,6 @@
 import type { IndexRows } from '../fhir/search/extract.js';
 import type { SqlParams } from './sql.js';
+import { TASK_QUEUE_TABLE, taskQueueInsert } from './task-queue.js';
 
 type Column = [name: string, cast: string, value: (row: any) => unknown];
 
@@ -44,12 +45,15 @@ export function indexInsertCtes(resources: IndexedResource[], ridsCte: string, p
       `INSERT INTO ${table} (rid, ${names.slice(1).join(', ')}) SELECT n.rid, ${names.slice(1).map((c) => `u.${c}`).join(', ')} FROM unnest(${args}) AS u(${names.join(', ')}) JOIN ${ridsCte} n ON n.ord = u.ord`,
     ]);
   }
+  const queue = taskQueueInsert(resources, ridsCte, p);
+  if (queue) out.push(['queue', queue]);
   return out;
 }
 
-export const INDEX_TABLES = Object.values(TABLES).map((t) => t.table);
+/** Every table of index rows, the queue keys of Tasks (task-queue.ts) included. */
+export const INDEX_TABLES = [...Object.values(TABLES).map((t) => t.table), TASK_QUEUE_TABLE];
 
-/** CTE parts that delete every index row of a resource. */
-export function indexDeleteCtes(ridParam: string): string[] {
-  return INDEX_TABLES.map((table) => `d_${table} AS (DELETE FROM ${table} WHERE rid = ${ridParam})`);
+/** CTE parts (`[name, sql]`) that delete every index row of a resource. */
+export function indexDeleteCtes(ridParam: string): [name: string, sql: string][] {
+  return INDEX_TABLES.map((table) => [`d_${table}`, `DELETE FROM ${table} WHERE rid = ${ridParam}`]);
 }

@@ -8,7 +8,6 @@ import { isUniqueViolation, type Database, type Queryable } from './database.js'
 import { indexDeleteCtes, indexInsertCtes } from './index-writer.js';
 import { runHistory, type HistoryOptions, type HistoryPage } from './history.js';
 import { runSearch, type SearchPage } from './search.js';
-import { SqlParams } from './sql.js';
 import { formatFhirJson, parseStored } from './stored-json.js';
 import { WriteBatch } from './write-batch.js';
 
@@ -30,6 +29,18 @@ export interface WriteResult {
   created: boolean;
   /** false when a conditional create found a match, or an update changed nothing. */
   changed: boolean;
+}
+
+/**
+ * A record of a write (its AuditEvent), made from the version as stored and created in the same
+ * statement as the write itself, so the write and its record commit or fail together.
+ */
+export type WriteRecord = (stored: Resource, created: boolean) => Resource;
+
+export interface UpdateOptions {
+  ifMatch?: number;
+  method?: WriteMethod;
+  record?: WriteRecord;
 }
 
 export interface DeleteResult {
@@ -64,6 +75,14 @@ export class ResourceStore {
 
   get database(): Database {
     return this.db;
+  }
+
+  /**
+   * The connection this store's statements run on (its transaction's, when bound): for tables
+   * kept beside the resources and written in the same transaction, such as the pathway's jobs.
+   */
+  get queryable(): Queryable {
+    return this.q;
   }
 
   /**
@@ -148,9 +167,10 @@ export class ResourceStore {
   }
 
   /** Creates a resource with a server-assigned id (http://hl7.org/fhir/R4/http.html#create). */
-  async create<T extends Resource>(resource: T, method: WriteMethod = 'POST', id: string = randomUUID()): Promise<T & { id: string }> {
+  async create<T extends Resource>(resource: T, method: WriteMethod = 'POST', id: string = randomUUID(), record?: WriteRecord): Promise<T & { id: string }> {
     const batch = new WriteBatch();
     const [stored] = this.addCreates(batch, [{ resource, id }], { method });
+    if (record) this.addCreates(batch, [{ resource: record(stored, true), id: randomUUID() }]);
     try {
       await batch.run(this.q);
     } catch (err) {
@@ -211,17 +231,17 @@ export class ResourceStore {
    * Update, or create with the client's id when none exists (http://hl7.org/fhir/R4/http.html#upsert).
    * The current row is locked first, so concurrent updates queue and every one gets its own version.
    */
-  async update<T extends Resource>(resource: T, opts: { ifMatch?: number; method?: WriteMethod } = {}): Promise<WriteResult & { resource: T }> {
+  async update<T extends Resource>(resource: T, opts: UpdateOptions = {}): Promise<WriteResult & { resource: T }> {
     return this.transaction(async (store) => store.updateLocked(resource, opts));
   }
 
-  private async updateLocked<T extends Resource>(resource: T, opts: { ifMatch?: number; method?: WriteMethod }): Promise<WriteResult & { resource: T }> {
+  private async updateLocked<T extends Resource>(resource: T, opts: UpdateOptions): Promise<WriteResult & { resource: T }> {
     const type = resource.resourceType;
     const id = resource.id!;
     const current = await this.lockCurrent(type, id);
     if (!current) {
       if (opts.ifMatch !== undefined) throw new FhirError(FhirErrorCode.PRECONDITION_FAILED, `If-Match W/"${opts.ifMatch}" given, but ${type}/${id} does not exist`);
-      return { resource: await this.create(resource, 'PUT', id), created: true, changed: true };
+      return { resource: await this.create(resource, 'PUT', id, opts.record), created: true, changed: true };
     }
     if (opts.ifMatch !== undefined && opts.ifMatch !== current.version_id) {
       throw new FhirError(FhirErrorCode.PRECONDITION_FAILED, `Version conflict: If-Match W/"${opts.ifMatch}" but ${type}/${id} is at version ${current.version_id}`);
@@ -232,12 +252,12 @@ export class ResourceStore {
     }
     const versionId = current.version_id + 1;
     const stored = withMeta(resource, id, versionId, this.nextTimestamp(current.last_updated));
-    await this.writeVersion(current.rid, stored, opts.method ?? 'PUT');
+    await this.writeVersion(current.rid, stored, opts.method ?? 'PUT', opts.record?.(stored, current.deleted));
     return { resource: stored, created: current.deleted, changed: true };
   }
 
   /** Deletes a resource: a new version marked deleted; reads then answer 410 (R4 http.html#delete). */
-  async delete(type: string, id: string, opts: { ifMatch?: number } = {}): Promise<DeleteResult> {
+  async delete(type: string, id: string, opts: { ifMatch?: number; record?: (versionId: number) => Resource } = {}): Promise<DeleteResult> {
     return this.transaction(async (store) => {
       const current = await store.lockCurrent(type, id);
       if (opts.ifMatch !== undefined && opts.ifMatch !== current?.version_id) {
@@ -246,16 +266,16 @@ export class ResourceStore {
       if (!current || current.deleted) return { deleted: false };
       const versionId = current.version_id + 1;
       const at = store.nextTimestamp(current.last_updated);
-      const p = new SqlParams();
+      const batch = new WriteBatch();
+      const p = batch.params;
       const rid = p.add(current.rid, 'bigint');
       const atp = p.add(at.toISOString(), 'timestamptz');
       const vp = p.add(versionId);
-      await store.q.query(
-        `WITH u AS (UPDATE resource SET version_id = ${vp}, last_updated = ${atp}, deleted = true, content = NULL WHERE rid = ${rid}),
-         v AS (INSERT INTO resource_version (rid, version_id, type, id, last_updated, deleted, method) VALUES (${rid}, ${vp}, ${p.add(type)}, ${p.add(id)}, ${atp}, true, 'DELETE')),
-         ${indexDeleteCtes(rid).join(',\n')} SELECT 1`,
-        p.values,
-      );
+      batch.with('u', () => `UPDATE resource SET version_id = ${vp}, last_updated = ${atp}, deleted = true, content = NULL WHERE rid = ${rid}`);
+      batch.with('v', () => `INSERT INTO resource_version (rid, version_id, type, id, last_updated, deleted, method) VALUES (${rid}, ${vp}, ${p.add(type)}, ${p.add(id)}, ${atp}, true, 'DELETE')`);
+      for (const [name, sql] of indexDeleteCtes(rid)) batch.with(name, () => sql);
+      if (opts.record) store.addCreates(batch, [{ resource: opts.record(versionId), id: randomUUID() }]);
+      await batch.run(store.q);
       return { deleted: true, versionId };
     });
   }
@@ -265,18 +285,18 @@ export class ResourceStore {
    * one match returns it unchanged, several is 412. Writers with the same criteria take turns under
    * an advisory lock, so concurrent identical requests create exactly one resource.
    */
-  async conditionalCreate<T extends Resource>(resource: T, criteria: SearchQuery, criteriaText: string): Promise<WriteResult & { resource: T }> {
+  async conditionalCreate<T extends Resource>(resource: T, criteria: SearchQuery, criteriaText: string, record?: WriteRecord): Promise<WriteResult & { resource: T }> {
     return this.transaction(async (store) => {
       await store.lock(`conditional:${criteria.resourceType}?${criteriaText}`);
       const found = await store.matches(criteria);
       if (found.length > 1) throw new FhirError(FhirErrorCode.PRECONDITION_FAILED, `If-None-Exist '${criteriaText}' matched ${found.length} resources`);
       if (found.length === 1) return { resource: found[0] as T, created: false, changed: false };
-      return { resource: await store.create(resource), created: true, changed: true };
+      return { resource: await store.create(resource, 'POST', randomUUID(), record), created: true, changed: true };
     });
   }
 
   /** Conditional update (R4 http.html#cond-update): the criteria pick the resource to update. */
-  async conditionalUpdate<T extends Resource>(resource: T, criteria: SearchQuery, criteriaText: string, opts: { ifMatch?: number } = {}): Promise<WriteResult & { resource: T }> {
+  async conditionalUpdate<T extends Resource>(resource: T, criteria: SearchQuery, criteriaText: string, opts: UpdateOptions = {}): Promise<WriteResult & { resource: T }> {
     return this.transaction(async (store) => {
       await store.lock(`conditional:${criteria.resourceType}?${criteriaText}`);
       const found = await store.matches(criteria);
@@ -289,7 +309,7 @@ export class ResourceStore {
         return store.updateLocked({ ...resource, id }, opts);
       }
       if (resource.id) return store.updateLocked(resource, opts);
-      return { resource: await store.create(resource), created: true, changed: true };
+      return { resource: await store.create(resource, 'POST', randomUUID(), opts.record), created: true, changed: true };
     });
   }
 
@@ -334,20 +354,21 @@ export class ResourceStore {
     return now.getTime() > prev ? now : new Date(prev + 1);
   }
 
-  private async writeVersion(rid: string, stored: Resource, method: WriteMethod): Promise<void> {
-    const p = new SqlParams();
+  /** A resource's next version and its index rows in one statement, with `record` (its AuditEvent) created alongside. */
+  private async writeVersion(rid: string, stored: Resource, method: WriteMethod, record?: Resource): Promise<void> {
+    const batch = new WriteBatch();
+    const p = batch.params;
     const ridp = p.add(rid, 'bigint');
     const vp = p.add(Number(stored.meta!.versionId));
     const at = p.add(stored.meta!.lastUpdated, 'timestamptz');
     const c = p.add(formatFhirJson(stored));
     const indexed = [{ ord: 0, type: stored.resourceType, lastUpdated: stored.meta!.lastUpdated!, rows: extractIndexRows(stored) }];
-    const ctes = [
-      `cur AS (UPDATE resource SET version_id = ${vp}, last_updated = ${at}, deleted = false, content = ${c} WHERE rid = ${ridp} RETURNING rid, 0 AS ord)`,
-      `v AS (INSERT INTO resource_version (rid, version_id, type, id, last_updated, method, content) VALUES (${ridp}, ${vp}, ${p.add(stored.resourceType)}, ${p.add(stored.id)}, ${at}, ${p.add(method)}, ${c}))`,
-      ...indexDeleteCtes(ridp),
-      ...indexInsertCtes(indexed, 'cur', p).map(([kind, sql]) => `i_${kind} AS (${sql})`),
-    ];
-    await this.q.query(`WITH ${ctes.join(',\n')} SELECT 1`, p.values, { prepare: true });
+    batch.with('cur', () => `UPDATE resource SET version_id = ${vp}, last_updated = ${at}, deleted = false, content = ${c} WHERE rid = ${ridp} RETURNING rid, 0 AS ord`);
+    batch.with('v', () => `INSERT INTO resource_version (rid, version_id, type, id, last_updated, method, content) VALUES (${ridp}, ${vp}, ${p.add(stored.resourceType)}, ${p.add(stored.id)}, ${at}, ${p.add(method)}, ${c})`);
+    for (const [name, sql] of indexDeleteCtes(ridp)) batch.with(name, () => sql);
+    for (const [kind, sql] of indexInsertCtes(indexed, 'cur', p)) batch.with(`i_${kind}`, () => sql);
+    if (record) this.addCreates(batch, [{ resource: record, id: randomUUID() }]);
+    await batch.run(this.q);
   }
 }
 

@@ -1,8 +1,9 @@
 import type { OperationOutcomeIssue, Resource } from '@medplum/fhirtypes';
 import { FhirError, FhirErrorCode, badRequest } from '../../errors.js';
-import { isError, type ResourceValidator } from '../../fhir/resource-validator.js';
+import type { ResourceValidator } from '../../fhir/resource-validator.js';
 import { isResourceType } from '../../fhir/resource-types.js';
 import type { MessageProcessor } from '../../messaging/processor.js';
+import type { WriteOrigin, WritePipeline } from '../../pipeline/write-pipeline.js';
 import type { ResourceStore } from '../../store/resource-store.js';
 import type { FhirRequest } from '../fhir-request.js';
 
@@ -17,6 +18,10 @@ export interface InteractionContext {
   maxBundleEntries: number;
   /** FHIR messaging and the BaRS receiver ($process-message). */
   messaging?: MessageProcessor;
+  /** Every write goes through it: validate, policies, store, audit. */
+  pipeline: WritePipeline;
+  /** Where the request came from, for the audit of what it writes. */
+  origin: WriteOrigin;
 }
 
 export type Handler = (ctx: InteractionContext, req: FhirRequest, params: Record<string, string>) => Promise<import('../fhir-request.js').FhirResponse>;
@@ -40,24 +45,4 @@ export function resourceBody(req: FhirRequest, type: string): Resource {
   if (typeof rt !== 'string') throw badRequest('The resource has no resourceType', 'resourceType');
   if (rt !== type) throw badRequest(`The resource is a ${rt} but the URL names ${type}`, `${rt}.resourceType`);
   return body as Resource;
-}
-
-/**
- * Every write is validated (http://hl7.org/fhir/R4/validation.html); all issues are reported
- * together. Content that is not valid FHIR structure is 400; content that breaks cardinality,
- * value rules, bindings, invariants or profiles is 422 (http://hl7.org/fhir/R4/http.html#update).
- */
-export function validateForWrite(ctx: InteractionContext, resource: Resource): void {
-  const issues = ctx.validator.validate(resource);
-  const errors = issues.filter(isError);
-  if (errors.length === 0) return;
-  if (ctx.writeValidation === 'log') {
-    ctx.onInvalidWrite?.(resource, errors);
-    return;
-  }
-  throw FhirError.fromIssues(validationErrorCode(errors), issues);
-}
-
-export function validationErrorCode(errors: OperationOutcomeIssue[]): FhirErrorCode {
-  return errors.some((i) => i.code === 'structure') ? FhirErrorCode.INVALID : FhirErrorCode.UNPROCESSABLE;
 }

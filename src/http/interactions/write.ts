@@ -4,23 +4,20 @@ import { FhirError, FhirErrorCode, badRequest, informational } from '../../error
 import { parseSearch } from '../../fhir/search/parse.js';
 import { parseVersionTag, requiredVersion } from '../etag.js';
 import type { FhirRequest, FhirResponse } from '../fhir-request.js';
-import { checkId, checkType, resourceBody, validateForWrite, type Handler, type InteractionContext } from './context.js';
-import { deleteWithPolicies, writeWithPolicies } from '../../pathway/write-policies.js';
+import { checkId, checkType, resourceBody, type Handler, type InteractionContext } from './context.js';
 import { writeResponse } from './representation.js';
-import type { ResourceStore, WriteResult } from '../../store/resource-store.js';
 
 /** POST [type] (http://hl7.org/fhir/R4/http.html#create), conditional with If-None-Exist. */
 export const createResource: Handler = async (ctx, req, { type }) => {
   checkType(type);
   // "the server SHALL ignore" a client id on create: the server assigns one
   const { id: _ignored, ...resource } = resourceBody(req, type);
-  validateForWrite(ctx, resource as Resource);
   if (req.headers.ifNoneExist) {
     const text = req.headers.ifNoneExist.replace(/^[^?]*\?/, '');
-    const result = await withPathway(ctx, resource as Resource, true, (store, r) => store.conditionalCreate(r, criteria(type, text, 'If-None-Exist'), text));
+    const result = await ctx.pipeline.create(ctx.store, resource as Resource, ctx.origin, { ifNoneExist: { query: criteria(type, text, 'If-None-Exist'), text } });
     return writeResponse(req, ctx.baseUrl, result.created ? 201 : 200, result.resource, result.created ? 'Created' : 'A matching resource exists; nothing was created');
   }
-  const created = await withPathway(ctx, resource as Resource, true, async (store, r) => ({ resource: await store.create(r, 'POST', req.assignedId), created: true, changed: true }));
+  const created = await ctx.pipeline.create(ctx.store, resource as Resource, ctx.origin, { id: req.assignedId });
   return writeResponse(req, ctx.baseUrl, 201, created.resource, `Created ${type}/${created.resource.id}`);
 };
 
@@ -31,9 +28,8 @@ export const updateResource: Handler = async (ctx, req, { type, id }) => {
   const resource = resourceBody(req, type);
   if (resource.id === undefined) throw badRequest('The resource must carry the id of the URL', `${type}.id`);
   if (resource.id !== id) throw badRequest(`The resource id '${resource.id}' does not match the URL id '${id}'`, `${type}.id`);
-  validateForWrite(ctx, resource);
   const ifMatch = requiredVersion(parseVersionTag(req.headers.ifMatch, 'If-Match'), `${type}/${id}`);
-  const result = await withPathway(ctx, resource, false, (store, r) => store.update(r, { ifMatch }));
+  const result = await ctx.pipeline.update(ctx.store, resource, ctx.origin, { ifMatch });
   return writeResponse(req, ctx.baseUrl, result.created ? 201 : 200, result.resource, result.changed ? 'Updated' : 'No change');
 };
 
@@ -41,10 +37,9 @@ export const updateResource: Handler = async (ctx, req, { type, id }) => {
 export const conditionalUpdate: Handler = async (ctx, req, { type }) => {
   checkType(type);
   const resource = resourceBody(req, type);
-  validateForWrite(ctx, resource);
   const text = new URLSearchParams(req.query).toString();
   const ifMatch = requiredVersion(parseVersionTag(req.headers.ifMatch, 'If-Match'), `the ${type} matching '${text}'`);
-  const result = await withPathway(ctx, resource, false, (store, r) => store.conditionalUpdate(r, criteria(type, text, 'criteria'), text, { ifMatch }));
+  const result = await ctx.pipeline.update(ctx.store, resource, ctx.origin, { ifMatch, where: { query: criteria(type, text, 'criteria'), text } });
   return writeResponse(req, ctx.baseUrl, result.created ? 201 : 200, result.resource, result.created ? 'Created' : 'Updated');
 };
 
@@ -67,24 +62,15 @@ export const conditionalPatch: Handler = async (ctx, req, { type }) => {
 async function patchById(ctx: InteractionContext, req: FhirRequest, type: string, id: string) {
   const ops = patchOperations(req.body);
   const ifMatchTag = parseVersionTag(req.headers.ifMatch, 'If-Match');
-  const result = await ctx.store.transaction(async (store) => {
-    const current = await store.read(type, id);
-    const patched = structuredClone(current) as Resource;
+  const apply = (patched: Resource): Resource => {
     applyPatch(patched, ops).forEach((err, i) => {
       if (err) throw new FhirError(FhirErrorCode.UNPROCESSABLE, { message: `Patch operation ${i} (${ops[i].op} ${ops[i].path}) failed: ${err.message}`, expression: `Parameters.operation[${i}]`, code: 'processing' });
     });
     if (patched.resourceType !== type || patched.id !== id) throw new FhirError(FhirErrorCode.UNPROCESSABLE, { message: 'A patch may not change resourceType or id', expression: `${type}.id` });
-    validateForWrite(ctx, patched);
-    // the precondition is checked last, as for a stale version: a missing resource is 404 and a failing patch 422 whatever it says (RFC 7232 §5)
-    const ifMatch = requiredVersion(ifMatchTag, `${type}/${id}`) ?? Number(current.meta?.versionId);
-    return withPathway({ ...ctx, store }, patched, false, (s, r) => s.update(r, { ifMatch, method: 'PATCH' }));
-  });
+    return patched;
+  };
+  const result = await ctx.pipeline.patch(ctx.store, type, id, apply, ctx.origin, () => requiredVersion(ifMatchTag, `${type}/${id}`));
   return writeResponse(req, ctx.baseUrl, 200, result.resource, result.changed ? 'Patched' : 'No change');
-}
-
-/** The pathway's policies run around every create, update and patch (pathway/write-policies.ts). */
-function withPathway<R extends WriteResult>(ctx: InteractionContext, resource: Resource, createdWithNewId: boolean, write: (store: ResourceStore, r: Resource) => Promise<R>): Promise<R> {
-  return writeWithPolicies(ctx.store, resource, createdWithNewId, write);
 }
 
 function patchOperations(body: unknown): Operation[] {
@@ -103,12 +89,7 @@ export const deleteResource: Handler = async (ctx, req, { type, id }) => {
   checkType(type);
   checkId(id);
   const ifMatch = requiredVersion(parseVersionTag(req.headers.ifMatch, 'If-Match'), `${type}/${id}`);
-  const result = await deleteWithPolicies(
-    ctx.store,
-    type,
-    (store) => store.readOrUndefined(type, id),
-    (store) => store.delete(type, id, { ifMatch }),
-  );
+  const result = await ctx.pipeline.delete(ctx.store, type, id, ctx.origin, { ifMatch });
   return deleted(result.versionId, result.deleted ? `Deleted ${type}/${id}` : `${type}/${id} did not exist or was already deleted`);
 };
 
@@ -116,16 +97,7 @@ export const deleteResource: Handler = async (ctx, req, { type, id }) => {
 export const conditionalDelete: Handler = async (ctx, req, { type }) => {
   checkType(type);
   const text = new URLSearchParams(req.query).toString();
-  const query = criteria(type, text, 'criteria');
-  const result = await deleteWithPolicies(
-    ctx.store,
-    type,
-    async (store) => {
-      const found = await store.matches(query);
-      return found.length === 1 ? found[0] : undefined;
-    },
-    (store) => store.conditionalDelete(query, text),
-  );
+  const result = await ctx.pipeline.deleteWhere(ctx.store, { query: criteria(type, text, 'criteria'), text }, ctx.origin);
   return deleted(result.versionId, result.deleted ? 'Deleted the matching resource' : 'No resource matched; nothing was deleted');
 };
 

@@ -1,0 +1,127 @@
+import { randomUUID } from 'node:crypto';
+import type { OperationOutcomeIssue, Resource } from '@medplum/fhirtypes';
+import { FhirError, FhirErrorCode } from '../errors.js';
+import { isError, type ResourceValidator } from '../fhir/resource-validator.js';
+import type { SearchQuery } from '../fhir/search/query.js';
+import { deleteWithPolicies, PATHWAY_POLICIES, writeWithPolicies, type WritePolicy } from '../pathway/write-policies.js';
+import type { DeleteResult, ResourceStore, WriteResult } from '../store/resource-store.js';
+import { deletionRecord, writeRecord, type WriteOrigin } from './write-record.js';
+
+export type { WriteOrigin } from './write-record.js';
+
+/** Search criteria of a conditional write, with the text the client gave (for locks and messages). */
+export interface Criteria {
+  query: SearchQuery;
+  text: string;
+}
+
+export interface WritePipelineOptions {
+  validator: ResourceValidator;
+  /** `reject` refuses a write with validation errors (the default); `log` accepts it and reports it. */
+  writeValidation?: 'reject' | 'log';
+  onInvalidWrite?: (resource: Resource, issues: OperationOutcomeIssue[]) => void;
+  policies?: readonly WritePolicy[];
+}
+
+/**
+ * The one way a resource is written, whatever its route (REST, a Bundle entry, a page, the
+ * scheduler): validate → the pathway's policies → store → audit, in one transaction (a single
+ * statement where no policy applies). The route has parsed the request; everything after that is
+ * here, so no route can skip a step. Messaging writes a whole message in one statement and runs
+ * the same policies through `runPoliciesAfter` (see messaging/processor.ts).
+ */
+export class WritePipeline {
+  readonly policies: readonly WritePolicy[];
+
+  constructor(private readonly opts: WritePipelineOptions) {
+    this.policies = opts.policies ?? PATHWAY_POLICIES;
+  }
+
+  /**
+   * Every write is validated (http://hl7.org/fhir/R4/validation.html); all issues are reported
+   * together. Content that is not valid FHIR structure is 400; content that breaks cardinality,
+   * value rules, bindings, invariants or profiles is 422 (http://hl7.org/fhir/R4/http.html#update).
+   */
+  validate(resource: Resource): void {
+    const issues = this.opts.validator.validate(resource);
+    const errors = issues.filter(isError);
+    if (errors.length === 0) return;
+    if (this.opts.writeValidation === 'log') {
+      this.opts.onInvalidWrite?.(resource, errors);
+      return;
+    }
+    throw FhirError.fromIssues(validationErrorCode(errors), issues);
+  }
+
+  /** Create (http://hl7.org/fhir/R4/http.html#create), conditional with If-None-Exist. */
+  async create(store: ResourceStore, resource: Resource, origin: WriteOrigin, opts: { id?: string; ifNoneExist?: Criteria } = {}): Promise<WriteResult> {
+    this.validate(resource);
+    const record = writeRecord(origin, 'create');
+    const { ifNoneExist } = opts;
+    return writeWithPolicies(
+      store,
+      resource,
+      true,
+      async (s, r) =>
+        ifNoneExist ? s.conditionalCreate(r, ifNoneExist.query, ifNoneExist.text, record) : { resource: await s.create(r, 'POST', opts.id ?? randomUUID(), record), created: true, changed: true },
+      this.policies,
+    );
+  }
+
+  /** Update or create with the client's id (R4 http.html#update), or by criteria (#cond-update). */
+  async update(store: ResourceStore, resource: Resource, origin: WriteOrigin, opts: { ifMatch?: number; where?: Criteria } = {}): Promise<WriteResult> {
+    this.validate(resource);
+    const record = writeRecord(origin, 'update');
+    const { where } = opts;
+    return writeWithPolicies(
+      store,
+      resource,
+      false,
+      (s, r) => (where ? s.conditionalUpdate(r, where.query, where.text, { ifMatch: opts.ifMatch, record }) : s.update(r, { ifMatch: opts.ifMatch, record })),
+      this.policies,
+    );
+  }
+
+  /**
+   * Patch (R4 http.html#patch): `apply` makes the next version from the current one, read and
+   * written in one transaction. `ifMatch` gives the version the patch is based on (none: the
+   * current one); it is asked for after the patch, so that a missing resource is 404 and a failing
+   * patch 422 whatever the precondition says (RFC 7232 §5).
+   */
+  async patch(store: ResourceStore, type: string, id: string, apply: (current: Resource) => Resource, origin: WriteOrigin, ifMatch: () => number | undefined = () => undefined): Promise<WriteResult> {
+    return store.transaction(async (tx) => {
+      const current = await tx.read(type, id);
+      const next = apply(structuredClone(current));
+      this.validate(next);
+      const record = writeRecord(origin, 'patch');
+      const version = ifMatch() ?? Number(current.meta?.versionId);
+      return writeWithPolicies(tx, next, false, (s, r) => s.update(r, { ifMatch: version, method: 'PATCH', record }), this.policies);
+    });
+  }
+
+  /** Delete (R4 http.html#delete), guarded by the policies. */
+  async delete(store: ResourceStore, type: string, id: string, origin: WriteOrigin, opts: { ifMatch?: number } = {}): Promise<DeleteResult> {
+    return deleteWithPolicies(
+      store,
+      type,
+      (s) => s.readOrUndefined(type, id),
+      (s) => s.delete(type, id, { ifMatch: opts.ifMatch, record: deletionRecord(origin, type, id, s.clock.now()) }),
+      this.policies,
+    );
+  }
+
+  /** Conditional delete of a single match (R4 http.html#cdelete). */
+  async deleteWhere(store: ResourceStore, where: Criteria, origin: WriteOrigin): Promise<DeleteResult> {
+    const type = where.query.resourceType;
+    return store.transaction(async (tx) => {
+      const found = await tx.matches(where.query);
+      if (found.length > 1) throw new FhirError(FhirErrorCode.PRECONDITION_FAILED, `Conditional delete '${where.text}' matched ${found.length} resources`);
+      if (found.length === 0) return { deleted: false };
+      return this.delete(tx, type, found[0].id!, origin);
+    });
+  }
+}
+
+export function validationErrorCode(errors: OperationOutcomeIssue[]): FhirErrorCode {
+  return errors.some((i) => i.code === 'structure') ? FhirErrorCode.INVALID : FhirErrorCode.UNPROCESSABLE;
+}

@@ -1,0 +1,62 @@
+import type { Reference, Resource } from '@medplum/fhirtypes';
+import { auditEvent, type AuditRequest } from '../audit/audit-event.js';
+import type { WriteRecord } from '../store/resource-store.js';
+
+/** Where a write came from, as its AuditEvent records it. */
+export interface WriteOrigin {
+  /** The route: `rest` (a REST call or a Bundle entry), `message`, `scheduler`, `page`. */
+  route: 'rest' | 'message' | 'scheduler' | 'page';
+  /** Stepwise's FHIR base URL (the audit's observer). */
+  baseUrl: string;
+  /** Who asked; before sign-in exists, what the request says of itself. */
+  requestor?: AuditRequest['requestor'];
+  /** X-Request-ID, when the request had one. */
+  requestId?: string;
+}
+
+const ACTION = { create: 'C', update: 'U', patch: 'U', delete: 'D' } as const;
+
+/**
+ * The AuditEvent of a write (R4 auditevent.html, REST subtype), made from the version as stored
+ * and created in the same statement: `interaction` is what the client asked for, and an update that
+ * created the resource is recorded as the create it was.
+ */
+export function writeRecord(origin: WriteOrigin, interaction: 'create' | 'update' | 'patch'): WriteRecord {
+  return (stored, created) => {
+    const done = created ? 'create' : interaction;
+    return auditEvent({
+      interaction: done,
+      action: ACTION[done],
+      recorded: new Date(stored.meta!.lastUpdated!),
+      status: created ? 201 : 200,
+      requestor: origin.requestor ?? { name: `${origin.route} client` },
+      observer: origin.baseUrl,
+      request: { name: `${done} ${stored.resourceType}/${stored.id}`, details: { 'X-Request-ID': origin.requestId, route: origin.route } },
+      focus: [{ reference: `${stored.resourceType}/${stored.id}/_history/${stored.meta!.versionId}` }],
+      patient: patientOf(stored),
+    });
+  };
+}
+
+/** The AuditEvent of a deletion, as `writeRecord`. */
+export function deletionRecord(origin: WriteOrigin, type: string, id: string, at: Date): (versionId: number) => Resource {
+  return (versionId) =>
+    auditEvent({
+      interaction: 'delete',
+      action: 'D',
+      recorded: at,
+      status: 200,
+      requestor: origin.requestor ?? { name: `${origin.route} client` },
+      observer: origin.baseUrl,
+      request: { name: `delete ${type}/${id}`, details: { 'X-Request-ID': origin.requestId, route: origin.route } },
+      focus: [{ reference: `${type}/${id}/_history/${versionId}` }],
+    });
+}
+
+/** The person a resource is about, for the audit's patient entity. */
+function patientOf(r: Resource): Reference | undefined {
+  if (r.resourceType === 'Patient') return { reference: `Patient/${r.id}` };
+  const x = r as { subject?: Reference; patient?: Reference; for?: Reference; beneficiary?: Reference };
+  const ref = [x.subject, x.patient, x.for, x.beneficiary].find((v) => typeof v?.reference === 'string' && v.reference.startsWith('Patient/'));
+  return ref ? { reference: ref.reference } : undefined;
+}
