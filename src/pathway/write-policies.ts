@@ -4,8 +4,13 @@ import { parseSearch } from '../fhir/search/parse.js';
 import type { ResourceStore, WriteResult } from '../store/resource-store.js';
 import { PATHWAY, TaskCode } from './codes.js';
 import { admitReferral, findTriageTask, isWithdrawn, rescreenReferral, withdrawReferral } from './front-door.js';
+import { CARE_POLICIES } from './care/policies.js';
+import { HANDOVER_POLICIES } from './handover/policies.js';
 import { checkRedirect } from './redirect-check.js';
 import { localId } from './referral-context.js';
+import { RISK_POLICIES } from './risk/policies.js';
+import { TIME_DRIVEN_POLICIES } from './scheduler/policies.js';
+import { STEP_UP_POLICIES } from './step-up/policies.js';
 import { checkTaskTransition, isFinalTaskStatus, isPathwayTask } from './tasks/transitions.js';
 import { stampTriageCompletion } from './triage-completion.js';
 
@@ -42,6 +47,22 @@ export interface WritePolicy {
 /** Resources the minimum dataset and the rules read about a person. */
 const ABOUT_THE_PATIENT = ['Patient', 'Flag', 'RiskAssessment', 'Consent', 'MedicationStatement', 'Condition', 'RelatedPerson'] as const;
 
+/**
+ * Every route in gets the same front door. Messaging works out a new referral's admission before
+ * it writes (one statement), so it runs every policy but these two itself (messaging/processor.ts).
+ */
+export const FRONT_DOOR_POLICY: WritePolicy = {
+  name: 'every referral goes through the single front door',
+  types: ['ServiceRequest'],
+  after: (written, ctx) => admitRescreenOrWithdraw(ctx.store, written as ServiceRequest, ctx.now),
+};
+
+export const RESCREEN_POLICY: WritePolicy = {
+  name: 'new information about a person re-screens their waiting referrals',
+  types: ABOUT_THE_PATIENT,
+  after: (written, ctx) => rescreenWaitingReferrals(ctx.store, written, ctx.now),
+};
+
 /** The pathway's rules, in the order they run. */
 export const PATHWAY_POLICIES: readonly WritePolicy[] = [
   {
@@ -75,11 +96,7 @@ export const PATHWAY_POLICIES: readonly WritePolicy[] = [
       });
     },
   },
-  {
-    name: 'every referral goes through the single front door',
-    types: ['ServiceRequest'],
-    after: (written, ctx) => admitRescreenOrWithdraw(ctx.store, written as ServiceRequest, ctx.now),
-  },
+  FRONT_DOOR_POLICY,
   {
     name: 'a referral waiting at the front door is withdrawn, never deleted',
     types: ['ServiceRequest'],
@@ -93,11 +110,12 @@ export const PATHWAY_POLICIES: readonly WritePolicy[] = [
       });
     },
   },
-  {
-    name: 'new information about a person re-screens their waiting referrals',
-    types: ABOUT_THE_PATIENT,
-    after: (written, ctx) => rescreenWaitingReferrals(ctx.store, written, ctx.now),
-  },
+  RESCREEN_POLICY,
+  ...CARE_POLICIES,
+  ...RISK_POLICIES,
+  ...STEP_UP_POLICIES,
+  ...HANDOVER_POLICIES,
+  ...TIME_DRIVEN_POLICIES,
 ];
 
 /**
@@ -143,6 +161,29 @@ async function writeAtDepth<R extends WriteResult>(
     if (result.changed) for (const p of mine) if (p.after) await p.after(result.resource, ctx);
     return result;
   });
+}
+
+/**
+ * For a route that plans its writes before making them (messaging): each `before` policy on a
+ * resource about to be created, outside any transaction. Returns the resource as it will be stored.
+ */
+export function checkNewResource(store: ResourceStore, resource: Resource, policies: readonly WritePolicy[] = PATHWAY_POLICIES, skip: readonly WritePolicy[] = []): Resource {
+  const ctx = policyContext(store, policies, 1);
+  let next = resource;
+  for (const p of policies) if (p.before && !skip.includes(p) && p.types.includes(resource.resourceType)) next = p.before(next, undefined, ctx);
+  return next;
+}
+
+/** Whether any `after` policy (but those skipped) acts on writes of these types. */
+export function actsAfter(types: Iterable<string>, policies: readonly WritePolicy[] = PATHWAY_POLICIES, skip: readonly WritePolicy[] = []): boolean {
+  const wanted = new Set(types);
+  return policies.some((p) => p.after && !skip.includes(p) && p.types.some((t) => wanted.has(t)));
+}
+
+/** For a route that wrote in one statement: each `after` policy on what it wrote, in the caller's transaction. */
+export async function runAfterPolicies(tx: ResourceStore, written: Resource[], policies: readonly WritePolicy[] = PATHWAY_POLICIES, skip: readonly WritePolicy[] = []): Promise<void> {
+  const ctx = policyContext(tx, policies, 1);
+  for (const r of written) for (const p of policies) if (p.after && !skip.includes(p) && p.types.includes(r.resourceType)) await p.after(r, ctx);
 }
 
 /** The context of policies running at `depth`: their own writes pass the policies one level deeper. */

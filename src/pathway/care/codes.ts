@@ -38,6 +38,6 @@ export const CareActivity = {
 export const CareTaskCode = {
   escalation: 'escalation',
   handover: 'transfer-of-responsibility',
-  /** The receiving lead's first contact after crisis care (due within the configured hours, default 72). */
+  /** The receiving lead's first contact after crisis care (due within the configured hours, default 72); a contact like the scheduler's `contact`. */
   firstContact: 'first-contact',
 } as const;

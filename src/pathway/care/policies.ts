@@ -1,0 +1,48 @@
+import type { CarePlan, CareTeam, Task } from '@medplum/fhirtypes';
+import { PATHWAY } from '../codes.js';
+import { isRedirect, isTriageTask } from '../redirect-check.js';
+import type { WritePolicy } from '../write-policies.js';
+import { carePlanShapeIssues, checkPlanLead, checkTeamLead, PLAN_LEVELS, unprocessable, withCadenceIds } from './care-plan-rules.js';
+import { openOrUpdatePlan } from './open-plan.js';
+
+/** Care plans and care teams (domain.md: exactly one level and one accountable lead at every moment). */
+export const CARE_POLICIES: readonly WritePolicy[] = [
+  {
+    name: 'an active care plan has one level of support, a care team, whole cadences and a review date that is a date',
+    types: ['CarePlan'],
+    before: (next) => {
+      const issues = carePlanShapeIssues(next as CarePlan);
+      if (issues.length) throw unprocessable(issues);
+      return withCadenceIds(next as CarePlan);
+    },
+  },
+  {
+    name: 'an active care plan has exactly one accountable lead on its care team',
+    types: ['CarePlan'],
+    after: (written, ctx) => checkPlanLead(ctx.store, written as CarePlan),
+  },
+  {
+    name: 'a care team of an active plan has exactly one accountable lead',
+    types: ['CareTeam'],
+    after: (written, ctx) => checkTeamLead(ctx.store, written as CareTeam),
+  },
+  {
+    name: 'a referral triaged to a level of support opens the care plan with the lead the rule assigned',
+    types: ['Task'],
+    after: async (written, ctx) => {
+      const task = written as Task;
+      const level = triagedLevel(task);
+      if (!level || !task.for?.reference?.startsWith('Patient/') || !task.owner) return;
+      await openOrUpdatePlan(ctx, { patient: task.for, level, lead: task.owner, leadRole: task.performerType?.[0], because: { reference: `Task/${task.id}` } });
+    },
+  },
+];
+
+/** The level of support a completed triage decided (its triage-outcome output), unless it redirected. */
+function triagedLevel(task: Task): string | undefined {
+  if (!isTriageTask(task) || task.status !== 'completed' || isRedirect(task)) return undefined;
+  const outcome = task.output?.find((o) => o.type?.coding?.some((c) => c.system === PATHWAY.taskParameterType && c.code === 'triage-outcome'));
+  const code = outcome?.valueCodeableConcept?.coding?.find((c) => c.system === PATHWAY.levelOfSupport)?.code;
+  return code && (PLAN_LEVELS as readonly string[]).includes(code) ? code : undefined;
+}
+
