@@ -1,10 +1,11 @@
 import type { Resource } from '@medplum/fhirtypes';
 import type { Filter, IncludeSpec, SearchQuery, SortKey } from '../fhir/search/query.js';
 import type { Queryable } from './database.js';
-import { decodeCursor, encodeCursor, keysetCondition, type KeyExpr } from './keyset.js';
+import { decodeCursor, encodeCursor, keysetCondition, type Cursor, type KeyExpr } from './keyset.js';
 import { filterSql } from './search-filters.js';
 import { SqlParams } from './sql.js';
 import { parseStored } from './stored-json.js';
+import { queueWalkFor, queueWalkSql } from './task-queue.js';
 
 export interface SearchPage {
   matches: Resource[];
@@ -46,22 +47,7 @@ export async function runSearch(q: Queryable, query: SearchQuery): Promise<Searc
   const keys = sortKeys(query.sort, p, driver ? 'd.last_updated' : 'a.last_updated');
   const cursor = query.cursor ? decodeCursor(query.cursor) : undefined;
   const backwards = cursor?.dir === 'before';
-  // going back: walk the order reversed from the cursor, then flip the rows
-  const order = keys.map((k) => ({ ...k, descending: k.descending !== backwards }));
-  const pageWhere = [...where];
-  if (cursor) pageWhere.push(keysetCondition(order, cursor.keys, cursor.rid, (v, c) => p.add(v, c), 'a.rid', backwards));
-  const dir = (d: boolean) => (d ? 'DESC' : 'ASC');
-  const orderBy = [...order.map((k) => `${k.sql} ${dir(k.descending)}`), `a.rid ${dir(backwards)}`];
-  const pageOrder = [...order.map((k, i) => `page.s${i} ${dir(k.descending)}`), `page.rid ${dir(backwards)}`];
-  // the page is chosen from index data alone; only its rows' JSON is read (late materialization)
-  const sql = `SELECT page.rid::text AS rid, c.content${keys.map((_, i) => `, page.s${i}::text AS k${i}`).join('')} FROM (
-      SELECT a.rid${keys.map((k, i) => `, ${k.sql} AS s${i}`).join('')} FROM ${from}
-      WHERE ${pageWhere.join(' AND ')}
-      ORDER BY ${orderBy.join(', ')}
-      LIMIT ${query.count + 1}
-    ) page JOIN resource c ON c.rid = page.rid
-    ORDER BY ${pageOrder.join(', ')}`;
-  const rows = await q.query<Row>(sql, p.values);
+  const rows = await pageRowsOf(q, query, cursor, () => pageSql(query, keys, from, where, cursor, p), p);
   const more = rows.length > query.count;
   const pageRows = rows.slice(0, query.count);
   if (backwards) pageRows.reverse();
@@ -76,6 +62,36 @@ export async function runSearch(q: Queryable, query: SearchQuery): Promise<Searc
   page.matches = pageRows.map((r) => parseStored(r.content));
   if (query.include.length || query.revinclude.length) page.included = await includes(q, query, pageRows.map((r) => r.rid), page.matches);
   return page;
+}
+
+/** The rows of the page: walked from task_queue for a work queue (task-queue.ts), else the generic page. */
+async function pageRowsOf(q: Queryable, query: SearchQuery, cursor: Cursor | undefined, generic: () => string, p: SqlParams): Promise<Row[]> {
+  const walk = queueWalkFor(query);
+  if (!walk) return q.query<Row>(generic(), p.values);
+  // its own parameters: PostgreSQL refuses a statement with a parameter it does not use
+  const wp = new SqlParams();
+  const others = query.filters.filter((f) => !walk.served.has(f)).map((f) => filterSql(f, 'a', wp));
+  return q.query<Row>(queueWalkSql(walk, others, cursor, query.count + 1, wp), wp.values);
+}
+
+/** The generic page: the order's keys computed per row, the page picked from index data alone. */
+function pageSql(query: SearchQuery, keys: KeyExpr[], from: string, where: string[], cursor: Cursor | undefined, p: SqlParams): string {
+  const backwards = cursor?.dir === 'before';
+  // going back: walk the order reversed from the cursor, then flip the rows
+  const order = keys.map((k) => ({ ...k, descending: k.descending !== backwards }));
+  const pageWhere = [...where];
+  if (cursor) pageWhere.push(keysetCondition(order, cursor.keys, cursor.rid, (v, c) => p.add(v, c), 'a.rid', backwards));
+  const dir = (d: boolean) => (d ? 'DESC' : 'ASC');
+  const orderBy = [...order.map((k) => `${k.sql} ${dir(k.descending)}`), `a.rid ${dir(backwards)}`];
+  const pageOrder = [...order.map((k, i) => `page.s${i} ${dir(k.descending)}`), `page.rid ${dir(backwards)}`];
+  // the page is chosen from index data alone; only its rows' JSON is read (late materialization)
+  return `SELECT page.rid::text AS rid, c.content${keys.map((_, i) => `, page.s${i}::text AS k${i}`).join('')} FROM (
+      SELECT a.rid${keys.map((k, i) => `, ${k.sql} AS s${i}`).join('')} FROM ${from}
+      WHERE ${pageWhere.join(' AND ')}
+      ORDER BY ${orderBy.join(', ')}
+      LIMIT ${query.count + 1}
+    ) page JOIN resource c ON c.rid = page.rid
+    ORDER BY ${pageOrder.join(', ')}`;
 }
 
 /**
