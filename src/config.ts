@@ -32,6 +32,10 @@ const schema = z.object({
   CACHE_DIR: z.string().default(fileURLToPath(new URL('../node_modules/.cache/stepwise', import.meta.url))),
   /** How long a shutdown waits for requests in flight before closing their connections. */
   SHUTDOWN_GRACE_SECONDS: z.coerce.number().min(0).max(600).default(10),
+  /** `off`: this instance runs no pathway jobs (cadence contacts, reviews, outreach deadlines); others still do. */
+  STEPWISE_SCHEDULER: z.enum(['on', 'off']).default('on'),
+  /** How often the scheduler looks for due jobs. */
+  STEPWISE_SCHEDULER_INTERVAL_MS: z.coerce.number().int().min(100).max(3_600_000).default(5000),
 });
 
 export interface Config {
@@ -50,6 +54,8 @@ export interface Config {
   shutdownGraceMs: number;
   /** The services Stepwise hosts for BaRS (STEPWISE_BARS_SERVICES), each with its DoS id. */
   barsServices: HostedService[];
+  /** The pathway scheduler's poll loop on this instance (STEPWISE_SCHEDULER, STEPWISE_SCHEDULER_INTERVAL_MS). */
+  scheduler: { enabled: boolean; intervalMs: number };
 }
 
 export class ConfigError extends Error {
@@ -84,5 +90,6 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     cacheDir: c.CACHE_DIR.trim() || undefined,
     shutdownGraceMs: c.SHUTDOWN_GRACE_SECONDS * 1000,
     barsServices,
+    scheduler: { enabled: c.STEPWISE_SCHEDULER === 'on', intervalMs: c.STEPWISE_SCHEDULER_INTERVAL_MS },
   };
 }

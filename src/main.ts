@@ -14,6 +14,7 @@ import { Lifecycle } from './lifecycle.js';
 import { createLogger, type Logger } from './logger.js';
 import { createMessaging } from './messaging/index.js';
 import { sharedBarsValidator } from './messaging/conformance.js';
+import { SchedulerPoll } from './pathway/scheduler/poll.js';
 import { seedPathwayData } from './pathway/seed-rules.js';
 import { sinceProcessStart, Startup, StartupAborted } from './startup.js';
 import type { Database } from './store/database.js';
@@ -61,7 +62,9 @@ async function main(): Promise<void> {
     }, config.shutdownGraceMs + 10_000).unref();
     const { forced } = await closeGracefully(server, config.shutdownGraceMs);
     if (forced) logger.warn({ graceMs: config.shutdownGraceMs }, 'closed connections whose requests did not finish in time');
-    await started.catch(() => undefined); // a start-up step under way finishes before the database closes
+    // a start-up step under way finishes before the database closes, and so does a scheduler run
+    const scheduler = await started.catch(() => undefined);
+    await scheduler?.stop();
     await db?.close();
     logger.info('stopped');
     process.exit(0);
@@ -79,8 +82,11 @@ async function main(): Promise<void> {
   }
 }
 
-/** Opens the database and builds what the FHIR API needs, one logged step at a time; then it is ready. */
-async function start(config: Config, logger: Logger, lifecycle: Lifecycle<FhirServices>, opened: (db: Database) => void): Promise<void> {
+/**
+ * Opens the database and builds what the FHIR API needs, one logged step at a time; then it is
+ * ready, and the pathway scheduler (unless turned off) starts polling. Returns the scheduler.
+ */
+async function start(config: Config, logger: Logger, lifecycle: Lifecycle<FhirServices>, opened: (db: Database) => void): Promise<SchedulerPoll | undefined> {
   const startup = new Startup(logger, lifecycle);
   const cache = new DiskCache(config.cacheDir);
   const db = await startup.step(
@@ -115,6 +121,11 @@ async function start(config: Config, logger: Logger, lifecycle: Lifecycle<FhirSe
   await startup.step('pathway rules and teams', () => seedPathwayData(store), ({ written }) => ({ written: written.length }));
   const messaging = createMessaging(db.db, systemClock, config.barsServices);
   lifecycle.ready({ store, messaging, validator, writeValidation: config.writeValidation });
+  if (!config.scheduler.enabled) return undefined;
+  // time-driven pathway work: jobs in the database, claimed with SKIP LOCKED, so any number of instances may poll
+  const scheduler = new SchedulerPoll(store, { intervalMs: config.scheduler.intervalMs, logger });
+  scheduler.start();
+  return scheduler;
 }
 
 function listen(fetch: (request: Request) => Response | Promise<Response>, config: Config): Promise<Server> {

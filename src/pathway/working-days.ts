@@ -116,6 +116,26 @@ export function addWorkingDays(from: Date, n: number, opts: WorkingDayOptions = 
   return fromLondonWallTime(d.getUTCFullYear(), d.getUTCMonth() + 1, d.getUTCDate(), local.hour, local.minute, local.second, from.getUTCMilliseconds());
 }
 
+/**
+ * The instant `days` calendar days and `months` calendar months after `from`, at the same London
+ * wall-clock time: a weekly contact at 09:00 stays at 09:00 across the clock changes. A day of the
+ * month that the target month lacks becomes its last day (31 January + 1 month is 28 February).
+ */
+export function addLondonCalendar(from: Date, shift: { days?: number; months?: number }): Date {
+  const local = londonParts(from);
+  const monthIndex = local.month - 1 + (shift.months ?? 0);
+  const year = local.year + Math.floor(monthIndex / 12);
+  const month = ((monthIndex % 12) + 12) % 12;
+  const lastDay = new Date(Date.UTC(year, month + 1, 0)).getUTCDate();
+  const d = new Date(Date.UTC(year, month, Math.min(local.day, lastDay)) + (shift.days ?? 0) * DAY_MS);
+  return fromLondonWallTime(d.getUTCFullYear(), d.getUTCMonth() + 1, d.getUTCDate(), local.hour, local.minute, local.second, from.getUTCMilliseconds());
+}
+
+/** `at` when it falls on a working day, else the same London time on the next working day. */
+export function onWorkingDay(at: Date, opts: WorkingDayOptions = {}): Date {
+  return isWorkingDay(londonDate(at), opts) ? at : addWorkingDays(at, 1, opts);
+}
+
 /** The London calendar date of an instant. */
 export function londonDate(at: Date): IsoDate {
   const p = londonParts(at);

@@ -1,0 +1,22 @@
+import { STEPWISE_CANONICAL_BASE } from '../../fhir/canonical.js';
+
+const BASE = STEPWISE_CANONICAL_BASE;
+
+export const SCHEDULER = {
+  /** Task.identifier of a Task a scheduler job created: its value is the job's key, one Task per key. */
+  jobKey: `${BASE}/Id/pathway-job`,
+} as const;
+
+/** Task codes (task-code CodeSystem) of the Tasks the scheduler's jobs create. */
+export const ScheduledTaskCode = {
+  /** A contact a care plan's cadence asks for; the kind of contact is in Task.reasonCode. */
+  contact: 'contact',
+  carePlanReview: 'care-plan-review',
+} as const;
+
+/** The job kinds of kinds.ts. */
+export const JobKind = {
+  cadenceContact: 'cadence-contact',
+  carePlanReview: 'care-plan-review',
+  outreachDeadline: 'outreach-deadline',
+} as const;
