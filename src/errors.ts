@@ -97,6 +97,12 @@ export class FhirError extends Error {
   }
 }
 
+/** The same error with each issue's expressions moved by `move` (an issue without one gets `move('')`). */
+export function relocate(err: FhirError, move: (expression: string) => string): FhirError {
+  const issues = err.issues.map((issue) => ({ ...issue, expression: (issue.expression?.length ? issue.expression : ['']).map(move) }));
+  return FhirError.fromIssues(err.code, issues);
+}
+
 /** An OperationOutcome issue from its init; the issue code defaults to the error code's own. */
 export function toIssue(code: FhirErrorCode, i: IssueInit): OperationOutcomeIssue {
   const issue: OperationOutcomeIssue = {

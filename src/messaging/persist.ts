@@ -7,6 +7,7 @@ import { isUniqueViolation, type Queryable } from '../store/database.js';
 import type { ResourceStore } from '../store/resource-store.js';
 import { parseStored } from '../store/stored-json.js';
 import { WriteBatch } from '../store/write-batch.js';
+import { checkNewResource, runAfterPolicies, writeWithPolicies } from '../pathway/write-policies.js';
 import { BARS, IDENTIFIER } from './bars.js';
 import { refuse } from './refusals.js';
 import type { Message, MessageEntry } from './message.js';
@@ -278,7 +279,7 @@ export function addPlanToBatch(batch: WriteBatch, store: ResourceStore, plan: Co
 export async function writePlan(store: ResourceStore, tx: Queryable, plan: ContentPlan, source: string): Promise<void> {
   for (const u of plan.updates) {
     try {
-      await store.update(u.resource, { ifMatch: u.ifMatch });
+      await writeWithPolicies(store, u.resource, false, (s, r) => s.update(r, { ifMatch: u.ifMatch }));
     } catch (err) {
       if (err instanceof FhirError && err.code === FhirErrorCode.PRECONDITION_FAILED) {
         throw refuse('staleUpdate', {
@@ -290,8 +291,10 @@ export async function writePlan(store: ResourceStore, tx: Queryable, plan: Conte
     }
   }
   const batch = new WriteBatch();
-  addPlanToBatch(batch, store, { ...plan, updates: [] }, source, 'true');
+  const creates = plan.creates.map((c) => ({ ...c, resource: checkNewResource(store, { ...c.resource, id: c.id }) }));
+  addPlanToBatch(batch, store, { ...plan, creates, updates: [] }, source, 'true');
   await batch.run(tx);
+  await runAfterPolicies(store, creates.map((c) => c.resource));
 }
 
 interface KnownIdentity {

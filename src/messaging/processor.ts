@@ -2,12 +2,14 @@ import { randomUUID } from 'node:crypto';
 import type { AuditEvent, Bundle, Coding, Identifier, OperationOutcome, OperationOutcomeIssue, Resource, ServiceRequest, Task } from '@medplum/fhirtypes';
 import { auditEvent } from '../audit/audit-event.js';
 import type { Clock } from '../clock.js';
-import { FhirError, FhirErrorCode, toOperationOutcome, type IssueInit } from '../errors.js';
+import { FhirError, FhirErrorCode, relocate, toOperationOutcome, type IssueInit } from '../errors.js';
 import { stepwiseCodeSystemUrl } from '../fhir/canonical.js';
 import type { Validator } from '../fhir/validation/index.js';
 import { extractIndexRows } from '../fhir/search/extract.js';
-import { planAdmission, rescreenReferral, withdrawReferral, type AdmissionPlan } from '../pathway/front-door.js';
-import { referralContext, type ReferralSource } from '../pathway/referral-context.js';
+import { findTriageTask, planAdmission, type AdmissionPlan } from '../pathway/front-door.js';
+import { publishedMinimumDataset, screenMinimumDataset } from '../pathway/mds-screen.js';
+import { actsAfter, checkNewResource, FRONT_DOOR_POLICY, RESCREEN_POLICY, runAfterPolicies, writeWithPolicies } from '../pathway/write-policies.js';
+import { loadReferralContext, referralContext, type ReferralSource } from '../pathway/referral-context.js';
 import type { Database, Queryable } from '../store/database.js';
 import { ResourceStore } from '../store/resource-store.js';
 import { WriteBatch } from '../store/write-batch.js';
@@ -20,6 +22,12 @@ import type { MessageCatalogue } from './catalogue.js';
 import { parseBarsHeaders, PROCESS_MESSAGE_REQUIRED, type BarsHeaders, type RawMessageHeaders } from './headers.js';
 import { HEADER_PATH, readMessage, type Message, type MessageEntry } from './message.js';
 import { addPlanToBatch, IdentityRace, isIdentityRace, releaseClaims, planMessageContent, writePlan, type ContentPlan, type StoredEntry } from './persist.js';
+
+/**
+ * The front door's two policies, which messaging works out before it writes (a new referral's
+ * admission is planned into the message's one statement); every other policy runs as for REST.
+ */
+const PLANNED_POLICIES = [FRONT_DOOR_POLICY, RESCREEN_POLICY];
 
 /**
  * Stepwise's own message events (profiles/: CodeSystem message-event), processed as plain FHIR
@@ -165,14 +173,35 @@ export class MessageProcessor {
    */
   private async processNew(message: Message, check: BarsCheck | undefined, row: LogKeys, input: ProcessInput, echo: Record<string, string>, warnings: IssueInit[]): Promise<ProcessResult> {
     const plan = await planMessageContent(this.deps.db, message, { followReferences: false });
+    // the pathway's rules on what the message creates, before anything is written
+    plan.creates = plan.creates.map((c) => ({ ...c, resource: this.checkNew(plan, c) }));
     const admission = await this.admit(plan, check);
     const outcome: Outcome = {
       stored: plan.entries,
       resources: resourcesOf(plan),
-      tasks: admission ? [admission.task, admission.clarificationTask, admission.seniorOversightTask].filter((t): t is Task & { id: string } => t !== undefined) : [],
+      tasks: admission ? [admission.task, admission.clarificationTask].filter((t): t is Task & { id: string } => t !== undefined) : [],
       issues: [...warningIssues(warnings), ...(admission ? triageIssues(admission.task, admission.gaps) : [])],
     };
-    return this.finish(this.deps.db, message, check, row, input, echo, outcome, { plan, creates: admission?.creates ?? [] });
+    const content = { plan, creates: admission?.creates ?? [] };
+    if (!actsAfter(plan.creates.map((c) => c.resource.resourceType), undefined, PLANNED_POLICIES)) return this.finish(this.deps.db, message, check, row, input, echo, outcome, content);
+    // a policy acts on what was written (a high-risk Flag opens its escalation): one transaction
+    return this.deps.db.transaction(async (tx) => {
+      const result = await this.finish(tx, message, check, row, input, echo, outcome, content);
+      await runAfterPolicies(new ResourceStore(this.deps.db, this.deps.clock, tx, true), plan.creates.map((c) => c.resource), undefined, PLANNED_POLICIES);
+      return result;
+    });
+  }
+
+  /** The policies' checks on a resource the message creates; a refusal names the entry it is about. */
+  private checkNew(plan: ContentPlan, c: ContentPlan['creates'][number]): Resource {
+    try {
+      return checkNewResource(this.store, { ...c.resource, id: c.id }, undefined, PLANNED_POLICIES);
+    } catch (err) {
+      const path = plan.entries.find((s) => s.id === c.id && s.type === c.resource.resourceType)?.entry.path;
+      if (!(err instanceof FhirError) || !path) throw err;
+      const type = c.resource.resourceType;
+      throw relocate(err, (e) => (e === type || e.startsWith(`${type}.`) ? `${path}${e.slice(type.length)}` : e || path));
+    }
   }
 
   /** An update or cancellation of a referral received before: one transaction, the referral's row locked. */
@@ -270,7 +299,7 @@ export class MessageProcessor {
     const cancelled: ServiceRequest = { ...target, status: sr.resource.status, ...(sr.resource.reasonCode ? { reasonCode: sr.resource.reasonCode } : {}) };
     let written: Resource;
     try {
-      written = (await store.update(cancelled, { ifMatch })).resource;
+      written = (await writeWithPolicies(store, cancelled, false, (s, r) => s.update(r, { ifMatch }))).resource;
     } catch (err) {
       if (err instanceof FhirError && err.code === FhirErrorCode.PRECONDITION_FAILED) {
         throw refuse('staleUpdate', { expression: `${sr.path}.meta.versionId`, message: `ServiceRequest/${target.id} has changed since version ${ifMatch}: read it again and send the cancellation based on its current version` });
@@ -281,19 +310,16 @@ export class MessageProcessor {
   }
 
   /**
-   * The single front door for a change, in the message's transaction: an update re-screens the
-   * referral, a cancellation cancels its Tasks (src/pathway/front-door.ts). Answers the Task and
-   * one issue per minimum dataset gap.
+   * What the single front door made of a change (its policy ran when the referral was written, as
+   * for REST: an update re-screened it, a cancellation cancelled its Tasks; pathway/write-policies.ts):
+   * the triage Task, and one issue per minimum dataset gap still open.
    */
   private async frontDoor(store: ResourceStore, stored: StoredEntry[], check: ChangeCheck): Promise<{ tasks: Task[]; issues: OperationOutcomeIssue[] }> {
     const referral = stored.find((s) => s.type === 'ServiceRequest' && s.entry.index === check.focus.index) ?? stored.find((s) => s.type === 'ServiceRequest');
-    if (!referral) return { tasks: [], issues: [] };
-    if (check.kind === 'cancel') {
-      const task = await withdrawReferral(store, referral.id, 'The referrer cancelled the referral');
-      return task ? { tasks: [task], issues: triageIssues(task, []) } : { tasks: [], issues: [] };
-    }
-    const result = await rescreenReferral(store, referral.id, { clock: this.deps.clock });
-    return { tasks: [result.task], issues: triageIssues(result.task, result.gaps) };
+    const task = referral && (await findTriageTask(store, referral.id));
+    if (!referral || !task) return { tasks: [], issues: [] };
+    const gaps = check.kind === 'cancel' ? [] : screenMinimumDataset(await loadReferralContext(store, referral.id), publishedMinimumDataset()).gaps;
+    return { tasks: [task], issues: triageIssues(task, gaps) };
   }
 
   /** The stored referral an update or cancellation is about: by the id Stepwise gave it, or by the sender's earlier reference. */

@@ -81,7 +81,7 @@ describe('referral messages at the front door', () => {
     const cancelled = await send(cancel, UPDATE);
     expect(cancelled.status, await cancelled.clone().text()).toBe(200);
     const [gone] = (await tasksFor(ref)).map((e) => e.resource as Task);
-    expect(gone).toMatchObject({ status: 'cancelled', statusReason: { text: 'The referrer cancelled the referral' } });
+    expect(gone).toMatchObject({ status: 'cancelled', statusReason: { text: 'The referral was revoked' } });
     const calls = ((await (await app.fhir('GET', `Task?part-of=Task/${gone.id}`)).json()) as Bundle).entry ?? [];
     expect(calls.length).toBeGreaterThan(0);
     for (const c of calls) expect((c.resource as Task).status).toBe('cancelled');

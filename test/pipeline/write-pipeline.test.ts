@@ -27,7 +27,7 @@ describe('the write pipeline over REST', () => {
     expect((await t.fhir('DELETE', ref)).status).toBe(200);
 
     const audits = await auditsOf(ref);
-    const byVersion = Object.fromEntries(audits.map((a) => [a.entity!.find((e) => e.role?.code === '4')!.what!.reference, a]));
+    const byVersion: Record<string, AuditEvent> = Object.fromEntries(audits.map((a) => [a.entity!.find((e) => e.role?.code === '4')!.what!.reference, a]));
     expect(Object.keys(byVersion).sort()).toEqual([1, 2, 3, 4].map((v) => `${ref}/_history/${v}`));
     expect(byVersion[`${ref}/_history/1`].subtype?.[0].code).toBe('create');
     expect(byVersion[`${ref}/_history/1`].action).toBe('C');

@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
-import type { Bundle, BundleEntry, BundleEntryResponse, OperationOutcomeIssue, Resource } from '@medplum/fhirtypes';
-import { FhirError, FhirErrorCode, badRequest, toOperationOutcome } from '../../errors.js';
+import type { Bundle, BundleEntry, BundleEntryResponse, Resource } from '@medplum/fhirtypes';
+import { FhirError, FhirErrorCode, badRequest, relocate, toOperationOutcome } from '../../errors.js';
 import { parseSearch } from '../../fhir/search/parse.js';
 import type { FhirRequest, FhirResponse } from '../fhir-request.js';
 import { routeFhirRequest } from '../fhir-router.js';
@@ -199,13 +199,9 @@ function statusLine(status: number): string {
 
 /** Points every issue of a failed entry at that entry: Bundle.entry[i].resource.… */
 function locate(err: FhirError, i: number, resource?: Resource): FhirError {
-  const issues: OperationOutcomeIssue[] = err.issues.map((issue) => ({
-    ...issue,
-    expression: (issue.expression?.length ? issue.expression : ['']).map((e) => {
-      if (e.startsWith('Bundle.entry[')) return e;
-      if (resource && e.startsWith(resource.resourceType + '.')) return `Bundle.entry[${i}].resource${e.slice(resource.resourceType.length)}`;
-      return e ? `Bundle.entry[${i}].${e}` : `Bundle.entry[${i}]`;
-    }),
-  }));
-  return FhirError.fromIssues(err.code, issues);
+  return relocate(err, (e) => {
+    if (e.startsWith('Bundle.entry[')) return e;
+    if (resource && e.startsWith(resource.resourceType + '.')) return `Bundle.entry[${i}].resource${e.slice(resource.resourceType.length)}`;
+    return e ? `Bundle.entry[${i}].${e}` : `Bundle.entry[${i}]`;
+  });
 }

@@ -1,0 +1,40 @@
+import type { Bundle, MessageHeader, OperationOutcome, Task } from '@medplum/fhirtypes';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { STEPWISE_EVENTS } from '../../src/messaging/index.js';
+import { PATHWAY } from '../../src/pathway/codes.js';
+import { startTestApp, type TestApp } from '../support/app.js';
+import { guid, referralMessage } from '../messaging/support.js';
+
+/** Messaging writes through the same pathway policies as REST: a message cannot carry what a PUT could not. */
+describe('messages pass the write policies', () => {
+  let app: TestApp;
+  beforeAll(async () => {
+    app = await startTestApp();
+  });
+  afterAll(() => app.close());
+
+  const redirectWithoutItsParts = (): Task => ({
+    resourceType: 'Task',
+    status: 'completed',
+    intent: 'order',
+    code: { coding: [{ system: PATHWAY.taskCode, code: 'triage' }] },
+    businessStatus: { coding: [{ system: PATHWAY.triageStatus, code: 'redirected' }] },
+  });
+
+  it('refuses a message carrying a completed redirect without its rationale, naming the entry, and stores nothing of it', async () => {
+    const m = referralMessage();
+    (m.entry![0].resource as MessageHeader).eventCoding = { system: STEPWISE_EVENTS, code: 'referral-request' };
+    delete m.meta;
+    m.entry!.push({ fullUrl: `urn:uuid:${guid()}`, resource: redirectWithoutItsParts() });
+    const at = m.entry!.length - 1;
+    const res = await app.fhir('POST', '$process-message', m);
+    expect(res.status).toBe(422);
+    const outcome = (await res.json()) as OperationOutcome;
+    expect(outcome.issue.length).toBe(3);
+    for (const issue of outcome.issue) expect(issue.expression).toEqual([`Bundle.entry[${at}].resource.output`]);
+    const stored = (await (await app.fhir('GET', `Task?code=${PATHWAY.taskCode}|triage&business-status=redirected&_summary=count`)).json()) as Bundle;
+    expect(stored.total).toBe(0);
+    const log = await app.t.db.query<{ disposition: string }>('SELECT disposition FROM message_log WHERE bundle_id = $1', [m.id]);
+    expect(log.map((r) => r.disposition)).toEqual(['rejected']);
+  });
+});
