@@ -1,4 +1,5 @@
 import { benchFrontDoor } from './front-door.js';
+import { benchInstances } from './instances.js';
 import { benchMessaging } from './messaging.js';
 import { benchRest } from './rest.js';
 import { benchStartup } from './startup.js';
@@ -6,7 +7,7 @@ import { benchSuite } from './suite.js';
 import { benchValidation } from './validation.js';
 import { benchXml } from './xml.js';
 
-/** npm run bench [xml] [validation] [rest] [messaging] [front-door] [startup] [suite]: prints every figure the issues ask for (all sections by default). */
+/** npm run bench [xml] [validation] [rest] [messaging] [front-door] [instances] [startup] [suite]: prints every figure the issues ask for (all sections by default). */
 async function main(): Promise<void> {
   const only = process.argv.slice(2);
   const want = (name: string) => only.length === 0 || only.includes(name);
@@ -17,6 +18,7 @@ async function main(): Promise<void> {
   if (want('rest')) results.push(['FHIR REST on PostgreSQL', await benchRest(log)]);
   if (want('messaging')) results.push(['BaRS messaging on PostgreSQL', await benchMessaging(log)]);
   if (want('front-door')) results.push(['Front door on PostgreSQL', await benchFrontDoor(log)]);
+  if (want('instances')) results.push(['Two instances on one PostgreSQL', await benchInstances(log)]);
   if (want('startup')) results.push(['Start-up on the embedded database', await benchStartup(log)]);
   if (want('suite')) results.push(['Test suite', await benchSuite(log)]);
   console.log(`\nStepwise benchmarks — ${new Date().toISOString()} — Node ${process.version}\n`);
