@@ -9,6 +9,7 @@ import type { Handler, InteractionContext } from './interactions/context.js';
 import { instanceHistory, systemHistory, typeHistory } from './interactions/history.js';
 import { readResource, vreadResource } from './interactions/read.js';
 import { searchType } from './interactions/search.js';
+import { taskOperation, taskOperationDefinition } from './interactions/task-operations.js';
 import { validateOperation } from './interactions/validate.js';
 import { conditionalDelete, conditionalPatch, conditionalUpdate, createResource, deleteResource, patchResource, updateResource } from './interactions/write.js';
 
@@ -18,6 +19,8 @@ type Route = [Method, string, Handler, ...Offer[]];
 const PROCESS_MESSAGE = operation('process-message', 'http://hl7.org/fhir/OperationDefinition/MessageHeader-process-message');
 const VALIDATE = operation('validate', 'http://hl7.org/fhir/OperationDefinition/Resource-validate');
 const APPLY = operation('apply', 'http://hl7.org/fhir/OperationDefinition/PlanDefinition-apply');
+/** Work-queue operations on a Task (pathway/tasks/operations.ts). */
+const TASK_OPERATIONS: Route[] = (['claim', 'release', 'accept', 'reject', 'complete'] as const).map((name) => ['POST', `Task/:id/$${name}`, taskOperation(name), operation(name, taskOperationDefinition(name))]);
 
 /**
  * The FHIR RESTful API (http://hl7.org/fhir/R4/http.html): one line per interaction, with what it
@@ -40,6 +43,7 @@ const routes: Route[] = [
   ['GET', 'ServiceRequest/:id', readReferral, interaction('read')],
   ['POST', 'PlanDefinition/:id/$apply', applyPlanDefinition, APPLY],
   ['GET', 'PlanDefinition/:id/$apply', applyPlanDefinition, APPLY],
+  ...TASK_OPERATIONS,
   ['POST', ':type/$validate', validateOperation, VALIDATE],
   ['POST', ':type/:id/$validate', validateOperation, VALIDATE],
   ['GET', ':type', searchType, interaction('search-type')],

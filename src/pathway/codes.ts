@@ -24,6 +24,8 @@ export const PATHWAY = {
   leadRole: `${BASE}/CodeSystem/lead-role`,
   /** Task.output types of a completed redirect. */
   redirectOutput: `${BASE}/CodeSystem/redirect-output`,
+  /** The team a pathway Task belongs to, kept while a person holds it (valueReference Organization; tasks/team.ts). */
+  taskTeam: `${BASE}/StructureDefinition/task-team`,
   /** Organization.identifier of a Stepwise team. */
   teamId: `${BASE}/Id/team`,
   /** Minutes from receipt (authoredOn) to completion of triage, on a completed triage Task. */

@@ -115,6 +115,18 @@ export class ResourceStore {
     return parseStored(row.content!);
   }
 
+  /**
+   * The current version with its row locked until the transaction ends (SELECT … FOR UPDATE), for
+   * a read-decide-write such as a Task operation: concurrent ones on the same resource take turns.
+   */
+  async readForUpdate(type: string, id: string): Promise<Resource> {
+    if (!this.inTransaction) throw new Error('readForUpdate() needs a transaction');
+    const row = await this.lockCurrent(type, id);
+    if (!row) throw new FhirError(FhirErrorCode.NOT_FOUND, `${type}/${id} is not known`);
+    if (row.deleted) throw new FhirError(FhirErrorCode.GONE, `${type}/${id} was deleted (version ${row.version_id})`);
+    return parseStored(row.content!);
+  }
+
   async readOrUndefined(type: string, id: string): Promise<Resource | undefined> {
     const rows = await this.q.query<CurrentRow>('SELECT content FROM resource WHERE type = $1 AND id = $2 AND NOT deleted', [type, id]);
     return rows[0] ? parseStored(rows[0].content!) : undefined;

@@ -60,6 +60,27 @@ describe('front-door queue on PostgreSQL', () => {
     expect(after.note).toHaveLength(1);
   });
 
+  it('gives a Task to exactly one of many simultaneous $claim calls; the others are told who holds it', async () => {
+    const search = await t.fhir('GET', 'Task?focus=ServiceRequest/sr-crisis&code=triage');
+    const task = ((await search.json()) as Bundle).entry![0].resource as Task;
+    const clinicians = Array.from({ length: 12 }, (_, i) => `clinician-${i}`);
+    await store.transaction(async (tx) => {
+      for (const id of clinicians) await tx.update({ resourceType: 'Practitioner', id });
+    });
+    const claims = clinicians.map((id) =>
+      t.fhir('POST', `Task/${task.id}/$claim`, { resourceType: 'Parameters', parameter: [{ name: 'practitioner', valueReference: { reference: `Practitioner/${id}` } }] }),
+    );
+    const answers = await Promise.all(claims.map(async (r) => ({ status: (await r).status, body: (await (await r).json()) as Task & { issue?: { diagnostics: string }[] } })));
+    const won = answers.filter((a) => a.status === 200);
+    expect(won).toHaveLength(1);
+    const holder = won[0].body.owner!.reference!;
+    const lost = answers.filter((a) => a.status !== 200);
+    expect(lost.map((a) => a.status)).toEqual(Array(clinicians.length - 1).fill(409));
+    for (const a of lost) expect(a.body.issue![0].diagnostics).toContain(`held by ${holder}`);
+    const after = (await (await t.fhir('GET', `Task/${task.id}`)).json()) as Task;
+    expect([after.owner?.reference, after.status, after.meta?.versionId]).toEqual([holder, 'received', String(Number(task.meta!.versionId) + 1)]);
+  });
+
   it('lets exactly one of many simultaneous PUT claims through', async () => {
     const search = await t.fhir('GET', 'Task?focus=ServiceRequest/sr-routine&code=triage');
     const task = ((await search.json()) as Bundle).entry![0].resource as Task;
