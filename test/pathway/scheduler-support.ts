@@ -113,6 +113,8 @@ export async function recordOutcome(store: ResourceStore, task: Task, outcome: '
 export interface TwoInstances {
   a: ResourceStore;
   b: ResourceStore;
+  /** The schema both instances use (for a raw connection of a test's own). */
+  schema: string;
   dispose(): Promise<void>;
 }
 
@@ -132,6 +134,7 @@ export async function twoPostgresInstances(clock: FixedClock): Promise<TwoInstan
   return {
     a: new ResourceStore(dbA, clock),
     b: new ResourceStore(dbB, clock),
+    schema,
     dispose: async () => {
       await dbA.close();
       await dbB.close();
