@@ -85,7 +85,7 @@ export function highRiskFlag(id: string, domain = 'relapse-signature', extra: Pa
 }
 
 export async function escalationsOf(store: ResourceStore, patient = 'Patient/pat-1'): Promise<Task[]> {
-  return (await store.matches(parseSearch('Task', [['patient', patient], ['code', `${PATHWAY.taskCode}|${CareTaskCode.escalation}`]]))) as Task[];
+  return (await store.search(parseSearch('Task', [['patient', patient], ['code', `${PATHWAY.taskCode}|${CareTaskCode.escalation}`], ['_count', '100']]))).matches as Task[];
 }
 
 export const FOUR_PARTS: TaskInput[] = [
