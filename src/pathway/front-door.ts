@@ -4,6 +4,7 @@ import type { Clock } from '../clock.js';
 import { parseSearch } from '../fhir/search/parse.js';
 import type { ResourceStore } from '../store/resource-store.js';
 import { FRONT_DOOR_TEAM_ID, PATHWAY, TaskCode, TriageStatus } from './codes.js';
+import { holderOf, teamExtension, teamOf, withTeam } from './tasks/team.js';
 import { isFinalTaskStatus } from './tasks/transitions.js';
 import { publishedMinimumDataset, screenMinimumDataset, type MdsGap, type MinimumDataset } from './mds-screen.js';
 import { loadReferralContext, type ReferralContext } from './referral-context.js';
@@ -32,7 +33,6 @@ export interface FrontDoorResult {
   notKnown: MdsGap[];
   decision?: TriageDecision;
   clarificationTask?: Task;
-  seniorOversightTask?: Task;
   provenance?: Provenance;
 }
 
@@ -50,12 +50,11 @@ export function isWithdrawn(status: ServiceRequest['status']): boolean {
 export interface AdmissionPlan {
   task: Task & { id: string };
   clarificationTask?: Task & { id: string };
-  seniorOversightTask?: Task & { id: string };
   provenance: Provenance;
   gaps: MdsGap[];
   notKnown: MdsGap[];
   decision: TriageDecision;
-  /** What to create, in this order: the triage Task, its clarification and oversight Tasks, the Provenance. */
+  /** What to create, in this order: the triage Task, its clarification Task, the Provenance. */
   creates: { resource: Resource; id: string }[];
 }
 
@@ -72,12 +71,11 @@ export function planAdmission(ctx: ReferralContext, opts: FrontDoorOptions): Adm
   const withId = (t: Task): Task & { id: string } => ({ ...t, id: randomUUID() as string });
   const task = withId(triageTask(ctx.referral, receivedAt, decision, screen.gaps));
   const clarification = screen.gaps.length ? withId(clarificationTask(task, screen.gaps, receivedAt, opts)) : undefined;
-  const oversight = decision.kind === 'senior-oversight' ? withId(seniorOversightTask(task, decision)) : undefined;
   // the Provenance targets the Task's first version, the one created with it
   const provenance = decisionProvenance({ ...task, meta: { versionId: '1' } }, decision, screen.gaps, opts.clock.now(), 'CREATE');
-  const creates = [task, clarification, oversight].filter((t): t is Task & { id: string } => t !== undefined).map((t) => ({ resource: t as Resource, id: t.id }));
+  const creates = [task, clarification].filter((t): t is Task & { id: string } => t !== undefined).map((t) => ({ resource: t as Resource, id: t.id }));
   creates.push({ resource: provenance, id: randomUUID() });
-  return { task, clarificationTask: clarification, seniorOversightTask: oversight, provenance, gaps: screen.gaps, notKnown: screen.notKnown, decision, creates };
+  return { task, clarificationTask: clarification, provenance, gaps: screen.gaps, notKnown: screen.notKnown, decision, creates };
 }
 
 /**
@@ -104,7 +102,6 @@ export async function admitReferral(store: ResourceStore, referral: { serviceReq
       notKnown: plan.notKnown,
       decision: plan.decision,
       clarificationTask: byId(plan.clarificationTask?.id),
-      seniorOversightTask: byId(plan.seniorOversightTask?.id),
       provenance: stored[stored.length - 1] as Provenance,
     };
   });
@@ -138,7 +135,10 @@ export async function rescreenReferral(store: ResourceStore, serviceRequestId: s
     const receivedAt = new Date(current.authoredOn ?? opts.clock.now().toISOString());
     const decision = evaluateRules(ctx, opts.ruleSet ?? publishedRuleSet());
     const next = triageTask(ctx.referral, receivedAt, decision, screen.gaps);
-    const updated = await tx.update({ ...current, ...pick(next, ['status', 'businessStatus', 'priority', 'owner', 'performerType', 'restriction', 'input', 'output']) }, { ifMatch: Number(current.meta?.versionId) });
+    // a person who claimed the Task keeps it; the team it belongs to follows the decision
+    const claim = holderOf(current) ? { owner: current.owner } : {};
+    const rescreened = { ...current, ...pick(next, ['status', 'businessStatus', 'priority', 'owner', 'performerType', 'restriction', 'input', 'output', 'description']), ...claim, extension: withTeam(current.extension, teamOf(next)!) };
+    const updated = await tx.update(rescreened, { ifMatch: Number(current.meta?.versionId) });
     const task = updated.resource;
 
     const open = await openTasks(tx, task.id!);
@@ -147,7 +147,6 @@ export async function rescreenReferral(store: ResourceStore, serviceRequestId: s
       else await tx.update({ ...clarify, input: gapInputs(screen.gaps), description: clarifyDescription(screen.gaps) });
     }
     if (screen.gaps.length && !open.some((t) => hasCode(t, TaskCode.clarify))) await tx.create(clarificationTask(task, screen.gaps, opts.clock.now(), opts));
-    if (decision.kind === 'senior-oversight' && !open.some((t) => hasCode(t, TaskCode.seniorOversight))) await tx.create(seniorOversightTask(task, decision));
     // a re-screen that changes nothing on the Task records no new decision
     const provenance = updated.changed ? await tx.create(decisionProvenance(task, decision, screen.gaps, opts.clock.now(), 'UPDATE')) : undefined;
     return { task, rescreened: true, gaps: screen.gaps, decision, provenance };
@@ -178,11 +177,13 @@ export async function findTriageTask(store: ResourceStore, serviceRequestId: str
 
 /**
  * The triage Task as the decision shapes it. Missing information holds it (on-hold, awaiting
- * information, with the front-door team) unless the priority is stat: a red flag never waits
- * for a form to be completed.
+ * information, with the front-door team) unless it is same-day (stat or asap): a red flag never
+ * waits for a form to be completed. A borderline referral's triage Task is itself the senior
+ * oversight (businessStatus senior-oversight, lead senior clinician): no second Task copies it.
  */
 function triageTask(sr: ServiceRequest, receivedAt: Date, decision: TriageDecision, gaps: MdsGap[]): Task {
-  const held = gaps.length > 0 && decision.priority !== 'stat';
+  const held = gaps.length > 0 && !isSameDay(decision.priority);
+  const team = held ? FRONT_DOOR_TEAM : decision.owner;
   const businessStatus = held ? TriageStatus.awaitingInformation : decision.kind === 'senior-oversight' ? TriageStatus.seniorOversight : TriageStatus.awaitingTriage;
   const task: Task = {
     resourceType: 'Task',
@@ -191,10 +192,11 @@ function triageTask(sr: ServiceRequest, receivedAt: Date, decision: TriageDecisi
     intent: 'order',
     priority: decision.priority,
     code: coding(PATHWAY.taskCode, TaskCode.triage),
-    description: `Triage referral: ${decision.title}`,
+    description: triageDescription(decision, gaps, held),
     focus: { reference: `ServiceRequest/${sr.id}` },
     authoredOn: receivedAt.toISOString(),
-    owner: held ? FRONT_DOOR_TEAM : decision.owner,
+    owner: team,
+    extension: [teamExtension(team)],
     performerType: [decision.lead],
     restriction: { period: { end: new Date(receivedAt.getTime() + decision.dueWithinMs).toISOString() } },
   };
@@ -202,6 +204,25 @@ function triageTask(sr: ServiceRequest, receivedAt: Date, decision: TriageDecisi
   if (gaps.length) task.input = gapInputs(gaps);
   if (decision.kind === 'decided') task.output = [{ type: coding(PATHWAY.taskParameterType, 'triage-outcome'), valueCodeableConcept: { coding: [decision.pathway] } }];
   return task;
+}
+
+/** Stat and asap are same-day: such a referral is never held for missing information. */
+function isSameDay(priority: Task['priority']): boolean {
+  return priority === 'stat' || priority === 'asap';
+}
+
+/**
+ * What the triage Task says it is for: a held Task, what it waits for and what happens once that
+ * arrives; otherwise the decision's rationale (what, which code fired it, the standard).
+ */
+function triageDescription(decision: TriageDecision, gaps: MdsGap[], held: boolean): string {
+  if (!held) return decision.rationale;
+  const next = decision.kind === 'senior-oversight' ? 'senior oversight, a senior clinician triages it' : lowerFirst(decision.summary);
+  return `On hold, waiting for the referrer to give: ${gaps.map((g) => lowerFirst(g.display)).join('; ')}. Once it arrives: ${next}.`;
+}
+
+function lowerFirst(s: string): string {
+  return /^[A-Z][a-z]/.test(s) ? s[0].toLowerCase() + s.slice(1) : s;
 }
 
 function gapInputs(gaps: MdsGap[]): TaskInput[] {
@@ -229,26 +250,9 @@ function clarificationTask(triage: Task, gaps: MdsGap[], from: Date, opts: Front
     ...(triage.for ? { for: triage.for } : {}),
     authoredOn: from.toISOString(),
     owner: FRONT_DOOR_TEAM,
+    extension: [teamExtension(FRONT_DOOR_TEAM)],
     restriction: { period: { end: due.toISOString() } },
     input: gapInputs(gaps),
-  };
-}
-
-function seniorOversightTask(triage: Task, decision: TriageDecision): Task {
-  return {
-    resourceType: 'Task',
-    status: 'requested',
-    intent: 'order',
-    priority: decision.priority,
-    code: coding(PATHWAY.taskCode, TaskCode.seniorOversight),
-    description: `Senior oversight of a borderline referral. ${decision.rationale}`,
-    partOf: [{ reference: `Task/${triage.id}` }],
-    focus: triage.focus,
-    ...(triage.for ? { for: triage.for } : {}),
-    authoredOn: triage.authoredOn,
-    owner: FRONT_DOOR_TEAM,
-    performerType: [decision.lead],
-    restriction: triage.restriction,
   };
 }
 

@@ -1,7 +1,7 @@
 import type { Organization, Resource } from '@medplum/fhirtypes';
 import type { ResourceStore } from '../store/resource-store.js';
 import { FRONT_DOOR_TEAM_ID, PATHWAY } from './codes.js';
-import { readRuleCodeSystems, readTriageRules } from './rules-data.js';
+import { readIndicatorConceptMap, readRuleCodeSystems, readTriageRules } from './rules-data.js';
 
 /** The teams the published rules name as owners (dynamicValue owner), with fixed ids. */
 export const PATHWAY_TEAMS: Organization[] = [
@@ -21,9 +21,9 @@ function team(id: string, name: string): Organization {
   };
 }
 
-/** Everything the front door needs in the store: the rule PlanDefinition, its CodeSystems, the teams. */
+/** Everything the front door needs in the store: the rule PlanDefinition, its CodeSystems and ConceptMap, the teams. */
 export function pathwaySeedResources(): Resource[] {
-  return [readTriageRules(), ...readRuleCodeSystems(), ...PATHWAY_TEAMS];
+  return [readTriageRules(), ...readRuleCodeSystems(), readIndicatorConceptMap(), ...PATHWAY_TEAMS];
 }
 
 /**

@@ -1,7 +1,10 @@
 import { evalFhirPath, parseFhirPath, type FhirPathAtom } from '@medplum/core';
 import type { CodeableConcept, Coding, Duration, Organization, PlanDefinition, PlanDefinitionAction, Reference } from '@medplum/fhirtypes';
-import { contextBundle, contextVariables, type ReferralContext } from './referral-context.js';
+import { becauseOf, decidedRationale, oversightRationale, type OversightPriorityReason } from './decision-text.js';
+import { findIndicators, indicatorsValue, publishedVocabulary, type IndicatorEvidence, type IndicatorVocabulary } from './indicators.js';
+import { ageInYears, contextBundle, contextVariables, type ReferralContext } from './referral-context.js';
 import { readTriageRules } from './rules-data.js';
+import { PATHWAY } from './codes.js';
 
 /** Task / request priorities, least urgent first (http://hl7.org/fhir/R4/valueset-request-priority.html). */
 export const PRIORITIES = ['routine', 'urgent', 'asap', 'stat'] as const;
@@ -9,9 +12,15 @@ export type Priority = (typeof PRIORITIES)[number];
 
 const MS_BY_UCUM: Record<string, number> = { min: 60_000, h: 3_600_000, d: 86_400_000, wk: 7 * 86_400_000 };
 
+const ucum = (value: number, code: 'h' | 'wk'): Duration => ({ value, unit: code, system: 'http://unitsofmeasure.org', code });
+/** Response standards in England (domain.md): emergency within 4 hours, urgent within 24 hours, routine within 4 weeks. */
+const RESPONSE_STANDARD: Record<Priority, Duration> = { stat: ucum(4, 'h'), asap: ucum(4, 'h'), urgent: ucum(24, 'h'), routine: ucum(4, 'wk') };
+
 interface CompiledCondition {
   name: string;
   description: string;
+  /** The FHIRPath as published. */
+  source: string;
   atom: FhirPathAtom;
 }
 
@@ -19,6 +28,8 @@ interface CompiledCondition {
 export interface RuleOutcome {
   ruleId: string;
   title: string;
+  /** The decision in a nurse's words (action.textEquivalent, else the title). */
+  summary: string;
   /** Level of support (or redirected; senior-oversight for the fallback). */
   pathway: Coding;
   priority: Priority;
@@ -31,15 +42,24 @@ export interface RuleOutcome {
   lead: CodeableConcept;
 }
 
-interface CompiledRule extends RuleOutcome {
+interface CompiledOutcome extends RuleOutcome {
+  /** dynamicValue `priority`, evaluated per referral; the static priority when it gives no valid code. */
+  priorityAtom?: FhirPathAtom;
+}
+
+interface CompiledRule extends CompiledOutcome {
   conditions: CompiledCondition[];
+  /** The triage-indicator codes whose evidence the rationale quotes (action.input codeFilter). */
+  inputs: string[];
 }
 
 export interface RuleSet {
   url: string;
   version: string;
   rules: CompiledRule[];
-  fallback: RuleOutcome;
+  fallback: CompiledOutcome;
+  /** The codes and phrases that become %indicators. */
+  vocabulary: IndicatorVocabulary;
 }
 
 export interface TriageDecision extends RuleOutcome {
@@ -49,6 +69,8 @@ export interface TriageDecision extends RuleOutcome {
   kind: 'decided' | 'senior-oversight';
   /** Every rule that matched, with the descriptions of its conditions. */
   matched: { ruleId: string; conditions: string[] }[];
+  /** What fired the decision: the evidence of the matched rules' indicators. */
+  evidence: IndicatorEvidence[];
   rationale: string;
 }
 
@@ -57,11 +79,11 @@ export interface TriageDecision extends RuleOutcome {
  * conditions ANDed, as R4 PlanDefinition.action.condition says); the one action without
  * conditions is the senior-oversight fallback. Every FHIRPath is parsed once, here.
  */
-export function compileRuleSet(pd: PlanDefinition): RuleSet {
+export function compileRuleSet(pd: PlanDefinition, vocabulary: IndicatorVocabulary = publishedVocabulary()): RuleSet {
   const where = `PlanDefinition ${pd.url ?? pd.id}`;
   if (!pd.url || !pd.version) throw new Error(`${where}: a published rule set needs url and version`);
   const rules: CompiledRule[] = [];
-  const fallbacks: RuleOutcome[] = [];
+  const fallbacks: CompiledOutcome[] = [];
   const ids = new Set<string>();
   for (const [i, action] of (pd.action ?? []).entries()) {
     const id = action.id;
@@ -74,20 +96,26 @@ export function compileRuleSet(pd: PlanDefinition): RuleSet {
       const expr = c.expression;
       if (!expr?.expression || expr.language !== 'text/fhirpath') throw new Error(`${where}: rule ${id} condition[${j}] needs a text/fhirpath expression`);
       try {
-        return { name: expr.name ?? `condition-${j}`, description: expr.description ?? expr.expression, atom: parseFhirPath(expr.expression) };
+        return { name: expr.name ?? `condition-${j}`, description: expr.description ?? expr.expression, source: expr.expression, atom: parseFhirPath(expr.expression) };
       } catch (err) {
         throw new Error(`${where}: rule ${id} condition[${j}]: ${(err as Error).message}`, { cause: err });
       }
     });
-    if (conditions.length) rules.push({ ...outcome, conditions });
+    if (conditions.length) rules.push({ ...outcome, conditions, inputs: indicatorInputs(action) });
     else fallbacks.push(outcome);
   }
   if (fallbacks.length !== 1) throw new Error(`${where}: exactly one action without conditions (the senior-oversight fallback) is needed, found ${fallbacks.length}`);
   if (rules.length === 0) throw new Error(`${where}: no rules`);
-  return { url: pd.url, version: pd.version, rules, fallback: fallbacks[0] };
+  return { url: pd.url, version: pd.version, rules, fallback: fallbacks[0], vocabulary };
 }
 
-function compileOutcome(action: PlanDefinitionAction, where: string): RuleOutcome {
+/** The triage-indicator codes an action's inputs name (DataRequirement.codeFilter.code). */
+function indicatorInputs(action: PlanDefinitionAction): string[] {
+  const codes = (action.input ?? []).flatMap((i) => i.codeFilter ?? []).flatMap((f) => f.code ?? []);
+  return codes.filter((c) => c.system === PATHWAY.indicator && c.code).map((c) => c.code!);
+}
+
+function compileOutcome(action: PlanDefinitionAction, where: string): CompiledOutcome {
   const id = action.id!;
   const pathway = action.code?.[0]?.coding?.[0];
   if (!pathway?.code) throw new Error(`${where}: rule ${id} has no code (the level of support it assigns)`);
@@ -101,7 +129,10 @@ function compileOutcome(action: PlanDefinitionAction, where: string): RuleOutcom
   const ownerExpr = action.dynamicValue?.find((v) => v.path === 'owner')?.expression;
   const owner = ownerExpr?.expression ? evalFhirPath(ownerExpr.expression, {})[0] : undefined;
   if (typeof owner !== 'string' || !/^Organization\/[A-Za-z0-9\-.]{1,64}$/.test(owner)) throw new Error(`${where}: rule ${id} needs a dynamicValue owner giving 'Organization/id' (the owning team)`);
-  return { ruleId: id, title: action.title ?? id, pathway, priority, dueWithin: d, dueWithinMs: d.value * unitMs, owner: { reference: owner }, lead };
+  const priorityExpr = action.dynamicValue?.find((v) => v.path === 'priority')?.expression?.expression;
+  const priorityAtom = priorityExpr ? parseFhirPath(priorityExpr) : undefined;
+  const title = action.title ?? id;
+  return { ruleId: id, title, summary: action.textEquivalent ?? title, pathway, priority, priorityAtom, dueWithin: d, dueWithinMs: d.value * unitMs, owner: { reference: owner }, lead };
 }
 
 const compiledByKey = new Map<string, RuleSet>();
@@ -127,34 +158,64 @@ export function publishedRuleSet(): RuleSet {
 
 /**
  * Applies the rules to a referral (pure). One match decides; none, or several, go to senior
- * oversight with the most urgent priority and due time among the matched rules and the fallback,
- * so a red flag keeps its same-day due time even when another rule disagrees.
+ * oversight at the priority the referral asked for (the fallback's dynamicValue; routine when it
+ * does not say), raised to the most urgent priority of the matched rules, due within the soonest
+ * of the fallback's own time, the matched rules' due times and the standard of that priority, so
+ * a red flag keeps its same-day due time even when another rule disagrees.
  */
 export function evaluateRules(ctx: ReferralContext, ruleSet: RuleSet = publishedRuleSet()): TriageDecision {
   const bundle = contextBundle(ctx);
-  const variables = contextVariables(ctx);
-  const matched: CompiledRule[] = [];
-  const unmet: string[] = [];
-  for (const rule of ruleSet.rules) {
-    const failed = rule.conditions.find((c) => !holds(evalFhirPath(c.atom, bundle, variables)));
-    if (failed) unmet.push(`${rule.ruleId}: not ${failed.description}`);
-    else matched.push(rule);
-  }
-  const base = { ruleSetUrl: ruleSet.url, ruleSetVersion: ruleSet.version, matched: matched.map((r) => ({ ruleId: r.ruleId, conditions: r.conditions.map((c) => c.description) })) };
-  const version = `${ruleSet.url}|${ruleSet.version}`;
+  const evidence = findIndicators(ctx, ruleSet.vocabulary);
+  const variables = { ...contextVariables(ctx), '%indicators': indicatorsValue(evidence) };
+  const matched = ruleSet.rules.filter((rule) => rule.conditions.every((c) => holds(evalFhirPath(c.atom, bundle, variables))));
+  const age = ageInYears(ctx.patient?.birthDate, ctx.referral.authoredOn);
+  const fired = (rule: CompiledRule) => evidence.filter((e) => rule.inputs.includes(e.indicator));
+  const because = (rule: CompiledRule) => becauseOf(fired(rule), rule.conditions.map((c) => c.description), usesAge(rule) ? age : undefined);
+  const base = {
+    ruleSetUrl: ruleSet.url,
+    ruleSetVersion: ruleSet.version,
+    matched: matched.map((r) => ({ ruleId: r.ruleId, conditions: r.conditions.map((c) => c.description) })),
+    evidence: matched.flatMap(fired),
+  };
   if (matched.length === 1) {
-    const rule = matched[0];
-    const { conditions, ...outcome } = rule;
-    return { ...outcome, ...base, kind: 'decided', rationale: `Rule ${rule.ruleId} of ${version} matched: ${conditions.map((c) => c.description).join('; ')}.` };
+    const { conditions: _c, inputs: _i, priorityAtom, ...outcome } = matched[0];
+    const priority = dynamicPriority(priorityAtom, bundle, variables) ?? outcome.priority;
+    return { ...outcome, ...base, priority, kind: 'decided', rationale: decidedRationale(outcome.summary, because(matched[0]), priority, outcome.dueWithin) };
   }
-  const candidates: RuleOutcome[] = [ruleSet.fallback, ...matched];
-  const priority = candidates.map((c) => c.priority).reduce((a, b) => (PRIORITIES.indexOf(b) > PRIORITIES.indexOf(a) ? b : a));
-  const soonest = candidates.reduce((a, b) => (b.dueWithinMs < a.dueWithinMs ? b : a));
-  const rationale =
-    matched.length === 0
-      ? `No rule of ${version} matched (${unmet.join('; ')}): senior oversight.`
-      : `Rules ${matched.map((r) => r.ruleId).join(' and ')} of ${version} all matched (${matched.map((r) => `${r.ruleId}: ${r.conditions.map((c) => c.description).join(', ')}`).join('; ')}): they disagree, so senior oversight, with the most urgent priority (${priority}) and due time (${formatDuration(soonest.dueWithin)}) of the rules that matched.`;
-  return { ...ruleSet.fallback, ...base, priority, dueWithin: soonest.dueWithin, dueWithinMs: soonest.dueWithinMs, kind: 'senior-oversight', rationale };
+  const { priorityAtom, ...fallback } = ruleSet.fallback;
+  const asked = dynamicPriority(priorityAtom, bundle, variables);
+  const priority = [asked ?? fallback.priority, ...matched.map((r) => r.priority)].reduce(moreUrgent);
+  const priorityReason: OversightPriorityReason = priority !== (asked ?? fallback.priority) ? 'matched-rules' : asked ? 'asked' : 'not-said';
+  const dues = [fallback.dueWithin, RESPONSE_STANDARD[priority], ...matched.map((r) => r.dueWithin)];
+  const dueWithin = dues.reduce((a, b) => (toMs(b) < toMs(a) ? b : a));
+  const rationale = oversightRationale({
+    conflict: matched.map((r) => ({ summary: r.summary, because: because(r) })),
+    unmatchedEvidence: matched.length ? [] : evidence,
+    priority,
+    priorityReason,
+    due: dueWithin,
+    dueIsReview: dueWithin === fallback.dueWithin,
+  });
+  return { ...fallback, ...base, priority, dueWithin, dueWithinMs: toMs(dueWithin), kind: 'senior-oversight', rationale };
+}
+
+function dynamicPriority(atom: FhirPathAtom | undefined, bundle: ReturnType<typeof contextBundle>, variables: ReturnType<typeof contextVariables>): Priority | undefined {
+  if (!atom) return undefined;
+  const [value] = evalFhirPath(atom, bundle, variables);
+  return PRIORITIES.includes(value as Priority) ? (value as Priority) : undefined;
+}
+
+function moreUrgent(a: Priority, b: Priority): Priority {
+  return PRIORITIES.indexOf(b) > PRIORITIES.indexOf(a) ? b : a;
+}
+
+function toMs(d: Duration): number {
+  return (d.value ?? 0) * (MS_BY_UCUM[d.code ?? ''] ?? 0);
+}
+
+/** Whether a rule reads the age at referral (its rationale then states the age). */
+function usesAge(rule: CompiledRule): boolean {
+  return rule.conditions.some((c) => c.source.includes('%ageAtReferral'));
 }
 
 function holds(result: unknown[]): boolean {

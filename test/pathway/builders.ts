@@ -1,4 +1,4 @@
-import type { Bundle, Consent, Flag, MedicationStatement, Patient, PractitionerRole, Resource, RiskAssessment, ServiceRequest } from '@medplum/fhirtypes';
+import type { Bundle, CodeableConcept, Condition, Consent, Flag, MedicationStatement, Patient, PractitionerRole, Resource, RiskAssessment, ServiceRequest } from '@medplum/fhirtypes';
 import { PATHWAY } from '../../src/pathway/codes.js';
 import type { ReferralContext } from '../../src/pathway/referral-context.js';
 
@@ -89,4 +89,36 @@ export function completeContext(opts: { referral?: Partial<ServiceRequest>; pati
 export function storeBundle(ctx: ReferralContext): Bundle {
   const all = [ctx.patient, ctx.requester, ...ctx.related, ctx.referral].filter((r): r is Resource => r !== undefined);
   return { resourceType: 'Bundle', type: 'transaction', entry: all.map((resource) => ({ resource, request: { method: 'PUT', url: `${resource.resourceType}/${resource.id}` } })) };
+}
+
+export const SNOMED = 'http://snomed.info/sct';
+export const BARS_SAFEGUARDING = 'https://fhir.nhs.uk/CodeSystem/safeguarding-codes-bars';
+export const BARS_FLAG_CATEGORY = 'https://fhir.nhs.uk/CodeSystem/flag-categories-bars';
+
+/** A SNOMED CT concept as a GP system sends it (display with its semantic tag). */
+export function snomed(code: string, display: string): CodeableConcept {
+  return { coding: [{ system: SNOMED, code, display }] };
+}
+
+/** A current Condition of the patient (clinicalStatus active), as a GP record carries it. */
+export function condition(code: CodeableConcept, id = `cond-${code.coding?.[0]?.code}`): Condition {
+  return {
+    resourceType: 'Condition',
+    id,
+    clinicalStatus: { coding: [{ system: 'http://terminology.hl7.org/CodeSystem/condition-clinical', code: 'active' }] },
+    code,
+    subject: { reference: 'Patient/pat-1' },
+  };
+}
+
+/** A BaRS safeguarding Flag (category SG, code from safeguarding-codes-bars), as in FLA06. */
+export function safeguardingFlag(code: string, display: string, id = `flag-sg-${code}`): Flag {
+  return {
+    resourceType: 'Flag',
+    id,
+    status: 'active',
+    category: [{ coding: [{ system: BARS_FLAG_CATEGORY, code: 'SG', display: 'Safeguarding Concern' }] }],
+    code: { coding: [{ system: BARS_SAFEGUARDING, code, display }] },
+    subject: { reference: 'Patient/pat-1' },
+  };
 }

@@ -10,9 +10,11 @@ import type { ReferralContext } from '../../src/pathway/referral-context.js';
 import { ResourceStore } from '../../src/store/resource-store.js';
 import { pgliteTestDatabase, type TestDatabase } from '../support/databases.js';
 import { barsHeaders, entry, FRONT_DOOR_DOS, guid, processor, REFERRAL_CONTEXT, referralMessage } from '../messaging/support.js';
-import { activeFlag, consent, fullPatient, gpRequester, indicator, medication, NHS_NUMBER, risks, serviceRequest } from './builders.js';
+import { activeFlag, consent, fullPatient, gpRequester, indicator, medication, NHS_NUMBER, risks, serviceRequest, snomed } from './builders.js';
 
 const FOUR_HOURS = 4 * 3_600_000;
+/** Red flags as a GP or NHS 111 system codes them (SNOMED CT), not only as Stepwise's own indicators. */
+const SNOMED_RED_FLAGS = [snomed('6471006', 'Suicidal thoughts (finding)'), snomed('248062006', 'Self-injurious behavior (finding)'), snomed('1149222004', 'Overdose (disorder)')];
 const INDICATORS = ['imminent-risk', 'reduced-sleep', 'increased-paranoia', 'withdrawal', 'disengagement', 'missed-medication', 'increased-substance-use', 'safeguarding-concern', 'long-term-illness', 'stable', 'out-of-scope'];
 
 interface Shape {
@@ -21,6 +23,7 @@ interface Shape {
   nhs: 'valid' | 'invalid' | 'none';
   birthDate?: string;
   reasons: string[];
+  snomedRedFlags: number[];
   flags: string[];
   riskLevel?: 'low' | 'moderate' | 'high';
   consent: boolean;
@@ -36,6 +39,7 @@ const shape: fc.Arbitrary<Omit<Shape, 'n'>> = fc.record({
   nhs: fc.constantFrom('valid', 'invalid', 'none'),
   birthDate: fc.option(fc.date({ min: new Date('1930-01-01'), max: new Date('2025-12-31'), noInvalidDate: true }).map((d) => d.toISOString().slice(0, 10)), { nil: undefined }),
   reasons: fc.subarray(INDICATORS, { maxLength: 4 }),
+  snomedRedFlags: fc.subarray([0, 1, 2], { maxLength: 1 }),
   flags: fc.subarray(INDICATORS, { maxLength: 2 }),
   riskLevel: fc.option(fc.constantFrom('low' as const, 'moderate' as const, 'high' as const), { nil: undefined }),
   consent: fc.boolean(),
@@ -63,7 +67,7 @@ function contextOf(s: Shape): ReferralContext {
       subject: s.patient ? subject : undefined,
       requester: s.requester ? { reference: `PractitionerRole/gp-${s.n}` } : undefined,
       priority: s.priority,
-      reasonCode: [{ text: 'referral' }, ...s.reasons.map(indicator)],
+      reasonCode: [{ text: 'referral' }, ...s.reasons.map(indicator), ...s.snomedRedFlags.map((i) => SNOMED_RED_FLAGS[i])],
     }),
     patient: s.patient ? fullPatient({ id: pid, identifier, birthDate: s.birthDate }) : undefined,
     requester: s.requester ? gpRequester({ id: `gp-${s.n}` }) : undefined,
@@ -72,7 +76,7 @@ function contextOf(s: Shape): ReferralContext {
 }
 
 /** Flags and RiskAssessments are found through the patient, so without one only the reason codes count. */
-const hasRedFlag = (s: Shape) => s.reasons.includes('imminent-risk') || (s.patient && (s.flags.includes('imminent-risk') || s.riskLevel === 'high'));
+const hasRedFlag = (s: Shape) => s.reasons.includes('imminent-risk') || s.snomedRedFlags.length > 0 || (s.patient && (s.flags.includes('imminent-risk') || s.riskLevel === 'high'));
 
 describe('front door properties', () => {
   let t: TestDatabase;
@@ -116,7 +120,13 @@ describe('front door properties', () => {
         }
         const calls = await search<Task>('Task', [['part-of', `Task/${task.id}`], ['code', `${PATHWAY.taskCode}|clarify-referral`]]);
         expect(calls).toHaveLength(first.gaps.length ? 1 : 0);
-        if (first.gaps.length && task.priority !== 'stat') expect(task.status).toBe('on-hold');
+        // the call is the only Task besides triage: no senior-oversight copy due at the same moment
+        expect(await search<Task>('Task', [['focus', `ServiceRequest/${ctx.referral.id}`]])).toHaveLength(1 + calls.length);
+        // same-day (stat, asap) is never held; anything else with gaps is
+        const sameDay = task.priority === 'stat' || task.priority === 'asap';
+        if (first.gaps.length) expect(task.status).toBe(sameDay ? 'requested' : 'on-hold');
+        // a priority above routine comes from the referral's ask or a rule that matched, never from nothing
+        if (!s.priority && first.decision?.matched.length === 0) expect(task.priority).toBe('routine');
       }),
       { numRuns: 60 },
     );

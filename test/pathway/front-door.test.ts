@@ -48,13 +48,16 @@ describe('admitReferral', () => {
       output: [{ valueCodeableConcept: { coding: [{ code: 'ongoing-care' }] } }],
     });
     expect(r.clarificationTask).toBeUndefined();
-    expect(r.seniorOversightTask).toBeUndefined();
+    expect(await all('Task')).toHaveLength(1);
+    expect(r.task.description).toBe(r.decision?.rationale);
     const [prov] = (await all('Provenance')) as Provenance[];
     expect(prov.target).toEqual([{ reference: `Task/${r.task.id}/_history/1` }]);
-    expect(prov.policy).toEqual([`${PATHWAY.planDefinition}/front-door-triage|1.0.0`]);
+    expect(prov.policy).toEqual([`${PATHWAY.planDefinition}/front-door-triage|2.0.0`]);
     expect(decisionPart(prov, 'rule')?.valueId).toBe('long-term-stable');
-    expect(decisionPart(prov, 'ruleSetVersion')?.valueString).toBe('1.0.0');
-    expect(prov.reason?.[0].text).toContain('known long-term mental illness');
+    expect(decisionPart(prov, 'ruleSetVersion')?.valueString).toBe('2.0.0');
+    expect(prov.reason?.[0].text).toBe(
+      'Ongoing care with the community mental health team: the referral gives known long-term mental illness (triage indicator long-term-illness) and currently stable (triage indicator stable) as reasons for referral. Standard: routine response within 4 weeks.',
+    );
     expect(prov.recorded).toBe(MONDAY_9AM.toISOString());
   });
 
@@ -77,6 +80,7 @@ describe('admitReferral', () => {
       priority: 'routine',
     });
     expect(r.task.input?.map((i) => i.valueCodeableConcept?.coding?.[0].code)).toEqual(['nhs-number', 'consent']);
+    expect(r.task.description).toBe('On hold, waiting for the referrer to give: NHS number; consent to the referral. Once it arrives: ongoing care with the community mental health team.');
     expect(r.clarificationTask).toMatchObject({
       status: 'requested',
       code: { coding: [{ code: 'clarify-referral' }] },
@@ -104,13 +108,42 @@ describe('admitReferral', () => {
     expect(r.clarificationTask?.restriction?.period?.end).toBe(r.task.restriction?.period?.end);
   });
 
-  it('sends a borderline referral to senior oversight with its own Task', async () => {
+  it('makes a borderline referral\'s triage Task the senior oversight itself: one Task, no copy due at the same moment', async () => {
     await p.put(completeContext({ referral: { reasonCode: [indicator('out-of-scope'), indicator('imminent-risk')] } }));
     const r = await admit();
-    expect(r.task.businessStatus?.coding?.[0].code).toBe('senior-oversight');
+    expect(r.task).toMatchObject({
+      status: 'requested',
+      businessStatus: { coding: [{ code: 'senior-oversight' }] },
+      priority: 'stat',
+      owner: { reference: 'Organization/front-door-team' },
+      performerType: [{ coding: [{ code: 'senior-clinician' }] }],
+      restriction: { period: { end: new Date(MONDAY_9AM.getTime() + 4 * HOUR).toISOString() } },
+    });
     expect(r.task.output).toBeUndefined();
-    expect(r.seniorOversightTask).toMatchObject({ code: { coding: [{ code: 'senior-oversight' }] }, priority: 'stat', partOf: [{ reference: `Task/${r.task.id}` }] });
-    expect(r.seniorOversightTask?.description).toContain('imminent-risk and out-of-scope');
+    expect(r.task.description).toMatch(/^Senior oversight: the threshold rules disagree \(same-day crisis response, because .*; but proposed redirect to another service, because .*\), so a senior clinician decides\./);
+    expect(await all('Task')).toHaveLength(1);
+  });
+
+  it('the referral a new user saw (urgency missing, nothing the rules recognise): one routine Task on hold saying what it waits for, and the call', async () => {
+    await p.put(completeContext({ referral: { priority: undefined, reasonCode: [{ text: 'Low mood, struggling at work' }] } }));
+    const r = await admit();
+    expect(r.gaps.map((g) => g.code)).toEqual(['urgency']);
+    expect(r.task).toMatchObject({ status: 'on-hold', priority: 'routine', businessStatus: { coding: [{ code: 'awaiting-information' }] } });
+    expect(r.task.description).toBe('On hold, waiting for the referrer to give: urgency asked for. Once it arrives: senior oversight, a senior clinician triages it.');
+    expect(r.decision?.rationale).toContain('Priority routine: the referral does not say how urgent it is and records no red flag.');
+    const tasks = (await all('Task')) as Task[];
+    expect(tasks.map(code).sort()).toEqual(['clarify-referral', 'triage']);
+    // the one Task to act on is the call; nothing is urgent that the referral did not say was
+    expect(tasks.filter((t) => t.status === 'requested').map(code)).toEqual(['clarify-referral']);
+    expect(tasks.every((t) => t.priority === 'routine')).toBe(true);
+  });
+
+  it('never holds a red flag written only in words: same-day to the crisis team, the text quoted', async () => {
+    await p.put(completeContext({ referral: { priority: undefined, reasonCode: [{ text: 'Took an overdose last night, says she wants to end her life' }] }, related: [] }));
+    const r = await admit();
+    expect(r.gaps.length).toBeGreaterThan(0);
+    expect(r.task).toMatchObject({ status: 'requested', priority: 'stat', owner: { reference: 'Organization/crisis-team' } });
+    expect(r.task.description).toContain('the referral text mentions an overdose ("Took an overdose last night, says she wants to end her…") and ending their life ("…overdose last night, says she wants to end her life")');
   });
 
   it('writes nothing the second time: one triage Task and one decision per referral', async () => {
@@ -144,7 +177,8 @@ describe('admitReferral', () => {
     await admit();
     const validator = defaultValidator();
     const written: Resource[] = [...(await all('Task')), ...(await all('Provenance'))];
-    expect(written).toHaveLength(4);
+    // held (urgent, not same-day): the triage Task, the call to the referrer and the Provenance
+    expect(written).toHaveLength(3);
     for (const r of written) expect(validator.validate(r).filter((i) => i.severity === 'error')).toEqual([]);
   });
 
@@ -179,6 +213,18 @@ describe('rescreenReferral', () => {
     expect(r.provenance?.target).toEqual([{ reference: `Task/${r.task.id}/_history/2` }]);
   });
 
+  it('a borderline referral held for information: the call first, then senior oversight on the same Task once it arrives', async () => {
+    await p.put(completeContext({ referral: { reasonCode: [{ text: 'Low mood' }] }, related: [risks(), medication()] }));
+    const first = await admit();
+    expect(first.task).toMatchObject({ status: 'on-hold', businessStatus: { coding: [{ code: 'awaiting-information' }] } });
+    await p.store.update(consent());
+    const r = await rescreenReferral(p.store, 'sr-1', { clock: p.clock });
+    expect(r.task).toMatchObject({ status: 'requested', businessStatus: { coding: [{ code: 'senior-oversight' }] }, priority: 'routine', owner: { reference: 'Organization/front-door-team' } });
+    expect(r.task.description).toMatch(/^Senior oversight: the referral records nothing the threshold rules recognise/);
+    const open = ((await all('Task')) as Task[]).filter((t) => t.status !== 'completed');
+    expect(open.map(code)).toEqual(['triage']);
+  });
+
   it('keeps holding with the remaining gaps named on the open call', async () => {
     await p.put(completeContext({ referral: stable, related: [risks()] }));
     const first = await admit();
@@ -196,13 +242,13 @@ describe('rescreenReferral', () => {
     await p.put(completeContext({ referral: { reasonCode: [indicator('imminent-risk')] } }));
     const first = await admit();
     const v2pd = readTriageRules();
-    v2pd.version = '2.0.0';
+    v2pd.version = '3.0.0';
     v2pd.action![0].timingDuration = { value: 2, unit: 'h', system: 'http://unitsofmeasure.org', code: 'h' };
     const r = await rescreenReferral(p.store, 'sr-1', { clock: p.clock, ruleSet: compileRuleSet(v2pd) });
-    expect(r.decision?.ruleSetVersion).toBe('2.0.0');
+    expect(r.decision?.ruleSetVersion).toBe('3.0.0');
     const old = (await p.store.read('Provenance', first.provenance!.id!)) as Provenance;
     expect(old).toEqual(first.provenance);
-    expect(decisionPart(old, 'ruleSetVersion')?.valueString).toBe('1.0.0');
+    expect(decisionPart(old, 'ruleSetVersion')?.valueString).toBe('2.0.0');
     const v1 = (await p.store.vread('Task', first.task.id!, '1')) as Task;
     expect(v1.restriction?.period?.end).toBe(first.task.restriction?.period?.end);
   });

@@ -43,7 +43,7 @@ describe('PlanDefinition/[id]/$apply: a dry run of the front-door rules', () => 
       resourceType: 'CarePlan',
       status: 'draft',
       intent: 'proposal',
-      instantiatesCanonical: [`${PATHWAY.planDefinition}/front-door-triage|1.0.0`],
+      instantiatesCanonical: [`${PATHWAY.planDefinition}/front-door-triage|2.0.0`],
       category: [{ coding: [{ code: 'crisis-response' }] }],
       subject: { reference: 'Patient/pat-1' },
       activity: [{ reference: { reference: '#decision' } }],

@@ -1,5 +1,6 @@
 import type { PlanDefinition, Resource, RiskAssessment } from '@medplum/fhirtypes';
 import { describe, expect, it } from 'vitest';
+import { STEPWISE_CANONICAL_BASE } from '../../src/fhir/canonical.js';
 import { PATHWAY } from '../../src/pathway/codes.js';
 import type { ReferralContext } from '../../src/pathway/referral-context.js';
 import { readTriageRules } from '../../src/pathway/rules-data.js';
@@ -27,16 +28,17 @@ describe('front-door threshold rules (published set)', () => {
     ['long-term illness, stable, but deteriorating: deterioration decides', withReasons('long-term-illness', 'stable', 'missed-medication'), 'urgent-deterioration', 'intensive-input', 'urgent', 24 * HOUR],
     ['out of scope (code)', withReasons('out-of-scope'), 'out-of-scope', 'redirected', 'routine', 5 * 24 * HOUR],
     ['out of scope: 17 years old, the day before the 18th birthday', age('2008-03-03'), 'out-of-scope', 'redirected', 'routine', 5 * 24 * HOUR],
-    ['no rule: 18 on the day of referral and nothing else', age('2008-03-02'), 'senior-oversight', 'senior-oversight', 'urgent', 24 * HOUR],
-    ['no rule: long-term illness, stability not stated', withReasons('long-term-illness'), 'senior-oversight', 'senior-oversight', 'urgent', 24 * HOUR],
-    ['no rule: a RiskAssessment rating risk low', withRisk('low'), 'senior-oversight', 'senior-oversight', 'urgent', 24 * HOUR],
+    // senior oversight is at the priority the referral asked for (routine here), no longer an invented urgent
+    ['no rule: 18 on the day of referral and nothing else', age('2008-03-02'), 'senior-oversight', 'senior-oversight', 'routine', 24 * HOUR],
+    ['no rule: long-term illness, stability not stated', withReasons('long-term-illness'), 'senior-oversight', 'senior-oversight', 'routine', 24 * HOUR],
+    ['no rule: a RiskAssessment rating risk low', withRisk('low'), 'senior-oversight', 'senior-oversight', 'routine', 24 * HOUR],
     ['conflict: out of scope and imminent risk keeps the 4-hour emergency', withReasons('out-of-scope', 'imminent-risk'), 'senior-oversight', 'senior-oversight', 'stat', 4 * HOUR],
-    ['conflict: out of scope and stable long-term illness', withReasons('out-of-scope', 'long-term-illness', 'stable'), 'senior-oversight', 'senior-oversight', 'urgent', 24 * HOUR],
+    ['conflict: out of scope and stable long-term illness stays routine, reviewed within 24 hours', withReasons('out-of-scope', 'long-term-illness', 'stable'), 'senior-oversight', 'senior-oversight', 'routine', 24 * HOUR],
     ['conflict: under 18 with deterioration', completeContext({ patient: { birthDate: '2010-01-01' }, referral: { reasonCode: [indicator('withdrawal')] } }), 'senior-oversight', 'senior-oversight', 'urgent', 24 * HOUR],
   ])('%s', (_name, ctx, ruleId, pathway, priority, dueMs) => {
     const d = evaluateRules(ctx);
     expect({ ruleId: d.ruleId, pathway: d.pathway.code, priority: d.priority, dueMs: d.dueWithinMs }).toEqual({ ruleId, pathway, priority, dueMs });
-    expect(d.ruleSetVersion).toBe('1.0.0');
+    expect(d.ruleSetVersion).toBe('2.0.0');
     expect(d.ruleSetUrl).toBe(`${PATHWAY.planDefinition}/front-door-triage`);
   });
 
@@ -56,19 +58,29 @@ describe('front-door threshold rules (published set)', () => {
     expect(evaluateRules(ctx).ruleId).toBe('senior-oversight');
   });
 
-  it('names the matched conditions in the rationale', () => {
+  it('says in words what was decided, from what, and the standard; the rule and version stay out of the sentence', () => {
     const d = evaluateRules(withReasons('long-term-illness', 'stable'));
     expect(d.kind).toBe('decided');
-    expect(d.rationale).toContain('Rule long-term-stable of');
-    expect(d.rationale).toContain('|1.0.0 matched: known long-term mental illness');
-    expect(d.rationale).toContain('currently stable');
-    expect(d.rationale).toContain('no deterioration indicator');
-    expect(d.matched).toEqual([{ ruleId: 'long-term-stable', conditions: expect.arrayContaining(['no imminent risk indicator']) }]);
+    expect(d.rationale).toBe(
+      'Ongoing care with the community mental health team: the referral gives known long-term mental illness (triage indicator long-term-illness) and currently stable (triage indicator stable) as reasons for referral. Standard: routine response within 4 weeks.',
+    );
+    expect(d.matched).toEqual([{ ruleId: 'long-term-stable', conditions: expect.arrayContaining(['no red flag']) }]);
+    expect(d.evidence.map((e) => e.indicator)).toEqual(['long-term-illness', 'stable']);
   });
 
-  it('names each rule that failed when none matched, and each rule in a conflict', () => {
-    expect(evaluateRules(completeContext()).rationale).toMatch(/^No rule of .* matched \(imminent-risk: not imminent risk indicator.*out-of-scope: not out of scope.*\): senior oversight\.$/);
-    expect(evaluateRules(withReasons('out-of-scope', 'imminent-risk')).rationale).toMatch(/Rules imminent-risk and out-of-scope .* all matched/);
+  it('explains senior oversight: nothing recognised, or the rules that disagree and why', () => {
+    expect(evaluateRules(completeContext()).rationale).toBe(
+      'Senior oversight: the referral records nothing the threshold rules recognise (no red flag, sign of deterioration, stable long-term illness or need outside the service), so a senior clinician decides. Priority routine, as the referrer asked. Standard: senior review within 24 hours.',
+    );
+    expect(evaluateRules(withReasons('out-of-scope', 'imminent-risk')).rationale).toBe(
+      'Senior oversight: the threshold rules disagree (same-day crisis response, because the referral gives imminent risk (triage indicator imminent-risk) as a reason for referral; but proposed redirect to another service, because the referral gives needs outside the service (triage indicator out-of-scope) as a reason for referral), so a senior clinician decides. Priority stat, the most urgent of the rules that matched. Standard: emergency response within 4 hours.',
+    );
+  });
+
+  it('names the age when a rule decides on it', () => {
+    expect(evaluateRules(age('2008-03-03')).rationale).toBe(
+      "Proposed redirect to another service: the person is under 18 at referral (children and young people's services) or has needs outside the service; aged 17 at referral. Standard: routine response within 5 days.",
+    );
   });
 
   it('assigns owner team and lead role from the rule', () => {
@@ -90,7 +102,8 @@ describe('compiling a rule set', () => {
     return copy;
   };
 
-  it('compiles the published set once per version', () => {
+  it('compiles the published set once per version, with the published ConceptMap', () => {
+    expect(publishedRuleSet().vocabulary.conceptMap).toBe(`${STEPWISE_CANONICAL_BASE}/ConceptMap/triage-indicator|1.0.0`);
     expect(publishedRuleSet().rules.map((r) => r.ruleId)).toEqual(['imminent-risk', 'urgent-deterioration', 'long-term-stable', 'out-of-scope']);
     expect(publishedRuleSet().fallback.ruleId).toBe('senior-oversight');
   });
@@ -109,11 +122,11 @@ describe('compiling a rule set', () => {
 
   it('decides by the version given: a new version changes new decisions only', () => {
     const v2 = compileRuleSet(variant((p) => {
-      p.version = '2.0.0';
+      p.version = '3.0.0';
       p.action![0].timingDuration = { value: 2, unit: 'h', system: 'http://unitsofmeasure.org', code: 'h' };
     }));
     const ctx = withReasons('imminent-risk');
-    expect(evaluateRules(ctx, v2)).toMatchObject({ ruleSetVersion: '2.0.0', dueWithinMs: 2 * HOUR });
-    expect(evaluateRules(ctx)).toMatchObject({ ruleSetVersion: '1.0.0', dueWithinMs: 4 * HOUR });
+    expect(evaluateRules(ctx, v2)).toMatchObject({ ruleSetVersion: '3.0.0', dueWithinMs: 2 * HOUR });
+    expect(evaluateRules(ctx)).toMatchObject({ ruleSetVersion: '2.0.0', dueWithinMs: 4 * HOUR });
   });
 });

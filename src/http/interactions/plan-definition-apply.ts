@@ -48,7 +48,7 @@ export const applyPlanDefinition: Handler = async (ctx, req, { id }) => {
     ...extra,
   });
   const tasks: Task[] = [
-    proposedTask('triage', decision.kind === 'senior-oversight' ? TaskCode.seniorOversight : TaskCode.triage, decision.title, { owner: decision.owner, performerType: [decision.lead] }),
+    proposedTask('triage', TaskCode.triage, decision.rationale, { owner: decision.owner, performerType: [decision.lead] }),
   ];
   const actions: RequestGroupAction[] = [
     {
