@@ -32,6 +32,13 @@ describe('loadConfig', () => {
     expect(() => loadConfig({ STEPWISE_BARS_SERVICES: '[{' })).toThrow(ConfigError);
   });
 
+  it('runs the pathway scheduler every 5 s unless STEPWISE_SCHEDULER=off, and reads its interval', () => {
+    expect(loadConfig({}).scheduler).toEqual({ enabled: true, intervalMs: 5000 });
+    expect(loadConfig({ STEPWISE_SCHEDULER: 'off', STEPWISE_SCHEDULER_INTERVAL_MS: '250' }).scheduler).toEqual({ enabled: false, intervalMs: 250 });
+    expect(() => loadConfig({ STEPWISE_SCHEDULER: 'no' })).toThrow(/STEPWISE_SCHEDULER: /);
+    expect(() => loadConfig({ STEPWISE_SCHEDULER_INTERVAL_MS: '10' })).toThrow(/STEPWISE_SCHEDULER_INTERVAL_MS: /);
+  });
+
   it('depends on no component: configuration is read before any component exists', () => {
     const imports = [...readFileSync(new URL('./config.ts', import.meta.url), 'utf8').matchAll(/from '([^']+)'/g)].map((m) => m[1]);
     expect(imports.filter((i) => i.startsWith('.') && !i.startsWith('./config/'))).toEqual([]);
