@@ -1,6 +1,7 @@
 import { benchFrontDoor } from './front-door.js';
 import { benchInstances } from './instances.js';
 import { benchMessaging } from './messaging.js';
+import { benchQueue } from './queue.js';
 import { benchRest } from './rest.js';
 import { benchStartup } from './startup.js';
 import { benchSuite } from './suite.js';
@@ -19,6 +20,7 @@ async function main(): Promise<void> {
   if (want('messaging')) results.push(['BaRS messaging on PostgreSQL', await benchMessaging(log)]);
   if (want('front-door')) results.push(['Front door on PostgreSQL', await benchFrontDoor(log)]);
   if (want('instances')) results.push(['Two instances on one PostgreSQL', await benchInstances(log)]);
+  if (want('queue')) results.push(['Work queues on PostgreSQL', await benchQueue(log)]);
   if (want('startup')) results.push(['Start-up on the embedded database', await benchStartup(log)]);
   if (want('suite')) results.push(['Test suite', await benchSuite(log)]);
   console.log(`\nStepwise benchmarks — ${new Date().toISOString()} — Node ${process.version}\n`);
