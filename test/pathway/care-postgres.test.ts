@@ -1,4 +1,4 @@
-import type { OperationOutcome, Task } from '@medplum/fhirtypes';
+import type { OperationOutcome, Resource, Task } from '@medplum/fhirtypes';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { seedPathwayData } from '../../src/pathway/seed-rules.js';
 import { ResourceStore } from '../../src/store/resource-store.js';
@@ -23,7 +23,7 @@ describe('care plans, escalations and handovers over REST on PostgreSQL', () => 
   });
   afterAll(async () => t.close());
 
-  const put = (r: { resourceType: string; id?: string }) => t.fhir('PUT', `/${r.resourceType}/${r.id}`, r);
+  const put = (r: Resource) => t.fhir('PUT', `/${r.resourceType}/${r.id}`, r);
 
   it('sixteen concurrent writes of one high-risk flag (and of a second) make exactly one escalation each', async () => {
     const writes = [...Array.from({ length: 16 }, (_, i) => put({ ...highRiskFlag('flag-race'), code: { text: `save ${i}` } })), ...Array.from({ length: 4 }, () => put(highRiskFlag('flag-race-2', 'medication')))];
