@@ -170,33 +170,49 @@ export function evaluateRules(ctx: ReferralContext, ruleSet: RuleSet = published
   const matched = ruleSet.rules.filter((rule) => rule.conditions.every((c) => holds(evalFhirPath(c.atom, bundle, variables))));
   const age = ageInYears(ctx.patient?.birthDate, ctx.referral.authoredOn);
   const fired = (rule: CompiledRule) => evidence.filter((e) => rule.inputs.includes(e.indicator));
-  const because = (rule: CompiledRule) => becauseOf(fired(rule), rule.conditions.map((c) => c.description), usesAge(rule) ? age : undefined);
+  const reading: Reading = {
+    because: (rule) => becauseOf(fired(rule), rule.conditions.map((c) => c.description), usesAge(rule) ? age : undefined),
+    priority: (atom) => dynamicPriority(atom, bundle, variables),
+  };
   const base = {
     ruleSetUrl: ruleSet.url,
     ruleSetVersion: ruleSet.version,
     matched: matched.map((r) => ({ ruleId: r.ruleId, conditions: r.conditions.map((c) => c.description) })),
     evidence: matched.flatMap(fired),
   };
-  if (matched.length === 1) {
-    const { conditions: _c, inputs: _i, priorityAtom, ...outcome } = matched[0];
-    const priority = dynamicPriority(priorityAtom, bundle, variables) ?? outcome.priority;
-    return { ...outcome, ...base, priority, kind: 'decided', rationale: decidedRationale(outcome.summary, because(matched[0]), priority, outcome.dueWithin) };
-  }
-  const { priorityAtom, ...fallback } = ruleSet.fallback;
-  const asked = dynamicPriority(priorityAtom, bundle, variables);
-  const priority = [asked ?? fallback.priority, ...matched.map((r) => r.priority)].reduce(moreUrgent);
-  const priorityReason: OversightPriorityReason = priority !== (asked ?? fallback.priority) ? 'matched-rules' : asked ? 'asked' : 'not-said';
-  const dues = [fallback.dueWithin, RESPONSE_STANDARD[priority], ...matched.map((r) => r.dueWithin)];
-  const dueWithin = dues.reduce((a, b) => (toMs(b) < toMs(a) ? b : a));
+  if (matched.length === 1) return { ...decided(matched[0], reading), ...base, kind: 'decided' };
+  return { ...seniorOversight(ruleSet.fallback, matched, matched.length ? [] : evidence, reading), ...base, kind: 'senior-oversight' };
+}
+
+/** What evaluating a rule needs from the referral: why it matched, and a dynamic priority. */
+interface Reading {
+  because(rule: CompiledRule): string;
+  priority(atom: FhirPathAtom | undefined): Priority | undefined;
+}
+
+function decided(rule: CompiledRule, reading: Reading): RuleOutcome & { rationale: string } {
+  const { conditions: _conditions, inputs: _inputs, priorityAtom, ...outcome } = rule;
+  const priority = reading.priority(priorityAtom) ?? outcome.priority;
+  return { ...outcome, priority, rationale: decidedRationale(outcome.summary, reading.because(rule), priority, outcome.dueWithin) };
+}
+
+/** None or several rules matched: the fallback, at the referral's own priority raised by the matched rules. */
+function seniorOversight(fallbackRule: CompiledOutcome, matched: CompiledRule[], unmatchedEvidence: IndicatorEvidence[], reading: Reading): RuleOutcome & { rationale: string } {
+  const { priorityAtom, ...fallback } = fallbackRule;
+  const asked = reading.priority(priorityAtom);
+  const own = asked ?? fallback.priority;
+  const priority = [own, ...matched.map((r) => r.priority)].reduce(moreUrgent);
+  const priorityReason: OversightPriorityReason = priority !== own ? 'matched-rules' : asked ? 'asked' : 'not-said';
+  const dueWithin = [fallback.dueWithin, RESPONSE_STANDARD[priority], ...matched.map((r) => r.dueWithin)].reduce((a, b) => (toMs(b) < toMs(a) ? b : a));
   const rationale = oversightRationale({
-    conflict: matched.map((r) => ({ summary: r.summary, because: because(r) })),
-    unmatchedEvidence: matched.length ? [] : evidence,
+    conflict: matched.map((r) => ({ summary: r.summary, because: reading.because(r) })),
+    unmatchedEvidence,
     priority,
     priorityReason,
     due: dueWithin,
-    dueIsReview: dueWithin === fallback.dueWithin,
+    dueIsReview: toMs(dueWithin) === toMs(fallback.dueWithin),
   });
-  return { ...fallback, ...base, priority, dueWithin, dueWithinMs: toMs(dueWithin), kind: 'senior-oversight', rationale };
+  return { ...fallback, priority, dueWithin, dueWithinMs: toMs(dueWithin), rationale };
 }
 
 function dynamicPriority(atom: FhirPathAtom | undefined, bundle: ReturnType<typeof contextBundle>, variables: ReturnType<typeof contextVariables>): Priority | undefined {

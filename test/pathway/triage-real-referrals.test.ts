@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs';
 import type { CodeSystem, ConceptMap, Flag } from '@medplum/fhirtypes';
 import { describe, expect, it } from 'vitest';
+import { defaultValidator } from '../../src/fhir/validation/index.js';
 import { parseFhirXml } from '../../src/fhir/xml/index.js';
 import { PATHWAY } from '../../src/pathway/codes.js';
 import { contextFromBundle, type ReferralContext } from '../../src/pathway/referral-context.js';
@@ -148,6 +149,18 @@ describe('senior oversight takes its priority from the referral, never from noth
 describe('the published ConceptMap', () => {
   const cm = readIndicatorConceptMap();
   const indicators = new Set((readRulesFile<CodeSystem>('CodeSystem-triage-indicator.json').concept ?? []).map((c) => c.code));
+
+  it('is valid R4, as are the rules and the indicator CodeSystem', () => {
+    const validator = defaultValidator();
+    for (const r of [cm, readTriageRules(), readRulesFile<CodeSystem>('CodeSystem-triage-indicator.json')]) {
+      expect(validator.validate(r).filter((i) => i.severity === 'error'), r.resourceType).toEqual([]);
+    }
+  });
+
+  it('says why for every mapping that is not exact, and every code it leaves unmatched (R4 invariant cmd-1, and more)', () => {
+    const silent = (cm.group ?? []).flatMap((g) => (g.element ?? []).filter((e) => e.target?.some((t) => ['narrower', 'inexact', 'unmatched'].includes(t.equivalence) && !t.comment)).map((e) => `${g.source}|${e.code}`));
+    expect(silent).toEqual([]);
+  });
 
   it('maps only to triage-indicator codes that exist', () => {
     const targets = (cm.group ?? []).flatMap((g) => g.element ?? []).flatMap((e) => e.target ?? []).filter((t) => t.equivalence !== 'unmatched');
