@@ -87,6 +87,32 @@ describe('pathway scheduler: two instances on one PostgreSQL database', () => {
     expect(made).toHaveLength(1);
   });
 
+  it('a worker closing an attempt while its deadline job runs on another instance wins: the job does not overwrite it', async () => {
+    const person = await personInCare(two.a, 'two-race', { cadences: [[CareActivity.weeklyWellbeingContact, 1, 1, 'wk']] });
+    await runDueJobs(two.a, clock.now());
+    const [contact] = await tasksCoded(two.a, ScheduledTaskCode.contact, [['based-on', `CarePlan/${person.plan.id}`]]);
+    await recordOutcome(two.a, contact, 'missed');
+    const [call] = await tasks(two.a, [['focus', `Task/${contact.id}`]]);
+    clock.set(new Date(call.restriction!.period!.end!));
+    // the worker records the call as made in a transaction still open when the deadline job starts
+    let release!: () => void;
+    const gate = new Promise<void>((resolve) => (release = resolve));
+    const worker = two.a.transaction(async (tx) => {
+      await recordOutcome(tx, call, 'made');
+      await gate;
+    });
+    await new Promise((r) => setTimeout(r, 50));
+    const job = runDueJobs(two.b, clock.now());
+    await new Promise((r) => setTimeout(r, 150));
+    release();
+    await worker;
+    await job;
+    clock.advance(60_000);
+    await runDueJobs(two.b, clock.now());
+    const ladder = await tasks(two.a, [['focus', `Task/${contact.id}`]]);
+    expect(ladder.map((t) => [codeOf(t), t.status])).toEqual([['outreach-call', 'completed']]);
+  });
+
   it('a claim held by an instance whose connection dies is skipped meanwhile, then released to the other', async () => {
     const person = await personInCare(two.a, 'two-died', { cadences: [[CareActivity.weeklyWellbeingContact, 1, 1, 'wk']] });
     const key = `cadence:CarePlan/${person.plan.id}:cadence-1:1`;

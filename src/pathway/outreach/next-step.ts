@@ -54,16 +54,22 @@ export async function takeNextOutreachStep(ctx: PolicyContext, task: Task): Prom
 export async function runOutreachDeadline(ctx: PolicyContext, job: ClaimedJob): Promise<void> {
   const current = (await ctx.store.readOrUndefined('Task', String(job.payload.task))) as Task | undefined;
   if (!current || isFinalTaskStatus(current.status)) return;
+  // If-Match on the version read: a worker closing the attempt at this moment wins, and the job,
+  // refused (412), runs again later and finds it closed
+  const version = (t: Task) => ({ ifMatch: Number(t.meta?.versionId) });
   let task = current;
-  if (!TASK_TRANSITIONS[task.status].includes('failed')) task = (await ctx.update({ ...task, status: 'ready' })).resource;
+  if (!TASK_TRANSITIONS[task.status].includes('failed')) task = (await ctx.update({ ...task, status: 'ready' }, version(task))).resource;
   const due = task.restriction?.period?.end ?? job.runAt.toISOString();
-  await ctx.update({
-    ...task,
-    status: 'failed',
-    statusReason: { text: `Not done by its due time (${due})` },
-    executionPeriod: { start: task.executionPeriod?.start ?? due, end: due },
-    output: [...(task.output ?? []), outcomeOutput(ContactOutcome.notDoneInTime)],
-  });
+  await ctx.update(
+    {
+      ...task,
+      status: 'failed',
+      statusReason: { text: `Not done by its due time (${due})` },
+      executionPeriod: { start: task.executionPeriod?.start ?? due, end: due },
+      output: [...(task.output ?? []), outcomeOutput(ContactOutcome.notDoneInTime)],
+    },
+    version(task),
+  );
 }
 
 function attemptTask(step: OutreachAttempt, index: number, previous: Task, missedContact: Reference, failedAt: Date, now: Date): Task {
