@@ -39,6 +39,12 @@ describe('loadConfig', () => {
     expect(() => loadConfig({ STEPWISE_SCHEDULER_INTERVAL_MS: '10' })).toThrow(/STEPWISE_SCHEDULER_INTERVAL_MS: /);
   });
 
+  it('makes a handover\'s first contact due within 72 hours unless FIRST_CONTACT_AFTER_CRISIS_HOURS says otherwise', () => {
+    expect(loadConfig({}).firstContactAfterCrisisHours).toBe(72);
+    expect(loadConfig({ FIRST_CONTACT_AFTER_CRISIS_HOURS: '48' }).firstContactAfterCrisisHours).toBe(48);
+    expect(() => loadConfig({ FIRST_CONTACT_AFTER_CRISIS_HOURS: '0' })).toThrow(/FIRST_CONTACT_AFTER_CRISIS_HOURS/);
+  });
+
   it('depends on no component: configuration is read before any component exists', () => {
     const imports = [...readFileSync(new URL('./config.ts', import.meta.url), 'utf8').matchAll(/from '([^']+)'/g)].map((m) => m[1]);
     expect(imports.filter((i) => i.startsWith('.') && !i.startsWith('./config/'))).toEqual([]);

@@ -32,6 +32,8 @@ const schema = z.object({
   CACHE_DIR: z.string().default(fileURLToPath(new URL('../node_modules/.cache/stepwise', import.meta.url))),
   /** How long a shutdown waits for requests in flight before closing their connections. */
   SHUTDOWN_GRACE_SECONDS: z.coerce.number().min(0).max(600).default(10),
+  /** Hours within which the receiving lead's first contact after crisis care is due once a handover is accepted (72: the national standard after inpatient discharge). */
+  FIRST_CONTACT_AFTER_CRISIS_HOURS: z.coerce.number().positive().max(24 * 28).default(72),
   /** `off`: this instance runs no pathway jobs (cadence contacts, reviews, outreach deadlines); others still do. */
   STEPWISE_SCHEDULER: z.enum(['on', 'off']).default('on'),
   /** How often the scheduler looks for due jobs. */
@@ -52,6 +54,8 @@ export interface Config {
   /** undefined: no cache. */
   cacheDir?: string;
   shutdownGraceMs: number;
+  /** FIRST_CONTACT_AFTER_CRISIS_HOURS: a handover's first contact is due within this many hours of acceptance. */
+  firstContactAfterCrisisHours: number;
   /** The services Stepwise hosts for BaRS (STEPWISE_BARS_SERVICES), each with its DoS id. */
   barsServices: HostedService[];
   /** The pathway scheduler's poll loop on this instance (STEPWISE_SCHEDULER, STEPWISE_SCHEDULER_INTERVAL_MS). */
@@ -89,6 +93,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     writeValidation: c.WRITE_VALIDATION,
     cacheDir: c.CACHE_DIR.trim() || undefined,
     shutdownGraceMs: c.SHUTDOWN_GRACE_SECONDS * 1000,
+    firstContactAfterCrisisHours: c.FIRST_CONTACT_AFTER_CRISIS_HOURS,
     barsServices,
     scheduler: { enabled: c.STEPWISE_SCHEDULER === 'on', intervalMs: c.STEPWISE_SCHEDULER_INTERVAL_MS },
   };

@@ -42,7 +42,7 @@ async function main(): Promise<void> {
   }
   const logger = createLogger(config.logLevel);
   const lifecycle = new Lifecycle<FhirServices>();
-  const app = createAppWithLifecycle({ logger, baseUrl: config.baseUrl, maxBodyBytes: config.maxBodyBytes, maxBundleEntries: config.maxBundleEntries }, lifecycle);
+  const app = createAppWithLifecycle({ logger, baseUrl: config.baseUrl, maxBodyBytes: config.maxBodyBytes, maxBundleEntries: config.maxBundleEntries, firstContactAfterCrisisHours: config.firstContactAfterCrisisHours }, lifecycle);
   const server = await listen(app.fetch, config);
   const { port } = server.address() as AddressInfo;
   logger.info({ port, listeningMs: sinceProcessStart() }, `Stepwise FHIR server listening on http://localhost:${port}/fhir (starting)`);

@@ -5,7 +5,8 @@ import type { ResourceStore, WriteResult } from '../store/resource-store.js';
 import { PATHWAY, TaskCode } from './codes.js';
 import { admitReferral, findTriageTask, isWithdrawn, rescreenReferral, withdrawReferral } from './front-door.js';
 import { CARE_POLICIES } from './care/policies.js';
-import { HANDOVER_POLICIES } from './handover/policies.js';
+import type { HandoverOptions } from './handover/acceptance.js';
+import { HANDOVER_POLICIES, handoverPolicies } from './handover/policies.js';
 import { checkRedirect } from './redirect-check.js';
 import { localId } from './referral-context.js';
 import { RISK_POLICIES } from './risk/policies.js';
@@ -117,6 +118,15 @@ export const PATHWAY_POLICIES: readonly WritePolicy[] = [
   ...HANDOVER_POLICIES,
   ...TIME_DRIVEN_POLICIES,
 ];
+
+/**
+ * The pathway's rules with the configured options: a handover's first contact due within
+ * `firstContactWithinHours` (config FIRST_CONTACT_AFTER_CRISIS_HOURS) instead of the default 72.
+ */
+export function pathwayPolicies(opts: HandoverOptions = {}): readonly WritePolicy[] {
+  const configured = handoverPolicies(opts);
+  return PATHWAY_POLICIES.map((p) => (HANDOVER_POLICIES.includes(p) ? configured[HANDOVER_POLICIES.indexOf(p)] : p));
+}
 
 /**
  * Whether any policy concerns a write, so that every other write stays a single statement. A

@@ -5,8 +5,7 @@ import { parseSearch } from '../../src/fhir/search/parse.js';
 import { cadencesOf } from '../../src/pathway/care/care-plan.js';
 import { CareTaskCode } from '../../src/pathway/care/codes.js';
 import { PATHWAY } from '../../src/pathway/codes.js';
-import { handoverPolicies } from '../../src/pathway/handover/policies.js';
-import { PATHWAY_POLICIES, type WritePolicy } from '../../src/pathway/write-policies.js';
+import { PATHWAY_POLICIES, pathwayPolicies, type WritePolicy } from '../../src/pathway/write-policies.js';
 import { CHECKLIST, CMHT_NORTH, CRISIS_LEAD, expectIssues, handover, leadsOf, personWithPlan, refusal, TRANSITION_PLAN, write } from './care-support.js';
 import { MONDAY_9AM, pathwayStore, type PathwayTestStore } from './support.js';
 
@@ -94,7 +93,8 @@ describe('the sender stays the accountable lead until the receiving team accepts
   });
 
   it('the first-contact time is configured', async () => {
-    const policies = [...PATHWAY_POLICIES.filter((p) => !p.name.includes('handover')), ...handoverPolicies({ firstContactWithinHours: 24 })];
+    const policies = pathwayPolicies({ firstContactWithinHours: 24 });
+    expect(policies).toHaveLength(PATHWAY_POLICIES.length);
     const asked = await write(t.store, handover('h-1'), policies);
     await write(t.store, { ...asked, status: 'accepted' }, policies);
     const [contact] = await firstContacts();
