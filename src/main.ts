@@ -16,6 +16,7 @@ import { createMessaging } from './messaging/index.js';
 import { sharedBarsValidator } from './messaging/conformance.js';
 import { SchedulerPoll } from './pathway/scheduler/poll.js';
 import { seedPathwayData } from './pathway/seed-rules.js';
+import { pathwayPolicies } from './pathway/write-policies.js';
 import { sinceProcessStart, Startup, StartupAborted } from './startup.js';
 import type { Database } from './store/database.js';
 import { openEmbeddedDatabase } from './store/embedded-database.js';
@@ -123,7 +124,8 @@ async function start(config: Config, logger: Logger, lifecycle: Lifecycle<FhirSe
   lifecycle.ready({ store, messaging, validator, writeValidation: config.writeValidation });
   if (!config.scheduler.enabled) return undefined;
   // time-driven pathway work: jobs in the database, claimed with SKIP LOCKED, so any number of instances may poll
-  const scheduler = new SchedulerPoll(store, { intervalMs: config.scheduler.intervalMs, logger });
+  const policies = pathwayPolicies({ firstContactWithinHours: config.firstContactAfterCrisisHours });
+  const scheduler = new SchedulerPoll(store, { intervalMs: config.scheduler.intervalMs, logger, policies });
   scheduler.start();
   return scheduler;
 }

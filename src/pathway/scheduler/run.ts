@@ -1,7 +1,7 @@
 import type { Logger } from '../../logger.js';
 import type { Queryable } from '../../store/database.js';
 import type { ResourceStore } from '../../store/resource-store.js';
-import { writeWithPolicies, type PolicyContext } from '../write-policies.js';
+import { PATHWAY_POLICIES, writeWithPolicies, type PolicyContext, type WritePolicy } from '../write-policies.js';
 import type { ClaimedJob, JobKinds } from './jobs.js';
 import { JOB_KINDS } from './kinds.js';
 
@@ -11,6 +11,8 @@ export interface RunOptions {
   /** Most jobs one call runs, so that a backlog is worked through in bounded steps. */
   max?: number;
   logger?: Logger;
+  /** The policies a job's writes pass: the configured ones the REST writes pass (PATHWAY_POLICIES unless given). */
+  policies?: readonly WritePolicy[];
 }
 
 export interface RunSummary {
@@ -31,7 +33,7 @@ export async function runDueJobs(store: ResourceStore, now: Date = store.clock.n
   const kinds = opts.kinds ?? JOB_KINDS;
   const summary: RunSummary = { done: [], failed: [] };
   for (let n = 0; n < (opts.max ?? DEFAULT_MAX); n++) {
-    const outcome = await runOneJob(store, now, kinds);
+    const outcome = await runOneJob(store, now, kinds, opts.policies ?? PATHWAY_POLICIES);
     if (!outcome) break;
     if (outcome.error === undefined) summary.done.push(outcome.key);
     else {
@@ -42,7 +44,7 @@ export async function runDueJobs(store: ResourceStore, now: Date = store.clock.n
   return summary;
 }
 
-async function runOneJob(store: ResourceStore, now: Date, kinds: JobKinds): Promise<{ key: string; error?: string } | undefined> {
+async function runOneJob(store: ResourceStore, now: Date, kinds: JobKinds, policies: readonly WritePolicy[]): Promise<{ key: string; error?: string } | undefined> {
   let claimed: ClaimedJob | undefined;
   try {
     return await store.transaction(async (tx) => {
@@ -50,7 +52,7 @@ async function runOneJob(store: ResourceStore, now: Date, kinds: JobKinds): Prom
       if (!claimed) return undefined;
       const handler = kinds[claimed.kind];
       if (!handler) throw new Error(`no handler for job kind '${claimed.kind}'`);
-      await handler(jobContext(tx, now), claimed);
+      await handler(jobContext(tx, now, policies), claimed);
       await tx.queryable.query('UPDATE pathway_job SET done_at = $2::timestamptz WHERE key = $1', [claimed.key, now.toISOString()], { prepare: true });
       return { key: claimed.key };
     });
@@ -89,11 +91,11 @@ async function recordFailure(q: Queryable, key: string, now: Date, error: string
 }
 
 /** A job's context: its writes pass every pathway policy, in the job's transaction. */
-function jobContext(tx: ResourceStore, now: Date): PolicyContext {
+function jobContext(tx: ResourceStore, now: Date, policies: readonly WritePolicy[]): PolicyContext {
   return {
     store: tx,
     now,
-    create: async (r) => (await writeWithPolicies(tx, r, true, async (s, x) => ({ resource: await s.create(x), created: true, changed: true }))).resource as never,
-    update: (r, opts = {}) => writeWithPolicies(tx, r, false, (s, x) => s.update(x, opts)) as never,
+    create: async (r) => (await writeWithPolicies(tx, r, true, async (s, x) => ({ resource: await s.create(x), created: true, changed: true }), policies)).resource as never,
+    update: (r, opts = {}) => writeWithPolicies(tx, r, false, (s, x) => s.update(x, opts), policies) as never,
   };
 }
