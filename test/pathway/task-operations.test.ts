@@ -1,8 +1,11 @@
 import type { Bundle, CapabilityStatement, OperationOutcome, Parameters, Task } from '@medplum/fhirtypes';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { PATHWAY } from '../../src/pathway/codes.js';
-import { teamExtension } from '../../src/pathway/tasks/team.js';
+import { admitReferral } from '../../src/pathway/front-door.js';
+import { seedPathwayData } from '../../src/pathway/seed-rules.js';
+import { teamExtension, teamOf } from '../../src/pathway/tasks/team.js';
 import { startTestApp, type TestApp } from '../support/app.js';
+import { completeContext, indicator, serviceRequest } from './builders.js';
 
 const TEAM = { reference: 'Organization/team-a' };
 const ASHA = { reference: 'Practitioner/asha' };
@@ -180,5 +183,33 @@ describe('Task operations for people working queues', () => {
     const cs = (await (await t.fhir('GET', 'metadata')).json()) as CapabilityStatement;
     const task = cs.rest![0].resource!.find((r) => r.type === 'Task')!;
     expect(task.operation?.map((o) => o.name)).toEqual(expect.arrayContaining(['claim', 'release', 'accept', 'reject', 'complete']));
+  });
+});
+
+describe('the front door gives every Task it opens its team', () => {
+  let t: TestApp;
+  beforeAll(async () => {
+    t = await startTestApp();
+    await seedPathwayData(t.store);
+    const base = completeContext({ related: [] });
+    await t.store.transaction(async (tx) => {
+      for (const r of [base.patient!, base.requester!]) await tx.update(r);
+      await tx.update(serviceRequest({ id: 'sr-crisis', reasonCode: [indicator('imminent-risk')] }));
+      await tx.update(serviceRequest({ id: 'sr-gaps', reasonCode: [{ text: 'low mood' }], subject: undefined }));
+    });
+    for (const id of ['sr-crisis', 'sr-gaps']) await admitReferral(t.store, { serviceRequestId: id }, { clock: t.clock });
+  });
+  afterAll(() => t.close());
+
+  it('stamps task-team with the owning team, so the team queue finds the Task after a claim', async () => {
+    const tasks = ((await (await t.fhir('GET', 'Task?_count=50')).json()) as Bundle).entry!.map((e) => e.resource as Task);
+    expect(tasks.length).toBeGreaterThanOrEqual(3);
+    for (const task of tasks) expect(teamOf(task), task.description).toEqual(task.owner);
+    const crisis = tasks.find((x) => x.focus?.reference === 'ServiceRequest/sr-crisis')!;
+    await t.store.update({ resourceType: 'Practitioner', id: 'asha' });
+    const claim = await t.fhir('POST', `Task/${crisis.id}/$claim`, params({ name: 'practitioner', valueReference: ASHA }));
+    expect(claim.status).toBe(200);
+    const queue = (await (await t.fhir('GET', `Task?team=${crisis.owner!.reference}&_sort=priority-rank,due`)).json()) as Bundle;
+    expect(queue.entry!.map((e) => [e.resource!.id, (e.resource as Task).owner?.reference])).toEqual([[crisis.id, 'Practitioner/asha']]);
   });
 });
