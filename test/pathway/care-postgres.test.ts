@@ -1,10 +1,10 @@
-import type { OperationOutcome, Resource, Task } from '@medplum/fhirtypes';
+import type { CarePlan, OperationOutcome, Resource, Task, TaskOutput } from '@medplum/fhirtypes';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { seedPathwayData } from '../../src/pathway/seed-rules.js';
 import { ResourceStore } from '../../src/store/resource-store.js';
 import { startTestApp, type TestApp } from '../support/app.js';
 import { postgresTestDatabase } from '../support/databases.js';
-import { carePlan, careTeam, CMHT_NORTH, CRISIS_LEAD, escalation, escalationsOf, handover, highRiskFlag, leadsOf } from './care-support.js';
+import { ACCEPT, carePlan, careTeam, CMHT_NORTH, CRISIS_LEAD, escalation, escalationsOf, handover, highRiskFlag, leadsOf } from './care-support.js';
 import { parseSearch } from '../../src/fhir/search/parse.js';
 import { CARE, CareTaskCode } from '../../src/pathway/care/codes.js';
 import { PATHWAY } from '../../src/pathway/codes.js';
@@ -53,6 +53,23 @@ describe('care plans, escalations and handovers over REST on PostgreSQL', () => 
     expect(res.status).toBe(422);
     const oo = (await res.json()) as OperationOutcome;
     expect(oo.issue.map((i) => i.expression?.[0])).toEqual(['what-has-changed', 'current-risks', 'protective-factors', 'already-tried'].map((c) => `Task.input.where(type.coding.code = '${c}')`));
+  });
+
+  it('$complete records the decision: accept without its parts is 422 naming each, with them the level steps up', async () => {
+    await put(careTeam('team-esc', [CMHT_NORTH], { subject: { reference: 'Patient/pat-2' } }));
+    await store.update({ resourceType: 'Patient', id: 'pat-2', name: [{ family: 'Jones' }] });
+    await put({ ...carePlan('plan-esc', 'team-esc', 'routine-support'), subject: { reference: 'Patient/pat-2' } });
+    expect((await put({ ...escalation('esc-rest'), for: { reference: 'Patient/pat-2' } })).status).toBe(201);
+    const output = (o: TaskOutput) => ({ name: 'output', part: [{ name: 'type', valueCodeableConcept: o.type }, { name: 'value', ...Object.fromEntries(Object.entries(o).filter(([k]) => k.startsWith('value'))) }] });
+    const complete = (outputs: TaskOutput[]) => t.fhir('POST', 'Task/esc-rest/$complete', { resourceType: 'Parameters', parameter: outputs.map(output) });
+    const refused = await complete([ACCEPT[0]]);
+    expect(refused.status).toBe(422);
+    expect(((await refused.json()) as OperationOutcome).issue.map((i) => i.expression?.[0])).toEqual(
+      ['action-plan', 'mdt-review-date', 'out-of-hours-contingency'].map((c) => `Task.output.where(type.coding.code = '${c}')`),
+    );
+    expect((await complete(ACCEPT)).status).toBe(200);
+    const plan = (await store.read('CarePlan', 'plan-esc')) as CarePlan;
+    expect(plan.category![0].coding![0].code).toBe('intensive-input');
   });
 
   it('concurrent acceptances of one handover move the lead once, with one first contact', async () => {
