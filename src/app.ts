@@ -12,7 +12,7 @@ import { CONTENT_TYPE, errorFormat } from './http/negotiate.js';
 import { Lifecycle } from './lifecycle.js';
 import type { Logger } from './logger.js';
 import type { MessageProcessor } from './messaging/processor.js';
-import { pathwayPolicies } from './pathway/write-policies.js';
+import type { WritePolicy } from './pathway/write-policies.js';
 import { WritePipeline } from './pipeline/write-pipeline.js';
 import type { ResourceStore } from './store/resource-store.js';
 
@@ -22,6 +22,8 @@ export interface FhirServices {
   messaging: MessageProcessor;
   validator: ResourceValidator;
   writeValidation?: 'reject' | 'log';
+  /** The pathway's policies as configured (pathwayPolicies); the defaults when absent. */
+  policies?: readonly WritePolicy[];
 }
 
 export interface AppOptions {
@@ -29,8 +31,6 @@ export interface AppOptions {
   baseUrl?: string;
   maxBodyBytes: number;
   maxBundleEntries: number;
-  /** Hours a handover's first contact is due within (config FIRST_CONTACT_AFTER_CRISIS_HOURS; 72 when absent). */
-  firstContactAfterCrisisHours?: number;
 }
 
 export interface AppDeps extends FhirServices, AppOptions {}
@@ -90,11 +90,10 @@ export function createAppWithLifecycle(options: AppOptions, lifecycle: Lifecycle
 
   const onInvalidWrite = (resource: { resourceType: string; id?: string }, issues: unknown[]) =>
     logger.warn({ resourceType: resource.resourceType, id: resource.id, issues }, 'accepted a write with validation errors (WRITE_VALIDATION=log)');
-  const policies = pathwayPolicies({ firstContactWithinHours: options.firstContactAfterCrisisHours });
   const pipelines = new WeakMap<FhirServices, WritePipeline>();
   const pipelineOf = (services: FhirServices) => {
     let pipeline = pipelines.get(services);
-    if (!pipeline) pipelines.set(services, (pipeline = new WritePipeline({ validator: services.validator, writeValidation: services.writeValidation ?? 'reject', onInvalidWrite, policies })));
+    if (!pipeline) pipelines.set(services, (pipeline = new WritePipeline({ validator: services.validator, writeValidation: services.writeValidation ?? 'reject', onInvalidWrite, policies: services.policies })));
     return pipeline;
   };
   const endpoint = fhirEndpoint(

@@ -17,6 +17,7 @@ import { sharedBarsValidator } from './messaging/conformance.js';
 import { SchedulerPoll } from './pathway/scheduler/poll.js';
 import { seedPathwayData } from './pathway/seed-rules.js';
 import { pathwayPolicies } from './pathway/write-policies.js';
+import { WritePipeline } from './pipeline/write-pipeline.js';
 import { sinceProcessStart, Startup, StartupAborted } from './startup.js';
 import type { Database } from './store/database.js';
 import { openEmbeddedDatabase } from './store/embedded-database.js';
@@ -43,7 +44,7 @@ async function main(): Promise<void> {
   }
   const logger = createLogger(config.logLevel);
   const lifecycle = new Lifecycle<FhirServices>();
-  const app = createAppWithLifecycle({ logger, baseUrl: config.baseUrl, maxBodyBytes: config.maxBodyBytes, maxBundleEntries: config.maxBundleEntries, firstContactAfterCrisisHours: config.firstContactAfterCrisisHours }, lifecycle);
+  const app = createAppWithLifecycle({ logger, baseUrl: config.baseUrl, maxBodyBytes: config.maxBodyBytes, maxBundleEntries: config.maxBundleEntries }, lifecycle);
   const server = await listen(app.fetch, config);
   const { port } = server.address() as AddressInfo;
   logger.info({ port, listeningMs: sinceProcessStart() }, `Stepwise FHIR server listening on http://localhost:${port}/fhir (starting)`);
@@ -120,12 +121,15 @@ async function start(config: Config, logger: Logger, lifecycle: Lifecycle<FhirSe
   );
   // the front-door rule set (PlanDefinition), its code systems and the teams it assigns to
   await startup.step('pathway rules and teams', () => seedPathwayData(store), ({ written }) => ({ written: written.length }));
-  const messaging = createMessaging(db.db, systemClock, config.barsServices);
-  lifecycle.ready({ store, messaging, validator, writeValidation: config.writeValidation });
+  // one set of pathway policies, as configured, for every route a write can take
+  const policies = pathwayPolicies({ firstContactWithinHours: config.firstContactAfterCrisisHours });
+  const messaging = createMessaging(db.db, systemClock, config.barsServices, policies);
+  lifecycle.ready({ store, messaging, validator, writeValidation: config.writeValidation, policies });
   if (!config.scheduler.enabled) return undefined;
   // time-driven pathway work: jobs in the database, claimed with SKIP LOCKED, so any number of instances may poll
-  const policies = pathwayPolicies({ firstContactWithinHours: config.firstContactAfterCrisisHours });
-  const scheduler = new SchedulerPoll(store, { intervalMs: config.scheduler.intervalMs, logger, policies });
+  const pipeline = new WritePipeline({ validator, policies });
+  const origin = { route: 'scheduler' as const, baseUrl: config.baseUrl ?? '(scheduler)', requestor: { name: 'Stepwise scheduler' } };
+  const scheduler = new SchedulerPoll(store, { intervalMs: config.scheduler.intervalMs, logger, context: (tx, now) => pipeline.context(tx, origin, now) });
   scheduler.start();
   return scheduler;
 }

@@ -1,4 +1,5 @@
 import type { Clock } from '../clock.js';
+import type { WritePolicy } from '../pathway/write-policies.js';
 import type { Database } from '../store/database.js';
 import { MessageCatalogue } from './catalogue.js';
 import { sharedBarsValidator } from './conformance.js';
@@ -10,6 +11,6 @@ export { MessageProcessor, DEFAULT_EVENTS, STEPWISE_EVENTS, type ProcessInput, t
 export { searchMessageDefinitions } from './definitions-search.js';
 
 /** The messaging component over one database: hosted services from the environment unless given. */
-export function createMessaging(db: Database, clock: Clock, services: HostedService[] = loadServices()): MessageProcessor {
-  return new MessageProcessor({ db, clock, catalogue: new MessageCatalogue(services), validator: sharedBarsValidator });
+export function createMessaging(db: Database, clock: Clock, services: HostedService[] = loadServices(), policies?: readonly WritePolicy[]): MessageProcessor {
+  return new MessageProcessor({ db, clock, catalogue: new MessageCatalogue(services), validator: sharedBarsValidator, policies });
 }

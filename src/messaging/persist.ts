@@ -7,7 +7,7 @@ import { isUniqueViolation, type Queryable } from '../store/database.js';
 import type { ResourceStore } from '../store/resource-store.js';
 import { parseStored } from '../store/stored-json.js';
 import { WriteBatch } from '../store/write-batch.js';
-import { checkNewResource, runAfterPolicies, writeWithPolicies } from '../pathway/write-policies.js';
+import { checkNewResource, runAfterPolicies, writeWithPolicies, type WritePolicy } from '../pathway/write-policies.js';
 import { BARS, IDENTIFIER } from './bars.js';
 import { refuse } from './refusals.js';
 import type { Message, MessageEntry } from './message.js';
@@ -276,10 +276,10 @@ export function addPlanToBatch(batch: WriteBatch, store: ResourceStore, plan: Co
 }
 
 /** Writes a plan inside the caller's transaction: updates (with their If-Match), then everything else in one statement. */
-export async function writePlan(store: ResourceStore, tx: Queryable, plan: ContentPlan, source: string): Promise<void> {
+export async function writePlan(store: ResourceStore, tx: Queryable, plan: ContentPlan, source: string, policies?: readonly WritePolicy[]): Promise<void> {
   for (const u of plan.updates) {
     try {
-      await writeWithPolicies(store, u.resource, false, (s, r) => s.update(r, { ifMatch: u.ifMatch }));
+      await writeWithPolicies(store, u.resource, false, (s, r) => s.update(r, { ifMatch: u.ifMatch }), policies);
     } catch (err) {
       if (err instanceof FhirError && err.code === FhirErrorCode.PRECONDITION_FAILED) {
         throw refuse('staleUpdate', {
@@ -291,10 +291,10 @@ export async function writePlan(store: ResourceStore, tx: Queryable, plan: Conte
     }
   }
   const batch = new WriteBatch();
-  const creates = plan.creates.map((c) => ({ ...c, resource: checkNewResource(store, { ...c.resource, id: c.id }) }));
+  const creates = plan.creates.map((c) => ({ ...c, resource: checkNewResource(store, { ...c.resource, id: c.id }, policies) }));
   addPlanToBatch(batch, store, { ...plan, creates, updates: [] }, source, 'true');
   await batch.run(tx);
-  await runAfterPolicies(store, creates.map((c) => c.resource));
+  await runAfterPolicies(store, creates.map((c) => c.resource), policies);
 }
 
 interface KnownIdentity {

@@ -8,7 +8,7 @@ import type { Validator } from '../fhir/validation/index.js';
 import { extractIndexRows } from '../fhir/search/extract.js';
 import { findTriageTask, planAdmission, type AdmissionPlan } from '../pathway/front-door.js';
 import { publishedMinimumDataset, screenMinimumDataset } from '../pathway/mds-screen.js';
-import { actsAfter, checkNewResource, FRONT_DOOR_POLICY, RESCREEN_POLICY, runAfterPolicies, writeWithPolicies } from '../pathway/write-policies.js';
+import { actsAfter, checkNewResource, FRONT_DOOR_POLICY, PATHWAY_POLICIES, RESCREEN_POLICY, runAfterPolicies, writeWithPolicies, type WritePolicy } from '../pathway/write-policies.js';
 import { loadReferralContext, referralContext, type ReferralSource } from '../pathway/referral-context.js';
 import type { Database, Queryable } from '../store/database.js';
 import { ResourceStore } from '../store/resource-store.js';
@@ -49,6 +49,8 @@ export interface MessagingDeps {
   validator: () => Validator;
   /** Events outside BaRS that are accepted; their content is stored as it comes. */
   events?: Coding[];
+  /** The pathway's policies as configured (the defaults when absent). */
+  policies?: readonly WritePolicy[];
 }
 
 export interface ProcessInput {
@@ -105,11 +107,13 @@ type LogKeys = Omit<LogRow, 'disposition' | 'outcome' | 'status' | 'response'>;
  */
 export class MessageProcessor {
   private readonly events: Coding[];
+  private readonly policies: readonly WritePolicy[];
   /** The store outside any transaction: reads, and building the statements that record a message. */
   private readonly store: ResourceStore;
 
   constructor(private readonly deps: MessagingDeps) {
     this.events = deps.events ?? DEFAULT_EVENTS;
+    this.policies = deps.policies ?? PATHWAY_POLICIES;
     this.store = new ResourceStore(deps.db, deps.clock);
   }
 
@@ -183,11 +187,11 @@ export class MessageProcessor {
       issues: [...warningIssues(warnings), ...(admission ? triageIssues(admission.task, admission.gaps) : [])],
     };
     const content = { plan, creates: admission?.creates ?? [] };
-    if (!actsAfter(plan.creates.map((c) => c.resource.resourceType), undefined, PLANNED_POLICIES)) return this.finish(this.deps.db, message, check, row, input, echo, outcome, content);
+    if (!actsAfter(plan.creates.map((c) => c.resource.resourceType), this.policies, PLANNED_POLICIES)) return this.finish(this.deps.db, message, check, row, input, echo, outcome, content);
     // a policy acts on what was written (a high-risk Flag opens its escalation): one transaction
     return this.deps.db.transaction(async (tx) => {
       const result = await this.finish(tx, message, check, row, input, echo, outcome, content);
-      await runAfterPolicies(new ResourceStore(this.deps.db, this.deps.clock, tx, true), plan.creates.map((c) => c.resource), undefined, PLANNED_POLICIES);
+      await runAfterPolicies(new ResourceStore(this.deps.db, this.deps.clock, tx, true), plan.creates.map((c) => c.resource), this.policies, PLANNED_POLICIES);
       return result;
     });
   }
@@ -195,7 +199,7 @@ export class MessageProcessor {
   /** The policies' checks on a resource the message creates; a refusal names the entry it is about. */
   private checkNew(plan: ContentPlan, c: ContentPlan['creates'][number]): Resource {
     try {
-      return checkNewResource(this.store, { ...c.resource, id: c.id }, undefined, PLANNED_POLICIES);
+      return checkNewResource(this.store, { ...c.resource, id: c.id }, this.policies, PLANNED_POLICIES);
     } catch (err) {
       const path = plan.entries.find((s) => s.id === c.id && s.type === c.resource.resourceType)?.entry.path;
       if (!(err instanceof FhirError) || !path) throw err;
@@ -292,14 +296,14 @@ export class MessageProcessor {
     const ifMatch = sr.resource.meta?.versionId && /^\d+$/.test(sr.resource.meta.versionId) ? Number(sr.resource.meta.versionId) : undefined;
     if (check.kind === 'update') {
       const plan = await planMessageContent(tx, message, { followReferences: true, updates: new Map([[sr.index, { id: target.id!, ifMatch }]]) });
-      await writePlan(store, tx, plan, message.source);
+      await writePlan(store, tx, plan, message.source, this.policies);
       return { stored: plan.entries, resources: resourcesOf(plan) };
     }
     // A cancellation changes the referral's status (and reason, which BaRS sends only on cancel).
     const cancelled: ServiceRequest = { ...target, status: sr.resource.status, ...(sr.resource.reasonCode ? { reasonCode: sr.resource.reasonCode } : {}) };
     let written: Resource;
     try {
-      written = (await writeWithPolicies(store, cancelled, false, (s, r) => s.update(r, { ifMatch }))).resource;
+      written = (await writeWithPolicies(store, cancelled, false, (s, r) => s.update(r, { ifMatch }), this.policies)).resource;
     } catch (err) {
       if (err instanceof FhirError && err.code === FhirErrorCode.PRECONDITION_FAILED) {
         throw refuse('staleUpdate', { expression: `${sr.path}.meta.versionId`, message: `ServiceRequest/${target.id} has changed since version ${ifMatch}: read it again and send the cancellation based on its current version` });

@@ -3,7 +3,7 @@ import type { OperationOutcomeIssue, Resource } from '@medplum/fhirtypes';
 import { FhirError, FhirErrorCode } from '../errors.js';
 import { isError, type ResourceValidator } from '../fhir/resource-validator.js';
 import type { SearchQuery } from '../fhir/search/query.js';
-import { deleteWithPolicies, PATHWAY_POLICIES, writeWithPolicies, type WritePolicy } from '../pathway/write-policies.js';
+import { deleteWithPolicies, PATHWAY_POLICIES, writeWithPolicies, type PolicyContext, type WritePolicy } from '../pathway/write-policies.js';
 import type { DeleteResult, ResourceStore, WriteResult } from '../store/resource-store.js';
 import { deletionRecord, writeRecord, type WriteOrigin } from './write-record.js';
 
@@ -108,6 +108,22 @@ export class WritePipeline {
       (s) => s.delete(type, id, { ifMatch: opts.ifMatch, record: deletionRecord(origin, type, id, s.clock.now()) }),
       this.policies,
     );
+  }
+
+  /**
+   * The context the server's own writes go through (the scheduler's jobs), bound to `tx`: each
+   * write passes the policies and leaves its AuditEvent. What the server makes itself is not
+   * validated as a client's write is: a fault there is the server's, and fails the job.
+   */
+  context(tx: ResourceStore, origin: WriteOrigin, now: Date = tx.clock.now()): PolicyContext {
+    return {
+      store: tx,
+      now,
+      create: async (r) =>
+        (await writeWithPolicies(tx, r, true, async (s, x) => ({ resource: await s.create(x, 'POST', randomUUID(), writeRecord(origin, 'create')), created: true, changed: true }), this.policies))
+          .resource as never,
+      update: (r, o = {}) => writeWithPolicies(tx, r, false, (s, x) => s.update(x, { ...o, record: writeRecord(origin, 'update') }), this.policies) as never,
+    };
   }
 
   /** Conditional delete of a single match (R4 http.html#cdelete). */

@@ -13,6 +13,11 @@ export interface RunOptions {
   logger?: Logger;
   /** The policies a job's writes pass: the configured ones the REST writes pass (PATHWAY_POLICIES unless given). */
   policies?: readonly WritePolicy[];
+  /**
+   * The context a job writes through, bound to its transaction: the server gives the write
+   * pipeline's (policies and an AuditEvent per write); without it, the policies alone.
+   */
+  context?: (tx: ResourceStore, now: Date) => PolicyContext;
 }
 
 export interface RunSummary {
@@ -33,7 +38,7 @@ export async function runDueJobs(store: ResourceStore, now: Date = store.clock.n
   const kinds = opts.kinds ?? JOB_KINDS;
   const summary: RunSummary = { done: [], failed: [] };
   for (let n = 0; n < (opts.max ?? DEFAULT_MAX); n++) {
-    const outcome = await runOneJob(store, now, kinds, opts.policies ?? PATHWAY_POLICIES);
+    const outcome = await runOneJob(store, now, kinds, opts.context ?? ((tx, at) => jobContext(tx, at, opts.policies ?? PATHWAY_POLICIES)));
     if (!outcome) break;
     if (outcome.error === undefined) summary.done.push(outcome.key);
     else {
@@ -44,7 +49,7 @@ export async function runDueJobs(store: ResourceStore, now: Date = store.clock.n
   return summary;
 }
 
-async function runOneJob(store: ResourceStore, now: Date, kinds: JobKinds, policies: readonly WritePolicy[]): Promise<{ key: string; error?: string } | undefined> {
+async function runOneJob(store: ResourceStore, now: Date, kinds: JobKinds, context: (tx: ResourceStore, now: Date) => PolicyContext): Promise<{ key: string; error?: string } | undefined> {
   let claimed: ClaimedJob | undefined;
   try {
     return await store.transaction(async (tx) => {
@@ -52,7 +57,7 @@ async function runOneJob(store: ResourceStore, now: Date, kinds: JobKinds, polic
       if (!claimed) return undefined;
       const handler = kinds[claimed.kind];
       if (!handler) throw new Error(`no handler for job kind '${claimed.kind}'`);
-      await handler(jobContext(tx, now, policies), claimed);
+      await handler(context(tx, now), claimed);
       await tx.queryable.query('UPDATE pathway_job SET done_at = $2::timestamptz WHERE key = $1', [claimed.key, now.toISOString()], { prepare: true });
       return { key: claimed.key };
     });
