@@ -1,9 +1,11 @@
-import type { Bundle, MessageHeader, OperationOutcome, Task } from '@medplum/fhirtypes';
+import type { Bundle, Flag, MessageHeader, OperationOutcome, Task } from '@medplum/fhirtypes';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { STEPWISE_EVENTS } from '../../src/messaging/index.js';
 import { PATHWAY } from '../../src/pathway/codes.js';
 import { startTestApp, type TestApp } from '../support/app.js';
-import { guid, referralMessage } from '../messaging/support.js';
+import { barsHeaders, FRONT_DOOR_DOS, guid, headersAsHttp, REFERRAL_CONTEXT, referralMessage } from '../messaging/support.js';
+import { escalationsOf, highRiskFlag } from '../pathway/care-support.js';
+import { CARE } from '../../src/pathway/care/codes.js';
 
 /** Messaging writes through the same pathway policies as REST: a message cannot carry what a PUT could not. */
 describe('messages pass the write policies', () => {
@@ -12,6 +14,7 @@ describe('messages pass the write policies', () => {
     app = await startTestApp();
   });
   afterAll(() => app.close());
+  const bars = () => headersAsHttp(barsHeaders(FRONT_DOOR_DOS, REFERRAL_CONTEXT));
 
   const redirectWithoutItsParts = (): Task => ({
     resourceType: 'Task',
@@ -19,6 +22,22 @@ describe('messages pass the write policies', () => {
     intent: 'order',
     code: { coding: [{ system: PATHWAY.taskCode, code: 'triage' }] },
     businessStatus: { coding: [{ system: PATHWAY.triageStatus, code: 'redirected' }] },
+  });
+
+  it('a high-risk Flag a message brings opens its one same-day escalation, as a REST write of it would', async () => {
+    const m = referralMessage();
+    const patientEntry = m.entry!.find((e) => e.resource?.resourceType === 'Patient')!;
+    const { id: _id, ...flag } = highRiskFlag('unused', 'safeguarding', { subject: { reference: patientEntry.fullUrl } });
+    m.entry!.push({ fullUrl: `urn:uuid:${guid()}`, resource: flag });
+    const res = await app.fhir('POST', '$process-message', m, bars());
+    expect(res.status, await res.clone().text()).toBe(200);
+    const all = (await (await app.fhir('GET', 'Flag?_count=100')).json()) as Bundle;
+    const ours = (all.entry ?? []).map((e) => e.resource as Flag).filter((f) => f.category?.[0].coding?.[0].system === CARE.riskFlagCategory);
+    expect(ours).toHaveLength(1);
+    const patient = ours[0].subject!.reference!;
+    const escalations = (await escalationsOf(app.store, patient)).filter((t) => t.focus?.reference === `Flag/${ours[0].id}`);
+    expect(escalations).toHaveLength(1);
+    expect(escalations[0]).toMatchObject({ status: expect.stringMatching(/^(requested|ready)$/), for: { reference: patient } });
   });
 
   it('refuses a message carrying a completed redirect without its rationale, naming the entry, and stores nothing of it', async () => {
