@@ -16,6 +16,7 @@ export const FhirErrorCode = {
   PRECONDITION_FAILED: 'PRECONDITION_FAILED', // 412
   TOO_LARGE: 'TOO_LARGE', // 413
   UNSUPPORTED_MEDIA_TYPE: 'UNSUPPORTED_MEDIA_TYPE', // 415
+  TOO_MANY_REQUESTS: 'TOO_MANY_REQUESTS', // 429 (RFC 6585 §4)
   UNPROCESSABLE: 'UNPROCESSABLE', // 422: well-formed but fails validation or business rules
   NOT_SUPPORTED: 'NOT_SUPPORTED', // 501
   INTERNAL: 'INTERNAL', // 500
@@ -35,6 +36,7 @@ export const statusByCode: Record<FhirErrorCode, number> = {
   PRECONDITION_FAILED: 412,
   TOO_LARGE: 413,
   UNSUPPORTED_MEDIA_TYPE: 415,
+  TOO_MANY_REQUESTS: 429,
   UNPROCESSABLE: 422,
   NOT_SUPPORTED: 501,
   INTERNAL: 500,
@@ -54,6 +56,7 @@ const issueTypeByCode: Record<FhirErrorCode, OperationOutcomeIssue['code']> = {
   PRECONDITION_FAILED: 'conflict',
   TOO_LARGE: 'too-costly',
   UNSUPPORTED_MEDIA_TYPE: 'not-supported',
+  TOO_MANY_REQUESTS: 'throttled',
   UNPROCESSABLE: 'processing',
   NOT_SUPPORTED: 'not-supported',
   INTERNAL: 'exception',

@@ -70,6 +70,8 @@ export const barsCodeByFhirCode: Record<FhirErrorCode, BarsErrorCode> = {
   PRECONDITION_FAILED: 'REC_CONFLICT',
   TOO_LARGE: 'REC_BAD_REQUEST',
   UNSUPPORTED_MEDIA_TYPE: 'REC_BAD_REQUEST',
+  // BaRS has no code for throttling; "unavailable to service the request" is what a sender should retry
+  TOO_MANY_REQUESTS: 'REC_UNAVAILABLE',
   UNPROCESSABLE: 'REC_UNPROCESSABLE_ENTITY',
   NOT_SUPPORTED: 'REC_NOT_IMPLEMENTED',
   INTERNAL: 'REC_SERVER_ERROR',
