@@ -2,14 +2,23 @@ import { Hono } from 'hono';
 import { compress } from 'hono/compress';
 import { FhirError, FhirErrorCode, toOperationOutcome } from './errors.js';
 import type { ResourceValidator } from './fhir/resource-validator.js';
+import { DEFAULT_INPUT_LIMITS, type InputLimits } from './fhir/input-limits.js';
 import { isResourceType } from './fhir/resource-types.js';
 import { accessLog } from './http/middleware/access-log.js';
+import { bodyLimit } from './http/middleware/body-limit.js';
+import { corsFor } from './http/middleware/cors.js';
 import { correlationId } from './http/middleware/correlation-id.js';
+import { rateLimit } from './http/middleware/rate-limit.js';
 import { requestId, type RequestIdVariables } from './http/middleware/request-id.js';
+import { securityHeaders } from './http/middleware/security-headers.js';
 import { fhirEndpoint, serialize } from './http/fhir-endpoint.js';
 import { AppMetrics } from './http/metrics.js';
 import { CONTENT_TYPE, errorFormat } from './http/negotiate.js';
 import { Lifecycle } from './lifecycle.js';
+import { authenticate, mountSecurityRoutes } from './security/http.js';
+import { requestorOf, type PrincipalVariables } from './security/principal.js';
+import type { Security } from './security/security.js';
+import { restSecurity } from './security/smart-configuration.js';
 import type { Logger } from './logger.js';
 import type { MessageProcessor } from './messaging/processor.js';
 import type { WritePolicy } from './pathway/write-policies.js';
@@ -31,7 +40,18 @@ export interface AppOptions {
   baseUrl?: string;
   maxBodyBytes: number;
   maxBundleEntries: number;
+  /** Bounds on a request body's shape (MAX_NESTING_DEPTH, MAX_ARRAY_ITEMS, MAX_STRING_LENGTH); defaults when absent. */
+  inputLimits?: InputLimits;
+  /** RATE_LIMIT_PER_MINUTE: requests a minute per client; 0 or absent, no limit. */
+  rateLimitPerMinute?: number;
+  /** CORS_ORIGINS: origins browsers may call from; none, no CORS headers. */
+  corsOrigins?: readonly string[];
+  /** Authentication (STEPWISE_AUTH=on, security/security.ts); absent: off, every request is the development principal. */
+  security?: Security;
 }
+
+/** What a request carries through the middleware: its id, and who is asking. */
+export type AppVariables = RequestIdVariables & PrincipalVariables;
 
 export interface AppDeps extends FhirServices, AppOptions {}
 
@@ -40,8 +60,11 @@ export const FHIR_PREFIX = '/fhir';
 /** Seconds a client is asked to wait (Retry-After) when the FHIR API is not ready yet. */
 const RETRY_AFTER_SECONDS = 5;
 
+/** Health, readiness and metrics answer a busy server too: they are never rate limited. */
+const isOperational = (path: string): boolean => path === '/healthz' || path === '/readyz' || path === '/metrics';
+
 /** The HTTP application over services that exist already (tests, benches): ready at once. */
-export function createApp(deps: AppDeps): Hono<{ Variables: RequestIdVariables }> {
+export function createApp(deps: AppDeps): Hono<{ Variables: AppVariables }> {
   return createAppWithLifecycle(deps, Lifecycle.readyWith<FhirServices>(deps));
 }
 
@@ -50,8 +73,8 @@ export function createApp(deps: AppDeps): Hono<{ Variables: RequestIdVariables }
  * one error handler. It can serve before the FHIR services exist: health answers at once, and the
  * FHIR API answers 503 until `lifecycle` is ready.
  */
-export function createAppWithLifecycle(options: AppOptions, lifecycle: Lifecycle<FhirServices>): Hono<{ Variables: RequestIdVariables }> {
-  const app = new Hono<{ Variables: RequestIdVariables }>();
+export function createAppWithLifecycle(options: AppOptions, lifecycle: Lifecycle<FhirServices>): Hono<{ Variables: AppVariables }> {
+  const app = new Hono<{ Variables: AppVariables }>();
   const { logger } = options;
   const metrics = new AppMetrics({
     fhirPrefix: FHIR_PREFIX,
@@ -66,6 +89,18 @@ export function createAppWithLifecycle(options: AppOptions, lifecycle: Lifecycle
   app.use('*', accessLog(logger));
   app.use('*', metrics.middleware());
   app.use('*', compress());
+  // hostile input (issue 13): headers on every response; CORS only for configured origins
+  const cors = corsFor(options.corsOrigins ?? []);
+  app.use('*', securityHeaders({ https: options.baseUrl?.startsWith('https:') ?? false, cors: cors !== undefined }));
+  if (cors) app.use('*', cors);
+  // per-client throttling (after authentication, so the key is the client), then the body bound,
+  // before any handler reads a body
+  // who is asking (401 without a valid bearer token), before throttling keys on it
+  const securityHttp = { prefix: FHIR_PREFIX, baseUrl: options.baseUrl };
+  app.use(FHIR_PREFIX, authenticate(options.security, securityHttp));
+  app.use(`${FHIR_PREFIX}/*`, authenticate(options.security, securityHttp));
+  if (options.rateLimitPerMinute) app.use('*', rateLimit({ perMinute: options.rateLimitPerMinute, exempt: isOperational }));
+  app.use('*', bodyLimit(options.maxBodyBytes));
 
   // liveness: the process answers
   app.get('/healthz', (c) => c.json({ status: 'ok' }));
@@ -88,6 +123,9 @@ export function createAppWithLifecycle(options: AppOptions, lifecycle: Lifecycle
     return c.body(body, 200, { 'Content-Type': contentType });
   });
 
+  // SMART discovery and the token endpoint (only with auth on)
+  mountSecurityRoutes(app, options.security, securityHttp);
+
   const onInvalidWrite = (resource: { resourceType: string; id?: string }, issues: unknown[]) =>
     logger.warn({ resourceType: resource.resourceType, id: resource.id, issues }, 'accepted a write with validation errors (WRITE_VALIDATION=log)');
   const pipelines = new WeakMap<FhirServices, WritePipeline>();
@@ -97,7 +135,7 @@ export function createAppWithLifecycle(options: AppOptions, lifecycle: Lifecycle
     return pipeline;
   };
   const endpoint = fhirEndpoint(
-    (baseUrl, requestId) => {
+    (baseUrl, requestId, principal) => {
       const services = lifecycle.services!;
       return {
         store: services.store,
@@ -108,10 +146,12 @@ export function createAppWithLifecycle(options: AppOptions, lifecycle: Lifecycle
         maxBundleEntries: options.maxBundleEntries,
         messaging: services.messaging,
         pipeline: pipelineOf(services),
-        origin: { route: 'rest', baseUrl, requestId },
+        principal,
+        security: options.security ? restSecurity(baseUrl) : undefined,
+        origin: { route: 'rest', baseUrl, requestId, requestor: requestorOf(principal) },
       };
     },
-    { prefix: FHIR_PREFIX, baseUrl: options.baseUrl, maxBodyBytes: options.maxBodyBytes },
+    { prefix: FHIR_PREFIX, baseUrl: options.baseUrl, maxBodyBytes: options.maxBodyBytes, inputLimits: options.inputLimits ?? DEFAULT_INPUT_LIMITS },
   );
   const fhir = async (c: Parameters<typeof endpoint>[0]) => {
     if (!lifecycle.services) {

@@ -45,6 +45,22 @@ describe('loadConfig', () => {
     expect(() => loadConfig({ FIRST_CONTACT_AFTER_CRISIS_HOURS: '0' })).toThrow(/FIRST_CONTACT_AFTER_CRISIS_HOURS/);
   });
 
+  it('bounds request bodies (64 levels, 10,000 items, 1 MiB strings), with no rate limit and no CORS unless set', () => {
+    const c = loadConfig({});
+    expect(c.inputLimits).toEqual({ maxDepth: 64, maxArrayItems: 10_000, maxStringLength: 1024 * 1024 });
+    expect(c.rateLimitPerMinute).toBe(0);
+    expect(c.corsOrigins).toEqual([]);
+    const set = loadConfig({ MAX_NESTING_DEPTH: '32', MAX_ARRAY_ITEMS: '2000', MAX_STRING_LENGTH: '65536', RATE_LIMIT_PER_MINUTE: '600', CORS_ORIGINS: 'https://app.example, http://localhost:5173' });
+    expect(set).toMatchObject({ inputLimits: { maxDepth: 32, maxArrayItems: 2000, maxStringLength: 65536 }, rateLimitPerMinute: 600, corsOrigins: ['https://app.example', 'http://localhost:5173'] });
+  });
+
+  it('refuses CORS_ORIGINS that are not origins, and MAX_ARRAY_ITEMS below MAX_BUNDLE_ENTRIES', () => {
+    expect(() => loadConfig({ CORS_ORIGINS: 'https://app.example/path' })).toThrow(/CORS_ORIGINS: /);
+    expect(() => loadConfig({ CORS_ORIGINS: '*' })).toThrow(/CORS_ORIGINS: /);
+    expect(() => loadConfig({ MAX_ARRAY_ITEMS: '500' })).toThrow(/MAX_ARRAY_ITEMS: must be at least MAX_BUNDLE_ENTRIES \(1000\)/);
+    expect(loadConfig({ MAX_ARRAY_ITEMS: '500', MAX_BUNDLE_ENTRIES: '500' }).inputLimits.maxArrayItems).toBe(500);
+  });
+
   it('depends on no component: configuration is read before any component exists', () => {
     const imports = [...readFileSync(new URL('./config.ts', import.meta.url), 'utf8').matchAll(/from '([^']+)'/g)].map((m) => m[1]);
     expect(imports.filter((i) => i.startsWith('.') && !i.startsWith('./config/'))).toEqual([]);

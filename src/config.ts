@@ -26,6 +26,20 @@ const schema = z.object({
   MAX_BODY_BYTES: z.coerce.number().int().min(1024).default(10 * 1024 * 1024),
   /** Largest number of entries in one batch or transaction Bundle. */
   MAX_BUNDLE_ENTRIES: z.coerce.number().int().min(1).default(1000),
+  /** Deepest nesting of elements in a request body, JSON or XML (see fhir/input-limits.ts). */
+  MAX_NESTING_DEPTH: z.coerce.number().int().min(8).max(1000).default(64),
+  /** Most items in any one array of a request body; at least MAX_BUNDLE_ENTRIES. */
+  MAX_ARRAY_ITEMS: z.coerce.number().int().min(1).default(10_000),
+  /** Longest string in a request body, in characters; `data` (base64Binary) is bounded by MAX_BODY_BYTES only. */
+  MAX_STRING_LENGTH: z.coerce.number().int().min(1024).default(1024 * 1024),
+  /** Requests a minute per client (429 beyond); 0 turns rate limiting off. */
+  RATE_LIMIT_PER_MINUTE: z.coerce.number().int().min(0).default(0),
+  /** Comma-separated origins (https://app.example) that browsers may call from; empty: no CORS. */
+  CORS_ORIGINS: z
+    .string()
+    .default('')
+    .transform((v) => v.split(',').map((o) => o.trim()).filter(Boolean))
+    .refine((list) => list.every((o) => /^https?:\/\/[^/\s]+$/.test(o)), 'must be a comma-separated list of origins such as https://app.example.nhs.uk (no path, no trailing slash)'),
   /** `reject`: a write with validation errors is refused. `log`: it is stored and the errors logged. */
   WRITE_VALIDATION: z.enum(['reject', 'log']).default('reject'),
   /** Where start-up keeps what it builds once (see disk-cache.ts); empty turns the cache off. */
@@ -50,6 +64,12 @@ export interface Config {
   baseUrl?: string;
   maxBodyBytes: number;
   maxBundleEntries: number;
+  /** MAX_NESTING_DEPTH, MAX_ARRAY_ITEMS, MAX_STRING_LENGTH: bounds on a request body's shape (fhir/input-limits.ts). */
+  inputLimits: { maxDepth: number; maxArrayItems: number; maxStringLength: number };
+  /** RATE_LIMIT_PER_MINUTE; 0: off. */
+  rateLimitPerMinute: number;
+  /** CORS_ORIGINS; empty: no CORS headers. */
+  corsOrigins: string[];
   writeValidation: 'reject' | 'log';
   /** undefined: no cache. */
   cacheDir?: string;
@@ -73,6 +93,10 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     throw new ConfigError(`Invalid configuration:\n${lines.join('\n')}`);
   }
   const c = parsed.data;
+  if (c.MAX_ARRAY_ITEMS < c.MAX_BUNDLE_ENTRIES) {
+    // else a Bundle within MAX_BUNDLE_ENTRIES would be refused for its length all the same
+    throw new ConfigError(`Invalid configuration:\n  MAX_ARRAY_ITEMS: must be at least MAX_BUNDLE_ENTRIES (${c.MAX_BUNDLE_ENTRIES}) (got ${c.MAX_ARRAY_ITEMS})`);
+  }
   let barsServices: HostedService[];
   try {
     barsServices = loadServices(env);
@@ -90,6 +114,9 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     baseUrl: c.BASE_URL?.replace(/\/+$/, ''),
     maxBodyBytes: c.MAX_BODY_BYTES,
     maxBundleEntries: c.MAX_BUNDLE_ENTRIES,
+    inputLimits: { maxDepth: c.MAX_NESTING_DEPTH, maxArrayItems: c.MAX_ARRAY_ITEMS, maxStringLength: c.MAX_STRING_LENGTH },
+    rateLimitPerMinute: c.RATE_LIMIT_PER_MINUTE,
+    corsOrigins: c.CORS_ORIGINS,
     writeValidation: c.WRITE_VALIDATION,
     cacheDir: c.CACHE_DIR.trim() || undefined,
     shutdownGraceMs: c.SHUTDOWN_GRACE_SECONDS * 1000,

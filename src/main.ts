@@ -44,7 +44,8 @@ async function main(): Promise<void> {
   }
   const logger = createLogger(config.logLevel);
   const lifecycle = new Lifecycle<FhirServices>();
-  const app = createAppWithLifecycle({ logger, baseUrl: config.baseUrl, maxBodyBytes: config.maxBodyBytes, maxBundleEntries: config.maxBundleEntries }, lifecycle);
+  const { baseUrl, maxBodyBytes, maxBundleEntries, inputLimits, rateLimitPerMinute, corsOrigins } = config;
+  const app = createAppWithLifecycle({ logger, baseUrl, maxBodyBytes, maxBundleEntries, inputLimits, rateLimitPerMinute, corsOrigins }, lifecycle);
   const server = await listen(app.fetch, config);
   const { port } = server.address() as AddressInfo;
   logger.info({ port, listeningMs: sinceProcessStart() }, `Stepwise FHIR server listening on http://localhost:${port}/fhir (starting)`);

@@ -1,13 +1,12 @@
 import type { Resource } from '@medplum/fhirtypes';
 import { FhirError, FhirErrorCode, badRequest } from '../errors.js';
 import { parseJsonKeepingDecimals } from '../fhir/fhir-json.js';
+import { checkInputLimits, nestingTooDeep, type InputLimits } from '../fhir/input-limits.js';
 import { parseFhirXml } from '../fhir/xml/index.js';
 import { formatOfMediaType } from './negotiate.js';
 
 const PATCH_TYPES = new Set(['application/json-patch+json']);
 const FORM = 'application/x-www-form-urlencoded';
-
-export const MAX_JSON_DEPTH = 64;
 
 export type BodyKind = 'json' | 'xml' | 'patch' | 'form';
 
@@ -35,29 +34,45 @@ function unsupported(type: string, expected: string): FhirError {
   return new FhirError(FhirErrorCode.UNSUPPORTED_MEDIA_TYPE, `Content-Type '${type || '(none)'}' is not supported here; send ${expected}`);
 }
 
-/** Parses a JSON body (a resource or a JSON Patch); malformed JSON and excessive nesting are 400. */
-export function parseJsonBody(text: string): unknown {
+/**
+ * Parses a JSON body (a resource or a JSON Patch) that the body limit has already bounded in bytes,
+ * then checks its shape against `limits` before anything else reads it. Malformed JSON is 400; the
+ * parser's own message is not passed on, as it quotes the input and names the parser.
+ */
+export function parseJsonBody(text: string, limits: InputLimits): unknown {
   if (text.trim() === '') throw badRequest('The request body is empty');
   let value: unknown;
   try {
     value = parseJsonKeepingDecimals(text);
   } catch (err) {
-    throw badRequest(`The body is not valid JSON: ${(err as Error).message}`);
+    throw badRequest(`The body is not valid JSON${whereJsonFailed(err)}`);
   }
-  checkDepth(value, 0);
+  checkInputLimits(value, limits);
   return value;
+}
+
+/** " (at position N)" when the JSON parser said where, else nothing. */
+function whereJsonFailed(err: unknown): string {
+  const position = /at position (\d+)/.exec(err instanceof Error ? err.message : '')?.[1];
+  return position === undefined ? '' : ` (at position ${position})`;
 }
 
 /**
  * Parses a FHIR XML body. The parser refuses DOCTYPE, entities, processing instructions and
- * excessive depth or size, and fetches nothing (see fhir/xml/input-guard.ts).
+ * excessive depth or size, and fetches nothing (see fhir/xml/input-guard.ts); then the shape is
+ * checked against the same `limits` as JSON.
  */
-export function parseXmlBody(text: string, maxBytes: number): Resource {
+export function parseXmlBody(text: string, maxBytes: number, limits: InputLimits): Resource {
   if (text.trim() === '') throw badRequest('The request body is empty');
-  return parseFhirXml(text, { maxBytes });
+  const tooDeep = (path?: string) => nestingTooDeep(limits, path);
+  const resource = parseFhirXml(text, { maxBytes, maxDepth: xmlDepthFor(limits.maxDepth), tooDeep });
+  checkInputLimits(resource, limits);
+  return resource;
 }
 
-function checkDepth(v: unknown, depth: number): void {
-  if (depth > MAX_JSON_DEPTH) throw badRequest(`The body nests deeper than ${MAX_JSON_DEPTH} levels`);
-  if (v && typeof v === 'object') for (const child of Object.values(v)) checkDepth(child, depth + 1);
-}
+/**
+ * XML nests deeper than the JSON form: a resource inside a resource has its own element
+ * (`<resource><Patient>`), one more per element name at most. Twice the limit, plus the root,
+ * bounds the parser (whose reader recurses) while checkInputLimits gives the exact answer and path.
+ */
+const xmlDepthFor = (maxDepth: number): number => 2 * maxDepth + 1;

@@ -2,12 +2,14 @@ import type { Resource } from '@medplum/fhirtypes';
 import type { Context } from 'hono';
 import { FhirError, FhirErrorCode } from '../errors.js';
 import { HEADER_NAMES, type HeaderKey, type RawMessageHeaders } from '../messaging/headers.js';
+import type { InputLimits } from '../fhir/input-limits.js';
 import { formatFhirJson, formatFhirXml } from '../fhir/xml/index.js';
 import { bodyKind, parseJsonBody, parseXmlBody } from './body.js';
 import type { FhirRequest, FhirResponse } from './fhir-request.js';
 import { resolveRoute } from './fhir-router.js';
 import type { InteractionContext } from './interactions/context.js';
 import type { RequestIdVariables } from './middleware/request-id.js';
+import type { Principal, PrincipalVariables } from '../security/principal.js';
 import { CONTENT_TYPE, negotiateFormat, type Format } from './negotiate.js';
 
 const FHIR_METHODS = new Set(['GET', 'HEAD', 'POST', 'PUT', 'PATCH', 'DELETE']);
@@ -17,11 +19,13 @@ export interface EndpointOptions {
   prefix: string;
   baseUrl?: string;
   maxBodyBytes: number;
+  /** Bounds on a parsed body's arrays, nesting and strings, JSON and XML alike. */
+  inputLimits: InputLimits;
 }
 
 /** Turns an HTTP request on /fhir/… into a FhirRequest, routes it, and writes the FhirResponse. */
-export function fhirEndpoint(makeContext: (baseUrl: string, requestId: string | undefined) => InteractionContext, opts: EndpointOptions) {
-  return async (c: Context<{ Variables: RequestIdVariables }>): Promise<Response> => {
+export function fhirEndpoint(makeContext: (baseUrl: string, requestId: string | undefined, principal: Principal) => InteractionContext, opts: EndpointOptions) {
+  return async (c: Context<{ Variables: RequestIdVariables & PrincipalVariables }>): Promise<Response> => {
     const url = new URL(c.req.url);
     const baseUrl = opts.baseUrl ?? `${url.origin}${opts.prefix}`;
     const format = negotiateFormat(url.searchParams.get('_format') ?? undefined, c.req.header('Accept'));
@@ -43,8 +47,8 @@ export function fhirEndpoint(makeContext: (baseUrl: string, requestId: string | 
       },
     };
     const { handler, params } = resolveRoute(req.method, path);
-    if (method === 'POST' || method === 'PUT' || method === 'PATCH') await readBody(c, req, opts.maxBodyBytes);
-    const res = await handler(makeContext(baseUrl, c.get('requestId')), req, params);
+    if (method === 'POST' || method === 'PUT' || method === 'PATCH') await readBody(c, req, opts.maxBodyBytes, opts.inputLimits);
+    const res = await handler(makeContext(baseUrl, c.get('requestId'), c.get('principal')), req, params);
     return send(c, res, format, url.searchParams.get('_pretty') === 'true', method === 'HEAD');
   };
 }
@@ -53,12 +57,14 @@ function messageHeaders(c: Context): RawMessageHeaders {
   return Object.fromEntries((Object.entries(HEADER_NAMES) as [HeaderKey, string][]).map(([key, name]) => [key, c.req.header(name)]));
 }
 
-async function readBody(c: Context, req: FhirRequest, maxBytes: number): Promise<void> {
-  const declared = Number(c.req.header('Content-Length') ?? NaN);
-  if (declared > maxBytes) throw tooLarge(maxBytes);
+/**
+ * Reads and parses the body. The bodyLimit middleware has bounded it as it streamed in; the check
+ * here is a backstop should the endpoint ever be mounted without it.
+ */
+async function readBody(c: Context, req: FhirRequest, maxBytes: number, limits: InputLimits): Promise<void> {
   const contentType = c.req.header('Content-Type');
   const buf = await c.req.arrayBuffer();
-  if (buf.byteLength > maxBytes) throw tooLarge(maxBytes);
+  if (buf.byteLength > maxBytes) throw new FhirError(FhirErrorCode.TOO_LARGE, `The request body is larger than the limit of ${maxBytes} bytes`);
   // no body at all (e.g. $validate with mode=delete): the handler says whether it needed one
   if (buf.byteLength === 0 && !contentType) return;
   const kind = bodyKind(req.method, contentType, req.path);
@@ -69,15 +75,11 @@ async function readBody(c: Context, req: FhirRequest, maxBytes: number): Promise
       req.query = [...req.query, ...new URLSearchParams(text)];
       return;
     case 'xml':
-      req.body = parseXmlBody(text, maxBytes);
+      req.body = parseXmlBody(text, maxBytes, limits);
       return;
     default:
-      req.body = parseJsonBody(text);
+      req.body = parseJsonBody(text, limits);
   }
-}
-
-function tooLarge(maxBytes: number): FhirError {
-  return new FhirError(FhirErrorCode.TOO_LARGE, `The request body is larger than the limit of ${maxBytes} bytes`);
 }
 
 /**

@@ -98,13 +98,17 @@ describe('FHIR XML on the REST API', () => {
     }
   });
 
-  it('refuses malformed XML, unknown elements and a deep nesting bomb with 400', async () => {
+  it('refuses malformed XML and unknown elements with 400, and a deep nesting bomb with 413 at the path', async () => {
     expect((await postXml('Patient', '<Patient xmlns="http://hl7.org/fhir"><name>')).status).toBe(400);
     const unknown = await postXml('Patient', '<Patient xmlns="http://hl7.org/fhir"><colour value="blue"/></Patient>');
     expect(unknown.status).toBe(400);
     expect(JSON.stringify(await unknown.json())).toContain('Patient.colour');
     const deep = `<Patient xmlns="http://hl7.org/fhir">${'<extension url="x">'.repeat(200)}${'</extension>'.repeat(200)}</Patient>`;
-    expect((await postXml('Patient', deep)).status).toBe(400);
+    const tooDeep = await postXml('Patient', deep);
+    expect(tooDeep.status).toBe(413);
+    const issue = ((await tooDeep.json()) as { issue: { code: string; expression: string[] }[] }).issue[0];
+    expect(issue.code).toBe('too-costly');
+    expect(issue.expression[0]).toMatch(/^Patient(\.extension){64,129}$/);
   });
 
   it('negotiates: 406 when nothing fits, 415 for a body type we do not take', async () => {

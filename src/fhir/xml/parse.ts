@@ -15,7 +15,10 @@ import { primitiveFromXml } from './primitives.js';
 import { checkWellFormed } from './well-formed.js';
 import { divFromXml } from './xhtml.js';
 
-export type ParseXmlOptions = XmlLimits;
+export interface ParseXmlOptions extends XmlLimits {
+  /** The error for nesting beyond `maxDepth`, at `path` where known; by default INVALID. */
+  tooDeep?: (path?: string) => Error;
+}
 
 /** A node of fast-xml-parser's `preserveOrder` tree: `{ tag: children, ':@': attributes }` or `{ '#text': text }`. */
 type XmlNode = Record<string, unknown>;
@@ -69,11 +72,12 @@ export function parseFhirXml(xml: string, opts: ParseXmlOptions = {}): Resource 
   const text = guardXml(xml, opts.maxBytes ?? DEFAULT_MAX_BYTES);
   // A backstop against depth bombs before any tree is built; the reader checks the limit exactly,
   // and names the path, for anything up to twice as deep.
-  checkWellFormed(text, 2 * maxDepth, () => depthError(maxDepth));
+  const tooDeep = opts.tooDeep ?? ((path?: string) => depthError(maxDepth, path));
+  checkWellFormed(text, 2 * maxDepth, () => tooDeep());
   const nodes = parserFor(maxDepth).parse(text) as XmlNode[];
   // checkWellFormed has seen exactly one root element, with only whitespace and comments around it.
   const root = nodes.find((node) => tagOf(node) !== '#text') as XmlNode;
-  return new XmlResourceReader(maxDepth).readRoot(root) as unknown as Resource;
+  return new XmlResourceReader(maxDepth, tooDeep).readRoot(root) as unknown as Resource;
 }
 
 function depthError(maxDepth: number, path?: string): Error {
@@ -96,7 +100,10 @@ function isXmlWhitespace(text: unknown): boolean {
 }
 
 class XmlResourceReader {
-  constructor(private readonly maxDepth: number) {}
+  constructor(
+    private readonly maxDepth: number,
+    private readonly tooDeep: (path?: string) => Error,
+  ) {}
 
   readRoot(root: XmlNode): JsonObject {
     const tag = tagOf(root);
@@ -153,7 +160,7 @@ class XmlResourceReader {
       if (field === undefined || (field.kind !== 'xhtml' && namespaceOf(tag, childScope) !== FHIR_NS)) {
         throw this.unknownElement(tag, name, layout, childPath, childScope);
       }
-      if (depth + 1 > this.maxDepth) throw depthError(this.maxDepth, childPath);
+      if (depth + 1 > this.maxDepth) throw this.tooDeep(childPath);
       if (lastField !== undefined && field !== lastField) {
         if (field.order < lastField.order) {
           throw invalid(`Element '${name}' is out of order: it must come before '${lastField.name}' (FHIR XML element order is significant)`, childPath);
@@ -270,7 +277,7 @@ class XmlResourceReader {
         continue;
       }
       if (resource) throw invalid('Exactly one resource is allowed here', path);
-      if (depth + 1 > this.maxDepth) throw depthError(this.maxDepth, path);
+      if (depth + 1 > this.maxDepth) throw this.tooDeep(path);
       const nodeScope = scopeFor(node[':@'] as Attributes | undefined, scope);
       if (namespaceOf(tag, nodeScope) !== FHIR_NS) throw invalid(`Element <${tag}> is not in the FHIR namespace`, path);
       resource = this.readResource(node, tag, localName(tag), nodeScope, depth + 1, path);
