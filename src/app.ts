@@ -93,12 +93,12 @@ export function createAppWithLifecycle(options: AppOptions, lifecycle: Lifecycle
   const cors = corsFor(options.corsOrigins ?? []);
   app.use('*', securityHeaders({ https: options.baseUrl?.startsWith('https:') ?? false, cors: cors !== undefined }));
   if (cors) app.use('*', cors);
-  // per-client throttling (after authentication, so the key is the client), then the body bound,
-  // before any handler reads a body
   // who is asking (401 without a valid bearer token), before throttling keys on it
   const securityHttp = { prefix: FHIR_PREFIX, baseUrl: options.baseUrl };
   app.use(FHIR_PREFIX, authenticate(options.security, securityHttp));
   app.use(`${FHIR_PREFIX}/*`, authenticate(options.security, securityHttp));
+  // per-client throttling (after authentication, so the key is the client), then the body bound,
+  // before any handler reads a body
   if (options.rateLimitPerMinute) app.use('*', rateLimit({ perMinute: options.rateLimitPerMinute, exempt: isOperational }));
   app.use('*', bodyLimit(options.maxBodyBytes));
 

@@ -8,7 +8,7 @@ describe('loadConfig', () => {
   });
 
   it('reads PostgreSQL settings and trims a trailing slash from BASE_URL', () => {
-    const c = loadConfig({ PORT: '9000', DATABASE_URL: 'postgres://u@db:5432/x', BASE_URL: 'https://sw.example/fhir/' });
+    const c = loadConfig({ PORT: '9000', DATABASE_URL: 'postgres://u@db:5432/x', STEPWISE_AUTH: 'off', BASE_URL: 'https://sw.example/fhir/' });
     expect(c).toMatchObject({ port: 9000, databaseUrl: 'postgres://u@db:5432/x', baseUrl: 'https://sw.example/fhir' });
   });
 

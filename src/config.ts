@@ -1,5 +1,6 @@
 import { fileURLToPath } from 'node:url';
 import { z } from 'zod';
+import { AuthConfigError, loadAuth, type AuthConfig } from './config/auth.js';
 import { loadServices, ServicesConfigError, type HostedService } from './config/bars-services.js';
 
 /**
@@ -80,6 +81,8 @@ export interface Config {
   barsServices: HostedService[];
   /** The pathway scheduler's poll loop on this instance (STEPWISE_SCHEDULER, STEPWISE_SCHEDULER_INTERVAL_MS). */
   scheduler: { enabled: boolean; intervalMs: number };
+  /** STEPWISE_AUTH and what it needs: clients, identity providers, the token key (config/auth.ts). */
+  auth: AuthConfig;
 }
 
 export class ConfigError extends Error {
@@ -98,10 +101,12 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     throw new ConfigError(`Invalid configuration:\n  MAX_ARRAY_ITEMS: must be at least MAX_BUNDLE_ENTRIES (${c.MAX_BUNDLE_ENTRIES}) (got ${c.MAX_ARRAY_ITEMS})`);
   }
   let barsServices: HostedService[];
+  let auth: AuthConfig;
   try {
     barsServices = loadServices(env);
+    auth = loadAuth(env, { databaseUrl: c.DATABASE_URL });
   } catch (err) {
-    if (err instanceof ServicesConfigError) throw new ConfigError(err.message);
+    if (err instanceof ServicesConfigError || err instanceof AuthConfigError) throw new ConfigError(err.message);
     throw err;
   }
   return {
@@ -123,5 +128,6 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     firstContactAfterCrisisHours: c.FIRST_CONTACT_AFTER_CRISIS_HOURS,
     barsServices,
     scheduler: { enabled: c.STEPWISE_SCHEDULER === 'on', intervalMs: c.STEPWISE_SCHEDULER_INTERVAL_MS },
+    auth,
   };
 }

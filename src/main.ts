@@ -15,6 +15,7 @@ import { createLogger, type Logger } from './logger.js';
 import { createMessaging } from './messaging/index.js';
 import { sharedBarsValidator } from './messaging/conformance.js';
 import { SchedulerPoll } from './pathway/scheduler/poll.js';
+import { createSecurity } from './security/security.js';
 import { seedPathwayData } from './pathway/seed-rules.js';
 import { pathwayPolicies } from './pathway/write-policies.js';
 import { WritePipeline } from './pipeline/write-pipeline.js';
@@ -45,7 +46,9 @@ async function main(): Promise<void> {
   const logger = createLogger(config.logLevel);
   const lifecycle = new Lifecycle<FhirServices>();
   const { baseUrl, maxBodyBytes, maxBundleEntries, inputLimits, rateLimitPerMinute, corsOrigins } = config;
-  const app = createAppWithLifecycle({ logger, baseUrl, maxBodyBytes, maxBundleEntries, inputLimits, rateLimitPerMinute, corsOrigins }, lifecycle);
+  const security = await createSecurity(config.auth, { dataDir: config.databaseUrl ? undefined : config.dataDir, database: () => lifecycle.services?.store.database });
+  logAuthentication(logger, config);
+  const app = createAppWithLifecycle({ logger, baseUrl, maxBodyBytes, maxBundleEntries, inputLimits, rateLimitPerMinute, corsOrigins, security }, lifecycle);
   const server = await listen(app.fetch, config);
   const { port } = server.address() as AddressInfo;
   logger.info({ port, listeningMs: sinceProcessStart() }, `Stepwise FHIR server listening on http://localhost:${port}/fhir (starting)`);
@@ -133,6 +136,20 @@ async function start(config: Config, logger: Logger, lifecycle: Lifecycle<FhirSe
   const scheduler = new SchedulerPoll(store, { intervalMs: config.scheduler.intervalMs, logger, context: (tx, now) => pipeline.context(tx, origin, now) });
   scheduler.start();
   return scheduler;
+}
+
+/** Development mode is said loudly at every start: with auth off anyone who reaches the port can read and change everything. */
+function logAuthentication(logger: Logger, config: Config): void {
+  const { auth } = config;
+  if (auth.mode === 'on') {
+    logger.info({ auth: 'on', clients: auth.clients.length, identityProviders: auth.identityProviders.length }, 'authentication on: bearer tokens with SMART scopes');
+    return;
+  }
+  logger.warn(
+    { auth: 'off', explicit: auth.explicit },
+    'AUTHENTICATION IS OFF (development mode): anyone who can reach this port can read and change every record. ' +
+      (auth.explicit ? 'STEPWISE_AUTH=off is set.' : 'This is the default on the embedded database; set STEPWISE_AUTH=on with STEPWISE_CLIENTS or STEPWISE_IDP for real data.'),
+  );
 }
 
 function listen(fetch: (request: Request) => Response | Promise<Response>, config: Config): Promise<Server> {

@@ -1,4 +1,5 @@
 import { FhirError, FhirErrorCode } from '../errors.js';
+import { accessCheck, guarded, type AccessCheck } from '../security/access.js';
 import type { FhirRequest, FhirResponse } from './fhir-request.js';
 import { processBundle } from './interactions/batch.js';
 import { capabilitiesOf, interaction, operation, supports, type Offer, type OfferingRoute } from './interactions/capabilities.js';
@@ -64,22 +65,35 @@ const routes: Route[] = [
 /** The route table as the CapabilityStatement reads it. */
 export const offeringRoutes: readonly OfferingRoute[] = routes.map(([method, pattern, , ...offers]) => ({ method, pattern, offers }));
 
-const compiled = routes.map(([method, pattern, handler]) => ({ method, pattern, handler, parts: pattern === '' ? [] : pattern.split('/') }));
+// every handler behind its route's scope check (security/access.ts), so REST calls and Bundle entries are checked alike
+const compiled = routes.map(([method, pattern, handler]) => {
+  const check = accessCheck(method, pattern);
+  return { method, pattern, check, handler: guarded(check, handler), parts: pattern === '' ? [] : pattern.split('/') };
+});
 
 export async function routeFhirRequest(ctx: InteractionContext, req: FhirRequest): Promise<FhirResponse> {
   const { handler, params } = resolveRoute(req.method, req.path);
   return handler(ctx, req, params);
 }
 
+/**
+ * Checks, without running it, that the principal may make the request: a transaction checks every
+ * entry before it writes or searches anything.
+ */
+export function authorizeFhirRequest(ctx: InteractionContext, req: FhirRequest): void {
+  const { check, params } = resolveRoute(req.method, req.path);
+  check(ctx.principal, req, params);
+}
+
 /** The handler for a method and path: 404 when no interaction lives there, 405 for a wrong method. */
-export function resolveRoute(requestMethod: Method, path: string): { handler: Handler; params: Record<string, string> } {
+export function resolveRoute(requestMethod: Method, path: string): { handler: Handler; check: AccessCheck; params: Record<string, string> } {
   const segments = path === '' ? [] : path.split('/').map(decodeURIComponent);
   const method = requestMethod === 'HEAD' ? 'GET' : requestMethod;
   const allowed: string[] = [];
   for (const route of compiled) {
     const params = match(route.parts, segments);
     if (!params) continue;
-    if (route.method === method) return { handler: route.handler, params };
+    if (route.method === method) return { handler: route.handler, check: route.check, params };
     allowed.push(route.method);
   }
   if (allowed.length) {

@@ -3,7 +3,8 @@ import type { Bundle, BundleEntry, BundleEntryResponse, Resource } from '@medplu
 import { FhirError, FhirErrorCode, badRequest, relocate, toOperationOutcome } from '../../errors.js';
 import { parseSearch } from '../../fhir/search/parse.js';
 import type { FhirRequest, FhirResponse } from '../fhir-request.js';
-import { routeFhirRequest } from '../fhir-router.js';
+import { authorizeFhirRequest, routeFhirRequest } from '../fhir-router.js';
+import { requireAccess } from '../../security/access.js';
 import type { Handler, InteractionContext } from './context.js';
 
 const METHODS = new Set(['GET', 'HEAD', 'POST', 'PUT', 'PATCH', 'DELETE']);
@@ -46,6 +47,16 @@ async function batch(ctx: InteractionContext, entries: BundleEntry[]): Promise<B
 async function transaction(ctx: InteractionContext, entries: BundleEntry[]): Promise<Bundle> {
   const planned = entries.map((e, i) => ({ index: i, req: entryRequest(ctx, e, i), fullUrl: e.fullUrl }));
   rejectDuplicates(planned);
+  // every entry's scopes before anything is searched or written: a conditional create that finds
+  // its match is answered below without being routed
+  for (const p of planned) {
+    try {
+      authorizeFhirRequest(ctx, p.req);
+    } catch (err) {
+      if (err instanceof FhirError) throw locate(err, p.index, entries[p.index].resource);
+      throw err;
+    }
+  }
   const responses = await ctx.store.transaction(async (store) => {
     const tx: InteractionContext = { ...ctx, store };
     const ids = await assignIds(tx, planned);
@@ -126,7 +137,8 @@ async function resolveOne(ctx: InteractionContext, ref: string, byFullUrl: Map<s
   if (ref.startsWith('urn:uuid:') || ref.startsWith('urn:oid:')) throw badRequest(`Reference '${ref}' names no entry of this transaction`);
   const m = /^([A-Z][A-Za-z]+)\?(.+)$/.exec(ref);
   if (!m) return ref;
-  // conditional reference (http://hl7.org/fhir/R4/http.html#trules): exactly one match
+  // conditional reference (http://hl7.org/fhir/R4/http.html#trules): exactly one match, found by a search of that type
+  requireAccess(ctx.principal, { anyOf: [[{ type: m[1], permission: 's' }]] }, `the conditional reference '${ref}'`);
   const found = await ctx.store.matches(parseSearch(m[1], [...new URLSearchParams(m[2])], { strict: true }));
   if (found.length !== 1) throw new FhirError(FhirErrorCode.PRECONDITION_FAILED, `Conditional reference '${ref}' matched ${found.length === 0 ? 'no' : 'several'} resources; it must match exactly one`);
   return `${m[1]}/${found[0].id}`;

@@ -44,7 +44,9 @@ export function capabilitiesOf(routes: () => readonly OfferingRoute[]): Handler 
   let cached: { baseUrl: string; statement: CapabilityStatement } | undefined;
   return async (ctx) => {
     if (cached?.baseUrl !== ctx.baseUrl) cached = { baseUrl: ctx.baseUrl, statement: capabilityStatement(ctx.baseUrl, routes()) };
-    return { status: 200, headers: {}, body: cached.statement };
+    // how to get a token (SMART on FHIR), when authentication is on
+    const statement = ctx.security ? { ...cached.statement, rest: cached.statement.rest!.map((rest) => ({ ...rest, security: ctx.security })) } : cached.statement;
+    return { status: 200, headers: {}, body: statement };
   };
 }
 

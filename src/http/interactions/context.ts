@@ -1,9 +1,10 @@
-import type { OperationOutcomeIssue, Resource } from '@medplum/fhirtypes';
+import type { CapabilityStatementRest, OperationOutcomeIssue, Resource } from '@medplum/fhirtypes';
 import { FhirError, FhirErrorCode, badRequest } from '../../errors.js';
 import type { ResourceValidator } from '../../fhir/resource-validator.js';
 import { isResourceType } from '../../fhir/resource-types.js';
 import type { MessageProcessor } from '../../messaging/processor.js';
 import type { WriteOrigin, WritePipeline } from '../../pipeline/write-pipeline.js';
+import type { Principal } from '../../security/principal.js';
 import type { ResourceStore } from '../../store/resource-store.js';
 import type { FhirRequest } from '../fhir-request.js';
 
@@ -22,6 +23,13 @@ export interface InteractionContext {
   pipeline: WritePipeline;
   /** Where the request came from, for the audit of what it writes. */
   origin: WriteOrigin;
+  /**
+   * Who is asking (security/principal.ts): every route checks its scopes (security/access.ts), and
+   * the store is to confine reads to its organisation and teams.
+   */
+  principal: Principal;
+  /** The CapabilityStatement's rest.security, when authentication is on. */
+  security?: CapabilityStatementRest['security'];
 }
 
 export type Handler = (ctx: InteractionContext, req: FhirRequest, params: Record<string, string>) => Promise<import('../fhir-request.js').FhirResponse>;

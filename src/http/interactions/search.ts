@@ -2,6 +2,7 @@ import type { Bundle, BundleEntry, BundleLink, OperationOutcome, Resource } from
 import { parseSearch } from '../../fhir/search/parse.js';
 import type { IgnoredParameter, SearchQuery } from '../../fhir/search/query.js';
 import { subsetResource } from '../../fhir/subset.js';
+import { requireSearchAccess } from '../../security/search-access.js';
 import { parsePrefer } from '../prefer.js';
 import { checkType, type Handler, type InteractionContext } from './context.js';
 
@@ -14,6 +15,7 @@ export const searchType: Handler = async (ctx, req, { type }) => {
 };
 
 export async function searchBundle(ctx: InteractionContext, query: SearchQuery): Promise<Bundle> {
+  requireSearchAccess(ctx.principal, query);
   const page = await ctx.store.search(query);
   const url = (extra: [string, string][] = []) => {
     const qs = new URLSearchParams([...query.applied.filter(([k]) => k !== '_count'), ['_count', String(query.count)], ...extra]).toString();

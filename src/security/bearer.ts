@@ -1,0 +1,135 @@
+import { decodeJwt, errors, jwtVerify, type JWTPayload, type JWTVerifyGetKey } from 'jose';
+import type { IdentityProvider } from '../config/auth.js';
+import { keySetOf, type ServerKey } from './keys.js';
+import type { Principal } from './principal.js';
+import { formatScope, parseScopes } from './scopes.js';
+
+/** A token that is not valid here, with what the client is told (RFC 6750 §3.1 `invalid_token`). */
+export class InvalidToken extends Error {
+  override name = 'InvalidToken';
+}
+
+/** The identity provider's keys cannot be had just now: the request may succeed later (503). */
+export class KeysUnavailable extends Error {
+  override name = 'KeysUnavailable';
+}
+
+export interface BearerOptions {
+  /** Verifies the tokens Stepwise issues at its token endpoint; none when no client is registered. */
+  serverKey?: ServerKey;
+  identityProviders: readonly IdentityProvider[];
+  clockSkewSeconds: number;
+  now?: () => Date;
+}
+
+/**
+ * Bearer access tokens (RFC 6750): JWTs of two kinds. Stepwise's own, issued at /auth/token to a
+ * registered client, name the FHIR base URL as issuer and audience; user tokens name an identity
+ * provider of STEPWISE_IDP. The issuer picks the key set; the signature, issuer, audience and
+ * expiry (with the configured clock skew) are then verified by jose with an allow-list of
+ * asymmetric algorithms, so `none` and HS256 with a public key as secret are refused.
+ */
+export class BearerVerifier {
+  private readonly providers: { idp: IdentityProvider; keys: JWTVerifyGetKey }[];
+
+  constructor(private readonly opts: BearerOptions) {
+    this.providers = opts.identityProviders.map((idp) => ({ idp, keys: keySetOf(idp.jwks) }));
+  }
+
+  async verify(token: string, fhirBase: string): Promise<Principal> {
+    const issuer = unverifiedIssuer(token);
+    const own = this.opts.serverKey;
+    if (own && issuer === fhirBase) {
+      const payload = await this.check(() => jwtVerify(token, own.publicKey, { ...this.common(), algorithms: [own.alg], issuer: fhirBase, audience: fhirBase, requiredClaims: ['exp', 'sub'] }));
+      return clientPrincipal(payload, fhirBase);
+    }
+    const provider = this.providers.find((p) => p.idp.issuer.includes(issuer));
+    if (!provider) throw new InvalidToken('the token is from an issuer this server does not trust');
+    const { idp, keys } = provider;
+    const payload = await this.check(() => jwtVerify(token, keys, { ...this.common(), algorithms: idp.algorithms, issuer: idp.issuer, audience: idp.audience, requiredClaims: ['exp'] }));
+    return userPrincipal(payload, idp, issuer);
+  }
+
+  private common() {
+    return { clockTolerance: this.opts.clockSkewSeconds, currentDate: this.opts.now?.() };
+  }
+
+  private async check(verify: () => Promise<{ payload: JWTPayload }>): Promise<JWTPayload> {
+    try {
+      return (await verify()).payload;
+    } catch (err) {
+      throw tokenError(err);
+    }
+  }
+}
+
+function unverifiedIssuer(token: string): string {
+  let claims: JWTPayload;
+  try {
+    claims = decodeJwt(token);
+  } catch {
+    throw new InvalidToken('the token is not a JWT');
+  }
+  if (typeof claims.iss !== 'string') throw new InvalidToken('the token names no issuer');
+  return claims.iss;
+}
+
+/** jose's failures in our words: the response names no library (issue 13, hostile input). */
+function tokenError(err: unknown): Error {
+  if (err instanceof errors.JWTExpired) return new InvalidToken('the token has expired');
+  if (err instanceof errors.JWTClaimValidationFailed) return new InvalidToken(`the token's ${err.claim} claim is not valid here`);
+  if (err instanceof errors.JOSEAlgNotAllowed || err instanceof errors.JOSENotSupported) return new InvalidToken("the token's signing algorithm is not accepted");
+  if (err instanceof errors.JWSSignatureVerificationFailed) return new InvalidToken("the token's signature does not verify");
+  if (err instanceof errors.JWKSNoMatchingKey || err instanceof errors.JWKSMultipleMatchingKeys) return new InvalidToken("no key of the token's issuer matches its signature");
+  if (err instanceof errors.JWKSTimeout || err instanceof errors.JWKSInvalid || !(err instanceof errors.JOSEError)) return new KeysUnavailable("the token issuer's keys could not be fetched", { cause: err });
+  return new InvalidToken('the token is not valid');
+}
+
+/** A token Stepwise issued: who the client is was settled when it was issued (see token-endpoint.ts). */
+function clientPrincipal(p: JWTPayload, issuer: string): Principal {
+  // a client has no patient in context, so patient/ scopes give it nothing
+  const scopes = parseScopes(stringClaim(p.scope)).filter((s) => s.context !== 'patient');
+  return {
+    kind: 'client',
+    clientId: stringClaim(p.client_id) ?? p.sub!,
+    issuer,
+    organisation: stringClaim(p.organisation),
+    teams: stringList(p.teams),
+    scopes,
+    scope: scopes.map(formatScope).join(' '),
+  };
+}
+
+function userPrincipal(p: JWTPayload, idp: IdentityProvider, issuer: string): Principal {
+  const user = stringClaim(claimAt(p, idp.claims.user));
+  if (!user) throw new InvalidToken(`the token has no ${idp.claims.user} claim naming the user`);
+  const patient = stringClaim(claimAt(p, idp.claims.patient));
+  // patient/ scopes hold only with a patient in context (SMART App Launch v2, launch context)
+  const scopes = parseScopes(stringClaim(claimAt(p, idp.claims.scope)) ?? stringList(claimAt(p, idp.claims.scope)).join(' ')).filter((s) => s.context !== 'patient' || patient);
+  return {
+    kind: 'user',
+    clientId: stringClaim(claimAt(p, idp.claims.clientId)) ?? stringClaim(p.client_id) ?? stringList(p.aud)[0] ?? issuer,
+    user,
+    issuer,
+    organisation: stringClaim(claimAt(p, idp.claims.organisation)),
+    teams: stringList(claimAt(p, idp.claims.teams)),
+    scopes,
+    scope: scopes.map(formatScope).join(' '),
+    patient,
+  };
+}
+
+/** A claim by name, or by a dotted path into objects and arrays (`nhsid_nrbac_roles.0.org_code`). */
+function claimAt(payload: JWTPayload, path: string): unknown {
+  if (path in payload) return payload[path];
+  return path.split('.').reduce<unknown>((v, key) => (v && typeof v === 'object' ? (v as Record<string, unknown>)[key] : undefined), payload);
+}
+
+function stringClaim(v: unknown): string | undefined {
+  return typeof v === 'string' && v.length > 0 ? v : undefined;
+}
+
+function stringList(v: unknown): string[] {
+  if (typeof v === 'string') return v.split(' ').filter(Boolean);
+  return Array.isArray(v) ? v.filter((x): x is string => typeof x === 'string' && x.length > 0) : [];
+}

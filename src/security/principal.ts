@@ -1,0 +1,60 @@
+import type { AuditRequest } from '../audit/audit-event.js';
+import { parseScopes, type Scope } from './scopes.js';
+
+/**
+ * Who is asking: the authenticated caller of one request, on the Hono context (`principal`) and on
+ * the InteractionContext, so that handlers, the store's compartments and the audit all see the
+ * same one.
+ */
+export interface Principal {
+  /**
+   * `client`: a system with a token Stepwise issued (SMART Backend Services); `user`: a person
+   * with a token from the identity provider; `anonymous`: no token, on a public route
+   * (the CapabilityStatement); `development`: authentication is off (STEPWISE_AUTH=off).
+   */
+  kind: 'client' | 'user' | 'anonymous' | 'development';
+  /** The OAuth client (client_id or azp); for a user token, the app the user signed in with. */
+  clientId: string;
+  /** The user's id at the identity provider (`user` tokens only). */
+  user?: string;
+  /** Who issued the token: the identity provider, or Stepwise's own FHIR base URL. */
+  issuer?: string;
+  /** The organisation the caller acts for (an ODS code, as registered or as the token says). */
+  organisation?: string;
+  /** The teams whose compartments the caller works in. */
+  teams: readonly string[];
+  /** The SMART scopes granted, parsed; `scope` is their text as granted. */
+  scopes: readonly Scope[];
+  scope: string;
+  /** The patient in context, for `patient/` scopes (a `patient` claim of the token). */
+  patient?: string;
+}
+
+/** What `c.get('principal')` holds once the request is authenticated. */
+export type PrincipalVariables = { principal: Principal };
+
+const ALL = 'system/*.cruds';
+
+/** Authentication off: every request may do everything, and says so in its audit. */
+export const DEVELOPMENT_PRINCIPAL: Principal = Object.freeze({
+  kind: 'development',
+  clientId: 'development',
+  teams: [],
+  scopes: parseScopes(ALL),
+  scope: ALL,
+});
+
+/** No token, on a route that needs none. */
+export const ANONYMOUS_PRINCIPAL: Principal = Object.freeze({ kind: 'anonymous', clientId: 'anonymous', teams: [], scopes: [], scope: '' });
+
+/** Identifier system of a Stepwise client id in an AuditEvent agent. */
+export const CLIENT_ID_SYSTEM = 'urn:ietf:params:oauth:client-id';
+
+/** The audit's requesting agent (AuditEvent.agent with requestor = true) for a principal. */
+export function requestorOf(p: Principal): AuditRequest['requestor'] {
+  if (p.kind === 'development') return { name: 'development client (STEPWISE_AUTH=off)' };
+  if (p.kind === 'user' && p.user) {
+    return { identifier: { system: p.issuer, value: p.user }, name: `${p.user} (via ${p.clientId}${p.organisation ? `, ${p.organisation}` : ''})` };
+  }
+  return { identifier: { system: CLIENT_ID_SYSTEM, value: p.clientId }, name: `${p.clientId}${p.organisation ? ` (${p.organisation})` : ''}` };
+}
