@@ -8,7 +8,6 @@ import * as m006 from './migrations/006-sender-versions.js';
 import * as m007 from './migrations/007-pathway-jobs.js';
 import * as m008 from './migrations/008-queue-keyset.js';
 import * as m009 from './migrations/009-auth-jti.js';
-import * as m010 from './migrations/010-audit-log.js';
 
 /** Versioned migrations, applied in order, each once, in its own transaction. Append only. */
 export const migrations: { version: number; name: string; sql: string; /** Statements that depend on the server, worked out when the migration runs. */ more?: (tx: Queryable) => Promise<string[]> }[] = [
@@ -21,7 +20,6 @@ export const migrations: { version: number; name: string; sql: string; /** State
   { version: 7, name: 'pathway jobs: time-driven work claimed with SKIP LOCKED', sql: m007.sql },
   { version: 8, name: 'task queues walked by priority then due time', sql: m008.sql },
   { version: 9, name: 'client assertion ids seen, against replay', sql: m009.sql },
-  { version: 10, name: 'the audit trail in a table of its own', sql: m010.sql },
 ];
 
 /** Arbitrary constant: several instances starting at once take turns to migrate. */
