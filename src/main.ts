@@ -47,11 +47,11 @@ async function main(): Promise<void> {
   const lifecycle = new Lifecycle<FhirServices>();
   const { baseUrl, maxBodyBytes, maxBundleEntries, inputLimits, rateLimitPerMinute, corsOrigins } = config;
   const security = await createSecurity(config.auth, { dataDir: config.databaseUrl ? undefined : config.dataDir, database: () => lifecycle.services?.store.database });
-  logAuthentication(logger, config);
   const app = createAppWithLifecycle({ logger, baseUrl, maxBodyBytes, maxBundleEntries, inputLimits, rateLimitPerMinute, corsOrigins, security }, lifecycle);
   const server = await listen(app.fetch, config);
   const { port } = server.address() as AddressInfo;
   logger.info({ port, listeningMs: sinceProcessStart() }, `Stepwise FHIR server listening on http://localhost:${port}/fhir (starting)`);
+  logAuthentication(logger, config);
 
   let db: Database | undefined;
   const started = start(config, logger, lifecycle, (opened) => (db = opened));
