@@ -54,6 +54,21 @@ describe('XML security', () => {
     expect(refusal(prefix).message).toBe('Root element <toString:Patient> must be in the FHIR namespace http://hl7.org/fhir (no namespace is declared)');
   });
 
+  it('refuses elements and attributes named __proto__, constructor or prototype as INVALID, before the tree builder (which throws on them)', () => {
+    expect(refusal('<Patient xmlns="http://hl7.org/fhir"><__proto__ value="x"/></Patient>').message).toBe('<__proto__> is not an element FHIR XML can have (line 1, column 38)');
+    expect(refusal('<Patient xmlns="http://hl7.org/fhir"><constructor><x/></constructor></Patient>').message).toMatch(/^<constructor> is not an element/);
+    expect(refusal('<Patient xmlns="http://hl7.org/fhir"><text><div xmlns="http://www.w3.org/1999/xhtml"><f:prototype xmlns:f="x"/></div></text></Patient>').message).toMatch(/^<f:prototype> is not/);
+    expect(refusal('<Patient xmlns="http://hl7.org/fhir"><active __proto__="x" value="true"/></Patient>').message).toMatch(/^'__proto__' is not an attribute/);
+  });
+
+  it('refuses more than 64 attributes on one element, at once, however many there are', () => {
+    const attributes = (n: number) => Array.from({ length: n }, (_, i) => ` a${i}="x"`).join('');
+    expect(parseFhirXml(`<Patient xmlns="http://hl7.org/fhir"><text><status value="generated"/><div xmlns="http://www.w3.org/1999/xhtml"${attributes(63)}>x</div></text></Patient>`).resourceType).toBe('Patient');
+    const started = performance.now();
+    expect(refusal(`<Patient xmlns="http://hl7.org/fhir"><active${attributes(50_000)} value="true"/></Patient>`).message).toMatch(/^<active> has more than 64 attributes/);
+    expect(performance.now() - started).toBeLessThan(1000);
+  });
+
   it('refuses processing instructions other than the XML declaration', () => {
     expect(refusal(`<?xml-stylesheet href="x.xsl"?>${PATIENT}`).message).toMatch(/^Processing instruction <\?xml-stylesheet/);
     expect(refusal('<Patient xmlns="http://hl7.org/fhir"><?php system("id"); ?></Patient>').message).toMatch(/^Processing instruction <\?php/);

@@ -21,6 +21,19 @@ export interface StartTag {
   attributes: Record<string, string>;
 }
 
+/**
+ * Names that mean something to JavaScript objects: no FHIR or XHTML element or attribute has one,
+ * and the tree builder throws on them, so they are refused here, as input, with a position.
+ */
+const PROTOTYPE_NAMES = new Set(['__proto__', 'constructor', 'prototype']);
+const isPrototypeName = (name: string): boolean => PROTOTYPE_NAMES.has(name.slice(name.indexOf(':') + 1));
+
+/**
+ * A FHIR element has a handful of attributes (value, id, url, namespace declarations), XHTML a few
+ * more. The bound keeps the repeat check linear: 30,000 attributes on one element took 21 s.
+ */
+export const MAX_ATTRIBUTES = 64;
+
 const isSpace = (c: number): boolean => c === 32 || c === 10 || c === 9 || c === 13;
 
 class Checker {
@@ -104,6 +117,7 @@ class Checker {
   private startTag(lt: number): number {
     const xml = this.xml;
     const name = this.readName(lt + 1, 'element');
+    if (isPrototypeName(name)) throw this.refusal(`<${name}> is not an element FHIR XML can have`, lt);
     const isRoot = this.stack.length === 0;
     if (isRoot && this.root) throw this.error('A document has exactly one root element', lt);
     const attributes: Record<string, string> | undefined = isRoot ? {} : undefined;
@@ -131,6 +145,7 @@ class Checker {
       }
       if (!spaced) throw this.error(`Attributes of <${name}> must be separated by whitespace`, i);
       const attribute = this.readName(i, 'attribute');
+      if (isPrototypeName(attribute)) throw this.refusal(`'${attribute}' is not an attribute FHIR XML can have`, i);
       i += attribute.length;
       while (isSpace(xml.charCodeAt(i))) i++;
       if (xml.charCodeAt(i) !== 61 /* = */) throw this.error(`Attribute '${attribute}' of <${name}> has no value`, i);
@@ -144,6 +159,7 @@ class Checker {
       if (this.nextLt !== -1 && this.nextLt < close) throw this.error(`'<' is not allowed in the value of attribute '${attribute}'`, this.nextLt);
       this.references(i + 1, close);
       if (seen?.includes(attribute)) throw this.error(`Attribute '${attribute}' is repeated on <${name}>`, i);
+      if (seen && seen.length >= MAX_ATTRIBUTES) throw this.refusal(`<${name}> has more than ${MAX_ATTRIBUTES} attributes`, i);
       (seen ??= []).push(attribute);
       if (attributes) attributes[attribute] = xml.slice(i + 1, close);
       i = close + 1;
