@@ -1,7 +1,8 @@
 # syntax=docker/dockerfile:1
 # Stepwise FHIR server. Build: docker build -t stepwise .
 # Run on the embedded database: docker run -p 8080:8080 -v stepwise-data:/data stepwise
-# Run on PostgreSQL:           docker run -p 8080:8080 -e DATABASE_URL=postgres://… stepwise
+# Run on PostgreSQL:           docker run -p 8080:8080 -e DATABASE_URL=postgres://… -e STEPWISE_AUTH=on -e STEPWISE_CLIENTS=… -e STEPWISE_TOKEN_KEY=… stepwise
+#                               (STEPWISE_AUTH=off for development only; see the README, "Security")
 
 # Production dependencies only: esbuild bundles the TypeScript (tsx, also one of them, runs it where
 # no bundle can be built); the `node` dev dependency (Node 24 for npm start outside a container) is
