@@ -13,6 +13,7 @@ import { loadReferralContext, referralContext, type ReferralSource } from '../pa
 import type { Database, Queryable } from '../store/database.js';
 import { ResourceStore } from '../store/resource-store.js';
 import { WriteBatch } from '../store/write-batch.js';
+import { addAuditInserts } from '../store/audit-log.js';
 import { barsError, withBarsCodes } from './bars.js';
 import { accepted, contentOf, nearMissWarnings, resourcesOf, responseMessage, storedOutcome, triageIssues, warningIssues, type Outcome, type ResponseCode } from './answer.js';
 import { judgeIssues } from './content-policy.js';
@@ -425,9 +426,10 @@ export class MessageProcessor {
        ON CONFLICT DO NOTHING RETURNING seq::text AS seq`,
     );
     const gate = 'EXISTS (SELECT 1 FROM log)';
-    const creates = [...(content.creates ?? []), { resource: this.auditOf(row, input, content.patient) as Resource, id: randomUUID() }];
+    const creates = content.creates ?? [];
     if (content.plan) addPlanToBatch(batch, this.store, content.plan, m?.source ?? '', gate, creates);
     else this.store.addCreates(batch, creates, { when: gate });
+    addAuditInserts(batch, [this.auditOf(row, input, content.patient)], gate);
     if (queue && m) {
       batch.with('outbox', (p) => `INSERT INTO message_outbox (created_at, message_seq, destination, content) SELECT ${p.add(now)}::timestamptz, seq::bigint, ${p.add(m.source || null)}, ${p.add(JSON.stringify(row.sent ?? row.response))} FROM log`);
     }

@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import type { OperationOutcomeIssue, Resource } from '@medplum/fhirtypes';
 import { FhirError, FhirErrorCode } from '../errors.js';
 import { isError, type ResourceValidator } from '../fhir/resource-validator.js';
+import { APPEND_ONLY_TYPES } from '../fhir/resource-types.js';
 import type { SearchQuery } from '../fhir/search/query.js';
 import { deleteWithPolicies, PATHWAY_POLICIES, writeWithPolicies, type PolicyContext, type WritePolicy } from '../pathway/write-policies.js';
 import type { DeleteResult, ResourceStore, WriteResult } from '../store/resource-store.js';
@@ -56,6 +57,7 @@ export class WritePipeline {
   /** Create (http://hl7.org/fhir/R4/http.html#create), conditional with If-None-Exist. */
   async create(store: ResourceStore, resource: Resource, origin: WriteOrigin, opts: { id?: string; ifNoneExist?: Criteria } = {}): Promise<WriteResult> {
     this.validate(resource);
+    if (resource.resourceType === 'AuditEvent') return appendAuditEvent(store, resource, opts.ifNoneExist);
     const record = writeRecord(origin, 'create');
     const { ifNoneExist } = opts;
     return writeWithPolicies(
@@ -70,6 +72,7 @@ export class WritePipeline {
 
   /** Update or create with the client's id (R4 http.html#update), or by criteria (#cond-update). */
   async update(store: ResourceStore, resource: Resource, origin: WriteOrigin, opts: { ifMatch?: number; where?: Criteria } = {}): Promise<WriteResult> {
+    refuseChangeOfAuditTrail(resource.resourceType);
     this.validate(resource);
     const record = writeRecord(origin, 'update');
     const { where } = opts;
@@ -89,6 +92,7 @@ export class WritePipeline {
    * patch 422 whatever the precondition says (RFC 7232 §5).
    */
   async patch(store: ResourceStore, type: string, id: string, apply: (current: Resource) => Resource, origin: WriteOrigin, ifMatch: () => number | undefined = () => undefined): Promise<WriteResult> {
+    refuseChangeOfAuditTrail(type);
     return store.transaction(async (tx) => {
       const current = await tx.read(type, id);
       const next = apply(structuredClone(current));
@@ -101,6 +105,7 @@ export class WritePipeline {
 
   /** Delete (R4 http.html#delete), guarded by the policies. */
   async delete(store: ResourceStore, type: string, id: string, origin: WriteOrigin, opts: { ifMatch?: number } = {}): Promise<DeleteResult> {
+    refuseChangeOfAuditTrail(type);
     return deleteWithPolicies(
       store,
       type,
@@ -129,6 +134,7 @@ export class WritePipeline {
   /** Conditional delete of a single match (R4 http.html#cdelete). */
   async deleteWhere(store: ResourceStore, where: Criteria, origin: WriteOrigin): Promise<DeleteResult> {
     const type = where.query.resourceType;
+    refuseChangeOfAuditTrail(type);
     return store.transaction(async (tx) => {
       const found = await tx.matches(where.query);
       if (found.length > 1) throw new FhirError(FhirErrorCode.PRECONDITION_FAILED, `Conditional delete '${where.text}' matched ${found.length} resources`);
@@ -136,6 +142,25 @@ export class WritePipeline {
       return this.delete(tx, type, found[0].id!, origin);
     });
   }
+}
+
+/**
+ * The audit trail is append-only (IHE BALP; issue 13): an AuditEvent is never updated or deleted,
+ * by anyone. 405, as for any interaction a type does not offer.
+ */
+function refuseChangeOfAuditTrail(type: string): void {
+  if (!APPEND_ONLY_TYPES.has(type)) return;
+  throw new FhirError(FhirErrorCode.METHOD_NOT_ALLOWED, { code: 'business-rule', message: 'AuditEvent is append-only: it can be created and read, never updated or deleted', expression: 'AuditEvent' });
+}
+
+/** A client's AuditEvent joins the audit trail as it is (conditional on If-None-Exist when given). */
+async function appendAuditEvent(store: ResourceStore, event: Resource, ifNoneExist?: Criteria): Promise<WriteResult> {
+  if (ifNoneExist) {
+    const found = await store.matches(ifNoneExist.query);
+    if (found.length > 1) throw new FhirError(FhirErrorCode.PRECONDITION_FAILED, `If-None-Exist '${ifNoneExist.text}' matched ${found.length} resources`);
+    if (found.length === 1) return { resource: found[0], created: false, changed: false };
+  }
+  return { resource: await store.appendAuditEvent(event), created: true, changed: true };
 }
 
 export function validationErrorCode(errors: OperationOutcomeIssue[]): FhirErrorCode {

@@ -41,9 +41,6 @@ export async function runHistory(q: Queryable, opts: HistoryOptions): Promise<Hi
   const p = new SqlParams();
   const where: string[] = [];
   if (opts.type) where.push(`type = ${p.add(opts.type)}`);
-  // The audit trail records changes; it is not one of them. Whole-system history leaves it out
-  // (AuditEvent/_history and AuditEvent searches still read it).
-  else where.push(`type <> 'AuditEvent'`);
   if (opts.id) where.push(`id = ${p.add(opts.id)}`);
   if (opts.since) where.push(`last_updated >= ${p.add(opts.since.toISOString(), 'timestamptz')}`);
   const countWhere = where.length ? `WHERE ${where.join(' AND ')}` : '';

@@ -8,6 +8,7 @@ import * as m006 from './migrations/006-sender-versions.js';
 import * as m007 from './migrations/007-pathway-jobs.js';
 import * as m008 from './migrations/008-queue-keyset.js';
 import * as m009 from './migrations/009-auth-jti.js';
+import * as m010 from './migrations/010-audit-log.js';
 
 /** Versioned migrations, applied in order, each once, in its own transaction. Append only. */
 export const migrations: { version: number; name: string; sql: string; /** Statements that depend on the server, worked out when the migration runs. */ more?: (tx: Queryable) => Promise<string[]> }[] = [
@@ -20,19 +21,21 @@ export const migrations: { version: number; name: string; sql: string; /** State
   { version: 7, name: 'pathway jobs: time-driven work claimed with SKIP LOCKED', sql: m007.sql },
   { version: 8, name: 'task queues walked by priority then due time', sql: m008.sql },
   { version: 9, name: 'client assertion ids seen, against replay', sql: m009.sql },
+  { version: 10, name: 'the audit trail in a table of its own', sql: m010.sql },
 ];
 
 /** Arbitrary constant: several instances starting at once take turns to migrate. */
 const MIGRATION_LOCK_KEY = 748_213_001;
 
-export async function migrate(db: Database): Promise<number[]> {
+/** Applies the migrations not applied yet (`list`: all of them; a test may stop short of the newest). */
+export async function migrate(db: Database, list: readonly (typeof migrations)[number][] = migrations): Promise<number[]> {
   return db.transaction(async (tx) => {
     await tx.query('SELECT pg_advisory_xact_lock($1)', [MIGRATION_LOCK_KEY]);
     await tx.query(`CREATE TABLE IF NOT EXISTS schema_migration (
       version integer PRIMARY KEY, name text NOT NULL, applied_at timestamptz NOT NULL DEFAULT now())`);
     const done = new Set((await tx.query<{ version: number }>('SELECT version FROM schema_migration')).map((r) => r.version));
     const applied: number[] = [];
-    for (const m of migrations) {
+    for (const m of list) {
       if (done.has(m.version)) continue;
       for (const statement of splitStatements(m.sql)) await tx.query(statement);
       for (const statement of (await m.more?.(tx)) ?? []) await tx.query(statement);

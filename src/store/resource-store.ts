@@ -10,6 +10,7 @@ import { runHistory, type HistoryOptions, type HistoryPage } from './history.js'
 import { runSearch, type SearchPage } from './search.js';
 import { formatFhirJson, parseStored } from './stored-json.js';
 import { WriteBatch } from './write-batch.js';
+import { addAuditInserts, readAuditEvent, searchAuditEvents } from './audit-log.js';
 
 export type WriteMethod = 'POST' | 'PUT' | 'PATCH' | 'DELETE';
 
@@ -108,6 +109,11 @@ export class ResourceStore {
   }
 
   async read(type: string, id: string): Promise<Resource> {
+    if (type === 'AuditEvent') {
+      const found = await readAuditEvent(this.q, id);
+      if (!found) throw new FhirError(FhirErrorCode.NOT_FOUND, `AuditEvent/${id} is not known`);
+      return found;
+    }
     const rows = await this.q.query<CurrentRow>('SELECT rid::text AS rid, version_id, last_updated, deleted, content FROM resource WHERE type = $1 AND id = $2', [type, id], { prepare: true });
     const row = rows[0];
     if (!row) throw new FhirError(FhirErrorCode.NOT_FOUND, `${type}/${id} is not known`);
@@ -128,6 +134,7 @@ export class ResourceStore {
   }
 
   async readOrUndefined(type: string, id: string): Promise<Resource | undefined> {
+    if (type === 'AuditEvent') return readAuditEvent(this.q, id);
     const rows = await this.q.query<CurrentRow>('SELECT content FROM resource WHERE type = $1 AND id = $2 AND NOT deleted', [type, id]);
     return rows[0] ? parseStored(rows[0].content!) : undefined;
   }
@@ -168,6 +175,12 @@ export class ResourceStore {
   }
 
   async vread(type: string, id: string, versionId: string): Promise<Resource> {
+    // an AuditEvent has one version, ever
+    if (type === 'AuditEvent') {
+      const found = versionId === '1' ? await readAuditEvent(this.q, id) : undefined;
+      if (!found) throw new FhirError(FhirErrorCode.NOT_FOUND, `AuditEvent/${id} has no version ${versionId}`);
+      return found;
+    }
     const vid = /^\d{1,9}$/.test(versionId) ? Number(versionId) : NaN;
     const rows = Number.isNaN(vid)
       ? []
@@ -178,11 +191,19 @@ export class ResourceStore {
     return parseStored(row.content!);
   }
 
+  /** Appends an AuditEvent to the audit trail (it is never changed or deleted). */
+  async appendAuditEvent(event: Resource): Promise<Resource> {
+    const batch = new WriteBatch();
+    const [kept] = addAuditInserts(batch, [event]);
+    await batch.run(this.q);
+    return kept;
+  }
+
   /** Creates a resource with a server-assigned id (http://hl7.org/fhir/R4/http.html#create). */
   async create<T extends Resource>(resource: T, method: WriteMethod = 'POST', id: string = randomUUID(), record?: WriteRecord): Promise<T & { id: string }> {
     const batch = new WriteBatch();
     const [stored] = this.addCreates(batch, [{ resource, id }], { method });
-    if (record) this.addCreates(batch, [{ resource: record(stored, true), id: randomUUID() }]);
+    if (record) addAuditInserts(batch, [record(stored, true)]);
     try {
       await batch.run(this.q);
     } catch (err) {
@@ -217,6 +238,13 @@ export class ResourceStore {
    * nothing is written unless it holds. Returns the resources as they will be stored.
    */
   addCreates(batch: WriteBatch, items: { resource: Resource; id: string }[], opts: { method?: WriteMethod; when?: string } = {}): Resource[] {
+    // an AuditEvent, however it comes (a message may carry one), joins the audit trail
+    if (items.some((i) => i.resource.resourceType === 'AuditEvent')) {
+      const audits = items.filter((i) => i.resource.resourceType === 'AuditEvent');
+      const kept = new Map(addAuditInserts(batch, audits.map((i) => ({ ...i.resource, id: i.id })), opts.when, true).map((a) => [a.id, a]));
+      const others = this.addCreates(batch, items.filter((i) => i.resource.resourceType !== 'AuditEvent'), opts);
+      return items.map((i) => kept.get(i.id) ?? others.shift()!);
+    }
     if (items.length === 0) return [];
     const now = this.clock.now();
     const stored = items.map((i) => withMeta(i.resource, i.id, 1, now));
@@ -286,7 +314,7 @@ export class ResourceStore {
       batch.with('u', () => `UPDATE resource SET version_id = ${vp}, last_updated = ${atp}, deleted = true, content = NULL WHERE rid = ${rid}`);
       batch.with('v', () => `INSERT INTO resource_version (rid, version_id, type, id, last_updated, deleted, method) VALUES (${rid}, ${vp}, ${p.add(type)}, ${p.add(id)}, ${atp}, true, 'DELETE')`);
       for (const [name, sql] of indexDeleteCtes(rid)) batch.with(name, () => sql);
-      if (opts.record) store.addCreates(batch, [{ resource: opts.record(versionId), id: randomUUID() }]);
+      if (opts.record) addAuditInserts(batch, [opts.record(versionId)]);
       await batch.run(store.q);
       return { deleted: true, versionId };
     });
@@ -338,11 +366,12 @@ export class ResourceStore {
 
   /** Up to two resources matching the criteria: enough to tell none, one and several apart. */
   async matches(criteria: SearchQuery): Promise<Resource[]> {
-    const page = await runSearch(this.q, { ...criteria, count: 2, total: 'none', sort: [], include: [], revinclude: [], cursor: undefined, summary: undefined });
+    const page = await this.search({ ...criteria, count: 2, total: 'none', sort: [], include: [], revinclude: [], cursor: undefined, summary: undefined });
     return page.matches;
   }
 
   async search(query: SearchQuery): Promise<SearchPage> {
+    if (query.resourceType === 'AuditEvent') return searchAuditEvents(this.q, query);
     return runSearch(this.q, query);
   }
 
@@ -379,7 +408,7 @@ export class ResourceStore {
     batch.with('v', () => `INSERT INTO resource_version (rid, version_id, type, id, last_updated, method, content) VALUES (${ridp}, ${vp}, ${p.add(stored.resourceType)}, ${p.add(stored.id)}, ${at}, ${p.add(method)}, ${c})`);
     for (const [name, sql] of indexDeleteCtes(ridp)) batch.with(name, () => sql);
     for (const [kind, sql] of indexInsertCtes(indexed, 'cur', p)) batch.with(`i_${kind}`, () => sql);
-    if (record) this.addCreates(batch, [{ resource: record, id: randomUUID() }]);
+    if (record) addAuditInserts(batch, [record]);
     await batch.run(this.q);
   }
 }

@@ -241,7 +241,7 @@ describe('$process-message and the BaRS receiver over HTTP', () => {
     expect(response.entry![0].resource).toMatchObject({ response: { code: 'fatal-error' } });
     expect((response.entry![1].resource as OperationOutcome).issue[0].expression).toEqual(['Bundle.entry[3].resource.status']);
     // accepted for later, but audited as the failure it is
-    const audits = await app.t.db.query<{ content: string }>("SELECT content FROM resource WHERE type = 'AuditEvent' ORDER BY rid DESC LIMIT 1");
+    const audits = await app.t.db.query<{ content: string }>("SELECT content FROM audit_event ORDER BY seq DESC LIMIT 1");
     expect(JSON.parse(audits[0].content)).toMatchObject({ outcome: '4', entity: [{ detail: expect.arrayContaining([{ type: 'Bundle.id', valueString: m.id }]) }] });
   });
 

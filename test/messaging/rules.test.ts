@@ -85,8 +85,8 @@ describe('$process-message rules', () => {
 
   for (const c of CASES) {
     it(`${c.name}: ${c.status} ${c.code} at ${c.expression}, nothing stored, rejection logged and audited`, async () => {
-      const before = await fixture.t.db.query<{ n: string }>("SELECT count(*)::text AS n FROM resource_version WHERE type <> 'AuditEvent'");
-      const audits = await fixture.t.db.query<{ n: string }>("SELECT count(*)::text AS n FROM resource WHERE type = 'AuditEvent'");
+      const before = await fixture.t.db.query<{ n: string }>("SELECT count(*)::text AS n FROM resource_version");
+      const audits = await fixture.t.db.query<{ n: string }>("SELECT count(*)::text AS n FROM audit_event");
       const logged = await fixture.t.db.query<{ n: string }>('SELECT count(*)::text AS n FROM message_log');
       const base = referralMessage();
       const body = c.message ? c.message(base) : base;
@@ -101,9 +101,9 @@ describe('$process-message rules', () => {
       if (c.bars) expect(issue!.details?.coding?.[0]).toMatchObject({ system: 'https://fhir.nhs.uk/CodeSystem/http-error-codes', code: c.bars });
       if (headers.requestId) expect(res.headers['X-Request-ID']).toBe(headers.requestId);
       // nothing is left behind but the log row and the AuditEvent of the rejection
-      expect(await fixture.t.db.query<{ n: string }>("SELECT count(*)::text AS n FROM resource_version WHERE type <> 'AuditEvent'")).toEqual(before);
-      const audit = await fixture.t.db.query<{ content: string }>("SELECT content FROM resource WHERE type = 'AuditEvent' ORDER BY rid DESC LIMIT 1");
-      expect(Number((await fixture.t.db.query<{ n: string }>("SELECT count(*)::text AS n FROM resource WHERE type = 'AuditEvent'"))[0].n)).toBe(Number(audits[0].n) + 1);
+      expect(await fixture.t.db.query<{ n: string }>("SELECT count(*)::text AS n FROM resource_version")).toEqual(before);
+      const audit = await fixture.t.db.query<{ content: string }>("SELECT content FROM audit_event ORDER BY seq DESC LIMIT 1");
+      expect(Number((await fixture.t.db.query<{ n: string }>("SELECT count(*)::text AS n FROM audit_event"))[0].n)).toBe(Number(audits[0].n) + 1);
       expect(JSON.parse(audit[0].content)).toMatchObject({ outcome: c.status >= 500 ? '8' : '4', action: 'E', subtype: [{ code: 'operation' }] });
       const rows = await fixture.t.db.query<{ disposition: string; status: number; response: string }>('SELECT disposition, status, response FROM message_log ORDER BY seq DESC LIMIT 1');
       expect(Number((await fixture.t.db.query<{ n: string }>('SELECT count(*)::text AS n FROM message_log'))[0].n)).toBe(Number(logged[0].n) + 1);

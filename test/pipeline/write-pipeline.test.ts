@@ -1,4 +1,4 @@
-import type { AuditEvent, Bundle, Patient } from '@medplum/fhirtypes';
+import type { AuditEvent, Bundle, OperationOutcome, Patient } from '@medplum/fhirtypes';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startTestApp, type TestApp } from '../support/app.js';
 
@@ -76,10 +76,61 @@ describe('the write pipeline over REST', () => {
     expect((await t.fhir('GET', 'Patient/tx-three')).status).toBe(404);
   });
 
-  it('keeps the audit trail out of whole-system history, and in its own', async () => {
-    const res = (await (await t.fhir('GET', '_history?_count=200')).json()) as Bundle;
-    expect(res.entry!.some((e) => e.resource?.resourceType === 'AuditEvent')).toBe(false);
-    const own = (await (await t.fhir('GET', 'AuditEvent/_history?_count=5')).json()) as Bundle;
-    expect(own.entry!.length).toBeGreaterThan(0);
+  it('keeps the audit trail append-only and apart: read, searched by patient, agent, entity and date, never changed', async () => {
+    const created = (await (await t.fhir('POST', 'Patient', patient('Trail'))).json()) as Patient;
+    const [audit] = await auditsOf(`Patient/${created.id}`);
+    const read = await t.fhir('GET', `AuditEvent/${audit.id}`);
+    expect(read.status).toBe(200);
+    expect(await read.json()).toEqual(audit);
+    expect((await t.fhir('GET', `AuditEvent/${audit.id}/_history/1`)).status).toBe(200);
+    expect((await t.fhir('GET', `AuditEvent/${audit.id}/_history/2`)).status).toBe(404);
+
+    const search = async (q: string) => ((await (await t.fhir("GET", `AuditEvent?${q}`)).json()) as Bundle).entry?.map((e) => e.resource!.id) ?? [];
+    expect(await search(`patient=Patient/${created.id}`)).toEqual([audit.id]);
+    expect(await search(`patient=Patient/${created.id}&date=ge${audit.recorded}`)).toEqual([audit.id]);
+    expect(await search(`patient=Patient/${created.id}&date=lt${audit.recorded}`)).toEqual([]);
+    const who = audit.agent[0].who!;
+    const byAgent = who.identifier ? `agent:identifier=${encodeURIComponent(`${who.identifier.system}|${who.identifier.value}`)}` : `agent=${encodeURIComponent(who.display!)}`;
+    expect(await search(`patient=Patient/${created.id}&${byAgent}&subtype=create&outcome=0`)).toEqual([audit.id]);
+    expect(await search(`patient=Patient/${created.id}&agent=someone-else`)).toEqual([]);
+    expect(await search(`patient=Patient/${created.id}&subtype=update`)).toEqual([]);
+
+    // IHE BALP: the trail is never rewritten, by anyone
+    for (const [method, body] of [['PUT', audit], ['DELETE', undefined], ['PATCH', [{ op: 'remove', path: '/outcome' }]]] as const) {
+      const res = await t.fhir(method, `AuditEvent/${audit.id}`, body, method === 'PATCH' ? { 'Content-Type': 'application/json-patch+json' } : {});
+      expect(res.status, method).toBe(405);
+      expect(((await res.json()) as OperationOutcome).issue[0].diagnostics).toContain('append-only');
+    }
+    expect(await t.fhir('GET', `AuditEvent/${audit.id}`).then((r) => r.json())).toEqual(audit);
+
+    // a criterion the trail is not searched by is refused, never ignored into a wider answer
+    const wide = await t.fhir('GET', `AuditEvent?patient=Patient/${created.id}&site=anything`);
+    expect(wide.status).toBe(400);
+    expect(((await wide.json()) as OperationOutcome).issue[0].expression).toEqual(['site']);
+  });
+
+  it('pages the audit trail newest first with keyset links', async () => {
+    const first = (await (await t.fhir('GET', 'AuditEvent?_count=2')).json()) as Bundle;
+    const next = first.link!.find((l) => l.relation === 'next')!.url.replace('http://stepwise.test/fhir/', '');
+    const second = (await (await t.fhir('GET', next)).json()) as Bundle;
+    const times = [...first.entry!, ...second.entry!].map((e) => (e.resource as AuditEvent).recorded);
+    expect(times).toEqual([...times].sort().reverse());
+    expect(new Set([...first.entry!, ...second.entry!].map((e) => e.resource!.id)).size).toBe(4);
+  });
+
+  it('takes an AuditEvent a client records, and keeps it as given', async () => {
+    const event: AuditEvent = {
+      resourceType: 'AuditEvent',
+      type: { system: 'http://dicom.nema.org/resources/ontology/DCM', code: '110110', display: 'Patient Record' },
+      recorded: '2026-03-02T08:59:00Z',
+      outcome: '0',
+      agent: [{ who: { display: 'GP system' }, requestor: true }],
+      source: { observer: { display: 'GP system' } },
+    };
+    const res = await t.fhir('POST', 'AuditEvent', event);
+    expect(res.status).toBe(201);
+    const kept = (await res.json()) as AuditEvent;
+    expect(kept).toMatchObject({ ...event, meta: { versionId: '1' } });
+    expect((await t.fhir('GET', `AuditEvent?agent=GP system`).then((r) => r.json()) as Bundle).entry!.map((e) => e.resource!.id)).toEqual([kept.id]);
   });
 });

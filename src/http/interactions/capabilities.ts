@@ -1,6 +1,6 @@
 import type { CapabilityStatement, CapabilityStatementRest, CapabilityStatementRestResource, CapabilityStatementRestResourceOperation } from '@medplum/fhirtypes';
 import { searchParamsFor } from '../../fhir/search/definitions.js';
-import { isResourceType, resourceTypes } from '../../fhir/resource-types.js';
+import { isResourceType, offersInteraction, resourceTypes } from '../../fhir/resource-types.js';
 import type { Handler } from './context.js';
 
 export const SOFTWARE_VERSION = '0.1.0';
@@ -67,7 +67,7 @@ export function capabilityStatement(baseUrl: string, routes: readonly OfferingRo
     const served = first === ':type' ? types : isResourceType(first) ? [first] : undefined;
     for (const offer of route.offers) {
       if (!served) addSystemOffer(system, offer, route);
-      else for (const type of served) addOffer(byType.get(type)!, offer);
+      else for (const type of served) if (!('interaction' in offer) || offersInteraction(type, offer.interaction)) addOffer(byType.get(type)!, offer);
     }
   }
   const rest: CapabilityStatementRest = {
