@@ -87,7 +87,7 @@ export function authorizeFhirRequest(ctx: InteractionContext, req: FhirRequest):
 
 /** The handler for a method and path: 404 when no interaction lives there, 405 for a wrong method. */
 export function resolveRoute(requestMethod: Method, path: string): { handler: Handler; check: AccessCheck; params: Record<string, string> } {
-  const segments = path === '' ? [] : path.split('/').map(decodeURIComponent);
+  const segments = path === '' ? [] : path.split('/').map(decodeSegment);
   const method = requestMethod === 'HEAD' ? 'GET' : requestMethod;
   const allowed: string[] = [];
   for (const route of compiled) {
@@ -100,6 +100,15 @@ export function resolveRoute(requestMethod: Method, path: string): { handler: Ha
     throw new FhirError(FhirErrorCode.METHOD_NOT_ALLOWED, `${requestMethod} is not allowed on /${path}; allowed: ${[...new Set(allowed)].join(', ')}`);
   }
   throw new FhirError(FhirErrorCode.NOT_FOUND, `No FHIR interaction at /${path}`);
+}
+
+/** A path segment percent-decoded (RFC 3986 §2.1); malformed encoding such as `%ZZ` is the client's error. */
+function decodeSegment(segment: string): string {
+  try {
+    return decodeURIComponent(segment);
+  } catch {
+    throw new FhirError(FhirErrorCode.INVALID, `The path segment '${segment}' is not validly percent-encoded`);
+  }
 }
 
 function match(parts: string[], segments: string[]): Record<string, string> | undefined {

@@ -46,6 +46,8 @@ export function parseSearch(resourceType: string, params: [string, string][], op
   const q: SearchQuery = { resourceType, filters: [], sort: [], count: DEFAULT_COUNT, include: [], revinclude: [], applied: [], ignored: [] };
   const parsing: Parsing = { ...opts, ignored: q.ignored };
   for (const [key, value] of params) {
+    // FHIR strings carry no U+0000 (datatypes.html#string), and PostgreSQL refuses it in text
+    if (key.includes('\u0000') || value.includes('\u0000')) throw badRequest(`Search parameter '${key.replaceAll('\u0000', '')}' contains the character U+0000`, key.replaceAll('\u0000', ''));
     const [name, modifier] = splitOnce(key, ':');
     if (CONTROL.has(name)) {
       parseControl(q, name, modifier, value);

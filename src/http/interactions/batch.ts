@@ -24,6 +24,7 @@ export const processBundle: Handler = async (ctx, req) => {
   if (!bundle || bundle.resourceType !== 'Bundle') throw badRequest('POST to the base URL takes a batch or transaction Bundle', 'resourceType');
   if (bundle.type !== 'batch' && bundle.type !== 'transaction') throw badRequest(`Bundle.type must be batch or transaction, got '${bundle.type}'`, 'Bundle.type');
   const entries = bundle.entry ?? [];
+  if (!Array.isArray(entries)) throw badRequest('Bundle.entry must be an array', 'Bundle.entry');
   if (entries.length > ctx.maxBundleEntries) throw new FhirError(FhirErrorCode.TOO_LARGE, { message: `The Bundle has ${entries.length} entries; at most ${ctx.maxBundleEntries} are accepted`, expression: 'Bundle.entry' });
   const body = bundle.type === 'batch' ? await batch(ctx, entries) : await transaction(ctx, entries);
   return { status: 200, headers: {}, body };
@@ -38,7 +39,7 @@ async function batch(ctx: InteractionContext, entries: BundleEntry[]): Promise<B
       out.push(responseEntry(await routeFhirRequest(ctx, req)));
     } catch (err) {
       if (!(err instanceof FhirError)) throw err;
-      out.push({ response: { status: statusLine(err.status), outcome: toOperationOutcome(locate(err, i, entries[i].resource)) } });
+      out.push({ response: { status: statusLine(err.status), outcome: toOperationOutcome(locate(err, i, entries[i]?.resource)) } });
     }
   }
   return { resourceType: 'Bundle', type: 'batch-response', entry: out };
@@ -156,11 +157,17 @@ function rejectDuplicates(planned: Planned[]): void {
 }
 
 function entryRequest(ctx: InteractionContext, entry: BundleEntry, i: number): FhirRequest {
-  const r = entry.request;
+  // the body is not validated yet: every part read here is checked for its JSON type first
+  if (!isObject(entry)) throw badRequest('Each entry must be an object', `Bundle.entry[${i}]`);
   const at = `Bundle.entry[${i}].request`;
-  if (!r) throw badRequest('Each entry needs a request', at);
-  if (!r.method || !METHODS.has(r.method)) throw badRequest(`Unsupported method '${r.method}'`, `${at}.method`);
-  if (!r.url) throw badRequest('Each entry request needs a url', `${at}.url`);
+  if (!isObject(entry.request)) throw badRequest('Each entry needs a request', at);
+  const r = entry.request!;
+  if (typeof r.method !== 'string' || !METHODS.has(r.method)) throw badRequest(`Unsupported method '${String(r.method)}'`, `${at}.method`);
+  if (typeof r.url !== 'string' || !r.url) throw badRequest('Each entry request needs a url', `${at}.url`);
+  for (const header of ['ifMatch', 'ifNoneMatch', 'ifNoneExist', 'ifModifiedSince'] as const) {
+    if (r[header] !== undefined && typeof r[header] !== 'string') throw badRequest(`request.${header} must be a string`, `${at}.${header}`);
+  }
+  if (entry.resource !== undefined && !isObject(entry.resource)) throw badRequest('An entry resource must be an object', `Bundle.entry[${i}].resource`);
   let url = r.url.startsWith(ctx.baseUrl + '/') ? r.url.slice(ctx.baseUrl.length + 1) : r.url;
   if (/^[a-z]+:/.test(url)) throw badRequest(`The url '${r.url}' is not on this server`, `${at}.url`);
   url = url.replace(/^\//, '');
@@ -179,6 +186,8 @@ function entryRequest(ctx: InteractionContext, entry: BundleEntry, i: number): F
     headers: { ifMatch: r.ifMatch, ifNoneMatch: r.ifNoneMatch, ifNoneExist: r.ifNoneExist, ifModifiedSince: r.ifModifiedSince },
   };
 }
+
+const isObject = (v: unknown): boolean => typeof v === 'object' && v !== null && !Array.isArray(v);
 
 /** In a Bundle, a JSON Patch travels as a Binary (http://hl7.org/fhir/R4/http.html#patch). */
 function binaryPatch(resource: Resource | undefined, i: number): unknown {
