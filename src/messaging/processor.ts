@@ -1,4 +1,3 @@
-import { randomUUID } from 'node:crypto';
 import type { AuditEvent, Bundle, Coding, Identifier, OperationOutcome, OperationOutcomeIssue, Resource, ServiceRequest, Task } from '@medplum/fhirtypes';
 import { auditEvent } from '../audit/audit-event.js';
 import type { Clock } from '../clock.js';
