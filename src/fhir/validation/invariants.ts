@@ -89,13 +89,9 @@ export class InvariantCompiler {
           '%sct': SCT,
           '%loinc': LOINC,
         });
-      } catch (err) {
-        ctx.issues.warning(
-          'processing',
-          path,
-          `Constraint ${key} (${human}) could not be evaluated here: ${err instanceof Error ? err.message : String(err)}`,
-          key,
-        );
+      } catch {
+        // the engine's own message (often a TypeError from inside it) says nothing a client can act on
+        ctx.issues.warning('processing', path, `Constraint ${key} (${human}) could not be evaluated here`, key);
         return;
       }
       if (result.length === 1 && result[0].value === false) ctx.issues.error('invariant', path, message, key);
