@@ -2,7 +2,7 @@ import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { SignJWT, UnsecuredJWT } from 'jose';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { IDP_AUDIENCE, IDP_ISSUER, signed, startAuthApp, testKey, userToken, type AuthTestApp, type TestKey } from './support.js';
+import { IDP_AUDIENCE, IDP_ISSUER, signed, startAuthApp, testKey, userToken, type AuthTestApp, type TestKey, json } from './support.js';
 
 let rs: TestKey;
 let es: TestKey;
@@ -20,7 +20,7 @@ async function expectUnauthorized(res: Response, error?: 'invalid_token') {
   expect(challenge).toMatch(/^Bearer realm="stepwise"/);
   if (error) expect(challenge).toContain(`error="${error}"`);
   else expect(challenge).not.toContain('error=');
-  const outcome = await res.json();
+  const outcome = await json(res);
   expect(outcome).toMatchObject({ resourceType: 'OperationOutcome', issue: [{ severity: 'error', code: 'login' }] });
   return outcome as { issue: { diagnostics: string }[] };
 }
@@ -34,7 +34,7 @@ describe('bearer tokens (RFC 6750) from the identity provider', () => {
   it.each(['RS384', 'ES384'] as const)('accepts a valid %s token', async (alg) => {
     const res = await app.as(await userToken(alg === 'RS384' ? rs : es, 'user/Patient.rs'), 'GET', 'Patient');
     expect(res.status).toBe(200);
-    expect((await res.json()).resourceType).toBe('Bundle');
+    expect((await json(res)).resourceType).toBe('Bundle');
   });
 
   it('refuses an expired token, beyond the clock skew', async () => {
@@ -78,7 +78,7 @@ describe('bearer tokens (RFC 6750) from the identity provider', () => {
   it('serves the CapabilityStatement without a token, and says there how to get one', async () => {
     const res = await app.fhir('GET', 'metadata');
     expect(res.status).toBe(200);
-    const cs = await res.json();
+    const cs = await json(res);
     expect(cs.rest[0].security.service[0].coding[0]).toMatchObject({ code: 'SMART-on-FHIR' });
   });
 

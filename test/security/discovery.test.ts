@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startTestApp, type TestApp } from '../support/app.js';
-import { startAuthApp, testKey, type AuthTestApp } from './support.js';
+import { startAuthApp, testKey, type AuthTestApp, json } from './support.js';
 
 let app: AuthTestApp;
 
@@ -14,7 +14,7 @@ describe('SMART discovery', () => {
   it.each(['http://stepwise.test/.well-known/smart-configuration', 'http://stepwise.test/fhir/.well-known/smart-configuration'])('serves %s without a token', async (url) => {
     const res = await app.app.request(url);
     expect(res.status).toBe(200);
-    expect(await res.json()).toMatchObject({
+    expect(await json(res)).toMatchObject({
       token_endpoint: 'http://stepwise.test/auth/token',
       grant_types_supported: ['client_credentials'],
       token_endpoint_auth_methods_supported: ['private_key_jwt'],
@@ -25,7 +25,7 @@ describe('SMART discovery', () => {
   });
 
   it('says the same in the CapabilityStatement: SMART-on-FHIR with the token endpoint in oauth-uris', async () => {
-    const cs = await (await app.fhir('GET', 'metadata')).json();
+    const cs = await json(await app.fhir('GET', 'metadata'));
     const security = cs.rest[0].security;
     expect(security.service[0].coding[0]).toEqual({ system: 'http://terminology.hl7.org/CodeSystem/restful-security-service', code: 'SMART-on-FHIR', display: 'SMART-on-FHIR' });
     const uris = security.extension.find((e: { url: string }) => e.url === 'http://fhir-registry.smarthealthit.org/StructureDefinition/oauth-uris');
@@ -37,7 +37,7 @@ describe('SMART discovery', () => {
     try {
       expect((await off.app.request('http://stepwise.test/.well-known/smart-configuration')).status).toBe(404);
       expect((await off.app.request('http://stepwise.test/auth/token', { method: 'POST' })).status).toBe(404);
-      expect((await (await off.fhir('GET', 'metadata')).json()).rest[0].security).toBeUndefined();
+      expect((await json(await off.fhir('GET', 'metadata'))).rest[0].security).toBeUndefined();
     } finally {
       await off.close();
     }

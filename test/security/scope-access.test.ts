@@ -2,7 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { offeringRoutes } from '../../src/http/fhir-router.js';
 import { accessCheck } from '../../src/security/access.js';
 import { parseSearch } from '../../src/fhir/search/parse.js';
-import { startAuthApp, testKey, userToken, type AuthTestApp, type TestKey } from './support.js';
+import { startAuthApp, testKey, userToken, type AuthTestApp, type TestKey, json } from './support.js';
 
 let key: TestKey;
 let app: AuthTestApp;
@@ -13,7 +13,7 @@ const task = (status = 'requested') => ({ resourceType: 'Task', status, intent: 
 
 async function expectForbidden(res: Response, needs: string) {
   expect(res.status).toBe(403);
-  const outcome = await res.json();
+  const outcome = await json(res);
   expect(outcome.issue[0]).toMatchObject({ code: 'forbidden' });
   expect(outcome.issue[0].diagnostics).toContain(needs);
 }
@@ -31,7 +31,7 @@ describe('SMART scopes decide each interaction', () => {
   });
 
   it('Task.rs reads and searches Tasks but cannot write them (v2 letters)', async () => {
-    const created = await (await as('user/Task.cruds', 'POST', 'Task', task())).json();
+    const created = await json(await as('user/Task.cruds', 'POST', 'Task', task()));
     expect((await as('user/Task.rs', 'GET', 'Task')).status).toBe(200);
     expect((await as('user/Task.rs', 'GET', `Task/${created.id}`)).status).toBe(200);
     expect((await as('user/Task.rs', 'GET', `Task/${created.id}/_history/1`)).status).toBe(200);
@@ -43,7 +43,7 @@ describe('SMART scopes decide each interaction', () => {
   });
 
   it('r without s reads by id but cannot search; the v1 forms .read and .write are understood', async () => {
-    const created = await (await as('user/Patient.write', 'POST', 'Patient', patient)).json();
+    const created = await json(await as('user/Patient.write', 'POST', 'Patient', patient));
     expect(created.id).toBeDefined();
     expect((await as('user/Patient.r', 'GET', `Patient/${created.id}`)).status).toBe(200);
     await expectForbidden(await as('user/Patient.r', 'GET', 'Patient'), 'Patient.s');
@@ -91,7 +91,7 @@ describe('Bundle entries are checked each as itself', () => {
     };
     const res = await as('user/Patient.c', 'POST', '', bundle);
     expect(res.status).toBe(200);
-    const out = await res.json();
+    const out = await json(res);
     expect(out.entry.map((e: { response: { status: string } }) => e.response.status)).toEqual(['201 Created', '403', '403']);
     expect(out.entry[1].response.outcome.issue[0]).toMatchObject({ code: 'forbidden' });
   });

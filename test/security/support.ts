@@ -90,3 +90,7 @@ export function tokenForm(assertion: string, scope: string, extra: Record<string
 }
 
 export { BASE };
+
+/** A response's JSON, loosely typed: the tests look into OperationOutcomes, Bundles and OAuth answers alike. */
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
+export const json = (res: Response): Promise<any> => res.json();

@@ -1,7 +1,7 @@
 import { decodeJwt, decodeProtectedHeader, SignJWT } from 'jose';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { postgresTestDatabase, type TestDatabase } from '../support/databases.js';
-import { clientAssertion, startAuthApp, testKey, tokenForm, TOKEN_URL, type AuthTestApp, type TestKey } from './support.js';
+import { clientAssertion, startAuthApp, testKey, tokenForm, TOKEN_URL, type AuthTestApp, type TestKey, json } from './support.js';
 
 let gpKey: TestKey;
 let labKey: TestKey;
@@ -22,7 +22,7 @@ afterAll(() => app.close());
 async function oauthError(res: Response, status: number, error: string) {
   expect(res.status).toBe(status);
   expect(res.headers.get('Cache-Control')).toBe('no-store');
-  const body = await res.json();
+  const body = await json(res);
   expect(body).toMatchObject({ error });
   expect(typeof body.error_description).toBe('string');
   return body as { error: string; error_description: string };
@@ -33,7 +33,7 @@ describe('SMART Backend Services: client_credentials with a signed assertion', (
     const res = await app.token(tokenForm(await clientAssertion(gpKey, 'gp-system'), 'system/Patient.rs system/Task.rs system/*.c'));
     expect(res.status).toBe(200);
     expect(res.headers.get('Cache-Control')).toBe('no-store');
-    const body = await res.json();
+    const body = await json(res);
     expect(body).toMatchObject({ token_type: 'bearer', expires_in: 300 });
     // Task is not registered; *.c narrows to the registered types
     expect(body.scope.split(' ').sort()).toEqual(['system/Patient.c', 'system/Patient.rs', 'system/ServiceRequest.c']);
@@ -48,7 +48,7 @@ describe('SMART Backend Services: client_credentials with a signed assertion', (
   it('accepts an ES384 assertion as well as RS384', async () => {
     const res = await app.token(tokenForm(await clientAssertion(labKey, 'lab-system'), 'system/Observation.c'));
     expect(res.status).toBe(200);
-    expect((await res.json()).scope).toBe('system/Observation.c');
+    expect((await json(res)).scope).toBe('system/Observation.c');
   });
 
   it('refuses an assertion used twice (its jti is spent)', async () => {
@@ -96,9 +96,9 @@ describe('SMART Backend Services: client_credentials with a signed assertion', (
   });
 
   it('records the client as the requestor of the AuditEvent of a write', async () => {
-    const { access_token } = await (await app.token(tokenForm(await clientAssertion(gpKey, 'gp-system'), 'system/Patient.c system/AuditEvent.rs'))).json();
-    const created = await (await app.as(access_token, 'POST', 'Patient', { resourceType: 'Patient', name: [{ family: 'Audited' }] })).json();
-    const page = await (await app.as(access_token, 'GET', 'AuditEvent?_count=1000')).json();
+    const { access_token } = await json(await app.token(tokenForm(await clientAssertion(gpKey, 'gp-system'), 'system/Patient.c system/AuditEvent.rs')));
+    const created = await json(await app.as(access_token, 'POST', 'Patient', { resourceType: 'Patient', name: [{ family: 'Audited' }] }));
+    const page = await json(await app.as(access_token, 'GET', 'AuditEvent?_count=1000'));
     const audit = page.entry.map((e: { resource: unknown }) => e.resource).find((a: { entity?: { what?: { reference?: string } }[] }) => a.entity?.some((e) => e.what?.reference?.startsWith(`Patient/${created.id}/`)));
     expect(audit).toBeDefined();
     expect(audit.agent.find((a: { requestor: boolean }) => a.requestor).who).toMatchObject({ identifier: { system: 'urn:ietf:params:oauth:client-id', value: 'gp-system' }, display: 'gp-system (A83627)' });
@@ -127,7 +127,7 @@ describe('replay protection across instances on one PostgreSQL database', () => 
     const res = await first.token(tokenForm(assertion, 'system/Patient.rs'));
     expect(res.status).toBe(200);
     await oauthError(await second.token(tokenForm(assertion, 'system/Patient.rs')), 401, 'invalid_client');
-    expect((await second.as((await res.json()).access_token, 'GET', 'Patient')).status).toBe(200);
+    expect((await second.as((await json(res)).access_token, 'GET', 'Patient')).status).toBe(200);
   });
 
   it('of two instances given the same assertion at once, exactly one issues a token', async () => {
