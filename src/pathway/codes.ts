@@ -35,10 +35,23 @@ export const PATHWAY = {
   planDefinition: `${BASE}/PlanDefinition`,
 } as const;
 
+/** Every code of the published task-code CodeSystem, one definition (test/pathway/task-codes.test.ts checks they agree). */
 export const TaskCode = {
   triage: 'triage',
   clarify: 'clarify-referral',
+  /** No longer created: a borderline referral's triage Task is itself the senior oversight. */
   seniorOversight: 'senior-oversight',
+  /** A handover (step-down): sending lead → receiving team. */
+  handover: 'transfer-of-responsibility',
+  /** A contact a care plan's cadence asks for; the kind of contact is in Task.reasonCode. */
+  contact: 'contact',
+  carePlanReview: 'care-plan-review',
+  outreachCall: 'outreach-call',
+  outreachHomeVisit: 'outreach-home-visit',
+  outreachPartnerContact: 'outreach-partner-contact',
+  escalation: 'escalation',
+  /** The receiving lead's first contact after crisis care (due within the configured hours, default 72). */
+  firstContact: 'first-contact',
 } as const;
 export type TaskCode = (typeof TaskCode)[keyof typeof TaskCode];
 

@@ -6,8 +6,8 @@ import { startTestApp, type TestApp } from '../support/app.js';
 import { postgresTestDatabase } from '../support/databases.js';
 import { ACCEPT, carePlan, careTeam, CMHT_NORTH, CRISIS_LEAD, escalation, escalationsOf, handover, highRiskFlag, leadsOf } from './care-support.js';
 import { parseSearch } from '../../src/fhir/search/parse.js';
-import { CARE, CareTaskCode } from '../../src/pathway/care/codes.js';
-import { PATHWAY } from '../../src/pathway/codes.js';
+import { CARE } from '../../src/pathway/care/codes.js';
+import { PATHWAY, TaskCode } from '../../src/pathway/codes.js';
 import { openSameDayEscalation } from '../../src/pathway/risk/escalation.js';
 import type { PolicyContext } from '../../src/pathway/write-policies.js';
 
@@ -80,7 +80,7 @@ describe('care plans, escalations and handovers over REST on PostgreSQL', () => 
     const answers = await Promise.all(Array.from({ length: 8 }, () => put({ ...asked, status: 'accepted' })));
     expect(answers.map((r) => r.status).filter((s) => s !== 200)).toEqual([]);
     expect(await leadsOf(store)).toEqual([CMHT_NORTH.reference]);
-    const contacts = (await store.matches(parseSearch('Task', [['part-of', 'Task/h-race'], ['code', `${PATHWAY.taskCode}|${CareTaskCode.firstContact}`]]))) as Task[];
+    const contacts = (await store.matches(parseSearch('Task', [['part-of', 'Task/h-race'], ['code', `${PATHWAY.taskCode}|${TaskCode.firstContact}`]]))) as Task[];
     expect(contacts).toHaveLength(1);
   });
 

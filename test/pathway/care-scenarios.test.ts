@@ -2,8 +2,8 @@ import type { CarePlan, Provenance, Task } from '@medplum/fhirtypes';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { parseSearch } from '../../src/fhir/search/parse.js';
 import { cadencesOf } from '../../src/pathway/care/care-plan.js';
-import { CareTaskCode } from '../../src/pathway/care/codes.js';
-import { PATHWAY } from '../../src/pathway/codes.js';
+
+import { PATHWAY, TaskCode } from '../../src/pathway/codes.js';
 import { findTriageTask } from '../../src/pathway/front-door.js';
 import { completeContext, indicator } from './builders.js';
 import { ACCEPT, CHECKLIST, CMHT_NORTH, escalation, escalationsOf, expectIssues, FOUR_PARTS, handover, highRiskFlag, leadsOf, personWithPlan, refusal, TRANSITION_PLAN, write } from './care-support.js';
@@ -54,7 +54,7 @@ describe('seed 002, example 3: step-down after crisis with a handover', () => {
     t.clock.advance(3 * HOUR);
     const accepted = await write(t.store, { ...asked, status: 'accepted' });
     expect(await leadsOf(t.store, teamIdOf(plan))).toEqual([CMHT_NORTH.reference]);
-    const [contact] = (await t.store.matches(parseSearch('Task', [['part-of', 'Task/h-1'], ['code', `${PATHWAY.taskCode}|${CareTaskCode.firstContact}`]]))) as Task[];
+    const [contact] = (await t.store.matches(parseSearch('Task', [['part-of', 'Task/h-1'], ['code', `${PATHWAY.taskCode}|${TaskCode.firstContact}`]]))) as Task[];
     expect(new Date(contact.restriction!.period!.end!).getTime() - t.clock.now().getTime()).toBe(72 * HOUR);
     expect(cadencesOf(await planOf()).map((c) => c.key)).toEqual(['taper-h-1-1', 'taper-h-1-2']);
 

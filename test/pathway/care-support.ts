@@ -1,9 +1,9 @@
 import type { CarePlan, CareTeam, Flag, Resource, Task, TaskInput, TaskOutput } from '@medplum/fhirtypes';
 import { expect } from 'vitest';
 import { FhirError } from '../../src/errors.js';
-import { CARE, CareTaskCode } from '../../src/pathway/care/codes.js';
+import { CARE } from '../../src/pathway/care/codes.js';
 import { leadParticipant } from '../../src/pathway/care/care-team.js';
-import { PATHWAY } from '../../src/pathway/codes.js';
+import { PATHWAY, TaskCode } from '../../src/pathway/codes.js';
 import { writeWithPolicies, type WritePolicy } from '../../src/pathway/write-policies.js';
 import { PATHWAY_POLICIES } from '../../src/pathway/write-policies.js';
 import type { ResourceStore, WriteResult } from '../../src/store/resource-store.js';
@@ -85,7 +85,7 @@ export function highRiskFlag(id: string, domain = 'relapse-signature', extra: Pa
 }
 
 export async function escalationsOf(store: ResourceStore, patient = 'Patient/pat-1'): Promise<Task[]> {
-  return (await store.search(parseSearch('Task', [['patient', patient], ['code', `${PATHWAY.taskCode}|${CareTaskCode.escalation}`], ['_count', '100']]))).matches as Task[];
+  return (await store.search(parseSearch('Task', [['patient', patient], ['code', `${PATHWAY.taskCode}|${TaskCode.escalation}`], ['_count', '100']]))).matches as Task[];
 }
 
 export const FOUR_PARTS: TaskInput[] = [
@@ -117,7 +117,7 @@ export function escalation(id: string, inputs: TaskInput[] = FOUR_PARTS, extra: 
     id,
     status: 'requested',
     intent: 'order',
-    code: { coding: [{ system: PATHWAY.taskCode, code: CareTaskCode.escalation }] },
+    code: { coding: [{ system: PATHWAY.taskCode, code: TaskCode.escalation }] },
     for: PATIENT,
     requester: { reference: 'PractitionerRole/cmht-north-care-coordinator' },
     owner: { reference: 'PractitionerRole/consultant-psychiatrist' },
@@ -134,7 +134,7 @@ export function handover(id: string, extra: Partial<Task> = {}, inputs?: TaskInp
     status: 'requested',
     intent: 'order',
     priority: 'urgent',
-    code: { coding: [{ system: PATHWAY.taskCode, code: CareTaskCode.handover }] },
+    code: { coding: [{ system: PATHWAY.taskCode, code: TaskCode.handover }] },
     focus: { reference: 'CarePlan/plan-1' },
     for: PATIENT,
     authoredOn: '2026-03-02T09:00:00Z',

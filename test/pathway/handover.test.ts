@@ -3,8 +3,8 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { FhirError, FhirErrorCode } from '../../src/errors.js';
 import { parseSearch } from '../../src/fhir/search/parse.js';
 import { cadencesOf } from '../../src/pathway/care/care-plan.js';
-import { CareTaskCode } from '../../src/pathway/care/codes.js';
-import { PATHWAY } from '../../src/pathway/codes.js';
+
+import { PATHWAY, TaskCode } from '../../src/pathway/codes.js';
 import { PATHWAY_POLICIES, pathwayPolicies, type WritePolicy } from '../../src/pathway/write-policies.js';
 import { CHECKLIST, CMHT_NORTH, CRISIS_LEAD, expectIssues, handover, leadsOf, personWithPlan, refusal, TRANSITION_PLAN, write } from './care-support.js';
 import { MONDAY_9AM, pathwayStore, type PathwayTestStore } from './support.js';
@@ -17,7 +17,7 @@ beforeEach(async () => {
 afterEach(async () => t.t.dispose());
 
 const where = (code: string) => `Task.input.where(type.coding.code = '${code}')`;
-const firstContacts = async () => (await t.store.matches(parseSearch('Task', [['code', `${PATHWAY.taskCode}|${CareTaskCode.firstContact}`]]))) as Task[];
+const firstContacts = async () => (await t.store.matches(parseSearch('Task', [['code', `${PATHWAY.taskCode}|${TaskCode.firstContact}`]]))) as Task[];
 const HOUR = 3_600_000;
 
 describe('a handover carries its parties and its transition plan', () => {
@@ -78,7 +78,7 @@ describe('the sender stays the accountable lead until the receiving team accepts
       name: 'test: the first contact cannot be written',
       types: ['Task'],
       before: (next) => {
-        if ((next as Task).code?.coding?.some((c) => c.code === CareTaskCode.firstContact)) throw new FhirError(FhirErrorCode.CONFLICT, 'no');
+        if ((next as Task).code?.coding?.some((c) => c.code === TaskCode.firstContact)) throw new FhirError(FhirErrorCode.CONFLICT, 'no');
         return next;
       },
     };

@@ -1,11 +1,12 @@
 import type { Flag, Task } from '@medplum/fhirtypes';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { CareActivity, CareTaskCode } from '../../src/pathway/care/codes.js';
+import { CareActivity } from '../../src/pathway/care/codes.js';
 import { ContactOutcome, outcomeOf } from '../../src/pathway/outreach/outcome.js';
-import { ScheduledTaskCode } from '../../src/pathway/scheduler/codes.js';
+
 import { runDueJobs } from '../../src/pathway/scheduler/run.js';
 import { pathwayStore, type PathwayTestStore } from './support.js';
 import { codeOf, personInCare, recordOutcome, riskFlag, tasks, tasksCoded, write, type Person } from './scheduler-support.js';
+import { TaskCode } from '../../src/pathway/codes.js';
 
 const HOUR = 3_600_000;
 
@@ -22,9 +23,9 @@ describe('the outreach ladder', () => {
     await run();
   };
   /** The steps taken after a missed contact, in order (each carries the contact as its focus). */
-  const ladderOf = async (contact: Task) => (await tasks(p.store, [['focus', `Task/${contact.id}`]])).filter((t) => codeOf(t) !== CareTaskCode.escalation).sort((x, y) => x.authoredOn!.localeCompare(y.authoredOn!));
-  const escalationsOf = (contact: Task) => tasksCoded(p.store, CareTaskCode.escalation, [['focus', `Task/${contact.id}`]]);
-  const openContact = async (person: Person) => (await tasksCoded(p.store, ScheduledTaskCode.contact, [['based-on', `CarePlan/${person.plan.id}`], ['status', 'ready']]))[0];
+  const ladderOf = async (contact: Task) => (await tasks(p.store, [['focus', `Task/${contact.id}`]])).filter((t) => codeOf(t) !== TaskCode.escalation).sort((x, y) => x.authoredOn!.localeCompare(y.authoredOn!));
+  const escalationsOf = (contact: Task) => tasksCoded(p.store, TaskCode.escalation, [['focus', `Task/${contact.id}`]]);
+  const openContact = async (person: Person) => (await tasksCoded(p.store, TaskCode.contact, [['based-on', `CarePlan/${person.plan.id}`], ['status', 'ready']]))[0];
 
   it('each failure takes the next step: same-day call, next-day home visit, partner contact; without risk indicators it ends there', async () => {
     const person = await personInCare(p.store, 'l1', { cadences: [[CareActivity.weeklyWellbeingContact, 1, 1, 'wk']] });
@@ -150,7 +151,7 @@ describe('the outreach ladder', () => {
     const person = await personInCare(p.store, 'relapse');
     const signature = await write(p.store, riskFlag(person.patient.id, 'relapse-signature', 'PM'));
     await run();
-    const contactsByWeek = async () => (await tasksCoded(p.store, ScheduledTaskCode.contact, [['based-on', `CarePlan/${person.plan.id}`]])).sort((x, y) => x.restriction!.period!.start!.localeCompare(y.restriction!.period!.start!));
+    const contactsByWeek = async () => (await tasksCoded(p.store, TaskCode.contact, [['based-on', `CarePlan/${person.plan.id}`]])).sort((x, y) => x.restriction!.period!.start!.localeCompare(y.restriction!.period!.start!));
     const weekly = async (n: number) => (await contactsByWeek()).filter((t) => t.reasonCode?.coding?.[0]?.code === CareActivity.weeklyWellbeingContact)[n];
 
     // week 1: contact made

@@ -3,7 +3,7 @@ import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { FixedClock } from '../../src/clock.js';
 import { CareActivity } from '../../src/pathway/care/codes.js';
-import { JobKind, ScheduledTaskCode } from '../../src/pathway/scheduler/codes.js';
+import { JobKind } from '../../src/pathway/scheduler/codes.js';
 import { JOB_KINDS } from '../../src/pathway/scheduler/kinds.js';
 import type { JobKinds } from '../../src/pathway/scheduler/jobs.js';
 import { runDueJobs, type RunOptions } from '../../src/pathway/scheduler/run.js';
@@ -11,6 +11,7 @@ import type { ResourceStore } from '../../src/store/resource-store.js';
 import { TEST_DATABASE_URL } from '../support/databases.js';
 import { MONDAY_9AM } from './support.js';
 import { codeOf, jobKeys, personInCare, recordOutcome, tasks, tasksCoded, twoPostgresInstances, type TwoInstances } from './scheduler-support.js';
+import { TaskCode } from '../../src/pathway/codes.js';
 
 const DAY = 86_400_000;
 
@@ -43,7 +44,7 @@ describe('pathway scheduler: two instances on one PostgreSQL database', () => {
     expect(done.a.filter((k) => done.b.includes(k))).toEqual([]);
     expect(done.a.length).toBeGreaterThan(0);
     expect(done.b.length).toBeGreaterThan(0);
-    const contacts = await tasksCoded(two.a, ScheduledTaskCode.contact);
+    const contacts = await tasksCoded(two.a, TaskCode.contact);
     expect(contacts).toHaveLength(plans * 15);
     expect(new Set(jobKeys(contacts)).size).toBe(plans * 15);
     expect(done.a.length + done.b.length).toBe(plans * 15);
@@ -52,7 +53,7 @@ describe('pathway scheduler: two instances on one PostgreSQL database', () => {
   it('missed contacts on both instances take each outreach step once', async () => {
     const person = await personInCare(two.a, 'two-ladder', { cadences: [[CareActivity.weeklyWellbeingContact, 1, 1, 'd']] });
     await runBothUntilIdle(two.a, two.b, clock.now());
-    const open = await tasksCoded(two.a, ScheduledTaskCode.contact, [['based-on', `CarePlan/${person.plan.id}`]]);
+    const open = await tasksCoded(two.a, TaskCode.contact, [['based-on', `CarePlan/${person.plan.id}`]]);
     await recordOutcome(two.b, open[0], 'missed');
     // the call, then the home visit, fail at their deadlines; both instances poll
     for (let day = 0; day < 4; day++) {
@@ -90,7 +91,7 @@ describe('pathway scheduler: two instances on one PostgreSQL database', () => {
   it('a worker closing an attempt while its deadline job runs on another instance wins: the job does not overwrite it', async () => {
     const person = await personInCare(two.a, 'two-race', { cadences: [[CareActivity.weeklyWellbeingContact, 1, 1, 'wk']] });
     await runDueJobs(two.a, clock.now());
-    const [contact] = await tasksCoded(two.a, ScheduledTaskCode.contact, [['based-on', `CarePlan/${person.plan.id}`]]);
+    const [contact] = await tasksCoded(two.a, TaskCode.contact, [['based-on', `CarePlan/${person.plan.id}`]]);
     await recordOutcome(two.a, contact, 'missed');
     const [call] = await tasks(two.a, [['focus', `Task/${contact.id}`]]);
     clock.set(new Date(call.restriction!.period!.end!));

@@ -2,7 +2,7 @@ import type { Task } from '@medplum/fhirtypes';
 import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { FixedClock } from '../../src/clock.js';
-import { CareActivity, CareTaskCode } from '../../src/pathway/care/codes.js';
+import { CareActivity } from '../../src/pathway/care/codes.js';
 import { OUTREACH_LADDER } from '../../src/pathway/outreach/ladder.js';
 import { isMissed, ladderPlace } from '../../src/pathway/outreach/outcome.js';
 import { runDueJobs } from '../../src/pathway/scheduler/run.js';
@@ -10,6 +10,7 @@ import { isFinalTaskStatus } from '../../src/pathway/tasks/transitions.js';
 import type { ResourceStore } from '../../src/store/resource-store.js';
 import { MONDAY_9AM } from './support.js';
 import { codeOf, jobKeys, personInCare, recordOutcome, riskFlag, tasks, twoPostgresInstances, write, type TwoInstances } from './scheduler-support.js';
+import { TaskCode } from '../../src/pathway/codes.js';
 
 const HOUR = 3_600_000;
 
@@ -92,7 +93,7 @@ describe('scheduler and outreach ladder properties (two instances on PostgreSQL)
           const expected = isMissed(t) && next?.kind === 'attempt' ? [next.code] : [];
           expect(children.map(codeOf)).toEqual(expected);
           if (isMissed(t) && next?.kind === 'escalation') {
-            const escalations = all.filter((c) => codeOf(c) === CareTaskCode.escalation && c.focus?.reference === t.focus?.reference);
+            const escalations = all.filter((c) => codeOf(c) === TaskCode.escalation && c.focus?.reference === t.focus?.reference);
             expect(escalations).toHaveLength(atRisk ? 1 : 0);
           }
           // an attempt past its due time has failed (the deadline job ran, once)

@@ -1,12 +1,13 @@
 import type { CarePlan, Task } from '@medplum/fhirtypes';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { CARE, CareActivity } from '../../src/pathway/care/codes.js';
-import { JobKind, ScheduledTaskCode } from '../../src/pathway/scheduler/codes.js';
+import { JobKind } from '../../src/pathway/scheduler/codes.js';
 import { scheduleJob, type JobKinds } from '../../src/pathway/scheduler/jobs.js';
 import { JOB_KINDS } from '../../src/pathway/scheduler/kinds.js';
 import { runDueJobs } from '../../src/pathway/scheduler/run.js';
 import { MONDAY_9AM, pathwayStore, type PathwayTestStore } from './support.js';
 import { jobKeys, personInCare, tasks, tasksCoded, write } from './scheduler-support.js';
+import { TaskCode } from '../../src/pathway/codes.js';
 
 const HOUR = 3_600_000;
 const DAY = 24 * HOUR;
@@ -45,7 +46,7 @@ describe('pathway scheduler (PGlite, one instance)', () => {
   it('an active care plan creates its contacts one occurrence at a time as the clock advances, 09:00 London across the clock change', async () => {
     const { plan, lead } = await personInCare(p.store, 1, { cadences: [[CareActivity.weeklyWellbeingContact, 1, 1, 'wk']] });
     await run();
-    let contacts = await tasksCoded(p.store, ScheduledTaskCode.contact);
+    let contacts = await tasksCoded(p.store, TaskCode.contact);
     expect(contacts).toHaveLength(1);
     expect(contacts[0]).toMatchObject({
       status: 'ready',
@@ -58,11 +59,11 @@ describe('pathway scheduler (PGlite, one instance)', () => {
     // nothing more until the next occurrence starts
     p.clock.advance(6 * DAY);
     await run();
-    expect(await tasksCoded(p.store, ScheduledTaskCode.contact)).toHaveLength(1);
+    expect(await tasksCoded(p.store, TaskCode.contact)).toHaveLength(1);
     // four weeks on: 9, 16, 23 March (GMT), then 30 March in British Summer Time, still 09:00 local
     p.clock.set(new Date('2026-03-30T08:00:00Z'));
     await run();
-    contacts = await tasksCoded(p.store, ScheduledTaskCode.contact);
+    contacts = await tasksCoded(p.store, TaskCode.contact);
     expect(contacts.map((t) => t.restriction!.period!.start).sort()).toEqual([
       '2026-03-02T09:00:00.000Z',
       '2026-03-09T09:00:00.000Z',
@@ -78,7 +79,7 @@ describe('pathway scheduler (PGlite, one instance)', () => {
     p.clock.set(new Date('2026-03-27T10:00:00Z'));
     await personInCare(p.store, 2, { cadences: [[CareActivity.weeklyWellbeingContact, 1, 1, 'wk']] });
     await run();
-    const [first] = await tasksCoded(p.store, ScheduledTaskCode.contact);
+    const [first] = await tasksCoded(p.store, TaskCode.contact);
     expect(first.restriction!.period!.end).toBe('2026-04-07T09:00:00.000Z');
   });
 
@@ -89,7 +90,7 @@ describe('pathway scheduler (PGlite, one instance)', () => {
     await write(p.store, { ...current, status: 'completed' });
     p.clock.advance(21 * DAY);
     await run();
-    expect(await tasksCoded(p.store, ScheduledTaskCode.contact)).toHaveLength(1);
+    expect(await tasksCoded(p.store, TaskCode.contact)).toHaveLength(1);
     expect((await jobs('cadence:%')).map((j) => [j.key, j.done_at !== null])).toEqual([
       [`cadence:CarePlan/${plan.id}:cadence-1:1`, true],
       [`cadence:CarePlan/${plan.id}:cadence-1:2`, true],
@@ -102,22 +103,22 @@ describe('pathway scheduler (PGlite, one instance)', () => {
     await write(p.store, { ...((await p.store.read('CarePlan', plan.id)) as CarePlan), status: 'on-hold' });
     p.clock.advance(7 * DAY);
     await run();
-    expect(await tasksCoded(p.store, ScheduledTaskCode.contact)).toHaveLength(1);
+    expect(await tasksCoded(p.store, TaskCode.contact)).toHaveLength(1);
     await write(p.store, { ...((await p.store.read('CarePlan', plan.id)) as CarePlan), status: 'active' });
     p.clock.advance(7 * DAY);
     await run();
-    const contacts = await tasksCoded(p.store, ScheduledTaskCode.contact);
+    const contacts = await tasksCoded(p.store, TaskCode.contact);
     expect(contacts.map((t) => t.restriction!.period!.start).sort()).toEqual(['2026-03-02T09:00:00.000Z', '2026-03-16T09:00:00.000Z']);
   });
 
   it('the review date makes one care-plan-review Task on that day; a new review date makes another, the old one none', async () => {
     const { plan, lead } = await personInCare(p.store, 5, { cadences: [], reviewDate: '2026-03-10' });
     await run();
-    expect(await tasksCoded(p.store, ScheduledTaskCode.carePlanReview)).toHaveLength(0);
+    expect(await tasksCoded(p.store, TaskCode.carePlanReview)).toHaveLength(0);
     p.clock.set(new Date('2026-03-10T00:00:00Z'));
     await run();
     await run();
-    const reviews = await tasksCoded(p.store, ScheduledTaskCode.carePlanReview);
+    const reviews = await tasksCoded(p.store, TaskCode.carePlanReview);
     expect(reviews).toHaveLength(1);
     expect(reviews[0]).toMatchObject({ focus: { reference: `CarePlan/${plan.id}` }, owner: { reference: `Practitioner/${lead.id}` }, restriction: { period: { end: '2026-03-10T23:59:59.000Z' } } });
     // moved to a Saturday in summer time: due by the end of the Monday after, London time
@@ -126,7 +127,7 @@ describe('pathway scheduler (PGlite, one instance)', () => {
     await write(p.store, { ...((await p.store.read('CarePlan', plan.id)) as CarePlan), extension: [{ url: CARE.reviewDate, valueDate: '2026-04-18' }] });
     p.clock.set(new Date('2026-04-30T00:00:00Z'));
     await run();
-    const later = (await tasksCoded(p.store, ScheduledTaskCode.carePlanReview)).filter((t) => t.id !== reviews[0].id);
+    const later = (await tasksCoded(p.store, TaskCode.carePlanReview)).filter((t) => t.id !== reviews[0].id);
     expect(later).toHaveLength(1);
     expect(later[0].restriction!.period).toEqual({ start: '2026-04-17T23:00:00.000Z', end: '2026-04-20T22:59:59.000Z' });
   });
@@ -143,7 +144,7 @@ describe('pathway scheduler (PGlite, one instance)', () => {
     const { plan } = await personInCare(p.store, 6, { cadences: [[CareActivity.weeklyWellbeingContact, 1, 1, 'wk']] });
     const failed = await runDueJobs(p.store, p.clock.now(), { kinds });
     expect(failed.failed).toEqual([{ key: `cadence:CarePlan/${plan.id}:cadence-1:1`, error: 'the process died here' }]);
-    expect(await tasksCoded(p.store, ScheduledTaskCode.contact)).toHaveLength(0);
+    expect(await tasksCoded(p.store, TaskCode.contact)).toHaveLength(0);
     const [job] = await jobs('cadence:%');
     expect(job).toMatchObject({ attempts: 1, last_error: 'the process died here', done_at: null });
     expect(new Date(job.run_at).getTime()).toBe(MONDAY_9AM.getTime() + 30_000);
@@ -152,7 +153,7 @@ describe('pathway scheduler (PGlite, one instance)', () => {
     expect((await runDueJobs(p.store, p.clock.now(), { kinds })).done).toEqual([]);
     p.clock.advance(30_000);
     expect((await runDueJobs(p.store, p.clock.now(), { kinds })).done).toEqual([`cadence:CarePlan/${plan.id}:cadence-1:1`]);
-    expect(await tasksCoded(p.store, ScheduledTaskCode.contact)).toHaveLength(1);
+    expect(await tasksCoded(p.store, TaskCode.contact)).toHaveLength(1);
     expect((await jobs('cadence:%')).map((j) => j.key)).toEqual([`cadence:CarePlan/${plan.id}:cadence-1:1`, `cadence:CarePlan/${plan.id}:cadence-1:2`]);
   });
 

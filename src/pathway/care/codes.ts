@@ -34,10 +34,3 @@ export const CareActivity = {
   taperingContact: 'tapering-contact',
 } as const;
 
-/** Task codes of this part of the pathway (task-code CodeSystem). */
-export const CareTaskCode = {
-  escalation: 'escalation',
-  handover: 'transfer-of-responsibility',
-  /** The receiving lead's first contact after crisis care (due within the configured hours, default 72); a contact like the scheduler's `contact`. */
-  firstContact: 'first-contact',
-} as const;

@@ -1,11 +1,11 @@
 import type { CarePlan, CarePlanActivity, CareTeam, Task, Timing } from '@medplum/fhirtypes';
 import { FhirError, FhirErrorCode } from '../../errors.js';
 import { parseSearch } from '../../fhir/search/parse.js';
-import { PATHWAY } from '../codes.js';
+import { PATHWAY, TaskCode } from '../codes.js';
 import { localId } from '../referral-context.js';
 import type { PolicyContext } from '../write-policies.js';
 import { careTeamOf } from '../care/care-team.js';
-import { CARE, CareActivity, CareTaskCode } from '../care/codes.js';
+import { CARE, CareActivity } from '../care/codes.js';
 import { moveLead } from '../care/open-plan.js';
 import { contactTiming } from './transition.js';
 
@@ -43,7 +43,7 @@ async function handedOverPlan(ctx: PolicyContext, task: Task): Promise<CarePlan>
 }
 
 async function firstContactOf(ctx: PolicyContext, task: Task): Promise<Task | undefined> {
-  const found = await ctx.store.matches(parseSearch('Task', [['part-of', `Task/${task.id}`], ['code', `${PATHWAY.taskCode}|${CareTaskCode.firstContact}`]]));
+  const found = await ctx.store.matches(parseSearch('Task', [['part-of', `Task/${task.id}`], ['code', `${PATHWAY.taskCode}|${TaskCode.firstContact}`]]));
   return found[0] as Task | undefined;
 }
 
@@ -55,7 +55,7 @@ async function openFirstContact(ctx: PolicyContext, task: Task, plan: CarePlan, 
     status: 'requested',
     intent: 'order',
     priority: 'urgent',
-    code: { coding: [{ system: PATHWAY.taskCode, code: CareTaskCode.firstContact, display: 'First contact after crisis care' }] },
+    code: { coding: [{ system: PATHWAY.taskCode, code: TaskCode.firstContact, display: 'First contact after crisis care' }] },
     reasonCode: { coding: [{ system: CARE.careActivity, code: CareActivity.firstContactAfterCrisis, display: 'First contact after crisis care' }] },
     description: `First contact by the receiving team after handover, due within ${hours} hours`,
     partOf: [{ reference: `Task/${task.id}` }],

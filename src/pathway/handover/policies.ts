@@ -1,13 +1,13 @@
 import type { Task } from '@medplum/fhirtypes';
-import { PATHWAY } from '../codes.js';
+import { PATHWAY, TaskCode } from '../codes.js';
 import type { WritePolicy } from '../write-policies.js';
 import { issue, unprocessable } from '../care/care-plan-rules.js';
-import { CareTaskCode } from '../care/codes.js';
+
 import { acceptHandover, type HandoverOptions } from './acceptance.js';
 import { checklistIssues, transitionPlanIssues } from './transition.js';
 
 export function isHandover(task: Task): boolean {
-  return task.code?.coding?.some((c) => c.system === PATHWAY.taskCode && c.code === CareTaskCode.handover) ?? false;
+  return task.code?.coding?.some((c) => c.system === PATHWAY.taskCode && c.code === TaskCode.handover) ?? false;
 }
 
 /** Statuses in which a handover is not (or no longer) asking anyone to take it on: its plan is not checked. */

@@ -1,4 +1,5 @@
 import { endOfLondonDay } from '../risk/same-day.js';
+import { TaskCode } from '../codes.js';
 import { addWorkingDays } from '../working-days.js';
 
 /** An outreach attempt: a Task of this code, due by `due(failedAt)`, the instant the step before it failed. */
@@ -25,9 +26,9 @@ export type OutreachStep = OutreachAttempt | OutreachEscalation;
  * done by its due time fails then (a scheduler job). The "next day" is the next working day.
  */
 export const OUTREACH_LADDER: readonly OutreachStep[] = [
-  { kind: 'attempt', code: 'outreach-call', display: 'Same-day call', due: (failedAt) => endOfLondonDay(failedAt) },
-  { kind: 'attempt', code: 'outreach-home-visit', display: 'Next-day home visit attempt', due: (failedAt) => endOfLondonDay(addWorkingDays(failedAt, 1)) },
-  { kind: 'attempt', code: 'outreach-partner-contact', display: 'Partner contact', due: (failedAt) => endOfLondonDay(addWorkingDays(failedAt, 1)) },
+  { kind: 'attempt', code: TaskCode.outreachCall, display: 'Same-day call', due: (failedAt) => endOfLondonDay(failedAt) },
+  { kind: 'attempt', code: TaskCode.outreachHomeVisit, display: 'Next-day home visit attempt', due: (failedAt) => endOfLondonDay(addWorkingDays(failedAt, 1)) },
+  { kind: 'attempt', code: TaskCode.outreachPartnerContact, display: 'Partner contact', due: (failedAt) => endOfLondonDay(addWorkingDays(failedAt, 1)) },
   { kind: 'escalation', display: 'Same-day escalation, if risk indicators are present' },
 ];
 

@@ -1,8 +1,7 @@
 import type { Task, TaskOutput } from '@medplum/fhirtypes';
 import { STEPWISE_CANONICAL_BASE } from '../../fhir/canonical.js';
-import { PATHWAY } from '../codes.js';
-import { CareTaskCode } from '../care/codes.js';
-import { ScheduledTaskCode } from '../scheduler/codes.js';
+import { PATHWAY, TaskCode } from '../codes.js';
+
 import { ladderIndex } from './ladder.js';
 
 /** Task.output of a contact or an outreach attempt: what came of it (CodeSystem contact-outcome). */
@@ -20,7 +19,7 @@ export const ContactOutcome = {
 export type ContactOutcome = (typeof ContactOutcome)[keyof typeof ContactOutcome];
 
 /** Task codes of a contact with the person: a cadence contact, or the first contact after crisis care. */
-const CONTACT_CODES: readonly string[] = [ScheduledTaskCode.contact, CareTaskCode.firstContact];
+const CONTACT_CODES: readonly string[] = [TaskCode.contact, TaskCode.firstContact];
 
 /**
  * Where a Task stands on the outreach ladder: -1 for a contact (a miss starts the ladder), the

@@ -1,11 +1,11 @@
 import type { Reference, Task } from '@medplum/fhirtypes';
 import { parseSearch } from '../../fhir/search/parse.js';
 import { FRONT_DOOR_TEAM } from '../front-door.js';
-import { PATHWAY } from '../codes.js';
+import { PATHWAY, TaskCode } from '../codes.js';
 import { localId } from '../referral-context.js';
 import type { PolicyContext } from '../write-policies.js';
 import { accountableLeadOfPatient } from '../care/care-team.js';
-import { CARE, CareTaskCode } from '../care/codes.js';
+import { CARE } from '../care/codes.js';
 import { sameDayDue } from './same-day.js';
 import { sharedLanguageInput, SharedLanguage } from '../step-up/shared-language.js';
 
@@ -61,7 +61,7 @@ function escalationTask(args: SameDayEscalationArgs, owner: Reference, now: Date
     status: 'requested',
     intent: 'order',
     priority: 'asap',
-    code: { coding: [{ system: PATHWAY.taskCode, code: CareTaskCode.escalation, display: 'Escalation' }] },
+    code: { coding: [{ system: PATHWAY.taskCode, code: TaskCode.escalation, display: 'Escalation' }] },
     description: `Same-day escalation: ${args.reason}`,
     focus: args.focus,
     for: args.patient,

@@ -2,10 +2,10 @@ import type { CarePlan, Reference, Task } from '@medplum/fhirtypes';
 import type { ResourceStore } from '../../store/resource-store.js';
 import { cadencesOf, type Cadence } from '../care/care-plan.js';
 import { accountableLeadOf, careTeamOf } from '../care/care-team.js';
-import { PATHWAY } from '../codes.js';
+import { PATHWAY, TaskCode } from '../codes.js';
 import type { PolicyContext } from '../write-policies.js';
 import { addLondonCalendar, onWorkingDay } from '../working-days.js';
-import { JobKind, SCHEDULER, ScheduledTaskCode } from './codes.js';
+import { JobKind, SCHEDULER } from './codes.js';
 import { scheduleJob, type ClaimedJob } from './jobs.js';
 
 const HOUR_MS = 3_600_000;
@@ -108,7 +108,7 @@ function contactTask(plan: CarePlan, cadence: Cadence, at: { key: string; n: num
     status: 'ready',
     intent: 'order',
     priority: 'routine',
-    code: { coding: [{ system: PATHWAY.taskCode, code: ScheduledTaskCode.contact, display: 'Contact' }], text: kind },
+    code: { coding: [{ system: PATHWAY.taskCode, code: TaskCode.contact, display: 'Contact' }], text: kind },
     // the kind of contact the plan asks for (weekly wellbeing contact, monthly structured review)
     reasonCode: cadence.code,
     description: `${kind}: contact ${at.n} of the care plan's cadence${cadence.description ? ` (${cadence.description})` : ''}`,

@@ -7,13 +7,6 @@ export const SCHEDULER = {
   jobKey: `${BASE}/Id/pathway-job`,
 } as const;
 
-/** Task codes (task-code CodeSystem) of the Tasks the scheduler's jobs create. */
-export const ScheduledTaskCode = {
-  /** A contact a care plan's cadence asks for; the kind of contact is in Task.reasonCode. */
-  contact: 'contact',
-  carePlanReview: 'care-plan-review',
-} as const;
-
 /** The job kinds of kinds.ts. */
 export const JobKind = {
   cadenceContact: 'cadence-contact',

@@ -1,12 +1,12 @@
 import type { CarePlan, Reference, Task } from '@medplum/fhirtypes';
 import type { ResourceStore } from '../../store/resource-store.js';
 import { reviewDateOf } from '../care/care-plan.js';
-import { PATHWAY } from '../codes.js';
+import { PATHWAY, TaskCode } from '../codes.js';
 import { endOfLondonDay } from '../risk/same-day.js';
 import type { PolicyContext } from '../write-policies.js';
 import { onWorkingDay } from '../working-days.js';
 import { ownerOf } from './cadence.js';
-import { JobKind, SCHEDULER, ScheduledTaskCode } from './codes.js';
+import { JobKind, SCHEDULER } from './codes.js';
 import { scheduleJob, type ClaimedJob } from './jobs.js';
 
 export interface ReviewPayload {
@@ -55,7 +55,7 @@ function reviewTask(plan: CarePlan, key: string, reviewDate: string, due: Date, 
     status: 'ready',
     intent: 'order',
     priority: 'routine',
-    code: { coding: [{ system: PATHWAY.taskCode, code: ScheduledTaskCode.carePlanReview, display: 'Care plan review' }] },
+    code: { coding: [{ system: PATHWAY.taskCode, code: TaskCode.carePlanReview, display: 'Care plan review' }] },
     description: `Review the care plan: its review date is ${reviewDate}`,
     focus: { reference: `CarePlan/${plan.id}` },
     basedOn: [{ reference: `CarePlan/${plan.id}` }],

@@ -1,16 +1,16 @@
 import type { Provenance, Reference, Task } from '@medplum/fhirtypes';
-import { PATHWAY } from '../codes.js';
+import { PATHWAY, TaskCode } from '../codes.js';
 import type { PolicyContext, WritePolicy } from '../write-policies.js';
 import { issue, unprocessable } from '../care/care-plan-rules.js';
 import { findActiveCarePlan } from '../care/care-team.js';
-import { CARE, CareTaskCode } from '../care/codes.js';
+import { CARE } from '../care/codes.js';
 import { levelCode, openOrUpdatePlan } from '../care/open-plan.js';
 import { localId } from '../referral-context.js';
 import { Decision, decisionIssues, decisionOf, DecisionOutput, outputOf, stepUpLevel } from './decision.js';
 import { missingSharedLanguage } from './shared-language.js';
 
 export function isEscalation(task: Task): boolean {
-  return task.code?.coding?.some((c) => c.system === PATHWAY.taskCode && c.code === CareTaskCode.escalation) ?? false;
+  return task.code?.coding?.some((c) => c.system === PATHWAY.taskCode && c.code === TaskCode.escalation) ?? false;
 }
 
 /** An escalation the server opened itself (openSameDayEscalation): its key identifier names its focus. */

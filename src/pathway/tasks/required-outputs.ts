@@ -1,6 +1,6 @@
 import type { Task, TaskOutput } from '@medplum/fhirtypes';
 import { FhirError, FhirErrorCode, type IssueInit } from '../../errors.js';
-import { CareTaskCode } from '../care/codes.js';
+
 import { PATHWAY, TaskCode } from '../codes.js';
 import { checkRedirect } from '../redirect-check.js';
 
@@ -26,9 +26,9 @@ export const REQUIRED_OUTPUTS: Record<string, readonly RequiredOutput[]> = {
   [TaskCode.clarify]: [],
   [TaskCode.seniorOversight]: [],
   // what an accept or a decline needs besides the decision is checked by the step-up policy (step-up/decision.ts)
-  [CareTaskCode.escalation]: [{ code: 'escalation-decision', what: 'the decision: accept or decline (valueCodeableConcept from escalation-decision)' }],
+  [TaskCode.escalation]: [{ code: 'escalation-decision', what: 'the decision: accept or decline (valueCodeableConcept from escalation-decision)' }],
   // a handover completes on its checklist (Task.input), checked by the handover policy
-  [CareTaskCode.handover]: [],
+  [TaskCode.handover]: [],
 };
 
 /** The pathway code of a Task (task-code), if it has one. */
