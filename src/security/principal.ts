@@ -1,4 +1,5 @@
 import type { AuditRequest } from '../audit/audit-event.js';
+import { STEPWISE_CANONICAL_BASE } from '../fhir/canonical.js';
 import { parseScopes, type Scope } from './scopes.js';
 
 /**
@@ -47,8 +48,8 @@ export const DEVELOPMENT_PRINCIPAL: Principal = Object.freeze({
 /** No token, on a route that needs none. */
 export const ANONYMOUS_PRINCIPAL: Principal = Object.freeze({ kind: 'anonymous', clientId: 'anonymous', teams: [], scopes: [], scope: '' });
 
-/** Identifier system of a Stepwise client id in an AuditEvent agent. */
-export const CLIENT_ID_SYSTEM = 'urn:ietf:params:oauth:client-id';
+/** Identifier system of a client id registered with Stepwise (STEPWISE_CLIENTS), in an AuditEvent agent. */
+export const CLIENT_ID_SYSTEM = `${STEPWISE_CANONICAL_BASE}/Id/client-id`;
 
 /** The audit's requesting agent (AuditEvent.agent with requestor = true) for a principal. */
 export function requestorOf(p: Principal): AuditRequest['requestor'] {

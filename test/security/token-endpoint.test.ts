@@ -1,5 +1,6 @@
 import { decodeJwt, decodeProtectedHeader, SignJWT } from 'jose';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { CLIENT_ID_SYSTEM } from '../../src/security/principal.js';
 import { postgresTestDatabase, type TestDatabase } from '../support/databases.js';
 import { clientAssertion, startAuthApp, testKey, tokenForm, TOKEN_URL, type AuthTestApp, type TestKey, json } from './support.js';
 
@@ -101,7 +102,7 @@ describe('SMART Backend Services: client_credentials with a signed assertion', (
     const page = await json(await app.as(access_token, 'GET', 'AuditEvent?_count=1000'));
     const audit = page.entry.map((e: { resource: unknown }) => e.resource).find((a: { entity?: { what?: { reference?: string } }[] }) => a.entity?.some((e) => e.what?.reference?.startsWith(`Patient/${created.id}/`)));
     expect(audit).toBeDefined();
-    expect(audit.agent.find((a: { requestor: boolean }) => a.requestor).who).toMatchObject({ identifier: { system: 'urn:ietf:params:oauth:client-id', value: 'gp-system' }, display: 'gp-system (A83627)' });
+    expect(audit.agent.find((a: { requestor: boolean }) => a.requestor).who).toMatchObject({ identifier: { system: CLIENT_ID_SYSTEM, value: 'gp-system' }, display: 'gp-system (A83627)' });
   });
 });
 
