@@ -62,6 +62,8 @@ const idpSchema = z.object({
       teams: z.string().min(1).default('teams'),
       scope: z.string().min(1).default('scope'),
       patient: z.string().min(1).default('patient'),
+      /** SMART's `fhirUser`: the Practitioner (or PractitionerRole) the user is, e.g. `Practitioner/123` or its full URL. */
+      fhirUser: z.string().min(1).default('fhirUser'),
     })
     .prefault({}),
 });

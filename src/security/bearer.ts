@@ -116,7 +116,14 @@ function userPrincipal(p: JWTPayload, idp: IdentityProvider, issuer: string): Pr
     scopes,
     scope: scopes.map(formatScope).join(' '),
     patient,
+    fhirUser: fhirUserReference(stringClaim(claimAt(p, idp.claims.fhirUser))),
   };
+}
+
+/** `Practitioner/123` from a fhirUser claim, relative or a full URL (SMART App Launch: fhirUser). */
+function fhirUserReference(claim: string | undefined): string | undefined {
+  const m = claim && /(?:^|\/)((?:Practitioner|PractitionerRole)\/[A-Za-z0-9\-.]{1,64})$/.exec(claim);
+  return m ? m[1] : undefined;
 }
 
 /** A claim by name, or by a dotted path into objects and arrays (`nhsid_nrbac_roles.0.org_code`). */

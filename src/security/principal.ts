@@ -29,6 +29,8 @@ export interface Principal {
   scope: string;
   /** The patient in context, for `patient/` scopes (a `patient` claim of the token). */
   patient?: string;
+  /** The Practitioner or PractitionerRole a user is (`Practitioner/123`, from the fhirUser claim). */
+  fhirUser?: string;
 }
 
 /** What `c.get('principal')` holds once the request is authenticated. */
