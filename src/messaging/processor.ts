@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import type { AuditEvent, Bundle, Coding, Identifier, OperationOutcome, OperationOutcomeIssue, Resource, ServiceRequest, Task } from '@medplum/fhirtypes';
 import { auditEvent } from '../audit/audit-event.js';
 import type { Clock } from '../clock.js';
@@ -5,10 +6,13 @@ import { FhirError, FhirErrorCode, relocate, toOperationOutcome, type IssueInit 
 import { stepwiseCodeSystemUrl } from '../fhir/canonical.js';
 import type { Validator } from '../fhir/validation/index.js';
 import { extractIndexRows } from '../fhir/search/extract.js';
-import { findTriageTask, planAdmission, type AdmissionPlan } from '../pathway/front-door.js';
+import { accountableLeadOfPatient } from '../pathway/care/care-team.js';
+import { findTriageTask, FRONT_DOOR_TEAM, planAdmission, type AdmissionPlan } from '../pathway/front-door.js';
+import { sameDayEscalationTask } from '../pathway/risk/escalation.js';
+import { RED_FLAG_POLICY, redFlagEscalation } from '../pathway/risk/policies.js';
 import { publishedMinimumDataset, screenMinimumDataset } from '../pathway/mds-screen.js';
 import { actsAfter, checkNewResource, FRONT_DOOR_POLICY, PATHWAY_POLICIES, RESCREEN_POLICY, runAfterPolicies, writeWithPolicies, type WritePolicy } from '../pathway/write-policies.js';
-import { loadReferralContext, referralContext, type ReferralSource } from '../pathway/referral-context.js';
+import { loadReferralContext, localId, referralContext, type ReferralSource } from '../pathway/referral-context.js';
 import type { Database, Queryable } from '../store/database.js';
 import { ResourceStore } from '../store/resource-store.js';
 import { WriteBatch } from '../store/write-batch.js';
@@ -24,10 +28,11 @@ import { HEADER_PATH, readMessage, type Message, type MessageEntry } from './mes
 import { addPlanToBatch, IdentityRace, isIdentityRace, releaseClaims, planMessageContent, writePlan, type ContentPlan, type StoredEntry } from './persist.js';
 
 /**
- * The front door's two policies, which messaging works out before it writes (a new referral's
- * admission is planned into the message's one statement); every other policy runs as for REST.
+ * The front door's policies, which messaging works out before it writes (a new referral's
+ * admission, and a red flag's escalation, are planned into the message's one statement); every
+ * other policy runs as for REST.
  */
-const PLANNED_POLICIES = [FRONT_DOOR_POLICY, RESCREEN_POLICY];
+const PLANNED_POLICIES = [FRONT_DOOR_POLICY, RESCREEN_POLICY, RED_FLAG_POLICY];
 
 /**
  * Stepwise's own message events (profiles/: CodeSystem message-event), processed as plain FHIR
@@ -180,20 +185,37 @@ export class MessageProcessor {
     // the pathway's rules on what the message creates, before anything is written
     plan.creates = plan.creates.map((c) => ({ ...c, resource: this.checkNew(plan, c) }));
     const admission = await this.admit(plan, check);
+    const escalation = admission && (await this.redFlagEscalation(plan, admission));
     const outcome: Outcome = {
       stored: plan.entries,
       resources: resourcesOf(plan),
-      tasks: admission ? [admission.task, admission.clarificationTask].filter((t): t is Task & { id: string } => t !== undefined) : [],
+      tasks: admission ? [admission.task, admission.clarificationTask, escalation?.resource].filter((t): t is Task & { id: string } => t !== undefined) : [],
       issues: [...warningIssues(warnings), ...(admission ? triageIssues(admission.task, admission.gaps) : [])],
     };
-    const content = { plan, creates: admission?.creates ?? [] };
-    if (!actsAfter(plan.creates.map((c) => c.resource.resourceType), this.policies, PLANNED_POLICIES)) return this.finish(this.deps.db, message, check, row, input, echo, outcome, content);
+    const content = { plan, creates: [...(admission?.creates ?? []), ...(escalation ? [escalation] : [])] };
+    if (!actsAfter(plan.creates.map((c) => c.resource), this.policies, PLANNED_POLICIES)) return this.finish(this.deps.db, message, check, row, input, echo, outcome, content);
     // a policy acts on what was written (a high-risk Flag opens its escalation): one transaction
     return this.deps.db.transaction(async (tx) => {
       const result = await this.finish(tx, message, check, row, input, echo, outcome, content);
       await runAfterPolicies(new ResourceStore(this.deps.db, this.deps.clock, tx, true), plan.creates.map((c) => c.resource), this.policies, PLANNED_POLICIES);
       return result;
     });
+  }
+
+  /**
+   * A red-flag referral's same-day escalation, planned with its admission (risk/policies.ts,
+   * RED_FLAG_POLICY, is the same rule for REST): to the person's accountable lead when they have
+   * one, else to the team the rule gave the referral.
+   */
+  private async redFlagEscalation(plan: ContentPlan, admission: AdmissionPlan): Promise<{ resource: Task & { id: string }; id: string } | undefined> {
+    const referralId = localId(admission.task.focus, 'ServiceRequest');
+    const referral = plan.creates.find((c) => c.resource.resourceType === 'ServiceRequest' && c.id === referralId)?.resource as ServiceRequest | undefined;
+    const args = referral && redFlagEscalation({ ...referral, id: referralId }, admission.task);
+    if (!args) return undefined;
+    const patientId = localId(args.patient, 'Patient');
+    const lead = patientId && plan.matched.has(`Patient/${patientId}`) ? await accountableLeadOfPatient(this.store, patientId) : undefined;
+    const id = randomUUID();
+    return { resource: { ...sameDayEscalationTask(args, lead ?? args.team ?? FRONT_DOOR_TEAM, this.deps.clock.now()), id }, id };
   }
 
   /** The policies' checks on a resource the message creates; a refusal names the entry it is about. */

@@ -39,6 +39,12 @@ const MAX_POLICY_DEPTH = 8;
 export interface WritePolicy {
   name: string;
   types: readonly string[];
+  /**
+   * Which resources of those types the rule is about (e.g. a Stepwise care plan, not a GP's care
+   * plan a referral carries): cheap, and read before anything else, so a write it does not concern
+   * stays a single statement. All of them when absent.
+   */
+  applies?(resource: Resource): boolean;
   /** The resource as it will be stored; `previous` is the stored current version, if any. */
   before?(next: Resource, previous: Resource | undefined, ctx: PolicyContext): Resource;
   after?(written: Resource, ctx: PolicyContext): Promise<void>;
@@ -132,9 +138,10 @@ export function pathwayPolicies(opts: HandoverOptions = {}): readonly WritePolic
  * Whether any policy concerns a write, so that every other write stays a single statement. A
  * Patient just created with a server id cannot yet have a referral waiting.
  */
-export function policiesApply(resourceType: string, createdWithNewId: boolean, policies: readonly WritePolicy[] = PATHWAY_POLICIES): boolean {
-  if (resourceType === 'Patient' && createdWithNewId) return false;
-  return policies.some((p) => p.types.includes(resourceType) && (p.before || p.after));
+export function policiesApply(resource: Resource, createdWithNewId: boolean, policies: readonly WritePolicy[] = PATHWAY_POLICIES): boolean {
+  if (resource.resourceType === 'Patient' && createdWithNewId) return false;
+  // an update may change what a resource is (its code, its profile): every policy of its type looks
+  return policies.some((p) => (createdWithNewId ? concerns(p, resource) : p.types.includes(resource.resourceType)) && (p.before || p.after));
 }
 
 /**
@@ -159,11 +166,11 @@ async function writeAtDepth<R extends WriteResult>(
   policies: readonly WritePolicy[],
   depth: number,
 ): Promise<R> {
-  if (!policiesApply(resource.resourceType, createdWithNewId, policies)) return write(store, resource);
+  if (!policiesApply(resource, createdWithNewId, policies)) return write(store, resource);
   if (depth > MAX_POLICY_DEPTH) throw new Error(`write policies nested deeper than ${MAX_POLICY_DEPTH} writes (${resource.resourceType})`);
   return store.transaction(async (tx) => {
     const ctx = policyContext(tx, policies, depth + 1);
-    const mine = policies.filter((p) => p.types.includes(resource.resourceType));
+    const mine = policies.filter((p) => concerns(p, resource));
     const previous = !createdWithNewId && resource.id && mine.some((p) => p.before) ? await tx.readOrUndefined(resource.resourceType, resource.id) : undefined;
     let next = resource;
     for (const p of mine) if (p.before) next = p.before(next, previous, ctx);
@@ -180,20 +187,24 @@ async function writeAtDepth<R extends WriteResult>(
 export function checkNewResource(store: ResourceStore, resource: Resource, policies: readonly WritePolicy[] = PATHWAY_POLICIES, skip: readonly WritePolicy[] = []): Resource {
   const ctx = policyContext(store, policies, 1);
   let next = resource;
-  for (const p of policies) if (p.before && !skip.includes(p) && p.types.includes(resource.resourceType)) next = p.before(next, undefined, ctx);
+  for (const p of policies) if (p.before && !skip.includes(p) && concerns(p, next)) next = p.before(next, undefined, ctx);
   return next;
 }
 
-/** Whether any `after` policy (but those skipped) acts on writes of these types. */
-export function actsAfter(types: Iterable<string>, policies: readonly WritePolicy[] = PATHWAY_POLICIES, skip: readonly WritePolicy[] = []): boolean {
-  const wanted = new Set(types);
-  return policies.some((p) => p.after && !skip.includes(p) && p.types.some((t) => wanted.has(t)));
+/** Whether any `after` policy (but those skipped) acts on one of these resources. */
+export function actsAfter(resources: readonly Resource[], policies: readonly WritePolicy[] = PATHWAY_POLICIES, skip: readonly WritePolicy[] = []): boolean {
+  return policies.some((p) => p.after && !skip.includes(p) && resources.some((r) => concerns(p, r)));
+}
+
+/** Whether a policy is about this resource: its type, and its `applies` test. */
+function concerns(p: WritePolicy, r: Resource): boolean {
+  return p.types.includes(r.resourceType) && (!p.applies || p.applies(r));
 }
 
 /** For a route that wrote in one statement: each `after` policy on what it wrote, in the caller's transaction. */
 export async function runAfterPolicies(tx: ResourceStore, written: Resource[], policies: readonly WritePolicy[] = PATHWAY_POLICIES, skip: readonly WritePolicy[] = []): Promise<void> {
   const ctx = policyContext(tx, policies, 1);
-  for (const r of written) for (const p of policies) if (p.after && !skip.includes(p) && p.types.includes(r.resourceType)) await p.after(r, ctx);
+  for (const r of written) for (const p of policies) if (p.after && !skip.includes(p) && concerns(p, r)) await p.after(r, ctx);
 }
 
 /** The context of policies running at `depth`: their own writes pass the policies one level deeper. */

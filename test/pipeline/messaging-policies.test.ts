@@ -1,4 +1,4 @@
-import type { Bundle, Flag, MessageHeader, OperationOutcome, Task } from '@medplum/fhirtypes';
+import type { Bundle, CarePlan, Flag, MessageHeader, OperationOutcome, ServiceRequest, Task } from '@medplum/fhirtypes';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { STEPWISE_EVENTS } from '../../src/messaging/index.js';
 import { PATHWAY } from '../../src/pathway/codes.js';
@@ -38,6 +38,35 @@ describe('messages pass the write policies', () => {
     const escalations = (await escalationsOf(app.store, patient)).filter((t) => t.focus?.reference === `Flag/${ours[0].id}`);
     expect(escalations).toHaveLength(1);
     expect(escalations[0]).toMatchObject({ status: expect.stringMatching(/^(requested|ready)$/), for: { reference: patient } });
+  });
+
+  it('a red-flag referral message gets its one same-day escalation in the same statement as its triage, as a REST referral does', async () => {
+    const m = referralMessage();
+    const sr = m.entry!.find((e) => e.resource?.resourceType === 'ServiceRequest')!.resource as ServiceRequest;
+    sr.reasonCode = [{ coding: [{ system: 'http://snomed.info/sct', code: '6471006', display: 'Suicidal thoughts' }] }];
+    const res = await app.fhir('POST', '$process-message', m, bars());
+    expect(res.status, await res.clone().text()).toBe(200);
+    const focus = ((await res.json()) as Bundle).entry![0].resource as MessageHeader;
+    const referral = focus.focus![0].reference!;
+    const triage = ((await (await app.fhir('GET', `Task?focus=${referral}&code=${PATHWAY.taskCode}|triage`)).json()) as Bundle).entry!.map((e) => e.resource as Task);
+    expect(triage.map((t) => t.priority)).toEqual(['stat']);
+    const escalations = ((await (await app.fhir('GET', `Task?focus=${referral}&code=${PATHWAY.taskCode}|escalation`)).json()) as Bundle).entry?.map((e) => e.resource as Task) ?? [];
+    expect(escalations).toHaveLength(1);
+    expect(escalations[0]).toMatchObject({ priority: 'asap', owner: triage[0].owner, for: expect.objectContaining({ reference: expect.stringMatching(/^Patient\//) }) });
+    expect(Date.parse(escalations[0].restriction!.period!.end!) - Date.parse(escalations[0].authoredOn!)).toBeLessThanOrEqual(4 * 3_600_000);
+    // the answer names it with the referral's Tasks
+    expect(focus.focus!.map((f) => f.reference)).toContain(`Task/${escalations[0].id}`);
+  });
+
+  it("a GP's care plan a referral carries is information: the rules for Stepwise care plans do not judge it", async () => {
+    const m = referralMessage();
+    (m.entry![0].resource as MessageHeader).eventCoding = { system: STEPWISE_EVENTS, code: 'referral-request' };
+    delete m.meta;
+    const plan = m.entry!.find((e) => e.resource?.resourceType === 'CarePlan')!.resource as CarePlan;
+    plan.status = 'active'; // active, with no Stepwise level of support and no care team
+    delete plan.careTeam;
+    const res = await app.fhir('POST', '$process-message', m);
+    expect(res.status, await res.clone().text()).toBe(200);
   });
 
   it('refuses a message carrying a completed redirect without its rationale, naming the entry, and stores nothing of it', async () => {

@@ -1,5 +1,23 @@
 import type { CarePlan, CarePlanActivity, CodeableConcept, Period, Timing } from '@medplum/fhirtypes';
+import type { Resource } from '@medplum/fhirtypes';
+import { stepwiseProfileUrl } from '../../fhir/canonical.js';
+import { PATHWAY } from '../codes.js';
 import { CARE } from './codes.js';
+
+/**
+ * Whether a care plan is one of the pathway's, so that its rules apply: it claims our profile, or
+ * uses the pathway's own terms (a level of support, a care activity, the review-date extension). A
+ * GP's care plan that a referral carries is information, never judged by them.
+ */
+export function isPathwayPlan(plan: Resource): boolean {
+  const p = plan as CarePlan;
+  return (
+    (p.meta?.profile ?? []).some((url) => url.split('|')[0] === stepwiseProfileUrl('StepwiseCarePlan')) ||
+    (p.category ?? []).some((c) => c.coding?.some((x) => x.system === PATHWAY.levelOfSupport)) ||
+    (p.activity ?? []).some((a) => a.detail?.code?.coding?.some((x) => x.system === CARE.careActivity)) ||
+    (p.extension ?? []).some((e) => e.url === CARE.reviewDate)
+  );
+}
 
 /**
  * One contact or review cadence of a care plan: a `CarePlan.activity.detail` with a code and a

@@ -3,6 +3,7 @@ import { PATHWAY } from '../codes.js';
 import { isRedirect, isTriageTask } from '../redirect-check.js';
 import type { WritePolicy } from '../write-policies.js';
 import { carePlanShapeIssues, checkPlanLead, checkTeamLead, PLAN_LEVELS, unprocessable, withCadenceIds } from './care-plan-rules.js';
+import { isPathwayPlan } from './care-plan.js';
 import { openOrUpdatePlan } from './open-plan.js';
 
 /** Care plans and care teams (domain.md: exactly one level and one accountable lead at every moment). */
@@ -10,6 +11,7 @@ export const CARE_POLICIES: readonly WritePolicy[] = [
   {
     name: 'an active care plan has one level of support, a care team, whole cadences and a review date that is a date',
     types: ['CarePlan'],
+    applies: isPathwayPlan,
     before: (next) => {
       const issues = carePlanShapeIssues(next as CarePlan);
       if (issues.length) throw unprocessable(issues);
@@ -19,6 +21,7 @@ export const CARE_POLICIES: readonly WritePolicy[] = [
   {
     name: 'an active care plan has exactly one accountable lead on its care team',
     types: ['CarePlan'],
+    applies: isPathwayPlan,
     after: (written, ctx) => checkPlanLead(ctx.store, written as CarePlan),
   },
   {

@@ -35,7 +35,7 @@ export async function openSameDayEscalation(ctx: PolicyContext, args: SameDayEsc
   const existing = await findEscalation(ctx, key);
   if (existing) return existing;
   const owner = args.clinician ?? (await leadOf(ctx, args.patient)) ?? args.team ?? FRONT_DOOR_TEAM;
-  return ctx.create(escalationTask(args, owner, ctx.now));
+  return ctx.create(sameDayEscalationTask(args, owner, ctx.now));
 }
 
 /** The escalation opened for a focus, if any (whatever its status: a re-save never opens another). */
@@ -52,9 +52,9 @@ async function leadOf(ctx: PolicyContext, patient: Reference): Promise<Reference
 /**
  * The escalation as the server opens it: what it knows is pre-filled (what has changed, the
  * current risks), the other two parts are left for the clinician, who must give all four before
- * recording a decision (step-up policy).
+ * recording a decision (step-up policy). Messaging plans it into a new referral's statement.
  */
-function escalationTask(args: SameDayEscalationArgs, owner: Reference, now: Date): Task {
+export function sameDayEscalationTask(args: SameDayEscalationArgs, owner: Reference, now: Date): Task {
   return {
     resourceType: 'Task',
     identifier: [{ system: CARE.escalationKey, value: args.focus.reference }],

@@ -1,6 +1,7 @@
 import type { CarePlan, Task } from '@medplum/fhirtypes';
 import { takeNextOutreachStep } from '../outreach/next-step.js';
 import { stampAttempt } from '../outreach/outcome.js';
+import { isPathwayPlan } from '../care/care-plan.js';
 import type { WritePolicy } from '../write-policies.js';
 import { startCadences } from './cadence.js';
 import { scheduleReview } from './review.js';
@@ -13,6 +14,7 @@ export const TIME_DRIVEN_POLICIES: readonly WritePolicy[] = [
   {
     name: 'an active care plan schedules its cadence contacts and its review (pathway/scheduler)',
     types: ['CarePlan'],
+    applies: isPathwayPlan,
     after: async (written, ctx) => {
       await startCadences(ctx.store, written as CarePlan, ctx.now);
       await scheduleReview(ctx.store, written as CarePlan);
