@@ -12,6 +12,7 @@ import { dropDatabase, freePort, freshDatabase, nhsNumberFor, startServer, stopS
 const DB_NAME = 'stepwise_bench_instances';
 const CREATES = Number(process.env.BENCH_INSTANCE_CREATES ?? 4000);
 const CLAIMS = Number(process.env.BENCH_INSTANCE_CLAIMS ?? 3000);
+const NURSES = 40;
 
 /**
  * Several server instances side by side on one PostgreSQL (README "Running several instances"):
@@ -30,6 +31,8 @@ export async function benchInstances(log: (line: string) => void): Promise<Recor
   try {
     log(`seeding ${2 * CLAIMS} claimable Tasks…`);
     await measure(2 * CLAIMS, 8, (i) => store.create(openTask(i), 'POST', `claim-${i}`).then(() => undefined));
+    // whoever claims must be known (pathway/tasks/operations.ts)
+    for (let n = 0; n < NURSES; n++) await store.update({ resourceType: 'Practitioner', id: `nurse-${n}`, name: [{ family: `Nurse ${n}` }] });
     const figures: Record<number, { creates: number; claims: number }> = {};
     for (const instances of [1, 2]) {
       while (servers.length < instances) {
@@ -48,7 +51,7 @@ export async function benchInstances(log: (line: string) => void): Promise<Recor
       await measure(200, 8, (i) => post(i, 'Patient', patient(offset + CREATES + i))); // warm-up
       const creates = await measure(CREATES, 16, (i) => post(i, 'Patient', patient(offset + i)));
       const first = (instances - 1) * CLAIMS;
-      const claims = await measure(CLAIMS, 16, (i) => post(i, `Task/claim-${first + i}/$claim`, claimBy(`Practitioner/nurse-${i % 40}`)));
+      const claims = await measure(CLAIMS, 16, (i) => post(i, `Task/claim-${first + i}/$claim`, claimBy(`Practitioner/nurse-${i % NURSES}`)));
       figures[instances] = { creates: creates.perSecond, claims: claims.perSecond };
       out[`${instances} instance${instances > 1 ? 's' : ''}: creates/s, concurrency 16`] = `${fmt(creates.perSecond, 0)} /s (p99 ${fmt(creates.p99, 1)} ms)`;
       out[`${instances} instance${instances > 1 ? 's' : ''}: $claim/s, concurrency 16`] = `${fmt(claims.perSecond, 0)} /s (p99 ${fmt(claims.p99, 1)} ms)`;
