@@ -9,6 +9,8 @@ import * as m007 from './migrations/007-pathway-jobs.js';
 import * as m008 from './migrations/008-queue-keyset.js';
 import * as m009 from './migrations/009-auth-jti.js';
 import * as m010 from './migrations/010-audit-log.js';
+import * as m011 from './migrations/011-audit-append-only.js';
+import * as m012 from './migrations/012-compartments.js';
 
 /** Versioned migrations, applied in order, each once, in its own transaction. Append only. */
 export const migrations: { version: number; name: string; sql: string; /** Statements that depend on the server, worked out when the migration runs. */ more?: (tx: Queryable) => Promise<string[]> }[] = [
@@ -22,6 +24,8 @@ export const migrations: { version: number; name: string; sql: string; /** State
   { version: 8, name: 'task queues walked by priority then due time', sql: m008.sql },
   { version: 9, name: 'client assertion ids seen, against replay', sql: m009.sql },
   { version: 10, name: 'the audit trail in a table of its own', sql: m010.sql },
+  { version: 11, name: 'the audit trail refuses UPDATE, DELETE and TRUNCATE', sql: m011.sql, more: m011.more },
+  { version: 12, name: 'team compartments: compartment keys and caseloads', sql: m012.sql },
 ];
 
 /** Arbitrary constant: several instances starting at once take turns to migrate. */
