@@ -15,6 +15,7 @@ import { fhirEndpoint, serialize } from './http/fhir-endpoint.js';
 import { AppMetrics } from './http/metrics.js';
 import { CONTENT_TYPE, errorFormat } from './http/negotiate.js';
 import { Lifecycle } from './lifecycle.js';
+import { auditRequests, type RequestAudit } from './audit/middleware.js';
 import { authenticate, mountSecurityRoutes } from './security/http.js';
 import { requestorOf, type PrincipalVariables } from './security/principal.js';
 import type { Security } from './security/security.js';
@@ -51,7 +52,7 @@ export interface AppOptions {
 }
 
 /** What a request carries through the middleware: its id, and who is asking. */
-export type AppVariables = RequestIdVariables & PrincipalVariables;
+export type AppVariables = RequestIdVariables & PrincipalVariables & { audit?: RequestAudit };
 
 export interface AppDeps extends FhirServices, AppOptions {}
 
@@ -93,6 +94,11 @@ export function createAppWithLifecycle(options: AppOptions, lifecycle: Lifecycle
   const cors = corsFor(options.corsOrigins ?? []);
   app.use('*', securityHeaders({ https: options.baseUrl?.startsWith('https:') ?? false, cors: cors !== undefined }));
   if (cors) app.use('*', cors);
+  // an AuditEvent for every FHIR request (audit/middleware.ts): around authentication, so a 401 is recorded too
+  const trail = () => lifecycle.services && { db: lifecycle.services.store.database, clock: lifecycle.services.store.clock };
+  const audit = auditRequests({ prefix: FHIR_PREFIX, baseUrl: options.baseUrl, trail, logger });
+  app.use(FHIR_PREFIX, audit);
+  app.use(`${FHIR_PREFIX}/*`, audit);
   // who is asking (401 without a valid bearer token), before throttling keys on it
   const securityHttp = { prefix: FHIR_PREFIX, baseUrl: options.baseUrl };
   app.use(FHIR_PREFIX, authenticate(options.security, securityHttp));
@@ -135,7 +141,7 @@ export function createAppWithLifecycle(options: AppOptions, lifecycle: Lifecycle
     return pipeline;
   };
   const endpoint = fhirEndpoint(
-    (baseUrl, requestId, principal) => {
+    (baseUrl, requestId, principal, audit) => {
       const services = lifecycle.services!;
       return {
         store: services.store,
@@ -148,7 +154,7 @@ export function createAppWithLifecycle(options: AppOptions, lifecycle: Lifecycle
         pipeline: pipelineOf(services),
         principal,
         security: options.security ? restSecurity(baseUrl) : undefined,
-        origin: { route: 'rest', baseUrl, requestId, requestor: requestorOf(principal) },
+        origin: { route: 'rest', baseUrl, requestId, requestor: requestorOf(principal, audit?.address), audit: audit?.scope },
       };
     },
     { prefix: FHIR_PREFIX, baseUrl: options.baseUrl, maxBodyBytes: options.maxBodyBytes, inputLimits: options.inputLimits ?? DEFAULT_INPUT_LIMITS },

@@ -14,6 +14,8 @@ export const AUDIT = {
   sourceType: { system: 'http://terminology.hl7.org/CodeSystem/security-source-type', code: '4', display: 'Application Server' },
   /** DICOM roles of a system that sends data (http://dicom.nema.org/resources/ontology/DCM). */
   sourceRole: { system: 'http://dicom.nema.org/resources/ontology/DCM', code: '110153', display: 'Source Role ID' },
+  /** The server's role in BALP's REST patterns: the client is the source, the server the destination. */
+  destinationRole: { system: 'http://dicom.nema.org/resources/ontology/DCM', code: '110152', display: 'Destination Role ID' },
   entityType: 'http://terminology.hl7.org/CodeSystem/audit-entity-type',
   objectRole: 'http://terminology.hl7.org/CodeSystem/object-role',
 } as const;
@@ -26,15 +28,20 @@ export function auditOutcome(status: number): AuditOutcome {
 }
 
 export interface AuditRequest {
-  /** The RESTful interaction: `operation` for $process-message, `create`, `search-type`, … */
-  interaction: string;
+  /** The RESTful interaction: `operation` for $process-message, `create`, `search-type`, …; none for a request that names no interaction. */
+  interaction?: string;
   action: AuditEvent['action'];
   recorded: Date;
   status: number;
   /** What went wrong, for a failure. */
   outcomeText?: string;
-  /** The requesting system: who it says it is (an ODS code, a name) and where it answers. */
-  requestor: { identifier?: Identifier; name?: string; endpoint?: string };
+  /**
+   * The requesting system or user: who it is (an ODS code, a client id, a user at an identity
+   * provider, a name), where it answers (`endpoint`), the network address it called from
+   * (`address`), and the agents it acts with (BALP: the client app a user signed in with, their
+   * organisation), recorded beside it without `requestor`.
+   */
+  requestor: { identifier?: Identifier; name?: string; endpoint?: string; address?: string; alongside?: AuditEventAgent[] };
   /** Stepwise's FHIR base URL. */
   observer: string;
   /** The message or request itself: an identifier and details such as X-Request-ID. */
@@ -42,6 +49,8 @@ export interface AuditRequest {
   /** The resources acted on: the focus (role 4 "domain resource"), the patient (role 1). */
   focus?: Reference[];
   patient?: Reference;
+  /** A search's query string (BALP Query: an entity of role 24 "Query" holding it in base64). */
+  query?: string;
 }
 
 export function auditEvent(req: AuditRequest): AuditEvent {
@@ -49,7 +58,7 @@ export function auditEvent(req: AuditRequest): AuditEvent {
     type: { coding: [AUDIT.sourceRole] },
     who: { ...(req.requestor.identifier ? { identifier: req.requestor.identifier } : {}), display: req.requestor.name ?? req.requestor.identifier?.value ?? 'unidentified system' },
     requestor: true,
-    ...(req.requestor.endpoint ? { network: { address: req.requestor.endpoint.slice(0, 1024), type: '5' as const } } : {}),
+    ...networkOf(req.requestor),
   };
   const entity: AuditEventEntity[] = [];
   if (req.request) {
@@ -65,17 +74,29 @@ export function auditEvent(req: AuditRequest): AuditEvent {
   }
   if (req.patient) entity.push({ what: req.patient, type: { system: AUDIT.entityType, code: '1', display: 'Person' }, role: { system: AUDIT.objectRole, code: '1', display: 'Patient' } });
   for (const what of req.focus ?? []) entity.push({ what, type: { system: AUDIT.entityType, code: '2', display: 'System Object' }, role: { system: AUDIT.objectRole, code: '4', display: 'Domain Resource' } });
+  if (req.query !== undefined) {
+    entity.push({ type: { system: AUDIT.entityType, code: '2', display: 'System Object' }, role: { system: AUDIT.objectRole, code: '24', display: 'Query' }, query: Buffer.from(req.query, 'utf8').toString('base64') });
+  }
   const outcome = auditOutcome(req.status);
+  // BALP: the server is the destination of the request, beside the requestor (and those it acts with)
+  const server: AuditEventAgent = { type: { coding: [AUDIT.destinationRole] }, who: { display: `Stepwise ${req.observer}` }, requestor: false, network: { address: req.observer.slice(0, 1024), type: '5' } };
   return {
     resourceType: 'AuditEvent',
     type: AUDIT.type,
-    subtype: [{ system: AUDIT.interaction, code: req.interaction }],
+    ...(req.interaction ? { subtype: [{ system: AUDIT.interaction, code: req.interaction }] } : {}),
     action: req.action,
     recorded: req.recorded.toISOString(),
     outcome,
     ...(outcome !== '0' && req.outcomeText ? { outcomeDesc: req.outcomeText.slice(0, 1024) } : {}),
-    agent: [agent],
+    agent: [agent, ...(req.requestor.alongside ?? []), server],
     source: { observer: { display: `Stepwise ${req.observer}` }, type: [AUDIT.sourceType] },
     ...(entity.length ? { entity } : {}),
   };
+}
+
+/** Where the requestor answers (a URI, type 5) or called from (an IP address, type 2; R4 network-type). */
+function networkOf(r: AuditRequest['requestor']): Pick<AuditEventAgent, 'network'> {
+  if (r.address) return { network: { address: r.address.slice(0, 1024), type: '2' } };
+  if (r.endpoint) return { network: { address: r.endpoint.slice(0, 1024), type: '5' } };
+  return {};
 }

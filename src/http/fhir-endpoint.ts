@@ -9,6 +9,7 @@ import type { FhirRequest, FhirResponse } from './fhir-request.js';
 import { resolveRoute } from './fhir-router.js';
 import type { InteractionContext } from './interactions/context.js';
 import type { RequestIdVariables } from './middleware/request-id.js';
+import type { RequestAudit } from '../audit/middleware.js';
 import type { Principal, PrincipalVariables } from '../security/principal.js';
 import { CONTENT_TYPE, negotiateFormat, type Format } from './negotiate.js';
 
@@ -24,8 +25,8 @@ export interface EndpointOptions {
 }
 
 /** Turns an HTTP request on /fhir/… into a FhirRequest, routes it, and writes the FhirResponse. */
-export function fhirEndpoint(makeContext: (baseUrl: string, requestId: string | undefined, principal: Principal) => InteractionContext, opts: EndpointOptions) {
-  return async (c: Context<{ Variables: RequestIdVariables & PrincipalVariables }>): Promise<Response> => {
+export function fhirEndpoint(makeContext: (baseUrl: string, requestId: string | undefined, principal: Principal, audit?: RequestAudit) => InteractionContext, opts: EndpointOptions) {
+  return async (c: Context<{ Variables: RequestIdVariables & PrincipalVariables & { audit?: RequestAudit } }>): Promise<Response> => {
     const url = new URL(c.req.url);
     const baseUrl = opts.baseUrl ?? `${url.origin}${opts.prefix}`;
     const format = negotiateFormat(url.searchParams.get('_format') ?? undefined, c.req.header('Accept'));
@@ -48,7 +49,10 @@ export function fhirEndpoint(makeContext: (baseUrl: string, requestId: string | 
     };
     const { handler, params } = resolveRoute(req.method, path);
     if (method === 'POST' || method === 'PUT' || method === 'PATCH') await readBody(c, req, opts.maxBodyBytes, opts.inputLimits);
-    const res = await handler(makeContext(baseUrl, c.get('requestId'), c.get('principal')), req, params);
+    const audit = c.get('audit');
+    const res = await handler(makeContext(baseUrl, c.get('requestId'), c.get('principal'), audit), req, params);
+    // the audit names the patient of what was answered (audit/middleware.ts)
+    if (audit) audit.body = res.body;
     return send(c, res, format, url.searchParams.get('_pretty') === 'true', method === 'HEAD');
   };
 }

@@ -1,5 +1,7 @@
-import type { Reference, Resource } from '@medplum/fhirtypes';
+import type { Resource } from '@medplum/fhirtypes';
 import { auditEvent, type AuditRequest } from '../audit/audit-event.js';
+import type { AuditScope } from '../audit/audit-scope.js';
+import { patientOfResource } from '../audit/patient.js';
 import type { WriteRecord } from '../store/resource-store.js';
 
 /** Where a write came from, as its AuditEvent records it. */
@@ -12,6 +14,8 @@ export interface WriteOrigin {
   requestor?: AuditRequest['requestor'];
   /** X-Request-ID, when the request had one. */
   requestId?: string;
+  /** The request's audit (audit/audit-scope.ts): a write that records its AuditEvent says so, so the request adds none. */
+  audit?: AuditScope;
 }
 
 const ACTION = { create: 'C', update: 'U', patch: 'U', delete: 'D' } as const;
@@ -23,6 +27,7 @@ const ACTION = { create: 'C', update: 'U', patch: 'U', delete: 'D' } as const;
  */
 export function writeRecord(origin: WriteOrigin, interaction: 'create' | 'update' | 'patch'): WriteRecord {
   return (stored, created) => {
+    if (origin.audit) origin.audit.wrote++;
     const done = created ? 'create' : interaction;
     return auditEvent({
       interaction: done,
@@ -33,15 +38,16 @@ export function writeRecord(origin: WriteOrigin, interaction: 'create' | 'update
       observer: origin.baseUrl,
       request: { name: `${done} ${stored.resourceType}/${stored.id}`, details: { 'X-Request-ID': origin.requestId, route: origin.route } },
       focus: [{ reference: `${stored.resourceType}/${stored.id}/_history/${stored.meta!.versionId}` }],
-      patient: patientOf(stored),
+      patient: patientOfResource(stored),
     });
   };
 }
 
 /** The AuditEvent of a deletion, as `writeRecord`. */
 export function deletionRecord(origin: WriteOrigin, type: string, id: string, at: Date): (versionId: number) => Resource {
-  return (versionId) =>
-    auditEvent({
+  return (versionId) => {
+    if (origin.audit) origin.audit.wrote++;
+    return auditEvent({
       interaction: 'delete',
       action: 'D',
       recorded: at,
@@ -51,12 +57,5 @@ export function deletionRecord(origin: WriteOrigin, type: string, id: string, at
       request: { name: `delete ${type}/${id}`, details: { 'X-Request-ID': origin.requestId, route: origin.route } },
       focus: [{ reference: `${type}/${id}/_history/${versionId}` }],
     });
-}
-
-/** The person a resource is about, for the audit's patient entity. */
-function patientOf(r: Resource): Reference | undefined {
-  if (r.resourceType === 'Patient') return { reference: `Patient/${r.id}` };
-  const x = r as { subject?: Reference; patient?: Reference; for?: Reference; beneficiary?: Reference };
-  const ref = [x.subject, x.patient, x.for, x.beneficiary].find((v) => typeof v?.reference === 'string' && v.reference.startsWith('Patient/'));
-  return ref ? { reference: ref.reference } : undefined;
+  };
 }

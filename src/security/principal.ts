@@ -1,4 +1,5 @@
-import type { AuditRequest } from '../audit/audit-event.js';
+import type { AuditEventAgent } from '@medplum/fhirtypes';
+import { AUDIT, type AuditRequest } from '../audit/audit-event.js';
 import { STEPWISE_CANONICAL_BASE } from '../fhir/canonical.js';
 import { parseScopes, type Scope } from './scopes.js';
 
@@ -53,11 +54,32 @@ export const ANONYMOUS_PRINCIPAL: Principal = Object.freeze({ kind: 'anonymous',
 /** Identifier system of a client id registered with Stepwise (STEPWISE_CLIENTS), in an AuditEvent agent. */
 export const CLIENT_ID_SYSTEM = `${STEPWISE_CANONICAL_BASE}/Id/client-id`;
 
-/** The audit's requesting agent (AuditEvent.agent with requestor = true) for a principal. */
-export function requestorOf(p: Principal): AuditRequest['requestor'] {
-  if (p.kind === 'development') return { name: 'development client (STEPWISE_AUTH=off)' };
+/** ODS codes: the organisation a caller acts for, as an AuditEvent agent names it. */
+const ODS_SYSTEM = 'https://fhir.nhs.uk/Id/ods-organization-code';
+
+/**
+ * The audit's requesting agent (AuditEvent.agent with requestor = true) for a principal, called
+ * from `address`. BALP's "who" is the client, the user and their organisation: a user is the
+ * requestor, with the app they signed in with (the client, DICOM Source Role ID) beside them; the
+ * organisation either acts for is an agent of its own.
+ */
+export function requestorOf(p: Principal, address?: string): AuditRequest['requestor'] {
+  const at = address ? { address } : {};
+  if (p.kind === 'development') return { name: 'development client (STEPWISE_AUTH=off)', ...at };
+  const organisation: AuditEventAgent[] = p.organisation
+    ? [{ type: { coding: [ORGANISATION_ROLE] }, who: { identifier: { system: ODS_SYSTEM, value: p.organisation }, display: p.organisation }, requestor: false }]
+    : [];
   if (p.kind === 'user' && p.user) {
-    return { identifier: { system: p.issuer, value: p.user }, name: `${p.user} (via ${p.clientId}${p.organisation ? `, ${p.organisation}` : ''})` };
+    const client: AuditEventAgent = { type: { coding: [AUDIT.sourceRole] }, who: { identifier: { system: CLIENT_ID_SYSTEM, value: p.clientId }, display: p.clientId }, requestor: false };
+    return {
+      identifier: { system: p.issuer, value: p.user },
+      name: `${p.user} (via ${p.clientId}${p.organisation ? `, ${p.organisation}` : ''})`,
+      ...at,
+      alongside: [client, ...organisation],
+    };
   }
-  return { identifier: { system: CLIENT_ID_SYSTEM, value: p.clientId }, name: `${p.clientId}${p.organisation ? ` (${p.organisation})` : ''}` };
+  return { identifier: { system: CLIENT_ID_SYSTEM, value: p.clientId }, name: `${p.clientId}${p.organisation ? ` (${p.organisation})` : ''}`, ...at, ...(organisation.length ? { alongside: organisation } : {}) };
 }
+
+/** An organisation an agent acts for (v3 RoleClass PROV, healthcare provider). */
+const ORGANISATION_ROLE = { system: 'http://terminology.hl7.org/CodeSystem/v3-RoleClass', code: 'PROV', display: 'healthcare provider' };

@@ -40,14 +40,19 @@ describe('the write pipeline over REST', () => {
     expect(byVersion[`${ref}/_history/1`].entity!.some((e) => e.role?.code === '1' && e.what?.reference === ref)).toBe(true);
   });
 
-  it('leaves neither the resource nor an AuditEvent when validation refuses the write', async () => {
-    const count = async () => ((await (await t.fhir('GET', 'AuditEvent?_summary=count')).json()) as Bundle).total;
+  it('leaves no resource when validation refuses the write, and one AuditEvent of the refusal, outside its rolled-back transaction', async () => {
+    // counted in SQL: a search of the trail is itself audited
+    const count = async () => Number((await t.t.db.query<{ n: string }>('SELECT count(*)::text AS n FROM audit_event'))[0].n);
     const before = await count();
     expect(before).toBeGreaterThan(0);
     const res = await t.fhir('POST', 'Patient', { resourceType: 'Patient', name: [{ family: 'Refused' }], gender: 'not-a-gender' });
     expect(res.status).toBe(422);
-    expect(await count()).toBe(before);
-    expect(((await (await t.fhir('GET', 'Patient?family=Refused&_summary=count')).json()) as Bundle).total).toBe(0);
+    expect(await count()).toBe(before + 1);
+    const [last] = await t.t.db.query<{ content: string }>('SELECT content FROM audit_event ORDER BY seq DESC LIMIT 1');
+    const audit = JSON.parse(last.content) as AuditEvent;
+    expect([audit.subtype?.[0].code, audit.action, audit.outcome]).toEqual(['create', 'C', '4']);
+    expect(audit.outcomeDesc).toMatch(/gender/);
+    expect(Number((await t.t.db.query<{ n: string }>("SELECT count(*)::text AS n FROM resource WHERE type = 'Patient' AND content LIKE '%Refused%'"))[0].n)).toBe(0);
   });
 
   it('audits each entry of a transaction, and none when the transaction fails', async () => {

@@ -1,5 +1,7 @@
 import { randomUUID } from 'node:crypto';
-import type { Bundle, BundleEntry, BundleEntryResponse, Resource } from '@medplum/fhirtypes';
+import type { AuditEvent, Bundle, BundleEntry, BundleEntryResponse, Resource } from '@medplum/fhirtypes';
+import type { AuditScope } from '../../audit/audit-scope.js';
+import { interactionAuditEvent } from '../../audit/request-event.js';
 import { FhirError, FhirErrorCode, badRequest, relocate, toOperationOutcome } from '../../errors.js';
 import { parseSearch } from '../../fhir/search/parse.js';
 import type { FhirRequest, FhirResponse } from '../fhir-request.js';
@@ -25,6 +27,8 @@ export const processBundle: Handler = async (ctx, req) => {
   if (bundle.type !== 'batch' && bundle.type !== 'transaction') throw badRequest(`Bundle.type must be batch or transaction, got '${bundle.type}'`, 'Bundle.type');
   const entries = bundle.entry ?? [];
   if (!Array.isArray(entries)) throw badRequest('Bundle.entry must be an array', 'Bundle.entry');
+  // a Bundle refused whole is audited as the batch or transaction it is
+  if (ctx.origin.audit) ctx.origin.audit.interaction = bundle.type;
   if (entries.length > ctx.maxBundleEntries) throw new FhirError(FhirErrorCode.TOO_LARGE, { message: `The Bundle has ${entries.length} entries; at most ${ctx.maxBundleEntries} are accepted`, expression: 'Bundle.entry' });
   const body = bundle.type === 'batch' ? await batch(ctx, entries) : await transaction(ctx, entries);
   return { status: 200, headers: {}, body };
@@ -33,13 +37,18 @@ export const processBundle: Handler = async (ctx, req) => {
 async function batch(ctx: InteractionContext, entries: BundleEntry[]): Promise<Bundle> {
   const out: BundleEntry[] = [];
   for (let i = 0; i < entries.length; i++) {
+    const part = ctx.origin.audit?.child();
+    let req: FhirRequest | undefined;
     try {
-      const req = entryRequest(ctx, entries[i], i);
+      req = entryRequest(ctx, entries[i], i);
       if (req.path === '' && req.method === 'POST') throw badRequest('A batch entry cannot itself be a batch or transaction', `Bundle.entry[${i}].request.url`);
-      out.push(responseEntry(await routeFhirRequest(ctx, req)));
+      const res = await routeFhirRequest(withAudit(ctx, part), req);
+      out.push(responseEntry(res));
+      settleEntry(ctx, part, i, req, res.status, res.body);
     } catch (err) {
       if (!(err instanceof FhirError)) throw err;
       out.push({ response: { status: statusLine(err.status), outcome: toOperationOutcome(locate(err, i, entries[i]?.resource)) } });
+      settleEntry(ctx, part, i, req, err.status, undefined, err);
     }
   }
   return { resourceType: 'Bundle', type: 'batch-response', entry: out };
@@ -58,6 +67,9 @@ async function transaction(ctx: InteractionContext, entries: BundleEntry[]): Pro
       throw err;
     }
   }
+  // each entry is audited as itself; if the transaction fails none of them happened, and the
+  // request's one AuditEvent records the failure (audit/middleware.ts)
+  const audit = ctx.origin.audit?.child();
   const responses = await ctx.store.transaction(async (store) => {
     const tx: InteractionContext = { ...ctx, store };
     const ids = await assignIds(tx, planned);
@@ -67,7 +79,9 @@ async function transaction(ctx: InteractionContext, entries: BundleEntry[]): Pro
       try {
         if (p.req.body && typeof p.req.body === 'object') p.req.body = await resolveReferences(tx, p.req.body, ids);
         const existing = ids.existing.get(p.index);
-        out[p.index] = existing ? { status: 200, headers: {}, body: existing } : await routeFhirRequest(tx, p.req);
+        const part = audit?.child();
+        out[p.index] = existing ? { status: 200, headers: {}, body: existing } : await routeFhirRequest(withAudit(tx, part), p.req);
+        if (audit && part) audit.settle(part, true, () => entryAuditEvent(tx, p.index, p.req, out[p.index].status, out[p.index].body));
       } catch (err) {
         if (err instanceof FhirError) throw locate(err, p.index, entries[p.index].resource);
         throw err;
@@ -75,7 +89,26 @@ async function transaction(ctx: InteractionContext, entries: BundleEntry[]): Pro
     }
     return out;
   });
+  if (audit) ctx.origin.audit!.settle(audit, true);
   return { resourceType: 'Bundle', type: 'transaction-response', entry: responses.map(responseEntry) };
+}
+
+/** The context of one entry, whose writes and messages mark `part` of the request's audit. */
+function withAudit(ctx: InteractionContext, part: AuditScope | undefined): InteractionContext {
+  return part ? { ...ctx, origin: { ...ctx.origin, audit: part } } : ctx;
+}
+
+/** Ends a batch entry's audit: the entry's own AuditEvent unless what it did left one (IHE BALP: each entry is an interaction). */
+function settleEntry(ctx: InteractionContext, part: AuditScope | undefined, i: number, req: FhirRequest | undefined, status: number, body?: Resource, error?: unknown): void {
+  if (!part) return;
+  ctx.origin.audit!.settle(part, status < 400, () => entryAuditEvent(ctx, i, req, status, body, error));
+}
+
+function entryAuditEvent(ctx: InteractionContext, i: number, req: FhirRequest | undefined, status: number, body?: Resource, error?: unknown): AuditEvent {
+  return interactionAuditEvent(
+    { method: req?.method ?? 'POST', path: req?.path ?? '', query: req?.query ?? [], status, body, error, entry: i },
+    { requestor: ctx.origin.requestor ?? { name: 'rest client' }, baseUrl: ctx.baseUrl, requestId: ctx.origin.requestId, recorded: ctx.store.clock.now() },
+  );
 }
 
 /**
