@@ -144,7 +144,8 @@ export function createAppWithLifecycle(options: AppOptions, lifecycle: Lifecycle
     (baseUrl, requestId, principal, audit) => {
       const services = lifecycle.services!;
       return {
-        store: services.store,
+        // the principal's store: its reads confined to its compartment, in SQL (security/compartments.ts)
+        store: services.store.for(principal),
         validator: services.validator,
         writeValidation: services.writeValidation ?? 'reject',
         onInvalidWrite,

@@ -94,7 +94,8 @@ export class WritePipeline {
   async patch(store: ResourceStore, type: string, id: string, apply: (current: Resource) => Resource, origin: WriteOrigin, ifMatch: () => number | undefined = () => undefined): Promise<WriteResult> {
     refuseChangeOfAuditTrail(type);
     return store.transaction(async (tx) => {
-      const current = await tx.read(type, id);
+      // read for update: a patch is a write, so outside the compartment it is 403, not a read's 404
+      const current = await tx.readForUpdate(type, id);
       const next = apply(structuredClone(current));
       this.validate(next);
       const record = writeRecord(origin, 'patch');

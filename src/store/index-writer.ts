@@ -1,5 +1,6 @@
 import type { IndexRows } from '../fhir/search/extract.js';
 import type { SqlParams } from './sql.js';
+import { caseloadInsert } from './compartment-keys.js';
 import { TASK_QUEUE_TABLE, taskQueueInsert } from './task-queue.js';
 
 type Column = [name: string, cast: string, value: (row: any) => unknown];
@@ -47,11 +48,13 @@ export function indexInsertCtes(resources: IndexedResource[], ridsCte: string, p
   }
   const queue = taskQueueInsert(resources, ridsCte, p);
   if (queue) out.push(['queue', queue]);
+  const caseload = caseloadInsert(resources, ridsCte, p);
+  if (caseload) out.push(['caseload', caseload]);
   return out;
 }
 
-/** Every table of index rows, the queue keys of Tasks (task-queue.ts) included. */
-export const INDEX_TABLES = [...Object.values(TABLES).map((t) => t.table), TASK_QUEUE_TABLE];
+/** Every table of index rows, the queue keys of Tasks (task-queue.ts) and the caseloads they and CareTeams make (compartment-keys.ts) included. */
+export const INDEX_TABLES = [...Object.values(TABLES).map((t) => t.table), TASK_QUEUE_TABLE, 'caseload'];
 
 /** CTE parts (`[name, sql]`) that delete every index row of a resource. */
 export function indexDeleteCtes(ridParam: string): [name: string, sql: string][] {

@@ -5,12 +5,17 @@ import { FhirError, FhirErrorCode } from '../errors.js';
 import { extractIndexRows } from '../fhir/search/extract.js';
 import type { SearchQuery } from '../fhir/search/query.js';
 import { isUniqueViolation, type Database, type Queryable } from './database.js';
+import { compartmentKeys } from './compartment-keys.js';
 import { indexDeleteCtes, indexInsertCtes } from './index-writer.js';
 import { runHistory, type HistoryOptions, type HistoryPage } from './history.js';
 import { runSearch, type SearchPage } from './search.js';
 import { formatFhirJson, parseStored } from './stored-json.js';
 import { WriteBatch } from './write-batch.js';
 import { addAuditInserts, readAuditEvent, searchAuditEvents } from './audit-log.js';
+import type { Compartment } from './compartment.js';
+import { compartmentOf } from '../security/compartments.js';
+import type { Principal } from '../security/principal.js';
+import { SqlParams } from './sql.js';
 
 export type WriteMethod = 'POST' | 'PUT' | 'PATCH' | 'DELETE';
 
@@ -72,7 +77,29 @@ export class ResourceStore {
     readonly clock: Clock,
     private readonly q: Queryable = db,
     private readonly inTransaction = false,
+    /**
+     * What this store may read and write (store/compartment.ts), added to every query's SQL;
+     * undefined: everything, with no SQL added.
+     */
+    readonly compartment?: Compartment,
   ) {}
+
+  /**
+   * The store of one request: every read confined to the principal's compartment (404 outside
+   * it), every write refused outside it (403). See src/security/README.md, "Compartments".
+   */
+  for(principal: Principal): ResourceStore {
+    return new ResourceStore(this.db, this.clock, this.q, this.inTransaction, compartmentOf(principal));
+  }
+
+  /**
+   * The same connection (and transaction) without a compartment: for what the server does on its
+   * own account once a write is allowed (the pathway's policies, the scheduler, messaging's
+   * identity look-ups), never for answering a request.
+   */
+  get unrestricted(): ResourceStore {
+    return this.compartment ? new ResourceStore(this.db, this.clock, this.q, this.inTransaction) : this;
+  }
 
   get database(): Database {
     return this.db;
@@ -94,7 +121,7 @@ export class ResourceStore {
     if (this.inTransaction) return fn(this);
     for (let attempt = 1; ; attempt++) {
       try {
-        return await this.db.transaction((tx) => fn(new ResourceStore(this.db, this.clock, tx, true)));
+        return await this.db.transaction((tx) => fn(new ResourceStore(this.db, this.clock, tx, true, this.compartment)));
       } catch (err) {
         if (attempt < MAX_WRITE_ATTEMPTS && isUniqueViolation(err, 'resource_type_id')) continue;
         throw err;
@@ -114,7 +141,9 @@ export class ResourceStore {
       if (!found) throw new FhirError(FhirErrorCode.NOT_FOUND, `AuditEvent/${id} is not known`);
       return found;
     }
-    const rows = await this.q.query<CurrentRow>('SELECT rid::text AS rid, version_id, last_updated, deleted, content FROM resource WHERE type = $1 AND id = $2', [type, id], { prepare: true });
+    const p = new SqlParams();
+    const where = `a.type = ${p.add(type)} AND a.id = ${p.add(id)}${this.visibleAnd('a', p, type)}`;
+    const rows = await this.q.query<CurrentRow>(`SELECT a.rid::text AS rid, a.version_id, a.last_updated, a.deleted, a.content FROM resource a WHERE ${where}`, p.values, { prepare: true });
     const row = rows[0];
     if (!row) throw new FhirError(FhirErrorCode.NOT_FOUND, `${type}/${id} is not known`);
     if (row.deleted) throw new FhirError(FhirErrorCode.GONE, `${type}/${id} was deleted (version ${row.version_id})`);
@@ -129,13 +158,15 @@ export class ResourceStore {
     if (!this.inTransaction) throw new Error('readForUpdate() needs a transaction');
     const row = await this.lockCurrent(type, id);
     if (!row) throw new FhirError(FhirErrorCode.NOT_FOUND, `${type}/${id} is not known`);
+    await this.requireWritable(row, type, id);
     if (row.deleted) throw new FhirError(FhirErrorCode.GONE, `${type}/${id} was deleted (version ${row.version_id})`);
     return parseStored(row.content!);
   }
 
   async readOrUndefined(type: string, id: string): Promise<Resource | undefined> {
     if (type === 'AuditEvent') return readAuditEvent(this.q, id);
-    const rows = await this.q.query<CurrentRow>('SELECT content FROM resource WHERE type = $1 AND id = $2 AND NOT deleted', [type, id]);
+    const p = new SqlParams();
+    const rows = await this.q.query<CurrentRow>(`SELECT a.content FROM resource a WHERE a.type = ${p.add(type)} AND a.id = ${p.add(id)} AND NOT a.deleted${this.visibleAnd('a', p, type)}`, p.values);
     return rows[0] ? parseStored(rows[0].content!) : undefined;
   }
 
@@ -145,10 +176,13 @@ export class ResourceStore {
    */
   async holdsUnchanged(resources: Resource[]): Promise<boolean[]> {
     if (resources.length === 0) return [];
+    const p = new SqlParams();
+    const types = p.add(resources.map((r) => r.resourceType), 'text[]');
+    const ids = p.add(resources.map((r) => r.id ?? ''), 'text[]');
     const rows = await this.q.query<{ type: string; id: string; version_id: number; last_updated: Date | string; content: string }>(
-      `SELECT r.type, r.id, r.version_id, r.last_updated, r.content FROM unnest($1::text[], $2::text[]) AS k(type, id)
-         JOIN resource r ON r.type = k.type AND r.id = k.id AND NOT r.deleted`,
-      [resources.map((r) => r.resourceType), resources.map((r) => r.id ?? '')],
+      `SELECT r.type, r.id, r.version_id, r.last_updated, r.content FROM unnest(${types}, ${ids}) AS k(type, id)
+         JOIN resource r ON r.type = k.type AND r.id = k.id AND NOT r.deleted${this.visibleAnd('r', p)}`,
+      p.values,
     );
     const current = new Map(rows.map((row) => [`${row.type}/${row.id}`, row]));
     return resources.map((r) => {
@@ -163,12 +197,15 @@ export class ResourceStore {
    */
   async readReferring(target: string, sources: [type: string, param: string][]): Promise<Resource[]> {
     const [targetType, targetId] = target.split('/');
+    const p = new SqlParams();
+    const types = p.add(sources.map((s) => s[0]), 'text[]');
+    const params = p.add(sources.map((s) => s[1]), 'text[]');
     const rows = await this.q.query<{ content: string }>(
-      `SELECT s.content FROM unnest($1::text[], $2::text[]) AS w(type, param)
-         JOIN sp_reference ref ON ref.type = w.type AND ref.param = w.param AND ref.target_id = $3 AND ref.target_type = $4
-         JOIN resource s ON s.rid = ref.rid AND NOT s.deleted
+      `SELECT s.content FROM unnest(${types}, ${params}) AS w(type, param)
+         JOIN sp_reference ref ON ref.type = w.type AND ref.param = w.param AND ref.target_id = ${p.add(targetId)} AND ref.target_type = ${p.add(targetType)}
+         JOIN resource s ON s.rid = ref.rid AND NOT s.deleted${this.visibleAnd('s', p)}
         GROUP BY s.rid, s.content ORDER BY s.rid LIMIT 1000`,
-      [sources.map((s) => s[0]), sources.map((s) => s[1]), targetId, targetType],
+      p.values,
       { prepare: true },
     );
     return rows.map((r) => parseStored(r.content));
@@ -182,9 +219,15 @@ export class ResourceStore {
       return found;
     }
     const vid = /^\d{1,9}$/.test(versionId) ? Number(versionId) : NaN;
+    const p = new SqlParams();
+    // a version is seen as the resource is now: the current row decides (history.ts says why)
+    const confined = this.compartment ? ` AND EXISTS (SELECT 1 FROM resource a WHERE a.rid = v.rid${this.visibleAnd('a', p, type)})` : '';
     const rows = Number.isNaN(vid)
       ? []
-      : await this.q.query<CurrentRow>('SELECT deleted, content, version_id FROM resource_version WHERE type = $1 AND id = $2 AND version_id = $3', [type, id, vid]);
+      : await this.q.query<CurrentRow>(
+          `SELECT v.deleted, v.content, v.version_id FROM resource_version v WHERE v.type = ${p.add(type)} AND v.id = ${p.add(id)} AND v.version_id = ${p.add(vid)}${confined}`,
+          p.values,
+        );
     const row = rows[0];
     if (!row) throw new FhirError(FhirErrorCode.NOT_FOUND, `${type}/${id} has no version ${versionId}`);
     if (row.deleted) throw new FhirError(FhirErrorCode.GONE, `Version ${versionId} of ${type}/${id} is a deletion`);
@@ -201,6 +244,7 @@ export class ResourceStore {
 
   /** Creates a resource with a server-assigned id (http://hl7.org/fhir/R4/http.html#create). */
   async create<T extends Resource>(resource: T, method: WriteMethod = 'POST', id: string = randomUUID(), record?: WriteRecord): Promise<T & { id: string }> {
+    await this.requireWithin(resource, id);
     const batch = new WriteBatch();
     const [stored] = this.addCreates(batch, [{ resource, id }], { method });
     if (record) addAuditInserts(batch, [record(stored, true)]);
@@ -220,6 +264,7 @@ export class ResourceStore {
    * the resources, their first versions and all their index rows (see `addCreates`).
    */
   async createMany(items: { resource: Resource; id: string }[], method: WriteMethod = 'POST'): Promise<Resource[]> {
+    for (const item of items) await this.requireWithin(item.resource, item.id);
     const batch = new WriteBatch();
     const stored = this.addCreates(batch, items, { method });
     try {
@@ -252,17 +297,23 @@ export class ResourceStore {
     const p = batch.params;
     const at = p.add(now.toISOString(), 'timestamptz');
     const method = p.add(opts.method ?? 'POST');
+    const indexed = stored.map((r, ord) => ({ ord, type: r.resourceType, lastUpdated: r.meta!.lastUpdated!, rows: extractIndexRows(r) }));
     const rows = [
       p.add(stored.map((_, i) => i), 'int[]'),
       p.add(stored.map((r) => r.resourceType), 'text[]'),
       p.add(stored.map((r) => r.id), 'text[]'),
       p.add(stored.map((r) => formatFhirJson(r)), 'text[]'),
+      // unnest would flatten a text[][], so each resource's keys travel as one JSON array
+      p.add(indexed.map((x, i) => JSON.stringify(compartmentKeys(x.type, stored[i].id!, x.rows))), 'text[]'),
     ];
     const gate = opts.when ? ` WHERE ${opts.when}` : '';
-    batch.with(n, () => `SELECT u.ord, nextval(pg_get_serial_sequence('resource', 'rid')) AS rid, u.type, u.id, u.content FROM unnest(${rows.join(', ')}) AS u(ord, type, id, content)${gate}`);
-    batch.with(`${n}_r`, () => `INSERT INTO resource (rid, type, id, version_id, last_updated, content) OVERRIDING SYSTEM VALUE SELECT rid, type, id, 1, ${at}, content FROM ${n}`);
+    batch.with(n, () => `SELECT u.ord, nextval(pg_get_serial_sequence('resource', 'rid')) AS rid, u.type, u.id, u.content, u.keys FROM unnest(${rows.join(', ')}) AS u(ord, type, id, content, keys)${gate}`);
+    batch.with(
+      `${n}_r`,
+      () => `INSERT INTO resource (rid, type, id, version_id, last_updated, content, compartments) OVERRIDING SYSTEM VALUE
+        SELECT rid, type, id, 1, ${at}, content, ARRAY(SELECT json_array_elements_text(keys::json)) FROM ${n}`,
+    );
     batch.with(`${n}_v`, () => `INSERT INTO resource_version (rid, version_id, type, id, last_updated, method, content) SELECT rid, 1, type, id, ${at}, ${method}, content FROM ${n}`);
-    const indexed = stored.map((r, ord) => ({ ord, type: r.resourceType, lastUpdated: r.meta!.lastUpdated!, rows: extractIndexRows(r) }));
     for (const [kind, sql] of indexInsertCtes(indexed, n, p)) batch.with(`${n}_${kind}`, () => sql);
     return stored;
   }
@@ -283,6 +334,7 @@ export class ResourceStore {
       if (opts.ifMatch !== undefined) throw new FhirError(FhirErrorCode.PRECONDITION_FAILED, `If-Match W/"${opts.ifMatch}" given, but ${type}/${id} does not exist`);
       return { resource: await this.create(resource, 'PUT', id, opts.record), created: true, changed: true };
     }
+    await this.requireWritable(current, type, id);
     if (opts.ifMatch !== undefined && opts.ifMatch !== current.version_id) {
       throw new FhirError(FhirErrorCode.PRECONDITION_FAILED, `Version conflict: If-Match W/"${opts.ifMatch}" but ${type}/${id} is at version ${current.version_id}`);
     }
@@ -290,6 +342,7 @@ export class ResourceStore {
       // an update that changes nothing makes no new version (as HAPI and Medplum do)
       return { resource: parseStored(current.content) as T, created: false, changed: false };
     }
+    await this.requireWithin(resource, id);
     const versionId = current.version_id + 1;
     const stored = withMeta(resource, id, versionId, this.nextTimestamp(current.last_updated));
     await this.writeVersion(current.rid, stored, opts.method ?? 'PUT', opts.record?.(stored, current.deleted));
@@ -300,6 +353,7 @@ export class ResourceStore {
   async delete(type: string, id: string, opts: { ifMatch?: number; record?: (versionId: number) => Resource } = {}): Promise<DeleteResult> {
     return this.transaction(async (store) => {
       const current = await store.lockCurrent(type, id);
+      if (current) await store.requireWritable(current, type, id);
       if (opts.ifMatch !== undefined && opts.ifMatch !== current?.version_id) {
         throw new FhirError(FhirErrorCode.PRECONDITION_FAILED, `Version conflict: If-Match W/"${opts.ifMatch}" but ${type}/${id} is ${current ? `at version ${current.version_id}` : 'unknown'}`);
       }
@@ -372,11 +426,11 @@ export class ResourceStore {
 
   async search(query: SearchQuery): Promise<SearchPage> {
     if (query.resourceType === 'AuditEvent') return searchAuditEvents(this.q, query);
-    return runSearch(this.q, query);
+    return runSearch(this.q, query, this.compartment);
   }
 
   async history(opts: HistoryOptions): Promise<HistoryPage> {
-    return runHistory(this.q, opts);
+    return runHistory(this.q, opts, this.compartment);
   }
 
   private async lockCurrent(type: string, id: string): Promise<CurrentRow | undefined> {
@@ -386,6 +440,31 @@ export class ResourceStore {
       { prepare: true },
     );
     return rows[0];
+  }
+
+  /** ` AND <visible>` for the row `a`, or nothing when this store sees everything. */
+  private visibleAnd(a: string, p: SqlParams, type?: string): string {
+    return this.compartment ? ` AND ${this.compartment.visible(a, p, type)}` : '';
+  }
+
+  /**
+   * A write to an existing resource outside the compartment is 403 (issue 13: "A denied write is
+   * 403"): its current version, deleted or not, must be visible.
+   */
+  private async requireWritable(current: CurrentRow, type: string, id: string): Promise<void> {
+    if (!this.compartment) return;
+    const p = new SqlParams();
+    const rows = await this.q.query<{ ok: boolean }>(`SELECT ${this.compartment.visible('a', p, type)} AS ok FROM resource a WHERE a.rid = ${p.add(current.rid, 'bigint')}`, p.values);
+    if (!rows[0]?.ok) throw outsideCompartment(type, id);
+  }
+
+  /** The version about to be written must stay within the compartment (compartment.ts, `writable`): else 403. */
+  private async requireWithin(resource: Resource, id: string): Promise<void> {
+    if (!this.compartment) return;
+    const p = new SqlParams();
+    const keys = compartmentKeys(resource.resourceType, id, extractIndexRows(resource));
+    const rows = await this.q.query<{ ok: boolean }>(this.compartment.writable(p, resource.resourceType, keys), p.values);
+    if (!rows[0]?.ok) throw outsideCompartment(resource.resourceType, id);
   }
 
   /** lastUpdated never goes backwards within one resource's history, whatever the clock says. */
@@ -404,13 +483,18 @@ export class ResourceStore {
     const at = p.add(stored.meta!.lastUpdated, 'timestamptz');
     const c = p.add(formatFhirJson(stored));
     const indexed = [{ ord: 0, type: stored.resourceType, lastUpdated: stored.meta!.lastUpdated!, rows: extractIndexRows(stored) }];
-    batch.with('cur', () => `UPDATE resource SET version_id = ${vp}, last_updated = ${at}, deleted = false, content = ${c} WHERE rid = ${ridp} RETURNING rid, 0 AS ord`);
+    const keys = p.add(compartmentKeys(stored.resourceType, stored.id!, indexed[0].rows), 'text[]');
+    batch.with('cur', () => `UPDATE resource SET version_id = ${vp}, last_updated = ${at}, deleted = false, content = ${c}, compartments = ${keys} WHERE rid = ${ridp} RETURNING rid, 0 AS ord`);
     batch.with('v', () => `INSERT INTO resource_version (rid, version_id, type, id, last_updated, method, content) VALUES (${ridp}, ${vp}, ${p.add(stored.resourceType)}, ${p.add(stored.id)}, ${at}, ${p.add(method)}, ${c})`);
     for (const [name, sql] of indexDeleteCtes(ridp)) batch.with(name, () => sql);
     for (const [kind, sql] of indexInsertCtes(indexed, 'cur', p)) batch.with(`i_${kind}`, () => sql);
     if (record) addAuditInserts(batch, [record]);
     await batch.run(this.q);
   }
+}
+
+function outsideCompartment(type: string, id: string): FhirError {
+  return new FhirError(FhirErrorCode.FORBIDDEN, `${type}/${id} is in a compartment (a person's record, or another team's work) this token's teams do not reach`);
 }
 
 function withMeta<T extends Resource>(resource: T, id: string, versionId: number, at: Date): T {

@@ -1,6 +1,7 @@
 import { normalizeString } from '../fhir/search/normalize.js';
 import type { Filter, FilterValue, Prefix } from '../fhir/search/query.js';
 import type { DateRange } from '../fhir/search/date-range.js';
+import type { Compartment } from './compartment.js';
 import { likeEscape, type SqlParams } from './sql.js';
 
 const TABLE = { token: 'sp_token', string: 'sp_string', date: 'sp_date', reference: 'sp_reference', number: 'sp_number', uri: 'sp_uri' } as const;
@@ -13,12 +14,15 @@ const nextAlias = (p: string) => `${p}${++aliasSeq % 100000}`;
  * are reached through `a.rid IN (…)` sub-selects that start from their (type, param, value)
  * index, so no search reads resource JSON.
  */
-export function filterSql(f: Filter, a: string, p: SqlParams): string {
+export function filterSql(f: Filter, a: string, p: SqlParams, compartment?: Compartment): string {
+  // a chain or _has matches only through resources the compartment sees: what it cannot see
+  // must not decide what is found (a search by another team's patient's name finds nothing)
+  const seen = (alias: string, type?: string) => (compartment ? ` AND ${compartment.visible(alias, p, type)}` : '');
   switch (f.kind) {
     case 'chain': {
       const ref = nextAlias('ref');
       const t = nextAlias('t');
-      const per = f.targets.map((target) => `(${t}.type = ${p.add(target.type)} AND ${filterSql(target.filter, t, p)})`);
+      const per = f.targets.map((target) => `(${t}.type = ${p.add(target.type)} AND ${filterSql(target.filter, t, p, compartment)}${seen(t, target.type)})`);
       return `${a}.rid IN (SELECT ${ref}.rid FROM sp_reference ${ref} JOIN resource ${t} ON ${t}.type = ${ref}.target_type AND ${t}.id = ${ref}.target_id
         WHERE ${ref}.type = ${p.add(f.resourceType)} AND ${ref}.param = ${p.add(f.param.code)} AND NOT ${t}.deleted AND (${per.join(' OR ')}))`;
     }
@@ -27,7 +31,7 @@ export function filterSql(f: Filter, a: string, p: SqlParams): string {
       const s = nextAlias('s');
       return `EXISTS (SELECT 1 FROM sp_reference ${ref} JOIN resource ${s} ON ${s}.rid = ${ref}.rid
         WHERE ${ref}.type = ${p.add(f.sourceType)} AND ${ref}.param = ${p.add(f.param.code)}
-          AND ${ref}.target_type = ${a}.type AND ${ref}.target_id = ${a}.id AND NOT ${s}.deleted AND ${filterSql(f.filter, s, p)})`;
+          AND ${ref}.target_type = ${a}.type AND ${ref}.target_id = ${a}.id AND NOT ${s}.deleted AND ${filterSql(f.filter, s, p, compartment)}${seen(s, f.sourceType)})`;
     }
     case 'param':
       return paramSql(f, a, p);

@@ -2,6 +2,7 @@ import type { Resource } from '@medplum/fhirtypes';
 import type { Filter, IncludeSpec, SearchQuery, SortKey } from '../fhir/search/query.js';
 import type { Queryable } from './database.js';
 import { decodeCursor, encodeCursor, keysetCondition, type Cursor, type KeyExpr } from './keyset.js';
+import type { Compartment } from './compartment.js';
 import { filterSql } from './search-filters.js';
 import { SqlParams } from './sql.js';
 import { parseStored } from './stored-json.js';
@@ -27,13 +28,16 @@ const MAX_ITERATE_DEPTH = 4;
 
 /**
  * Runs a search: matching resources in keyset pages (stable while resources are added), the
- * total when asked, then _include/_revinclude targets of the page.
+ * total when asked, then _include/_revinclude targets of the page. With a compartment, every
+ * row read (matches, chained targets, `_has` sources, included resources, the count) is one the
+ * compartment sees: the condition is in each query, never applied to results afterwards.
  */
-export async function runSearch(q: Queryable, query: SearchQuery): Promise<SearchPage> {
+export async function runSearch(q: Queryable, query: SearchQuery, compartment?: Compartment): Promise<SearchPage> {
   const p = new SqlParams();
   const driver = queueDriver(query);
   const filters = driver ? query.filters.filter((f) => f !== driver.filter) : query.filters;
-  const where = [`a.type = ${p.add(query.resourceType)}`, 'NOT a.deleted', ...filters.map((f) => filterSql(f, 'a', p))];
+  const where = [`a.type = ${p.add(query.resourceType)}`, 'NOT a.deleted', ...filters.map((f) => filterSql(f, 'a', p, compartment))];
+  if (compartment) where.push(compartment.visible('a', p, query.resourceType));
   const from = driver ? `resource a JOIN sp_reference d ON d.rid = a.rid AND ${driver.join(p)}` : 'resource a';
   const page: SearchPage = { matches: [], included: [] };
 
@@ -47,7 +51,7 @@ export async function runSearch(q: Queryable, query: SearchQuery): Promise<Searc
   const keys = sortKeys(query.sort, p, driver ? 'd.last_updated' : 'a.last_updated');
   const cursor = query.cursor ? decodeCursor(query.cursor) : undefined;
   const backwards = cursor?.dir === 'before';
-  const rows = await pageRowsOf(q, query, cursor, () => pageSql(query, keys, from, where, cursor, p), p);
+  const rows = await pageRowsOf(q, query, cursor, () => pageSql(query, keys, from, where, cursor, p), p, compartment);
   const more = rows.length > query.count;
   const pageRows = rows.slice(0, query.count);
   if (backwards) pageRows.reverse();
@@ -60,17 +64,18 @@ export async function runSearch(q: Queryable, query: SearchQuery): Promise<Searc
   if (page.total === undefined && query.total === undefined && !cursor && !more) page.total = pageRows.length;
 
   page.matches = pageRows.map((r) => parseStored(r.content));
-  if (query.include.length || query.revinclude.length) page.included = await includes(q, query, pageRows.map((r) => r.rid), page.matches);
+  if (query.include.length || query.revinclude.length) page.included = await includes(q, query, pageRows.map((r) => r.rid), page.matches, compartment);
   return page;
 }
 
 /** The rows of the page: walked from task_queue for a work queue (task-queue.ts), else the generic page. */
-async function pageRowsOf(q: Queryable, query: SearchQuery, cursor: Cursor | undefined, generic: () => string, p: SqlParams): Promise<Row[]> {
+async function pageRowsOf(q: Queryable, query: SearchQuery, cursor: Cursor | undefined, generic: () => string, p: SqlParams, compartment?: Compartment): Promise<Row[]> {
   const walk = queueWalkFor(query);
   if (!walk) return q.query<Row>(generic(), p.values);
   // its own parameters: PostgreSQL refuses a statement with a parameter it does not use
   const wp = new SqlParams();
-  const others = query.filters.filter((f) => !walk.served.has(f)).map((f) => filterSql(f, 'a', wp));
+  const others = query.filters.filter((f) => !walk.served.has(f)).map((f) => filterSql(f, 'a', wp, compartment));
+  if (compartment) others.push(compartment.visible('a', wp, query.resourceType));
   return q.query<Row>(queueWalkSql(walk, others, cursor, query.count + 1, wp), wp.values);
 }
 
@@ -140,7 +145,7 @@ function sortKeys(sort: SortKey[], p: SqlParams, lastUpdated: string): KeyExpr[]
   });
 }
 
-async function includes(q: Queryable, query: SearchQuery, matchRids: string[], matches: Resource[]): Promise<Resource[]> {
+async function includes(q: Queryable, query: SearchQuery, matchRids: string[], matches: Resource[], compartment?: Compartment): Promise<Resource[]> {
   const seen = new Set(matches.map((r) => `${r.resourceType}/${r.id}`));
   const out: Resource[] = [];
   let frontier = { rids: matchRids, refs: [...seen] };
@@ -149,8 +154,8 @@ async function includes(q: Queryable, query: SearchQuery, matchRids: string[], m
     const specsRev = query.revinclude.filter((s) => depth === 0 || s.iterate);
     if (!specsInc.length && !specsRev.length) break;
     const found: { rid: string; content: string }[] = [];
-    for (const spec of specsInc) found.push(...(await includeTargets(q, spec, frontier.rids)));
-    for (const spec of specsRev) found.push(...(await revincludeSources(q, spec, frontier.refs)));
+    for (const spec of specsInc) found.push(...(await includeTargets(q, spec, frontier.rids, compartment)));
+    for (const spec of specsRev) found.push(...(await revincludeSources(q, spec, frontier.refs, compartment)));
     const next = { rids: [] as string[], refs: [] as string[] };
     for (const row of found) {
       const r = parseStored(row.content);
@@ -166,19 +171,21 @@ async function includes(q: Queryable, query: SearchQuery, matchRids: string[], m
   return out;
 }
 
-async function includeTargets(q: Queryable, spec: IncludeSpec, rids: string[]): Promise<{ rid: string; content: string }[]> {
+async function includeTargets(q: Queryable, spec: IncludeSpec, rids: string[], compartment?: Compartment): Promise<{ rid: string; content: string }[]> {
   const p = new SqlParams();
   const conds = [`ref.rid = ANY(${p.add(rids, 'bigint[]')})`, 'NOT t.deleted'];
+  if (compartment) conds.push(compartment.visible('t', p, spec.targetType));
   if (spec.sourceType !== '*') conds.push(`ref.type = ${p.add(spec.sourceType)}`);
   if (spec.param) conds.push(`ref.param = ${p.add(spec.param.code)}`);
   if (spec.targetType) conds.push(`t.type = ${p.add(spec.targetType)}`);
   return q.query(`SELECT DISTINCT t.rid::text AS rid, t.content FROM sp_reference ref JOIN resource t ON t.type = ref.target_type AND t.id = ref.target_id WHERE ${conds.join(' AND ')} LIMIT ${MAX_INCLUDED}`, p.values);
 }
 
-async function revincludeSources(q: Queryable, spec: IncludeSpec, refs: string[]): Promise<{ rid: string; content: string }[]> {
+async function revincludeSources(q: Queryable, spec: IncludeSpec, refs: string[], compartment?: Compartment): Promise<{ rid: string; content: string }[]> {
   const p = new SqlParams();
   const ids = refs.map((r) => r.slice(r.indexOf('/') + 1));
   const conds = [`ref.target_id = ANY(${p.add(ids, 'text[]')})`, `(ref.target_type || '/' || ref.target_id) = ANY(${p.add(refs, 'text[]')})`, 'NOT s.deleted'];
+  if (compartment) conds.push(compartment.visible('s', p, spec.sourceType === '*' ? undefined : spec.sourceType));
   if (spec.sourceType !== '*') conds.push(`ref.type = ${p.add(spec.sourceType)}`);
   if (spec.param) conds.push(`ref.param = ${p.add(spec.param.code)}`);
   if (spec.targetType) conds.push(`ref.target_type = ${p.add(spec.targetType)}`);

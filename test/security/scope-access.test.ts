@@ -6,7 +6,9 @@ import { startAuthApp, testKey, userToken, type AuthTestApp, type TestKey, json 
 
 let key: TestKey;
 let app: AuthTestApp;
-const as = async (scope: string, method: string, path: string, body?: unknown) => app.as(await userToken(key, scope), method, path, body);
+/** These tests are about scopes: the user works for every team, so compartments (test/security/compartments.test.ts) do not stand in the way. */
+const EVERY_TEAM = { teams: ['*'] };
+const as = async (scope: string, method: string, path: string, body?: unknown) => app.as(await userToken(key, scope, EVERY_TEAM), method, path, body);
 
 const patient = { resourceType: 'Patient', name: [{ family: 'Scope' }] };
 const task = (status = 'requested') => ({ resourceType: 'Task', status, intent: 'order' });
@@ -53,9 +55,9 @@ describe('SMART scopes decide each interaction', () => {
   });
 
   it('a conditional create needs s as well as c: its criteria reveal what exists', async () => {
-    const res = await app.as(await userToken(key, 'user/Patient.c'), 'POST', 'Patient', patient);
+    const res = await app.as(await userToken(key, 'user/Patient.c', EVERY_TEAM), 'POST', 'Patient', patient);
     expect(res.status).toBe(201);
-    const conditional = await app.fhir('POST', 'Patient', patient, { Authorization: `Bearer ${await userToken(key, 'user/Patient.c')}`, 'If-None-Exist': 'family=Scope' });
+    const conditional = await app.fhir('POST', 'Patient', patient, { Authorization: `Bearer ${await userToken(key, 'user/Patient.c', EVERY_TEAM)}`, 'If-None-Exist': 'family=Scope' });
     await expectForbidden(conditional, 'Patient.s');
   });
 

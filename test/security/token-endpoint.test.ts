@@ -10,7 +10,7 @@ let serverKey: TestKey;
 let app: AuthTestApp;
 
 const clients = () => [
-  { clientId: 'gp-system', jwks: { keys: [gpKey.publicJwk] }, scopes: 'system/Patient.cruds system/ServiceRequest.cruds system/AuditEvent.rs', organisation: 'A83627', teams: ['front-door'] },
+  { clientId: 'gp-system', jwks: { keys: [gpKey.publicJwk] }, scopes: 'system/Patient.cruds system/ServiceRequest.cruds system/AuditEvent.rs', organisation: 'A83627', teams: ['*'] },
   { clientId: 'lab-system', jwks: { keys: [labKey.publicJwk] }, scopes: ['system/Observation.c'] },
 ];
 
@@ -39,7 +39,7 @@ describe('SMART Backend Services: client_credentials with a signed assertion', (
     // Task is not registered; *.c narrows to the registered types
     expect(body.scope.split(' ').sort()).toEqual(['system/Patient.c', 'system/Patient.rs', 'system/ServiceRequest.c']);
     const claims = decodeJwt(body.access_token);
-    expect(claims).toMatchObject({ iss: 'http://stepwise.test/fhir', aud: 'http://stepwise.test/fhir', sub: 'gp-system', client_id: 'gp-system', organisation: 'A83627', teams: ['front-door'] });
+    expect(claims).toMatchObject({ iss: 'http://stepwise.test/fhir', aud: 'http://stepwise.test/fhir', sub: 'gp-system', client_id: 'gp-system', organisation: 'A83627', teams: ['*'] });
     expect(claims.exp! - claims.iat!).toBe(300);
     expect(decodeProtectedHeader(body.access_token)).toMatchObject({ alg: 'ES384', kid: serverKey.kid, typ: 'at+jwt' });
     expect((await app.as(body.access_token, 'GET', 'Patient')).status).toBe(200);

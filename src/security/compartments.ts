@@ -1,0 +1,52 @@
+import { IDENTIFIER } from '../messaging/bars.js';
+import { PATHWAY } from '../pathway/codes.js';
+import { Compartment } from '../store/compartment.js';
+import type { Principal } from './principal.js';
+
+/**
+ * Team compartments (issue 13, "Authorisation"; src/security/README.md, "Compartments"): which
+ * resources a principal may read, turned into the SQL condition the store adds to every query.
+ */
+
+/** A principal with this team works for every team: it is not limited (a system client, an administrator). */
+export const ALL_TEAMS = '*';
+
+/**
+ * Types outside any patient compartment (R4 compartmentdefinition-patient lists them without a
+ * parameter) that say nothing about a person: directories, and the definitions and terminology
+ * the server publishes. Visible to any principal whose scopes allow the type. Types without a
+ * patient parameter that may still carry a person's data (Bundle, Binary, MessageHeader,
+ * Linkage, Device, GuidanceResponse, Contract, …) are not here: only their compartment keys, if
+ * any, make them visible.
+ */
+export const SHARED_TYPES: readonly string[] = [
+  'Organization', 'OrganizationAffiliation', 'Practitioner', 'PractitionerRole', 'HealthcareService', 'Location', 'Endpoint',
+  'StructureDefinition', 'ValueSet', 'CodeSystem', 'ConceptMap', 'NamingSystem', 'SearchParameter', 'OperationDefinition', 'CompartmentDefinition',
+  'CapabilityStatement', 'TerminologyCapabilities', 'StructureMap', 'GraphDefinition', 'ImplementationGuide', 'MessageDefinition', 'EventDefinition',
+  'PlanDefinition', 'ActivityDefinition', 'Library', 'Measure', 'Questionnaire', 'ObservationDefinition', 'SpecimenDefinition',
+  'Medication', 'MedicationKnowledge', 'Substance',
+];
+
+/**
+ * The compartment of a principal, or undefined when it sees everything: the development
+ * principal (STEPWISE_AUTH=off), and a client or user whose teams include `*`. Everyone else is
+ * limited, also a token with no teams and no organisation (it sees the shared types only):
+ * forgetting to register teams must fail closed, never open.
+ */
+export function compartmentOf(principal: Principal): Compartment | undefined {
+  if (principal.kind === 'development' || principal.teams.includes(ALL_TEAMS)) return undefined;
+  return new Compartment({
+    sharedTypes: SHARED_TYPES,
+    teams: principal.teams,
+    teamIdentifierSystem: PATHWAY.teamId,
+    holders: principal.kind === 'user' && principal.fhirUser ? [localReference(principal.fhirUser)] : [],
+    // a sending system's referrals; a user's organisation is their employer, not a sender
+    sender: principal.kind === 'client' && principal.organisation ? { system: IDENTIFIER.ods, code: principal.organisation } : undefined,
+  });
+}
+
+/** `https://…/fhir/Practitioner/1` → `Practitioner/1` (the fhirUser claim is often absolute). */
+function localReference(ref: string): string {
+  const m = /([A-Za-z]+\/[A-Za-z0-9\-.]{1,64})$/.exec(ref);
+  return m ? m[1] : ref;
+}

@@ -1,0 +1,84 @@
+import type { SqlParams } from './sql.js';
+
+/**
+ * What a restricted principal may see, as SQL over a `resource` row (see src/security/README.md,
+ * "Compartments", for the rules and why). Built by security/compartments.ts from the principal; a
+ * principal that sees everything has none, and its queries carry no extra SQL at all.
+ */
+export interface CompartmentRule {
+  /** Types outside every patient compartment (directories, conformance), visible to anyone. */
+  sharedTypes: readonly string[];
+  /** The principal's teams: values of the team identifier of Organizations. */
+  teams: readonly string[];
+  teamIdentifierSystem: string;
+  /** What the principal holds itself (a Task's owner): `Practitioner/[id]` of a signed-in user. */
+  holders: readonly string[];
+  /** A sending organisation (ODS code): the referrals it requested, and their Tasks. */
+  sender?: { system: string; code: string };
+}
+
+export class Compartment {
+  constructor(readonly rule: CompartmentRule) {}
+
+  /**
+   * Whether the row `a` (columns type, rid, compartments) is visible. `type`, when the caller
+   * knows the row's type (a read, a search's own type), lets the condition drop what cannot apply.
+   * Every part is an index probe per row: the principal's team keys are worked out once per
+   * statement (an uncorrelated sub-select), a caseload check is one (patient, team) probe per key.
+   */
+  visible(a: string, p: SqlParams, type?: string): string {
+    const r = this.rule;
+    if (type && r.sharedTypes.includes(type)) return 'true';
+    const parts: string[] = [];
+    if (!type) parts.push(`${a}.type = ANY(${p.add(r.sharedTypes, 'text[]')})`);
+    const teams = this.teamKeys(p);
+    if (teams || r.holders.length) {
+      const holders = [teams, r.holders.length ? p.add(r.holders, 'text[]') : undefined].filter(Boolean).join(' || ');
+      parts.push(`${a}.compartments && (${holders})`);
+    }
+    if (teams) parts.push(`EXISTS (SELECT 1 FROM caseload cl WHERE cl.patient = ANY(${a}.compartments) AND cl.team = ANY(${teams}))`);
+    if (r.sender && (!type || type === 'ServiceRequest' || type === 'Task')) parts.push(this.sent(a, p, type));
+    return parts.length ? `(${parts.join(' OR ')})` : 'false';
+  }
+
+  /**
+   * Whether a version about to be written (type and compartment keys as given) stays within the
+   * compartment: visible, and every patient compartment it enters is on one of the principal's
+   * caseloads (so a team cannot take a person onto its caseload by writing a Task for them).
+   */
+  writable(p: SqlParams, type: string, keys: string[]): string {
+    const row = `(SELECT ${p.add(type)}::text AS type, NULL::bigint AS rid, ${p.add(keys, 'text[]')} AS compartments)`;
+    const teams = this.teamKeys(p) ?? `'{}'::text[]`;
+    const onCaseload = `NOT EXISTS (SELECT 1 FROM unnest(w.compartments) k WHERE k LIKE 'Patient/%'
+      AND NOT EXISTS (SELECT 1 FROM caseload cl WHERE cl.patient = k AND cl.team = ANY(${teams})))`;
+    return `SELECT (${this.visible('w', p, type)} AND ${onCaseload}) AS ok FROM ${row} w`;
+  }
+
+  /** `Organization/[id]` of each of the principal's teams, or undefined when it has none. */
+  private teamKeys(p: SqlParams): string | undefined {
+    const r = this.rule;
+    if (!r.teams.length) return undefined;
+    return `ARRAY(SELECT 'Organization/' || o.id FROM sp_token tk JOIN resource o ON o.rid = tk.rid AND NOT o.deleted
+      WHERE tk.type = 'Organization' AND tk.param = 'identifier' AND tk.system = ${p.add(r.teamIdentifierSystem)} AND tk.code = ANY(${p.add(r.teams, 'text[]')}))`;
+  }
+
+  /**
+   * A sender's referrals: ServiceRequests whose requester is its Organization (by ODS code) or a
+   * PractitionerRole of it, and the Tasks whose focus or basedOn is such a referral.
+   */
+  private sent(a: string, p: SqlParams, type?: string): string {
+    const { system, code } = this.rule.sender!;
+    const org = `SELECT o.id FROM sp_token so JOIN resource o ON o.rid = so.rid AND NOT o.deleted
+      WHERE so.type = 'Organization' AND so.param = 'identifier' AND so.system = ${p.add(system)} AND so.code = ${p.add(code)}`;
+    const requesters = `ARRAY(SELECT 'Organization/' || x.id FROM (${org}) x
+      UNION ALL SELECT 'PractitionerRole/' || po_r.id FROM sp_reference po JOIN resource po_r ON po_r.rid = po.rid AND NOT po_r.deleted
+        WHERE po.type = 'PractitionerRole' AND po.param = 'organization' AND po.target_type = 'Organization' AND po.target_id IN (${org}))`;
+    const requested = (rid: string) => `EXISTS (SELECT 1 FROM sp_reference rq WHERE rq.rid = ${rid} AND rq.param = 'requester' AND (rq.target_type || '/' || rq.target_id) = ANY(${requesters}))`;
+    const referral = `(${a}.type = 'ServiceRequest' AND ${requested(`${a}.rid`)})`;
+    const task = `(${a}.type = 'Task' AND EXISTS (SELECT 1 FROM sp_reference f JOIN resource sr ON sr.type = 'ServiceRequest' AND sr.id = f.target_id AND NOT sr.deleted
+      WHERE f.rid = ${a}.rid AND f.param IN ('focus', 'based-on') AND f.target_type = 'ServiceRequest' AND ${requested('sr.rid')}))`;
+    if (type === 'ServiceRequest') return referral;
+    if (type === 'Task') return task;
+    return `${referral} OR ${task}`;
+  }
+}
