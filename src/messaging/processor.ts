@@ -8,6 +8,7 @@ import type { Validator } from '../fhir/validation/index.js';
 import { extractIndexRows } from '../fhir/search/extract.js';
 import { accountableLeadOfPatient } from '../pathway/care/care-team.js';
 import { findTriageTask, FRONT_DOOR_TEAM, planAdmission, type AdmissionPlan } from '../pathway/front-door.js';
+import { PROVENANCE_POLICY } from '../pathway/provenance.js';
 import { sameDayEscalationTask } from '../pathway/risk/escalation.js';
 import { RED_FLAG_POLICY, redFlagEscalation } from '../pathway/risk/policies.js';
 import { publishedMinimumDataset, screenMinimumDataset } from '../pathway/mds-screen.js';
@@ -32,7 +33,9 @@ import { addPlanToBatch, IdentityRace, isIdentityRace, releaseClaims, planMessag
  * admission, and a red flag's escalation, are planned into the message's one statement); every
  * other policy runs as for REST.
  */
-const PLANNED_POLICIES = [FRONT_DOOR_POLICY, RESCREEN_POLICY, RED_FLAG_POLICY];
+// a message is its own provenance (its log, its AuditEvent, the front door's decision Provenance):
+// the per-write Provenance would cost every referral message a transaction of its own
+const PLANNED_POLICIES = [FRONT_DOOR_POLICY, RESCREEN_POLICY, RED_FLAG_POLICY, PROVENANCE_POLICY];
 
 /**
  * Stepwise's own message events (profiles/: CodeSystem message-event), processed as plain FHIR

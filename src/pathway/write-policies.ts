@@ -1,12 +1,14 @@
 import type { Resource, ServiceRequest, Task } from '@medplum/fhirtypes';
 import { FhirError, FhirErrorCode } from '../errors.js';
 import { parseSearch } from '../fhir/search/parse.js';
+import type { WriteOrigin } from '../pipeline/write-record.js';
 import type { ResourceStore, WriteResult } from '../store/resource-store.js';
 import { PATHWAY, TaskCode } from './codes.js';
 import { admitReferral, findTriageTask, isWithdrawn, rescreenReferral, withdrawReferral } from './front-door.js';
 import { CARE_POLICIES } from './care/policies.js';
 import type { HandoverOptions } from './handover/acceptance.js';
 import { HANDOVER_POLICIES, handoverPolicies } from './handover/policies.js';
+import { PROVENANCE_POLICY } from './provenance.js';
 import { checkRedirect } from './redirect-check.js';
 import { localId } from './referral-context.js';
 import { RISK_POLICIES } from './risk/policies.js';
@@ -22,6 +24,8 @@ import { stampTriageCompletion } from './triage-completion.js';
 export interface PolicyContext {
   store: ResourceStore;
   now: Date;
+  /** Where the write came from (who asked, the operation): absent for a route that plans its writes itself (messaging). */
+  origin?: WriteOrigin;
   /** Creates a resource (server id) through the policies, in this transaction. */
   create<T extends Resource>(resource: T): Promise<T & { id: string }>;
   /** Updates (or creates with its id) a resource through the policies, in this transaction. */
@@ -123,6 +127,8 @@ export const PATHWAY_POLICIES: readonly WritePolicy[] = [
   ...STEP_UP_POLICIES,
   ...HANDOVER_POLICIES,
   ...TIME_DRIVEN_POLICIES,
+  // last, so that it records each version as the other rules left it
+  PROVENANCE_POLICY,
 ];
 
 /**
@@ -154,8 +160,9 @@ export async function writeWithPolicies<R extends WriteResult>(
   createdWithNewId: boolean,
   write: (store: ResourceStore, r: Resource) => Promise<R>,
   policies: readonly WritePolicy[] = PATHWAY_POLICIES,
+  origin?: WriteOrigin,
 ): Promise<R> {
-  return writeAtDepth(store, resource, createdWithNewId, write, policies, 0);
+  return writeAtDepth(store, resource, createdWithNewId, write, policies, 0, origin);
 }
 
 async function writeAtDepth<R extends WriteResult>(
@@ -165,11 +172,12 @@ async function writeAtDepth<R extends WriteResult>(
   write: (store: ResourceStore, r: Resource) => Promise<R>,
   policies: readonly WritePolicy[],
   depth: number,
+  origin?: WriteOrigin,
 ): Promise<R> {
   if (!policiesApply(resource, createdWithNewId, policies)) return write(store, resource);
   if (depth > MAX_POLICY_DEPTH) throw new Error(`write policies nested deeper than ${MAX_POLICY_DEPTH} writes (${resource.resourceType})`);
   return store.transaction(async (tx) => {
-    const ctx = policyContext(tx, policies, depth + 1);
+    const ctx = policyContext(tx, policies, depth + 1, origin);
     const mine = policies.filter((p) => concerns(p, resource));
     const previous = !createdWithNewId && resource.id && mine.some((p) => p.before) ? await tx.readOrUndefined(resource.resourceType, resource.id) : undefined;
     let next = resource;
@@ -208,7 +216,7 @@ export async function runAfterPolicies(tx: ResourceStore, written: Resource[], p
 }
 
 /** The context of policies running at `depth`: their own writes pass the policies one level deeper. */
-function policyContext(request: ResourceStore, policies: readonly WritePolicy[], depth: number): PolicyContext {
+function policyContext(request: ResourceStore, policies: readonly WritePolicy[], depth: number, origin?: WriteOrigin): PolicyContext {
   // the policies are the server's own rules, acting on a write already allowed: they read and
   // write the whole store (completing a triage Task takes the person off the front door's
   // caseload, and the follow-up it makes is for another team), as the scheduler does
@@ -216,8 +224,10 @@ function policyContext(request: ResourceStore, policies: readonly WritePolicy[],
   return {
     store: tx,
     now: tx.clock.now(),
-    create: async (r) => (await writeAtDepth(tx, r, true, async (s, x) => ({ resource: await s.create(x), created: true, changed: true }), policies, depth)).resource as never,
-    update: (r, opts = {}) => writeAtDepth(tx, r, false, (s, x) => s.update(x, opts), policies, depth) as never,
+    origin,
+    // what the policies write in consequence is the same requestor's doing (its Provenance says so)
+    create: async (r) => (await writeAtDepth(tx, r, true, async (s, x) => ({ resource: await s.create(x), created: true, changed: true }), policies, depth, origin)).resource as never,
+    update: (r, opts = {}) => writeAtDepth(tx, r, false, (s, x) => s.update(x, opts), policies, depth, origin) as never,
   };
 }
 
@@ -231,12 +241,13 @@ export async function deleteWithPolicies<R>(
   find: (store: ResourceStore) => Promise<Resource | undefined>,
   remove: (store: ResourceStore) => Promise<R>,
   policies: readonly WritePolicy[] = PATHWAY_POLICIES,
+  origin?: WriteOrigin,
 ): Promise<R> {
   const guards = policies.filter((p) => p.beforeDelete && p.types.includes(type));
   if (guards.length === 0) return remove(store);
   return store.transaction(async (tx) => {
     const current = await find(tx);
-    if (current) for (const p of guards) await p.beforeDelete!(current, policyContext(tx, policies, 1));
+    if (current) for (const p of guards) await p.beforeDelete!(current, policyContext(tx, policies, 1, origin));
     return remove(tx);
   });
 }

@@ -67,6 +67,7 @@ export class WritePipeline {
       async (s, r) =>
         ifNoneExist ? s.conditionalCreate(r, ifNoneExist.query, ifNoneExist.text, record) : { resource: await s.create(r, 'POST', opts.id ?? randomUUID(), record), created: true, changed: true },
       this.policies,
+      origin,
     );
   }
 
@@ -82,6 +83,7 @@ export class WritePipeline {
       false,
       (s, r) => (where ? s.conditionalUpdate(r, where.query, where.text, { ifMatch: opts.ifMatch, record }) : s.update(r, { ifMatch: opts.ifMatch, record })),
       this.policies,
+      origin,
     );
   }
 
@@ -100,7 +102,7 @@ export class WritePipeline {
       this.validate(next);
       const record = writeRecord(origin, 'patch');
       const version = ifMatch() ?? Number(current.meta?.versionId);
-      return writeWithPolicies(tx, next, false, (s, r) => s.update(r, { ifMatch: version, method: 'PATCH', record }), this.policies);
+      return writeWithPolicies(tx, next, false, (s, r) => s.update(r, { ifMatch: version, method: 'PATCH', record }), this.policies, origin);
     });
   }
 
@@ -113,6 +115,7 @@ export class WritePipeline {
       (s) => s.readOrUndefined(type, id),
       (s) => s.delete(type, id, { ifMatch: opts.ifMatch, record: deletionRecord(origin, type, id, s.clock.now()) }),
       this.policies,
+      origin,
     );
   }
 
@@ -125,10 +128,11 @@ export class WritePipeline {
     return {
       store: tx,
       now,
+      origin,
       create: async (r) =>
-        (await writeWithPolicies(tx, r, true, async (s, x) => ({ resource: await s.create(x, 'POST', randomUUID(), writeRecord(origin, 'create')), created: true, changed: true }), this.policies))
+        (await writeWithPolicies(tx, r, true, async (s, x) => ({ resource: await s.create(x, 'POST', randomUUID(), writeRecord(origin, 'create')), created: true, changed: true }), this.policies, origin))
           .resource as never,
-      update: (r, o = {}) => writeWithPolicies(tx, r, false, (s, x) => s.update(x, { ...o, record: writeRecord(origin, 'update') }), this.policies) as never,
+      update: (r, o = {}) => writeWithPolicies(tx, r, false, (s, x) => s.update(x, { ...o, record: writeRecord(origin, 'update') }), this.policies, origin) as never,
     };
   }
 

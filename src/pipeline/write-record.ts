@@ -14,6 +14,8 @@ export interface WriteOrigin {
   requestor?: AuditRequest['requestor'];
   /** X-Request-ID, when the request had one. */
   requestId?: string;
+  /** The pathway operation that made the write ($claim, $accept…), for its Provenance's activity. */
+  activity?: string;
   /** The request's audit (audit/audit-scope.ts): a write that records its AuditEvent says so, so the request adds none. */
   audit?: AuditScope;
 }

@@ -44,6 +44,6 @@ export const taskOperation =
     const input = readTaskOperationParameters(name, asTheSignedInUser(ctx.principal, req.body));
     const ifMatch = requiredVersion(parseVersionTag(req.headers.ifMatch, 'If-Match'), `Task/${id}`);
     // the next version goes through the write pipeline (validation, policies, audit) in the operation's transaction
-    const result = await runTaskOperation(ctx.store, name, { taskId: id, ifMatch, input }, (store, next, version) => ctx.pipeline.update(store, next, ctx.origin, { ifMatch: version }));
+    const result = await runTaskOperation(ctx.store, name, { taskId: id, ifMatch, input }, (store, next, version) => ctx.pipeline.update(store, next, { ...ctx.origin, activity: name }, { ifMatch: version }));
     return writeResponse(req, ctx.baseUrl, 200, result.task, result.changed ? `$${name} done` : `Task/${id} already was as $${name} asks; nothing changed`);
   };
