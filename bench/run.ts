@@ -1,3 +1,4 @@
+import { benchAudit } from './audit.js';
 import { benchFrontDoor } from './front-door.js';
 import { benchInstances } from './instances.js';
 import { benchMessaging } from './messaging.js';
@@ -8,7 +9,7 @@ import { benchSuite } from './suite.js';
 import { benchValidation } from './validation.js';
 import { benchXml } from './xml.js';
 
-/** npm run bench [xml] [validation] [rest] [messaging] [front-door] [instances] [startup] [suite]: prints every figure the issues ask for (all sections by default). */
+/** npm run bench [xml] [validation] [rest] [messaging] [front-door] [instances] [queue] [audit] [startup] [suite]: prints every figure the issues ask for (all sections by default). */
 async function main(): Promise<void> {
   const only = process.argv.slice(2);
   const want = (name: string) => only.length === 0 || only.includes(name);
@@ -21,6 +22,7 @@ async function main(): Promise<void> {
   if (want('front-door')) results.push(['Front door on PostgreSQL', await benchFrontDoor(log)]);
   if (want('instances')) results.push(['Two instances on one PostgreSQL', await benchInstances(log)]);
   if (want('queue')) results.push(['Work queues on PostgreSQL', await benchQueue(log)]);
+  if (want('audit')) results.push(['The audit trail on PostgreSQL', await benchAudit(log)]);
   if (want('startup')) results.push(['Start-up on the embedded database', await benchStartup(log)]);
   if (want('suite')) results.push(['Test suite', await benchSuite(log)]);
   console.log(`\nStepwise benchmarks — ${new Date().toISOString()} — Node ${process.version}\n`);
