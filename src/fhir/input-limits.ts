@@ -52,8 +52,11 @@ interface Frame {
  * Throws FhirError TOO_LARGE (413, `too-costly`) at the first element beyond a limit, or INVALID
  * (400) at a string with a forbidden control character or a prototype property name, with the
  * element's path as the issue's expression. Iterative, so no input can overflow the stack.
+ * Returns the number of object members it walked (http/body.ts compares it with the text's, to
+ * find duplicate names without a second parse).
  */
-export function checkInputLimits(body: unknown, limits: InputLimits): void {
+export function checkInputLimits(body: unknown, limits: InputLimits): number {
+  let members = 0;
   const stack: Frame[] = [{ value: body, parent: undefined, key: undefined, depth: 0 }];
   for (let frame = stack.pop(); frame !== undefined; frame = stack.pop()) {
     const { value, depth } = frame;
@@ -63,6 +66,7 @@ export function checkInputLimits(body: unknown, limits: InputLimits): void {
       for (let i = value.length - 1; i >= 0; i--) stack.push({ value: value[i], parent: frame, key: i, depth });
     } else if (value !== null && typeof value === 'object') {
       const keys = Object.keys(value);
+      members += keys.length;
       for (let i = keys.length - 1; i >= 0; i--) {
         const child: Frame = { value: (value as Record<string, unknown>)[keys[i]], parent: frame, key: keys[i], depth: depth + 1 };
         checkName(keys[i], child);
@@ -71,6 +75,7 @@ export function checkInputLimits(body: unknown, limits: InputLimits): void {
       }
     }
   }
+  return members;
 }
 
 /** The refusal for nesting beyond `limits.maxDepth`, for parsers that find it first (XML). */

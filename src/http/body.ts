@@ -1,5 +1,6 @@
 import type { Resource } from '@medplum/fhirtypes';
 import { FhirError, FhirErrorCode, badRequest } from '../errors.js';
+import { refuseDuplicateKeys } from '../fhir/duplicate-keys.js';
 import { parseJsonKeepingDecimals } from '../fhir/fhir-json.js';
 import { checkInputLimits, nestingTooDeep, type InputLimits } from '../fhir/input-limits.js';
 import { parseFhirXml } from '../fhir/xml/index.js';
@@ -36,8 +37,9 @@ function unsupported(type: string, expected: string): FhirError {
 
 /**
  * Parses a JSON body (a resource or a JSON Patch) that the body limit has already bounded in bytes,
- * then checks its shape against `limits` before anything else reads it. Malformed JSON is 400; the
- * parser's own message is not passed on, as it quotes the input and names the parser.
+ * then checks its shape against `limits` and refuses duplicate member names before anything else
+ * reads it. Malformed JSON is 400; the parser's own message is not passed on, as it quotes the
+ * input and names the parser.
  */
 export function parseJsonBody(text: string, limits: InputLimits): unknown {
   if (text.trim() === '') throw badRequest('The request body is empty');
@@ -47,7 +49,8 @@ export function parseJsonBody(text: string, limits: InputLimits): unknown {
   } catch (err) {
     throw badRequest(`The body is not valid JSON${whereJsonFailed(err)}`);
   }
-  checkInputLimits(value, limits);
+  const members = checkInputLimits(value, limits);
+  refuseDuplicateKeys(text, value, members);
   return value;
 }
 

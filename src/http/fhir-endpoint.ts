@@ -5,6 +5,7 @@ import { HEADER_NAMES, type HeaderKey, type RawMessageHeaders } from '../messagi
 import type { InputLimits } from '../fhir/input-limits.js';
 import { formatFhirJson, formatFhirXml } from '../fhir/xml/index.js';
 import { bodyKind, parseJsonBody, parseXmlBody } from './body.js';
+import { bodyText } from './body-text.js';
 import type { FhirRequest, FhirResponse } from './fhir-request.js';
 import { resolveRoute } from './fhir-router.js';
 import type { InteractionContext } from './interactions/context.js';
@@ -72,7 +73,7 @@ async function readBody(c: Context, req: FhirRequest, maxBytes: number, limits: 
   // no body at all (e.g. $validate with mode=delete): the handler says whether it needed one
   if (buf.byteLength === 0 && !contentType) return;
   const kind = bodyKind(req.method, contentType, req.path);
-  const text = new TextDecoder('utf-8').decode(buf);
+  const text = bodyText(buf, contentType);
   switch (kind) {
     case 'form':
       // POST [type]/_search: form parameters join those of the URL (http://hl7.org/fhir/R4/http.html#search)
