@@ -68,12 +68,7 @@ export function readMessage(body: unknown): { message?: Message; issues: IssueIn
     issues.push({ code: 'required', expression: `${HEADER_PATH}.eventCoding`, message: 'MessageHeader.eventCoding with a system and code is required: it names what the message asks for' });
     return { issues };
   }
-  const focus: MessageEntry[] = [];
-  (header.focus ?? []).forEach((ref: Reference, i) => {
-    const target = resolve(entries, ref.reference);
-    if (target) focus.push(target);
-    else issues.push({ code: 'invalid', expression: `${HEADER_PATH}.focus[${i}]`, message: `MessageHeader.focus ${ref.reference ?? '(no reference)'} does not resolve to an entry of the message` });
-  });
+  const focus = resolveFocus(header.focus as unknown, entries, issues);
   const message: Message = {
     bundle,
     id: bundle.id,
@@ -85,6 +80,27 @@ export function readMessage(body: unknown): { message?: Message; issues: IssueIn
     focus,
   };
   return { message, issues };
+}
+
+/**
+ * The entries MessageHeader.focus names (0..* Reference). The header is read before it is
+ * validated, so focus may be anything a client sent: a list item that is no Reference, or a
+ * focus that is no list, is the message's problem, reported at its place, never a 500.
+ */
+function resolveFocus(raw: unknown, entries: MessageEntry[], issues: IssueInit[]): MessageEntry[] {
+  if (raw === undefined) return [];
+  if (!Array.isArray(raw)) {
+    issues.push({ code: 'structure', expression: `${HEADER_PATH}.focus`, message: 'MessageHeader.focus must be a list of References' });
+    return [];
+  }
+  const focus: MessageEntry[] = [];
+  raw.forEach((ref: unknown, i) => {
+    const reference = (ref as Reference | null)?.reference;
+    const target = typeof reference === 'string' ? resolve(entries, reference) : undefined;
+    if (target) focus.push(target);
+    else issues.push({ code: 'invalid', expression: `${HEADER_PATH}.focus[${i}]`, message: `MessageHeader.focus ${typeof reference === 'string' ? reference : '(no reference)'} does not resolve to an entry of the message` });
+  });
+  return focus;
 }
 
 /** The entry a reference points to: by fullUrl, or by `Type/id` of a resource with that id. */

@@ -3,7 +3,7 @@ import type { AuditEvent, Resource } from '@medplum/fhirtypes';
 import { FhirError, FhirErrorCode } from '../errors.js';
 import type { Filter, FilterValue, SearchQuery } from '../fhir/search/query.js';
 import type { Queryable } from './database.js';
-import { decodeCursor, encodeCursor } from './keyset.js';
+import { decodeCursor, encodeCursor, fitCursor, invalidCursor, withCursor } from './keyset.js';
 import type { SearchPage } from './search.js';
 import { SqlParams } from './sql.js';
 import { formatFhirJson, parseStored } from './stored-json.js';
@@ -90,11 +90,13 @@ export async function searchAuditEvents(q: Queryable, query: SearchQuery): Promi
   }
   if (countOnly) return page;
   const cursor = query.cursor ? decodeCursor(query.cursor) : undefined;
-  if (cursor && (cursor.dir !== 'after' || cursor.keys.length !== 1 || !cursor.keys[0])) throw new FhirError(FhirErrorCode.INVALID, { message: 'The paging cursor is not valid; follow the links the server gave', expression: '_cursor' });
+  if (cursor && (cursor.dir !== 'after' || fitCursor(cursor, 1).keys[0] === null)) throw invalidCursor();
   if (cursor) where.push(`(recorded, seq) < (${p.add(cursor.keys[0], 'timestamptz')}, ${p.add(cursor.rid, 'bigint')})`);
-  const rows = await q.query<{ seq: string; at: string; content: string }>(
-    `SELECT seq::text AS seq, recorded::text AS at, content FROM audit_event ${where.length ? `WHERE ${where.join(' AND ')}` : ''} ORDER BY recorded DESC, seq DESC LIMIT ${query.count + 1}`,
-    p.values,
+  const rows = await withCursor(cursor, () =>
+    q.query<{ seq: string; at: string; content: string }>(
+      `SELECT seq::text AS seq, recorded::text AS at, content FROM audit_event ${where.length ? `WHERE ${where.join(' AND ')}` : ''} ORDER BY recorded DESC, seq DESC LIMIT ${query.count + 1}`,
+      p.values,
+    ),
   );
   const shown = rows.slice(0, query.count);
   page.matches = shown.map((r) => parseStored(r.content));

@@ -1,4 +1,4 @@
-import { badRequest } from '../errors.js';
+import { FhirError, FhirErrorCode } from '../errors.js';
 
 /** A position in a sorted result: the sort values and rid of a boundary row. */
 export interface Cursor {
@@ -13,14 +13,49 @@ export function encodeCursor(c: Cursor): string {
 }
 
 export function decodeCursor(s: string): Cursor {
+  let parsed: unknown;
   try {
-    const [dir, keys, rid] = JSON.parse(Buffer.from(s, 'base64url').toString('utf8')) as [number, (string | null)[], string];
-    if (!Array.isArray(keys) || typeof rid !== 'string' || !/^\d+$/.test(rid)) throw new Error('shape');
-    return { dir: dir === 1 ? 'after' : 'before', keys, rid };
+    parsed = JSON.parse(Buffer.from(s, 'base64url').toString('utf8'));
   } catch {
-    throw badRequest('The paging cursor is not valid; follow the links the server gave', '_cursor');
+    throw invalidCursor();
+  }
+  const [dir, keys, rid] = Array.isArray(parsed) ? parsed : [];
+  if (!Array.isArray(keys) || !keys.every(isKeyValue) || !isRowId(rid)) throw invalidCursor();
+  return { dir: dir === 1 ? 'after' : 'before', keys, rid };
+}
+
+/** The cursor, when it has one key for each of the `count` keys of the order it continues; else 400. */
+export function fitCursor(cursor: Cursor, count: number): Cursor {
+  if (cursor.keys.length !== count) throw invalidCursor();
+  return cursor;
+}
+
+/**
+ * Runs the query a cursor's values go into. A value of the wrong type for its column (a word for
+ * a date, a number beyond numeric) fails in the database as a data exception (SQLSTATE class 22):
+ * with a crafted cursor that is the client's mistake, 400 at `_cursor`, not a 500.
+ */
+export async function withCursor<T>(cursor: Cursor | undefined, run: () => Promise<T>): Promise<T> {
+  if (!cursor) return run();
+  try {
+    return await run();
+  } catch (err) {
+    const code = (err as { code?: unknown } | undefined)?.code;
+    if (typeof code === 'string' && code.startsWith('22')) throw invalidCursor();
+    throw err;
   }
 }
+
+export function invalidCursor(): FhirError {
+  return new FhirError(FhirErrorCode.INVALID, { message: 'The paging cursor is not valid; follow the links the server gave', expression: '_cursor' });
+}
+
+/** A sort value as the server wrote it: text, or null; PostgreSQL refuses U+0000 in text. */
+const isKeyValue = (k: unknown): k is string | null => k === null || (typeof k === 'string' && !k.includes('\u0000'));
+
+const MAX_BIGINT = 9223372036854775807n;
+/** A row id: a bigint, so within its range. */
+const isRowId = (rid: unknown): rid is string => typeof rid === 'string' && /^\d{1,19}$/.test(rid) && BigInt(rid) <= MAX_BIGINT;
 
 export interface KeyExpr {
   sql: string;

@@ -1,7 +1,7 @@
 import type { Resource } from '@medplum/fhirtypes';
 import type { Filter, IncludeSpec, SearchQuery, SortKey } from '../fhir/search/query.js';
 import type { Queryable } from './database.js';
-import { decodeCursor, encodeCursor, keysetCondition, type Cursor, type KeyExpr } from './keyset.js';
+import { decodeCursor, encodeCursor, fitCursor, keysetCondition, withCursor, type Cursor, type KeyExpr } from './keyset.js';
 import type { Compartment } from './compartment.js';
 import { filterSql } from './search-filters.js';
 import { SqlParams } from './sql.js';
@@ -51,7 +51,7 @@ export async function runSearch(q: Queryable, query: SearchQuery, compartment?: 
   const keys = sortKeys(query.sort, p, driver ? 'd.last_updated' : 'a.last_updated');
   const cursor = query.cursor ? decodeCursor(query.cursor) : undefined;
   const backwards = cursor?.dir === 'before';
-  const rows = await pageRowsOf(q, query, cursor, () => pageSql(query, keys, from, where, cursor, p), p, compartment);
+  const rows = await withCursor(cursor, () => pageRowsOf(q, query, cursor, keys.length, () => pageSql(query, keys, from, where, cursor, p), p, compartment));
   const more = rows.length > query.count;
   const pageRows = rows.slice(0, query.count);
   if (backwards) pageRows.reverse();
@@ -69,8 +69,10 @@ export async function runSearch(q: Queryable, query: SearchQuery, compartment?: 
 }
 
 /** The rows of the page: walked from task_queue for a work queue (task-queue.ts), else the generic page. */
-async function pageRowsOf(q: Queryable, query: SearchQuery, cursor: Cursor | undefined, generic: () => string, p: SqlParams, compartment?: Compartment): Promise<Row[]> {
+async function pageRowsOf(q: Queryable, query: SearchQuery, cursor: Cursor | undefined, keyCount: number, generic: () => string, p: SqlParams, compartment?: Compartment): Promise<Row[]> {
   const walk = queueWalkFor(query);
+  // a queue walk's cursor holds the rank and the due date (task-queue.ts), the generic one a value per sort key
+  if (cursor) fitCursor(cursor, walk ? 2 : keyCount);
   if (!walk) return q.query<Row>(generic(), p.values);
   // its own parameters: PostgreSQL refuses a statement with a parameter it does not use
   const wp = new SqlParams();

@@ -39,6 +39,13 @@ const MODIFIERS_BY_TYPE: Record<string, Set<string>> = {
 /** Bounds on one query, so no request can make an unbounded SQL statement. */
 export const MAX_SEARCH_PARAMS = 64;
 export const MAX_OR_VALUES = 100;
+/**
+ * Most references one criterion may follow: each link of a chain (`owner.partof.name` follows 2)
+ * and each `_has:` (reverse chain) is one join per candidate target type, so the SQL grows with
+ * the depth and the work with its product. Three covers every question the pathway asks
+ * (`Task?owner:CareTeam.participant.name`); 18 froze the embedded database for minutes (issue 13).
+ */
+export const MAX_CHAIN_DEPTH = 3;
 
 /** Parses a search query string into criteria, following http://hl7.org/fhir/R4/search.html. */
 export function parseSearch(resourceType: string, params: [string, string][], opts: ParseOptions = {}): SearchQuery {
@@ -54,6 +61,7 @@ export function parseSearch(resourceType: string, params: [string, string][], op
       if (name !== '_cursor' && name !== '_format' && name !== '_pretty') q.applied.push([key, value]);
       continue;
     }
+    checkChainDepth(key);
     const filter = parseCriterion(resourceType, key, value, parsing);
     if (filter) {
       q.filters.push(filter);
@@ -61,6 +69,14 @@ export function parseSearch(resourceType: string, params: [string, string][], op
     }
   }
   return q;
+}
+
+/** 400 at the parameter when it follows more than MAX_CHAIN_DEPTH references (chains and `_has` together). */
+function checkChainDepth(key: string): void {
+  const depth = key.split('.').length - 1 + key.split('_has:').length - 1;
+  if (depth > MAX_CHAIN_DEPTH) {
+    throw new FhirError(FhirErrorCode.INVALID, { message: `Search parameter '${key}' follows ${depth} references; at most ${MAX_CHAIN_DEPTH} are supported (chains and _has together)`, expression: key, code: 'too-costly' });
+  }
 }
 
 function parseControl(q: SearchQuery, name: string, modifier: string | undefined, value: string): void {

@@ -1,5 +1,6 @@
 import type { CapabilityStatementRest, OperationOutcomeIssue, Resource } from '@medplum/fhirtypes';
 import { FhirError, FhirErrorCode, badRequest } from '../../errors.js';
+import type { PatchLimits } from '../../fhir/json-patch.js';
 import type { ResourceValidator } from '../../fhir/resource-validator.js';
 import { isResourceType } from '../../fhir/resource-types.js';
 import type { MessageProcessor } from '../../messaging/processor.js';
@@ -17,6 +18,8 @@ export interface InteractionContext {
   onInvalidWrite?: (resource: Resource, issues: OperationOutcomeIssue[]) => void;
   baseUrl: string;
   maxBundleEntries: number;
+  /** What a JSON Patch may do (fhir/json-patch.ts): the input limits and MAX_BODY_BYTES; defaults when absent. */
+  patchLimits?: PatchLimits;
   /** FHIR messaging and the BaRS receiver ($process-message). */
   messaging?: MessageProcessor;
   /** Every write goes through it: validate, policies, store, audit. */

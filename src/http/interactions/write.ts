@@ -1,6 +1,6 @@
-import { applyPatch, type Operation } from '@medplum/core';
 import type { Resource } from '@medplum/fhirtypes';
 import { FhirError, FhirErrorCode, badRequest, informational } from '../../errors.js';
+import { applyJsonPatch, DEFAULT_PATCH_LIMITS, patchOperations } from '../../fhir/json-patch.js';
 import { parseSearch } from '../../fhir/search/parse.js';
 import { parseVersionTag, requiredVersion } from '../etag.js';
 import type { FhirRequest, FhirResponse } from '../fhir-request.js';
@@ -60,28 +60,16 @@ export const conditionalPatch: Handler = async (ctx, req, { type }) => {
 };
 
 async function patchById(ctx: InteractionContext, req: FhirRequest, type: string, id: string) {
-  const ops = patchOperations(req.body);
+  const limits = ctx.patchLimits ?? DEFAULT_PATCH_LIMITS;
+  const ops = patchOperations(req.body, limits);
   const ifMatchTag = parseVersionTag(req.headers.ifMatch, 'If-Match');
-  const apply = (patched: Resource): Resource => {
-    applyPatch(patched, ops).forEach((err, i) => {
-      if (err) throw new FhirError(FhirErrorCode.UNPROCESSABLE, { message: `Patch operation ${i} (${ops[i].op} ${ops[i].path}) failed: ${err.message}`, expression: `Parameters.operation[${i}]`, code: 'processing' });
-    });
+  const apply = (current: Resource): Resource => {
+    const patched = applyJsonPatch(current as unknown as Record<string, unknown>, ops, limits) as unknown as Resource;
     if (patched.resourceType !== type || patched.id !== id) throw new FhirError(FhirErrorCode.UNPROCESSABLE, { message: 'A patch may not change resourceType or id', expression: `${type}.id` });
     return patched;
   };
   const result = await ctx.pipeline.patch(ctx.store, type, id, apply, ctx.origin, () => requiredVersion(ifMatchTag, `${type}/${id}`));
   return writeResponse(req, ctx.baseUrl, 200, result.resource, result.changed ? 'Patched' : 'No change');
-}
-
-function patchOperations(body: unknown): Operation[] {
-  if (!Array.isArray(body)) throw badRequest('A JSON Patch document is an array of operations (RFC 6902)');
-  body.forEach((op, i) => {
-    const o = op as { op?: unknown; path?: unknown };
-    if (!o || typeof o !== 'object' || typeof o.op !== 'string' || typeof o.path !== 'string' || !['add', 'remove', 'replace', 'move', 'copy', 'test'].includes(o.op)) {
-      throw badRequest(`Patch operation ${i} is not a valid RFC 6902 operation`, `[${i}]`);
-    }
-  });
-  return body as Operation[];
 }
 
 /** DELETE [type]/[id] (http://hl7.org/fhir/R4/http.html#delete). */
