@@ -44,8 +44,9 @@ async function history(ctx: InteractionContext, req: FhirRequest, path: string, 
     resourceType: 'Bundle',
     type: 'history',
     link: [{ relation: 'self', url: url(cursor ? [['_cursor', cursor]] : []) }, ...(page.next ? [{ relation: 'next', url: url([['_cursor', page.next]]) }] : [])],
-    entry: page.entries.map((e) => historyEntry(ctx.baseUrl, e)),
   };
+  // an empty history has no entry element: FHIR arrays are never empty, and the XML writer refuses one
+  if (page.entries.length) bundle.entry = page.entries.map((e) => historyEntry(ctx.baseUrl, e));
   if (page.total !== undefined) bundle.total = page.total;
   return { status: 200, headers: {}, body: bundle };
 }
