@@ -3,8 +3,11 @@ import { compress } from 'hono/compress';
 import { FhirError, FhirErrorCode, toOperationOutcome } from './errors.js';
 import type { ResourceValidator } from './fhir/resource-validator.js';
 import { DEFAULT_INPUT_LIMITS, type InputLimits } from './fhir/input-limits.js';
+import { patchLimitsOf } from './fhir/json-patch.js';
 import { isResourceType } from './fhir/resource-types.js';
 import { accessLog } from './http/middleware/access-log.js';
+import { parseAllowedHost, type AllowedHost } from './config/allowed-hosts.js';
+import { allowedHosts } from './http/middleware/allowed-hosts.js';
 import { bodyLimit } from './http/middleware/body-limit.js';
 import { corsFor } from './http/middleware/cors.js';
 import { correlationId } from './http/middleware/correlation-id.js';
@@ -39,6 +42,8 @@ export interface FhirServices {
 export interface AppOptions {
   logger: Logger;
   baseUrl?: string;
+  /** ALLOWED_HOSTS: the names (`host` or `host:port`) requests may give in Host; others are 421. */
+  allowedHosts: readonly string[];
   maxBodyBytes: number;
   maxBundleEntries: number;
   /** Bounds on a request body's shape (MAX_NESTING_DEPTH, MAX_ARRAY_ITEMS, MAX_STRING_LENGTH); defaults when absent. */
@@ -63,6 +68,13 @@ const RETRY_AFTER_SECONDS = 5;
 
 /** Health, readiness and metrics answer a busy server too: they are never rate limited. */
 const isOperational = (path: string): boolean => path === '/healthz' || path === '/readyz' || path === '/metrics';
+
+/** An allowed host as configured; config.ts has checked ALLOWED_HOSTS, so a bad one is the caller's bug. */
+function parseHost(text: string): AllowedHost {
+  const host = parseAllowedHost(text);
+  if (!host) throw new Error(`Not a host name (host or host:port): ${text}`);
+  return host;
+}
 
 /** The HTTP application over services that exist already (tests, benches): ready at once. */
 export function createApp(deps: AppDeps): Hono<{ Variables: AppVariables }> {
@@ -94,6 +106,8 @@ export function createAppWithLifecycle(options: AppOptions, lifecycle: Lifecycle
   const cors = corsFor(options.corsOrigins ?? []);
   app.use('*', securityHeaders({ https: options.baseUrl?.startsWith('https:') ?? false, cors: cors !== undefined }));
   if (cors) app.use('*', cors);
+  // before anything derives a URL from the request (links, Location, the audit's observer, token audiences)
+  app.use('*', allowedHosts(options.allowedHosts.map(parseHost), isOperational));
   // an AuditEvent for every FHIR request (audit/middleware.ts): around authentication, so a 401 is recorded too
   const trail = () => lifecycle.services && { db: lifecycle.services.store.database, clock: lifecycle.services.store.clock };
   const audit = auditRequests({ prefix: FHIR_PREFIX, baseUrl: options.baseUrl, trail, logger });
@@ -151,6 +165,7 @@ export function createAppWithLifecycle(options: AppOptions, lifecycle: Lifecycle
         onInvalidWrite,
         baseUrl,
         maxBundleEntries: options.maxBundleEntries,
+        patchLimits: patchLimitsOf(options.inputLimits ?? DEFAULT_INPUT_LIMITS, options.maxBodyBytes),
         messaging: services.messaging,
         pipeline: pipelineOf(services),
         principal,

@@ -61,6 +61,15 @@ describe('loadConfig', () => {
     expect(loadConfig({ MAX_ARRAY_ITEMS: '500', MAX_BUNDLE_ENTRIES: '500' }).inputLimits.maxArrayItems).toBe(500);
   });
 
+  it('allows the loopback names on PORT, else BASE_URL\'s host, unless ALLOWED_HOSTS says which', () => {
+    expect(loadConfig({}).allowedHosts).toEqual(['localhost:8080', '127.0.0.1:8080', '[::1]:8080']);
+    expect(loadConfig({ PORT: '9000' }).allowedHosts).toEqual(['localhost:9000', '127.0.0.1:9000', '[::1]:9000']);
+    expect(loadConfig({ BASE_URL: 'https://sw.example.nhs.uk/fhir' }).allowedHosts).toEqual(['sw.example.nhs.uk']);
+    expect(loadConfig({ BASE_URL: 'http://sw.internal:8443/fhir', ALLOWED_HOSTS: ' a.example , B.example:81,[::1]:8080' }).allowedHosts).toEqual(['a.example', 'B.example:81', '[::1]:8080']);
+    expect(() => loadConfig({ ALLOWED_HOSTS: 'https://a.example' })).toThrow(/ALLOWED_HOSTS: must be a comma-separated list of host names/);
+    expect(() => loadConfig({ ALLOWED_HOSTS: 'a.example/fhir' })).toThrow(/ALLOWED_HOSTS: /);
+  });
+
   it('depends on no component: configuration is read before any component exists', () => {
     const imports = [...readFileSync(new URL('./config.ts', import.meta.url), 'utf8').matchAll(/from '([^']+)'/g)].map((m) => m[1]);
     expect(imports.filter((i) => i.startsWith('.') && !i.startsWith('./config/'))).toEqual([]);

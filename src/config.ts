@@ -2,6 +2,7 @@ import { fileURLToPath } from 'node:url';
 import { z } from 'zod';
 import { AuthConfigError, loadAuth, type AuthConfig } from './config/auth.js';
 import { loadServices, ServicesConfigError, type HostedService } from './config/bars-services.js';
+import { defaultAllowedHosts, parseAllowedHost } from './config/allowed-hosts.js';
 
 /**
  * Every setting Stepwise reads from its environment, parsed and checked in one place. A bad value
@@ -23,6 +24,12 @@ const schema = z.object({
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   /** The public base URL of the FHIR endpoint, used in Location headers and Bundle links. */
   BASE_URL: z.string().url().optional(),
+  /** Comma-separated hosts (`name` or `name:port`) requests may name in Host; others get 421. Default: BASE_URL's host, else localhost, 127.0.0.1 and [::1] on PORT. */
+  ALLOWED_HOSTS: z
+    .string()
+    .optional()
+    .transform((v) => v?.split(',').map((h) => h.trim()).filter(Boolean))
+    .refine((list) => list === undefined || list.every((h) => parseAllowedHost(h) !== undefined), 'must be a comma-separated list of host names, each optionally with :port (fhir.example.nhs.uk, localhost:8080, [::1]:8080)'),
   /** Largest request body accepted, in bytes. */
   MAX_BODY_BYTES: z.coerce.number().int().min(1024).default(10 * 1024 * 1024),
   /** Largest number of entries in one batch or transaction Bundle. */
@@ -63,6 +70,8 @@ export interface Config {
   poolSize: number;
   logLevel: z.infer<typeof schema>['LOG_LEVEL'];
   baseUrl?: string;
+  /** ALLOWED_HOSTS, or its default (http/middleware/allowed-hosts.ts). */
+  allowedHosts: string[];
   maxBodyBytes: number;
   maxBundleEntries: number;
   /** MAX_NESTING_DEPTH, MAX_ARRAY_ITEMS, MAX_STRING_LENGTH: bounds on a request body's shape (fhir/input-limits.ts). */
@@ -117,6 +126,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     poolSize: c.DATABASE_POOL_SIZE,
     logLevel: c.LOG_LEVEL,
     baseUrl: c.BASE_URL?.replace(/\/+$/, ''),
+    allowedHosts: c.ALLOWED_HOSTS?.length ? c.ALLOWED_HOSTS : defaultAllowedHosts(c.BASE_URL, c.PORT),
     maxBodyBytes: c.MAX_BODY_BYTES,
     maxBundleEntries: c.MAX_BUNDLE_ENTRIES,
     inputLimits: { maxDepth: c.MAX_NESTING_DEPTH, maxArrayItems: c.MAX_ARRAY_ITEMS, maxStringLength: c.MAX_STRING_LENGTH },

@@ -16,6 +16,7 @@ export const FhirErrorCode = {
   PRECONDITION_FAILED: 'PRECONDITION_FAILED', // 412
   TOO_LARGE: 'TOO_LARGE', // 413
   UNSUPPORTED_MEDIA_TYPE: 'UNSUPPORTED_MEDIA_TYPE', // 415
+  MISDIRECTED: 'MISDIRECTED', // 421 (RFC 9110 §15.5.20): a Host this server does not answer for
   TOO_MANY_REQUESTS: 'TOO_MANY_REQUESTS', // 429 (RFC 6585 §4)
   UNPROCESSABLE: 'UNPROCESSABLE', // 422: well-formed but fails validation or business rules
   NOT_SUPPORTED: 'NOT_SUPPORTED', // 501
@@ -36,6 +37,7 @@ export const statusByCode: Record<FhirErrorCode, number> = {
   PRECONDITION_FAILED: 412,
   TOO_LARGE: 413,
   UNSUPPORTED_MEDIA_TYPE: 415,
+  MISDIRECTED: 421,
   TOO_MANY_REQUESTS: 429,
   UNPROCESSABLE: 422,
   NOT_SUPPORTED: 501,
@@ -56,6 +58,7 @@ const issueTypeByCode: Record<FhirErrorCode, OperationOutcomeIssue['code']> = {
   PRECONDITION_FAILED: 'conflict',
   TOO_LARGE: 'too-costly',
   UNSUPPORTED_MEDIA_TYPE: 'not-supported',
+  MISDIRECTED: 'not-supported',
   TOO_MANY_REQUESTS: 'throttled',
   UNPROCESSABLE: 'processing',
   NOT_SUPPORTED: 'not-supported',

@@ -45,9 +45,9 @@ async function main(): Promise<void> {
   }
   const logger = createLogger(config.logLevel);
   const lifecycle = new Lifecycle<FhirServices>();
-  const { baseUrl, maxBodyBytes, maxBundleEntries, inputLimits, rateLimitPerMinute, corsOrigins } = config;
+  const { baseUrl, allowedHosts, maxBodyBytes, maxBundleEntries, inputLimits, rateLimitPerMinute, corsOrigins } = config;
   const security = await createSecurity(config.auth, { dataDir: config.databaseUrl ? undefined : config.dataDir, database: () => lifecycle.services?.store.database });
-  const app = createAppWithLifecycle({ logger, baseUrl, maxBodyBytes, maxBundleEntries, inputLimits, rateLimitPerMinute, corsOrigins, security }, lifecycle);
+  const app = createAppWithLifecycle({ logger, baseUrl, allowedHosts, maxBodyBytes, maxBundleEntries, inputLimits, rateLimitPerMinute, corsOrigins, security }, lifecycle);
   const server = await listen(app.fetch, config);
   const { port } = server.address() as AddressInfo;
   logger.info({ port, listeningMs: sinceProcessStart() }, `Stepwise FHIR server listening on http://localhost:${port}/fhir (starting)`);

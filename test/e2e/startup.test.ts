@@ -133,7 +133,7 @@ describe('npm start, as a real process on a real port', () => {
     let received = '';
     socket.on('data', (chunk) => (received += chunk.toString()));
     socket.write(
-      `POST /fhir/Patient HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/fhir+json\r\nContent-Length: ${Buffer.byteLength(body)}\r\nExpect: 100-continue\r\n\r\n`,
+      `POST /fhir/Patient HTTP/1.1\r\nHost: 127.0.0.1:${running.port}\r\nContent-Type: application/fhir+json\r\nContent-Length: ${Buffer.byteLength(body)}\r\nExpect: 100-continue\r\n\r\n`,
     );
     while (!received.includes('100 Continue')) await once(socket, 'data');
 

@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { BASE, startTestApp, type TestApp } from '../support/app.js';
+import { BASE, startTestApp, TEST_HOSTS, type TestApp } from '../support/app.js';
 
 /**
  * Issue 13, hostile input: no response tells a client how Stepwise is built. A battery of
@@ -149,7 +149,7 @@ describe('hostile requests', () => {
     const { pino } = await import('pino');
     const { serverValidator } = await import('../../src/fhir/server-validator.js');
     const { createMessaging } = await import('../../src/messaging/index.js');
-    const app = createApp({ store: failing, messaging: createMessaging(t.t.db, t.clock), validator: serverValidator(), logger: pino({ level: 'silent' }), maxBodyBytes: 1024 * 1024, maxBundleEntries: 10 });
+    const app = createApp({ store: failing, messaging: createMessaging(t.t.db, t.clock), validator: serverValidator(), logger: pino({ level: 'silent' }), maxBodyBytes: 1024 * 1024, maxBundleEntries: 10, allowedHosts: TEST_HOSTS });
     const res = await app.request(`${BASE}/Patient?name=x`);
     expect(res.status).toBe(500);
     const oo = (await res.json()) as { issue: { code: string; diagnostics: string }[] };

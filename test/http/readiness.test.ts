@@ -5,13 +5,13 @@ import { createAppWithLifecycle, type FhirServices } from '../../src/app.js';
 import { serverValidator } from '../../src/fhir/server-validator.js';
 import { Lifecycle } from '../../src/lifecycle.js';
 import { createMessaging } from '../../src/messaging/index.js';
-import { startTestApp, type TestApp } from '../support/app.js';
+import { startTestApp, TEST_HOSTS, type TestApp } from '../support/app.js';
 
 /** The app before, during and after start-up, as a load balancer and a FHIR client see it. */
 describe('health and readiness through the lifecycle', () => {
   let t: TestApp;
   const lifecycle = new Lifecycle<FhirServices>();
-  const app = createAppWithLifecycle({ logger: pino({ level: 'silent' }), maxBodyBytes: 65536, maxBundleEntries: 10 }, lifecycle);
+  const app = createAppWithLifecycle({ logger: pino({ level: 'silent' }), maxBodyBytes: 65536, maxBundleEntries: 10, allowedHosts: TEST_HOSTS }, lifecycle);
   const get = (path: string, headers: Record<string, string> = {}) => Promise.resolve(app.request(`http://stepwise.test${path}`, { headers }));
 
   beforeAll(async () => {

@@ -3,7 +3,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createApp, type AppOptions } from '../../src/app.js';
 import { serverValidator } from '../../src/fhir/server-validator.js';
 import { createMessaging } from '../../src/messaging/index.js';
-import { BASE, startTestApp, type TestApp } from '../support/app.js';
+import { BASE, startTestApp, TEST_HOSTS, type TestApp } from '../support/app.js';
 
 /** Issue 13, hostile input: security headers on every response; CORS only for configured origins. */
 let t: TestApp;
@@ -21,6 +21,7 @@ function appWith(options: Partial<AppOptions>) {
     logger: pino({ level: 'silent' }),
     maxBodyBytes: 256 * 1024,
     maxBundleEntries: 100,
+    allowedHosts: TEST_HOSTS,
     ...options,
   });
 }

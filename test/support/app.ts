@@ -20,6 +20,9 @@ export interface TestApp {
 
 export const BASE = 'http://stepwise.test/fhir';
 
+/** The test app's names: BASE's host, and the loopback address `listen` serves on (any port). */
+export const TEST_HOSTS = ['stepwise.test', '127.0.0.1', 'localhost'];
+
 export async function startTestApp(open: () => Promise<TestDatabase> = pgliteTestDatabase, overrides: Partial<AppDeps> = {}): Promise<TestApp> {
   const t = await open();
   const clock = new FixedClock(new Date('2026-03-02T09:00:00Z'));
@@ -31,6 +34,7 @@ export async function startTestApp(open: () => Promise<TestDatabase> = pgliteTes
     validator: serverValidator(),
     maxBodyBytes: 256 * 1024,
     maxBundleEntries: 100,
+    allowedHosts: TEST_HOSTS,
     ...overrides,
   });
   return {
