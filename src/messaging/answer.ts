@@ -72,6 +72,10 @@ export function contentOf(outcome: Outcome, focus: string | undefined): Resource
   const keys = [...new Set([...(focus ? [focus] : []), ...outcome.tasks.map((t) => `Task/${t.id}`), ...ordered])];
   const all = new Map(outcome.resources);
   for (const t of outcome.tasks) all.set(`Task/${t.id}`, t);
+  // A match is answered with what the sender sent, under the id it matched, never as stored: the
+  // stored record holds what others recorded (another team's address, names, notes), which the
+  // sender may not read (issue 13, compartments; found by npm run fuzz).
+  for (const s of outcome.stored) if (s.action === 'matched') all.set(`${s.type}/${s.id}`, { ...s.entry.resource, id: s.id });
   return keys.map((k) => all.get(k)).filter((r): r is Resource => r !== undefined);
 }
 

@@ -1,4 +1,6 @@
+import { readFileSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { encodeJsonHeader } from '../../src/messaging/headers.js';
 import { startTestApp, type TestApp } from '../support/app.js';
 
 /** Regressions for what `npm run fuzz` (fuzz/run.ts) found; each was a 500. */
@@ -16,5 +18,26 @@ describe('found by the fuzz suite', () => {
     const xml = await t.fhir('GET', 'MessageHeader/_history', undefined, { Accept: 'application/fhir+xml' });
     expect(xml.status).toBe(200);
     expect(await xml.text()).toMatch(/^<Bundle xmlns="http:\/\/hl7.org\/fhir"><type value="history"\/>/);
+  });
+
+  it("a referral for a person already known is answered with what the sender sent, not the stored record (it disclosed others' data to any sender)", async () => {
+    const nhsNumber = '9434765919';
+    await t.store.update({ resourceType: 'Patient', id: 'known-person', identifier: [{ system: 'https://fhir.nhs.uk/Id/nhs-number', value: nhsNumber }], name: [{ family: 'Storedname' }], address: [{ line: ['1 Secret Street'] }] });
+    const message = JSON.parse(readFileSync(new URL('../../docs/examples/bars-referral.json', import.meta.url), 'utf8'));
+    for (const e of message.entry) if (e.resource.resourceType === 'Patient') e.resource.identifier[0].value = nhsNumber;
+    const res = await t.fhir('POST', '$process-message', message, {
+      'X-Request-ID': '3f1c9e1a-7d2b-4c55-9a61-2b8f0d4e6a11',
+      'NHSD-Target-Identifier': encodeJsonHeader({ system: 'https://fhir.nhs.uk/Id/dos-service-id', value: '2000072001' }),
+      'NHSD-Requesting-Software': encodeJsonHeader({ resourceType: 'Device', identifier: [{ system: 'https://consumersupplier.com/Id/device-identifier', value: 'GP-SYS-1' }] }),
+      'NHSD-End-User-Organisation': encodeJsonHeader({ resourceType: 'Organization', identifier: [{ system: 'https://fhir.nhs.uk/Id/ods-organization-code', value: 'A83627' }] }),
+      'use-context': 'a5t1|referral|servicerequest-request|new',
+    });
+    expect(res.status).toBe(200);
+    const answer = await res.text();
+    // matched: the answer names the person's id, with the sender's own copy of them
+    expect(answer).toContain('Patient/known-person');
+    expect(answer).toContain('Smith');
+    expect(answer).not.toContain('Storedname');
+    expect(answer).not.toContain('Secret Street');
   });
 });
