@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import type { AuditEvent, Bundle, Coding, Identifier, OperationOutcome, OperationOutcomeIssue, Resource, ServiceRequest, Task } from '@medplum/fhirtypes';
-import { auditEvent } from '../audit/audit-event.js';
+import { auditEvent, type AuditRequest } from '../audit/audit-event.js';
 import type { Clock } from '../clock.js';
 import { FhirError, FhirErrorCode, relocate, toOperationOutcome, type IssueInit } from '../errors.js';
 import { stepwiseCodeSystemUrl } from '../fhir/canonical.js';
@@ -68,6 +68,12 @@ export interface ProcessInput {
   async: boolean;
   /** The FHIR base URL, the source endpoint of response messages. */
   baseUrl: string;
+  /**
+   * Who sent it, as authenticated (security/principal.ts requestorOf): the audit's requesting
+   * agent. The BaRS headers only say who the sender claims to be; absent (the server's own code,
+   * tests), the message is recorded as from no authenticated principal.
+   */
+  requestor?: AuditRequest['requestor'];
 }
 
 export type Disposition = 'processed' | 'rejected' | 'duplicate';
@@ -463,19 +469,18 @@ export class MessageProcessor {
   /** The AuditEvent of a message: who sent it, what it was, what it touched, how it ended. */
   private auditOf(row: LogRow, input: ProcessInput, patient: string | undefined): AuditEvent {
     const m = row.message;
-    const org = row.headers.endUserOrganisation as { identifier?: Identifier | Identifier[] } | undefined;
-    const orgId = Array.isArray(org?.identifier) ? org.identifier[0] : org?.identifier;
     return auditEvent({
       interaction: 'operation',
       action: 'E',
       recorded: this.deps.clock.now(),
       status: row.failureStatus ?? row.status,
       outcomeText: row.failure,
-      requestor: { identifier: orgId?.system && orgId.value ? { system: orgId.system, value: orgId.value } : undefined, name: m?.header.source?.name, endpoint: m?.source || undefined },
+      // the authenticated sender; what the message says of its sender is a claim, recorded as such (issue 13: BaRS headers are recorded, never trusted)
+      requestor: input.requestor ?? UNAUTHENTICATED_SENDER,
       observer: input.baseUrl,
       request: {
         name: `$process-message ${m?.event.code ?? '(unreadable message)'}${m?.reason ? ` (${m.reason})` : ''}: ${row.disposition}`,
-        details: { 'Bundle.id': m?.id, 'X-Request-ID': row.headers.requestId, 'X-Correlation-ID': row.headers.correlationId },
+        details: { 'Bundle.id': m?.id, 'X-Request-ID': row.headers.requestId, 'X-Correlation-ID': row.headers.correlationId, ...claimedSender(row, m) },
       },
       focus: row.focus ? [{ reference: row.focus }] : [],
       patient: patient ? { reference: patient } : undefined,
@@ -488,6 +493,24 @@ export class MessageProcessor {
 }
 
 const MAX_ATTEMPTS = 5;
+
+/** The audit's requestor of a message processed without an authenticated principal (not over HTTP). */
+const UNAUTHENTICATED_SENDER: AuditRequest['requestor'] = { name: 'no authenticated principal (message processed by the server itself)' };
+
+/**
+ * Who the message says sent it: the NHSD-End-User-Organisation header's organisation (its ODS
+ * identifier as `system|value`) and the MessageHeader's source. Details of the audit's request
+ * entity, beside the authenticated requestor: a claim to compare with it, not who it was.
+ */
+function claimedSender(row: LogRow, m: Message | undefined): Record<string, string | undefined> {
+  const org = row.headers.endUserOrganisation as { identifier?: Identifier | Identifier[]; name?: unknown } | undefined;
+  const id = Array.isArray(org?.identifier) ? org.identifier[0] : org?.identifier;
+  const orgText = id?.value ? `${id.system ? `${id.system}|` : ''}${id.value}${typeof org?.name === 'string' ? ` (${org.name})` : ''}` : undefined;
+  return {
+    'NHSD-End-User-Organisation (claimed)': orgText,
+    'MessageHeader.source (claimed)': [m?.header.source?.name, m?.source].filter(Boolean).join(' ') || undefined,
+  };
+}
 
 /** The entry a response names as its focus: the checked focus, else the header's first. */
 function focusOf(stored: StoredEntry[], message: Message, check: BarsCheck | undefined): StoredEntry | undefined {

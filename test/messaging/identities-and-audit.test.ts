@@ -82,7 +82,9 @@ describe('identities and audit of referral messages', () => {
     expect(audits).toHaveLength(1);
     const audit = audits[0].resource!;
     expect(audit).toMatchObject({ action: 'E', outcome: '0', type: { code: 'rest' }, subtype: [{ system: 'http://hl7.org/fhir/restful-interaction', code: 'operation' }] });
-    expect(audit.agent[0]).toMatchObject({ requestor: true, who: { identifier: { system: 'https://fhir.nhs.uk/Id/ods-organization-code' } } });
+    // the requestor is who is authenticated (auth is off here); the sender's headers are a claim beside it
+    expect(audit.agent[0]).toMatchObject({ requestor: true, who: { display: 'development client (STEPWISE_AUTH=off)' } });
+    expect(audit.entity?.[0].detail).toEqual(expect.arrayContaining([{ type: 'NHSD-End-User-Organisation (claimed)', valueString: 'https://fhir.nhs.uk/Id/ods-organization-code|A83627 (Test practice)' }]));
     const [patient] = await patientsWith('9434765919');
     expect(audit.entity?.map((e) => e.what?.reference)).toEqual(expect.arrayContaining([sr, `Patient/${patient.resource!.id}`]));
     expect(audit.entity?.[0].detail).toEqual(expect.arrayContaining([{ type: 'Bundle.id', valueString: m.id }]));

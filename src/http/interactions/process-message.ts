@@ -28,7 +28,8 @@ export const processMessage: Handler = async (ctx, req) => {
   if (asyncParams.some((v) => v !== 'true' && v !== 'false')) {
     throw refuse('malformed', { expression: 'async', message: `async must be true or false, not '${asyncParams.join(',')}'` });
   }
-  const result = await messagingFor(ctx).process({ body: req.body, headers: messageHeaders(req), async: asyncParams.includes('true'), baseUrl: ctx.baseUrl });
+  // the audit names the authenticated principal (ctx.origin.requestor, security/principal.ts); the BaRS headers are a claim beside it
+  const result = await messagingFor(ctx).process({ body: req.body, headers: messageHeaders(req), async: asyncParams.includes('true'), baseUrl: ctx.baseUrl, requestor: ctx.origin.requestor });
   // the message left its AuditEvent, processed or rejected (messaging/processor.ts): the request adds none
   if (ctx.origin.audit) ctx.origin.audit.recorded++;
   return { status: result.status, body: result.body, headers: result.headers };
