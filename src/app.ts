@@ -65,6 +65,18 @@ export const FHIR_PREFIX = '/fhir';
 
 /** Seconds a client is asked to wait (Retry-After) when the FHIR API is not ready yet. */
 const RETRY_AFTER_SECONDS = 5;
+/** /readyz answers within this, whatever the database is doing (probes commonly wait 1–5 s). */
+const READINESS_TIMEOUT_MS = 1000;
+
+/** `work`, or a rejection once `ms` have passed; the timer does not keep the process alive. */
+function withinTime<T>(work: Promise<T>, ms: number): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const late = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error(`no answer within ${ms} ms`)), ms);
+    timer.unref();
+  });
+  return Promise.race([work, late]).finally(() => clearTimeout(timer));
+}
 
 /** Health, readiness and metrics answer a busy server too: they are never rate limited. */
 const isOperational = (path: string): boolean => path === '/healthz' || path === '/readyz' || path === '/metrics';
@@ -131,7 +143,8 @@ export function createAppWithLifecycle(options: AppOptions, lifecycle: Lifecycle
     const db = services.store.database;
     if (lifecycle.phase === 'draining') return c.json({ status: 'draining', database: db.kind }, 503);
     try {
-      await db.query('SELECT 1');
+      // a starved pool or a stuck database is "not ready" within the probe's own time, never a hang
+      await withinTime(db.query('SELECT 1'), READINESS_TIMEOUT_MS);
       return c.json({ status: 'ready', database: db.kind });
     } catch (err) {
       logger.warn({ err }, 'database not reachable');
@@ -196,6 +209,8 @@ export function createAppWithLifecycle(options: AppOptions, lifecycle: Lifecycle
         ? err
         : new FhirError(FhirErrorCode.INTERNAL, 'An internal error occurred; it has been logged with the request id', { cause: err });
     if (!(err instanceof FhirError)) logger.error({ err, requestId: c.get('requestId') }, 'unhandled error');
+    // a 503 is the database busy or a query stopped (store/database.ts): worth trying again later
+    if (fhirErr.status === 503) c.header('Retry-After', String(RETRY_AFTER_SECONDS));
     const format = errorFormat(c.req.query('_format'), c.req.header('Accept'));
     c.header('Content-Type', CONTENT_TYPE[format]);
     return c.body(serialize(toOperationOutcome(fhirErr), format), fhirErr.status as 500);

@@ -21,6 +21,10 @@ const schema = z.object({
   /** Where the embedded database keeps its files. */
   DATA_DIR: z.string().min(1).default('./data'),
   DATABASE_POOL_SIZE: z.coerce.number().int().min(1).max(200).default(20),
+  /** PostgreSQL cancels a statement running longer (503 `too-costly`); 0 turns it off. The embedded database cannot (see README). */
+  DATABASE_STATEMENT_TIMEOUT_MS: z.coerce.number().int().min(0).max(3_600_000).default(15_000),
+  /** How long a request waits for a free PostgreSQL connection before it is answered 503; 0 waits for ever. */
+  DATABASE_ACQUIRE_TIMEOUT_MS: z.coerce.number().int().min(0).max(600_000).default(5_000),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   /** The public base URL of the FHIR endpoint, used in Location headers and Bundle links. */
   BASE_URL: z.string().url().optional(),
@@ -68,6 +72,9 @@ export interface Config {
   databaseUrl?: string;
   dataDir: string;
   poolSize: number;
+  /** DATABASE_STATEMENT_TIMEOUT_MS, DATABASE_ACQUIRE_TIMEOUT_MS (store/postgres-database.ts). */
+  statementTimeoutMs: number;
+  acquireTimeoutMs: number;
   logLevel: z.infer<typeof schema>['LOG_LEVEL'];
   baseUrl?: string;
   /** ALLOWED_HOSTS, or its default (http/middleware/allowed-hosts.ts). */
@@ -124,6 +131,8 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     databaseUrl: c.DATABASE_URL,
     dataDir: c.DATA_DIR,
     poolSize: c.DATABASE_POOL_SIZE,
+    statementTimeoutMs: c.DATABASE_STATEMENT_TIMEOUT_MS,
+    acquireTimeoutMs: c.DATABASE_ACQUIRE_TIMEOUT_MS,
     logLevel: c.LOG_LEVEL,
     baseUrl: c.BASE_URL?.replace(/\/+$/, ''),
     allowedHosts: c.ALLOWED_HOSTS?.length ? c.ALLOWED_HOSTS : defaultAllowedHosts(c.BASE_URL, c.PORT),

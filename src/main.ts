@@ -99,7 +99,7 @@ async function start(config: Config, logger: Logger, lifecycle: Lifecycle<FhirSe
     'database',
     async () => {
       if (config.databaseUrl) {
-        const pg = new PostgresDatabase({ connectionString: config.databaseUrl, poolSize: config.poolSize });
+        const pg = new PostgresDatabase({ connectionString: config.databaseUrl, poolSize: config.poolSize, statementTimeoutMs: config.statementTimeoutMs, acquireTimeoutMs: config.acquireTimeoutMs });
         opened(pg);
         return { db: pg, origin: 'existing', migrationsApplied: await migrate(pg) };
       }

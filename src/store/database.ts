@@ -1,3 +1,5 @@
+import { FhirError, FhirErrorCode } from '../errors.js';
+
 /**
  * The SQL connection Stepwise needs: plain queries and transactions. PostgreSQL (`pg`) and the
  * embedded PGlite speak the same SQL, so everything above this interface is written once.
@@ -48,3 +50,23 @@ export function isUniqueViolation(err: unknown, constraint?: string): boolean {
 }
 
 export const MAX_TRANSACTION_ATTEMPTS = 5;
+
+/**
+ * What a client is told when the database stops a statement or cannot give a connection. Both are
+ * 503, never a hang and never a 500 (nothing in the server is broken):
+ * - SQLSTATE 57014 (query_canceled) after `statement_timeout`: the request needed more database
+ *   time than any request gets. The server cannot tell a costly query from a busy database, so it
+ *   is not the client's fault for certain (4xx); `too-costly` says what to change (narrow it).
+ * - no pooled connection within the acquire timeout: every connection is busy; `transient`, try
+ *   again (app.ts adds Retry-After to every 503).
+ */
+export function translateDatabaseError(err: unknown, limits: { statementTimeoutMs?: number }): unknown {
+  if ((err as { code?: unknown } | undefined)?.code === '57014') {
+    return new FhirError(FhirErrorCode.UNAVAILABLE, { code: 'too-costly', message: `The request needed more than ${limits.statementTimeoutMs ?? 'the allowed'} ms of database time and was stopped; narrow it (fewer or more selective criteria, a smaller _count) and try again` }, { cause: err });
+  }
+  return err;
+}
+
+export function poolExhausted(cause: unknown): FhirError {
+  return new FhirError(FhirErrorCode.UNAVAILABLE, { code: 'transient', message: 'Every database connection is busy; try again shortly' }, { cause });
+}

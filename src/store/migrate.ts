@@ -34,6 +34,9 @@ const MIGRATION_LOCK_KEY = 748_213_001;
 /** Applies the migrations not applied yet (`list`: all of them; a test may stop short of the newest). */
 export async function migrate(db: Database, list: readonly (typeof migrations)[number][] = migrations): Promise<number[]> {
   return db.transaction(async (tx) => {
+    // a backfill over a large database (or waiting for another instance's) may take minutes: the
+    // statement timeout that bounds requests does not apply here
+    await tx.query('SET LOCAL statement_timeout = 0');
     await tx.query('SELECT pg_advisory_xact_lock($1)', [MIGRATION_LOCK_KEY]);
     await tx.query(`CREATE TABLE IF NOT EXISTS schema_migration (
       version integer PRIMARY KEY, name text NOT NULL, applied_at timestamptz NOT NULL DEFAULT now())`);
