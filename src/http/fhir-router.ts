@@ -102,13 +102,19 @@ export function resolveRoute(requestMethod: Method, path: string): { handler: Ha
   throw new FhirError(FhirErrorCode.NOT_FOUND, `No FHIR interaction at /${path}`);
 }
 
-/** A path segment percent-decoded (RFC 3986 §2.1); malformed encoding such as `%ZZ` is the client's error. */
+/**
+ * A path segment percent-decoded (RFC 3986 §2.1); malformed encoding such as `%ZZ` is the client's
+ * error, and so is a NUL (`%00`), which no id or version holds and PostgreSQL refuses in text.
+ */
 function decodeSegment(segment: string): string {
+  let decoded: string;
   try {
-    return decodeURIComponent(segment);
+    decoded = decodeURIComponent(segment);
   } catch {
     throw new FhirError(FhirErrorCode.INVALID, `The path segment '${segment}' is not validly percent-encoded`);
   }
+  if (decoded.includes('\u0000')) throw new FhirError(FhirErrorCode.INVALID, `The path segment '${segment}' holds the character U+0000`);
+  return decoded;
 }
 
 function match(parts: string[], segments: string[]): Record<string, string> | undefined {

@@ -40,4 +40,12 @@ describe('found by the fuzz suite', () => {
     expect(answer).not.toContain('Storedname');
     expect(answer).not.toContain('Secret Street');
   });
+
+  it('a NUL in a path segment (an id, a version) is 400, not 500 (PostgreSQL refuses U+0000 in text)', async () => {
+    await t.store.update({ resourceType: 'Patient', id: 'nul-probe' });
+    for (const path of ['Patient/nul-probe/_history/%00', 'Patient/a%00b', 'Patient/a%00b/_history', 'Pati%00ent']) {
+      const res = await t.fhir('GET', path);
+      expect(res.status, path).toBe(400);
+    }
+  });
 });
