@@ -183,7 +183,7 @@ export function createAppWithLifecycle(options: AppOptions, lifecycle: Lifecycle
         pipeline: pipelineOf(services),
         principal,
         security: options.security ? restSecurity(baseUrl) : undefined,
-        origin: { route: 'rest', baseUrl, requestId, requestor: requestorOf(principal, audit?.address), audit: audit?.scope },
+        origin: { route: 'rest', baseUrl, requestId, requestor: requestorOf(principal, audit?.address), audit: audit?.scope, principal },
       };
     },
     { prefix: FHIR_PREFIX, baseUrl: options.baseUrl, maxBodyBytes: options.maxBodyBytes, inputLimits: options.inputLimits ?? DEFAULT_INPUT_LIMITS },

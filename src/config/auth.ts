@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { ADMIN_SCOPE } from '../security/admin.js';
 import { parseScope } from '../security/scopes.js';
 
 /*
@@ -30,7 +31,7 @@ export type JwkSet = z.infer<typeof jwkSet>;
 const jwksSource = z.union([URL_TEXT, jwkSet]);
 export type JwksSource = z.infer<typeof jwksSource>;
 
-const scopeText = z.string().refine((s) => parseScope(s) !== undefined, 'not a SMART resource scope (context/Type.cruds, .read or .write)');
+const scopeText = z.string().refine((s) => parseScope(s) !== undefined || s === ADMIN_SCOPE, `not a SMART resource scope (context/Type.cruds, .read or .write) nor ${ADMIN_SCOPE}`);
 
 const clientSchema = z.object({
   clientId: z.string().regex(/^[A-Za-z0-9._:-]{1,128}$/, '1-128 letters, digits and . _ : -'),

@@ -6,6 +6,7 @@ import { APPEND_ONLY_TYPES } from '../fhir/resource-types.js';
 import type { SearchQuery } from '../fhir/search/query.js';
 import { deleteWithPolicies, PATHWAY_POLICIES, writeWithPolicies, type PolicyContext, type WritePolicy } from '../pathway/write-policies.js';
 import type { DeleteResult, ResourceStore, WriteResult } from '../store/resource-store.js';
+import { refuseUnlessAdmin, refuseUnlessAdminStored } from './published-guard.js';
 import { deletionRecord, writeRecord, type WriteOrigin } from './write-record.js';
 
 export type { WriteOrigin } from './write-record.js';
@@ -57,6 +58,7 @@ export class WritePipeline {
   /** Create (http://hl7.org/fhir/R4/http.html#create), conditional with If-None-Exist. */
   async create(store: ResourceStore, resource: Resource, origin: WriteOrigin, opts: { id?: string; ifNoneExist?: Criteria } = {}): Promise<WriteResult> {
     this.validate(resource);
+    refuseUnlessAdmin(origin, resource);
     if (resource.resourceType === 'AuditEvent') return appendAuditEvent(store, resource, opts.ifNoneExist);
     const record = writeRecord(origin, 'create');
     const { ifNoneExist } = opts;
@@ -75,8 +77,9 @@ export class WritePipeline {
   async update(store: ResourceStore, resource: Resource, origin: WriteOrigin, opts: { ifMatch?: number; where?: Criteria } = {}): Promise<WriteResult> {
     refuseChangeOfAuditTrail(resource.resourceType);
     this.validate(resource);
-    const record = writeRecord(origin, 'update');
     const { where } = opts;
+    await refuseUnlessAdminStored(store, origin, resource.resourceType, where ? undefined : resource.id, resource, where?.query);
+    const record = writeRecord(origin, 'update');
     return writeWithPolicies(
       store,
       resource,
@@ -99,6 +102,7 @@ export class WritePipeline {
       // read for update: a patch is a write, so outside the compartment it is 403, not a read's 404
       const current = await tx.readForUpdate(type, id);
       const next = apply(structuredClone(current));
+      refuseUnlessAdmin(origin, current, next);
       this.validate(next);
       const record = writeRecord(origin, 'patch');
       const version = ifMatch() ?? Number(current.meta?.versionId);
@@ -109,6 +113,7 @@ export class WritePipeline {
   /** Delete (R4 http.html#delete), guarded by the policies. */
   async delete(store: ResourceStore, type: string, id: string, origin: WriteOrigin, opts: { ifMatch?: number } = {}): Promise<DeleteResult> {
     refuseChangeOfAuditTrail(type);
+    await refuseUnlessAdminStored(store, origin, type, id);
     return deleteWithPolicies(
       store,
       type,

@@ -2,6 +2,7 @@ import type { Resource } from '@medplum/fhirtypes';
 import { auditEvent, type AuditRequest } from '../audit/audit-event.js';
 import type { AuditScope } from '../audit/audit-scope.js';
 import { patientOfResource } from '../audit/patient.js';
+import type { Principal } from '../security/principal.js';
 import type { WriteRecord } from '../store/resource-store.js';
 
 /** Where a write came from, as its AuditEvent records it. */
@@ -18,6 +19,8 @@ export interface WriteOrigin {
   activity?: string;
   /** The request's audit (audit/audit-scope.ts): a write that records its AuditEvent says so, so the request adds none. */
   audit?: AuditScope;
+  /** Who asked, authenticated (REST): whether it may change what Stepwise publishes (published-guard.ts). None for the server's own writes. */
+  principal?: Principal;
 }
 
 const ACTION = { create: 'C', update: 'U', patch: 'U', delete: 'D' } as const;

@@ -2,7 +2,8 @@ import { decodeJwt, errors, jwtVerify, type JWTPayload, type JWTVerifyGetKey } f
 import type { IdentityProvider } from '../config/auth.js';
 import { keySetOf, type ServerKey } from './keys.js';
 import type { Principal } from './principal.js';
-import { formatScope, parseScopes } from './scopes.js';
+import { ADMIN_SCOPE, grantsAdmin } from './admin.js';
+import { formatScope, parseScopes, type Scope } from './scopes.js';
 
 /** A token that is not valid here, with what the client is told (RFC 6750 §3.1 `invalid_token`). */
 export class InvalidToken extends Error {
@@ -89,6 +90,7 @@ function tokenError(err: unknown): Error {
 function clientPrincipal(p: JWTPayload, issuer: string): Principal {
   // a client has no patient in context, so patient/ scopes give it nothing
   const scopes = parseScopes(stringClaim(p.scope)).filter((s) => s.context !== 'patient');
+  const admin = grantsAdmin(stringClaim(p.scope));
   return {
     kind: 'client',
     clientId: stringClaim(p.client_id) ?? p.sub!,
@@ -96,7 +98,8 @@ function clientPrincipal(p: JWTPayload, issuer: string): Principal {
     organisation: stringClaim(p.organisation),
     teams: stringList(p.teams),
     scopes,
-    scope: scopes.map(formatScope).join(' '),
+    scope: scopeText(scopes, admin),
+    admin,
   };
 }
 
@@ -105,7 +108,9 @@ function userPrincipal(p: JWTPayload, idp: IdentityProvider, issuer: string): Pr
   if (!user) throw new InvalidToken(`the token has no ${idp.claims.user} claim naming the user`);
   const patient = stringClaim(claimAt(p, idp.claims.patient));
   // patient/ scopes hold only with a patient in context (SMART App Launch v2, launch context)
-  const scopes = parseScopes(stringClaim(claimAt(p, idp.claims.scope)) ?? stringList(claimAt(p, idp.claims.scope)).join(' ')).filter((s) => s.context !== 'patient' || patient);
+  const scopeClaim = stringClaim(claimAt(p, idp.claims.scope)) ?? stringList(claimAt(p, idp.claims.scope)).join(' ');
+  const scopes = parseScopes(scopeClaim).filter((s) => s.context !== 'patient' || patient);
+  const admin = grantsAdmin(scopeClaim);
   return {
     kind: 'user',
     clientId: stringClaim(claimAt(p, idp.claims.clientId)) ?? stringClaim(p.client_id) ?? stringList(p.aud)[0] ?? issuer,
@@ -114,11 +119,15 @@ function userPrincipal(p: JWTPayload, idp: IdentityProvider, issuer: string): Pr
     organisation: stringClaim(claimAt(p, idp.claims.organisation)),
     teams: stringList(claimAt(p, idp.claims.teams)),
     scopes,
-    scope: scopes.map(formatScope).join(' '),
+    scope: scopeText(scopes, admin),
+    admin,
     patient,
     fhirUser: fhirUserReference(stringClaim(claimAt(p, idp.claims.fhirUser))),
   };
 }
+
+/** The granted scopes as text, `stepwise/admin` last when granted. */
+const scopeText = (scopes: Scope[], admin: boolean): string => [...scopes.map(formatScope), ...(admin ? [ADMIN_SCOPE] : [])].join(' ');
 
 /** `Practitioner/123` from a fhirUser claim, relative or a full URL (SMART App Launch: fhirUser). */
 function fhirUserReference(claim: string | undefined): string | undefined {

@@ -32,6 +32,8 @@ export interface Principal {
   patient?: string;
   /** The Practitioner or PractitionerRole a user is (`Practitioner/123`, from the fhirUser claim). */
   fhirUser?: string;
+  /** Granted `stepwise/admin` (admin.ts): may change the published conformance resources and rule versions. */
+  admin?: boolean;
 }
 
 /** What `c.get('principal')` holds once the request is authenticated. */

@@ -3,6 +3,7 @@ import { decodeJwt, errors, jwtVerify, SignJWT, type JWTPayload, type JWTVerifyG
 import type { RegisteredClient } from '../config/auth.js';
 import type { JtiStore } from './jti-store.js';
 import type { ServerKey } from './keys.js';
+import { ADMIN_SCOPE, grantsAdmin } from './admin.js';
 import { formatScope, intersectScopes, parseScopes, type Scope } from './scopes.js';
 
 /**
@@ -76,7 +77,9 @@ export class TokenIssuer {
     if (!(await this.opts.jtis.claim(known.client.clientId, claims.jti!, usableUntil, now))) {
       throw new OAuthError('invalid_client', 'this client_assertion has been used already (its jti is spent); sign a new one for each request');
     }
-    const scope = scopes.map(formatScope).join(' ');
+    // stepwise/admin (admin.ts) when asked for and registered
+    const admin = grantsAdmin(form.get('scope')?.split(' ')) && grantsAdmin(known.client.scopes);
+    const scope = [...scopes.map(formatScope), ...(admin ? [ADMIN_SCOPE] : [])].join(' ');
     return { access_token: await this.sign(known.client, scope, urls.fhirBase, now), token_type: 'bearer', expires_in: this.opts.lifetimeSeconds, scope };
   }
 
