@@ -4,12 +4,13 @@ import { benchInstances } from './instances.js';
 import { benchMessaging } from './messaging.js';
 import { benchQueue } from './queue.js';
 import { benchRest } from './rest.js';
+import { benchSecurity } from './security.js';
 import { benchStartup } from './startup.js';
 import { benchSuite } from './suite.js';
 import { benchValidation } from './validation.js';
 import { benchXml } from './xml.js';
 
-/** npm run bench [xml] [validation] [rest] [messaging] [front-door] [instances] [queue] [audit] [startup] [suite]: prints every figure the issues ask for (all sections by default). */
+/** npm run bench [xml] [validation] [rest] [messaging] [front-door] [instances] [queue] [audit] [security] [startup] [suite]: prints every figure the issues ask for (all sections by default). */
 async function main(): Promise<void> {
   const only = process.argv.slice(2);
   const want = (name: string) => only.length === 0 || only.includes(name);
@@ -23,6 +24,7 @@ async function main(): Promise<void> {
   if (want('instances')) results.push(['Two instances on one PostgreSQL', await benchInstances(log)]);
   if (want('queue')) results.push(['Work queues on PostgreSQL', await benchQueue(log)]);
   if (want('audit')) results.push(['The audit trail on PostgreSQL', await benchAudit(log)]);
+  if (want('security')) results.push(['The cost of authentication and audit on PostgreSQL', await benchSecurity(log)]);
   if (want('startup')) results.push(['Start-up on the embedded database', await benchStartup(log)]);
   if (want('suite')) results.push(['Test suite', await benchSuite(log)]);
   console.log(`\nStepwise benchmarks — ${new Date().toISOString()} — Node ${process.version}\n`);

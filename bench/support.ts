@@ -41,14 +41,15 @@ export async function freePort(): Promise<number> {
 }
 
 /**
- * `npm start` as a child process on PostgreSQL, once /readyz answers. With
+ * `npm start` as a child process on PostgreSQL (with `env` added to its environment), once /readyz answers. With
  * `BENCH_CPU_PROFILE=<dir>` the server writes a V8 CPU profile there when it stops.
  */
-export async function startServer(databaseUrl: string, port: number): Promise<ChildProcess> {
+export async function startServer(databaseUrl: string, port: number, env: Record<string, string> = {}): Promise<ChildProcess> {
   const profile = process.env.BENCH_CPU_PROFILE ? ['--cpu-prof', `--cpu-prof-dir=${process.env.BENCH_CPU_PROFILE}`] : [];
   const child = spawn(process.execPath, [...profile, '--import', 'tsx', 'src/main.ts'], {
     // the bench measures the server, not sign-in: authentication off, as said explicitly on PostgreSQL
-    env: { ...process.env, DATABASE_URL: databaseUrl, STEPWISE_AUTH: 'off', PORT: String(port), HOST: '127.0.0.1', LOG_LEVEL: 'warn' },
+    // (`env` overrides it: bench security measures both)
+    env: { ...process.env, DATABASE_URL: databaseUrl, STEPWISE_AUTH: 'off', PORT: String(port), HOST: '127.0.0.1', LOG_LEVEL: 'warn', ...env },
     stdio: ['ignore', 'inherit', 'inherit'],
   });
   for (let i = 0; i < 240; i++) {
