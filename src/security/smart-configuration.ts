@@ -1,4 +1,5 @@
 import type { CapabilityStatementRest } from '@medplum/fhirtypes';
+import { ADMIN_SCOPE } from './admin.js';
 import { ASSERTION_ALGORITHMS } from './token-endpoint.js';
 
 /** Where the token endpoint is served, beside the FHIR API. */
@@ -15,7 +16,8 @@ export function tokenEndpointOf(fhirBase: string): string {
 }
 
 /** Scopes a client may ask for, as examples: any context/Type.cruds subset is understood. */
-const SCOPES_SUPPORTED = ['system/*.cruds', 'system/*.rs', 'user/*.cruds', 'user/*.rs', 'patient/*.rs', 'system/*.read', 'system/*.write'];
+// stepwise/admin (admin.ts): changes to what Stepwise publishes
+const SCOPES_SUPPORTED = ['system/*.cruds', 'system/*.rs', 'user/*.cruds', 'user/*.rs', 'patient/*.rs', 'system/*.read', 'system/*.write', ADMIN_SCOPE];
 
 /**
  * GET /.well-known/smart-configuration (http://hl7.org/fhir/smart-app-launch/conformance.html):

@@ -19,7 +19,7 @@ describe('SMART discovery', () => {
       grant_types_supported: ['client_credentials'],
       token_endpoint_auth_methods_supported: ['private_key_jwt'],
       token_endpoint_auth_signing_alg_values_supported: ['RS384', 'ES384'],
-      scopes_supported: expect.arrayContaining(['system/*.rs']),
+      scopes_supported: expect.arrayContaining(['system/*.rs', 'stepwise/admin']),
       capabilities: expect.arrayContaining(['client-confidential-asymmetric', 'permission-v2']),
     });
   });
