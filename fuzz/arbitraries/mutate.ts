@@ -54,10 +54,12 @@ function applyOne(root: unknown, m: TreeMutation): void {
   }
   if (parent === undefined || key === undefined) return;
   const container = parent as Record<string | number, unknown>;
-  if (m.op === 'set') container[key] = m.value;
+  // a copy: the pools' constants ([], {}) are shared by every case, and a later mutation may walk into what is put here
+  const value = structuredClone(m.value);
+  if (m.op === 'set') container[key] = value;
   else if (m.op === 'wrap') container[key] = [container[key]];
-  else if (m.op === 'add' && !Array.isArray(parent)) container[`x${String(key)}`] = m.value;
-  else if (m.op === 'add') (parent as unknown[]).push(m.value);
+  else if (m.op === 'add' && !Array.isArray(parent)) container[`x${String(key)}`] = value;
+  else if (m.op === 'add') (parent as unknown[]).push(value);
   else if (Array.isArray(parent)) parent.splice(key as number, 1);
   else delete container[key];
 }
