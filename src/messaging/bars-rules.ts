@@ -294,7 +294,8 @@ function consentIssues(message: Message): Omit<IssueInit, 'code'>[] {
 function profileVerdict(message: Message, md: MessageDefinition, validator: Validator): Verdict {
   const verdict = judgeIssues(validateAgainstProfiles(validator, message.bundle));
   const rules = focusRules(md);
-  const declared = (r: { meta?: { profile?: string[] } }, url: string) => r.meta?.profile?.includes(url);
+  // the body is the sender's: meta.profile may be anything (an object, a string), and only a list declares a profile
+  const declared = (r: { meta?: { profile?: unknown } }, url: string) => Array.isArray(r.meta?.profile) && r.meta.profile.includes(url);
   const bundleProfile = rules.get('Bundle')?.profiles[0];
   if (bundleProfile && !declared(message.bundle, bundleProfile)) {
     const own = validator.validate({ ...message.bundle, entry: [] }, { profiles: [bundleProfile] }).filter((i) => !/entry/.test(i.expression?.[0] ?? ''));
