@@ -58,4 +58,11 @@ describe('found by the fuzz suite', () => {
       expect(res.status, path).toBe(400);
     }
   });
+
+  it('a reference search by :identifier with an empty value is ignored like any empty value (it was a 500: an empty SQL list)', async () => {
+    for (const path of ['Observation?patient:identifier=', 'Observation?subject:identifier=&status=final']) {
+      const res = await t.fhir('GET', path);
+      expect(res.status, path).toBe(200);
+    }
+  });
 });

@@ -160,7 +160,9 @@ function parseCriterion(resourceType: string, key: string, value: string, opts: 
   }
   if (param.type === 'reference' && mod === 'identifier') {
     const tokenParam: SearchParam = { ...param, code: `${param.code}:identifier`, kind: 'token', type: 'token' };
-    return { kind: 'param', resourceType, param: tokenParam, values: splitValues(value).map((v) => parseToken(v)) };
+    const identifiers = splitValues(value).map((v) => parseToken(v));
+    // an empty value is ignored, as below (it was an empty SQL list: a 500)
+    return identifiers.length ? { kind: 'param', resourceType, param: tokenParam, values: identifiers } : undefined;
   }
   const values = splitValues(value).map((v) => parseValue(param, mod, v, key));
   if (values.length === 0) return undefined; // an empty value is ignored (R4 search.html#errors)
