@@ -23,6 +23,9 @@ export interface BearerOptions {
   now?: () => Date;
 }
 
+/** Verified tokens kept at most (each a few hundred bytes). */
+const MAX_VERIFIED_TOKENS = 10_000;
+
 /**
  * Bearer access tokens (RFC 6750): JWTs of two kinds. Stepwise's own, issued at /auth/token to a
  * registered client, name the FHIR base URL as issuer and audience; user tokens name an identity
@@ -32,23 +35,48 @@ export interface BearerOptions {
  */
 export class BearerVerifier {
   private readonly providers: { idp: IdentityProvider; keys: JWTVerifyGetKey }[];
+  /**
+   * Tokens already verified, until they expire: a client sends the same token with every request
+   * for its lifetime, and an ES384 signature costs about 0.8 ms of CPU to check (docs/benchmarks.md,
+   * the cost of auth). Only a token that verified is kept, keyed by its exact text, and never past
+   * its `exp` (the clock skew is not extended to it).
+   */
+  private readonly verified = new Map<string, { principal: Principal; expiresAt: number }>();
 
   constructor(private readonly opts: BearerOptions) {
     this.providers = opts.identityProviders.map((idp) => ({ idp, keys: keySetOf(idp.jwks) }));
   }
 
   async verify(token: string, fhirBase: string): Promise<Principal> {
+    const key = `${fhirBase} ${token}`;
+    const now = (this.opts.now?.() ?? new Date()).getTime();
+    const known = this.verified.get(key);
+    if (known && now < known.expiresAt) return known.principal;
+    if (known) this.verified.delete(key);
+    const { principal, exp } = await this.verifySignature(token, fhirBase);
+    this.remember(key, principal, exp * 1000, now);
+    return principal;
+  }
+
+  private remember(key: string, principal: Principal, expiresAt: number, now: number): void {
+    if (expiresAt <= now) return;
+    // bounded: the oldest entry goes first (a Map iterates in insertion order)
+    if (this.verified.size >= MAX_VERIFIED_TOKENS) this.verified.delete(this.verified.keys().next().value!);
+    this.verified.set(key, { principal, expiresAt });
+  }
+
+  private async verifySignature(token: string, fhirBase: string): Promise<{ principal: Principal; exp: number }> {
     const issuer = unverifiedIssuer(token);
     const own = this.opts.serverKey;
     if (own && issuer === fhirBase) {
       const payload = await this.check(() => jwtVerify(token, own.publicKey, { ...this.common(), algorithms: [own.alg], issuer: fhirBase, audience: fhirBase, requiredClaims: ['exp', 'sub'] }));
-      return clientPrincipal(payload, fhirBase);
+      return { principal: clientPrincipal(payload, fhirBase), exp: payload.exp! };
     }
     const provider = this.providers.find((p) => p.idp.issuer.includes(issuer));
     if (!provider) throw new InvalidToken('the token is from an issuer this server does not trust');
     const { idp, keys } = provider;
     const payload = await this.check(() => jwtVerify(token, keys, { ...this.common(), algorithms: idp.algorithms, issuer: idp.issuer, audience: idp.audience, requiredClaims: ['exp'] }));
-    return userPrincipal(payload, idp, issuer);
+    return { principal: userPrincipal(payload, idp, issuer), exp: payload.exp! };
   }
 
   private common() {
