@@ -7,6 +7,7 @@ import { decodeCursor, encodeCursor, fitCursor, invalidCursor, withCursor } from
 import type { SearchPage } from './search.js';
 import { SqlParams } from './sql.js';
 import { formatFhirJson, parseStored } from './stored-json.js';
+import type { Compartment } from './compartment.js';
 import type { WriteBatch } from './write-batch.js';
 
 /**
@@ -69,8 +70,10 @@ function rowOf(e: AuditEvent & { id: string }): AuditRow {
   };
 }
 
-export async function readAuditEvent(q: Queryable, id: string): Promise<AuditEvent | undefined> {
-  const rows = await q.query<{ content: string }>('SELECT content FROM audit_event WHERE id = $1', [id], { prepare: true });
+export async function readAuditEvent(q: Queryable, id: string, compartment?: Compartment): Promise<AuditEvent | undefined> {
+  const p = new SqlParams();
+  const where = `e.id = ${p.add(id)}${compartment ? ` AND ${compartment.visibleAuditEvent('e', p)}` : ''}`;
+  const rows = await q.query<{ content: string }>(`SELECT e.content FROM audit_event e WHERE ${where}`, p.values, { prepare: !compartment });
   return rows[0] ? (parseStored(rows[0].content) as AuditEvent) : undefined;
 }
 
@@ -79,9 +82,11 @@ export async function readAuditEvent(q: Queryable, id: string): Promise<AuditEve
  * `subtype`, `action`, `outcome` (codes), newest first, in keyset pages. Any other criterion is
  * refused rather than ignored: an auditor must never read a wider result than asked for.
  */
-export async function searchAuditEvents(q: Queryable, query: SearchQuery): Promise<SearchPage> {
+export async function searchAuditEvents(q: Queryable, query: SearchQuery, compartment?: Compartment): Promise<SearchPage> {
   const p = new SqlParams();
   const where = query.filters.map((f) => auditFilterSql(f, p));
+  // a restricted principal reads the events about its caseload only (store/compartment.ts)
+  if (compartment) where.push(compartment.visibleAuditEvent('audit_event', p));
   const page: SearchPage = { matches: [], included: [] };
   const countOnly = query.summary === 'count' || query.count === 0;
   if (query.total === 'accurate' || query.total === 'estimate' || countOnly) {

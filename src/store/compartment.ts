@@ -54,6 +54,17 @@ export class Compartment {
     return `SELECT (${this.visible('w', p, type)} AND ${onCaseload}) AS ok FROM ${row} w`;
   }
 
+  /**
+   * Whether the audit trail's row `e` (column patient) is visible: an event about a person on one
+   * of the principal's caseloads. An event about no one (a directory write, a search naming no
+   * patient) is not: its query and the ids it names could still tell of another team's people, so
+   * a restricted principal fails closed, and the trail as a whole is an auditor's (teams `*`).
+   */
+  visibleAuditEvent(e: string, p: SqlParams): string {
+    const teams = this.teamKeys(p);
+    return teams ? `EXISTS (SELECT 1 FROM caseload cl WHERE cl.patient = ${e}.patient AND cl.team = ANY(${teams}))` : 'false';
+  }
+
   /** `Organization/[id]` of each of the principal's teams, or undefined when it has none. */
   private teamKeys(p: SqlParams): string | undefined {
     const r = this.rule;

@@ -139,7 +139,7 @@ export class ResourceStore {
 
   async read(type: string, id: string): Promise<Resource> {
     if (type === 'AuditEvent') {
-      const found = await readAuditEvent(this.q, id);
+      const found = await readAuditEvent(this.q, id, this.compartment);
       if (!found) throw new FhirError(FhirErrorCode.NOT_FOUND, `AuditEvent/${id} is not known`);
       return found;
     }
@@ -166,7 +166,7 @@ export class ResourceStore {
   }
 
   async readOrUndefined(type: string, id: string): Promise<Resource | undefined> {
-    if (type === 'AuditEvent') return readAuditEvent(this.q, id);
+    if (type === 'AuditEvent') return readAuditEvent(this.q, id, this.compartment);
     const p = new SqlParams();
     const rows = await this.q.query<CurrentRow>(`SELECT a.content FROM resource a WHERE a.type = ${p.add(type)} AND a.id = ${p.add(id)} AND NOT a.deleted${this.visibleAnd('a', p, type)}`, p.values);
     return rows[0] ? parseStored(rows[0].content!) : undefined;
@@ -216,7 +216,7 @@ export class ResourceStore {
   async vread(type: string, id: string, versionId: string): Promise<Resource> {
     // an AuditEvent has one version, ever
     if (type === 'AuditEvent') {
-      const found = versionId === '1' ? await readAuditEvent(this.q, id) : undefined;
+      const found = versionId === '1' ? await readAuditEvent(this.q, id, this.compartment) : undefined;
       if (!found) throw new FhirError(FhirErrorCode.NOT_FOUND, `AuditEvent/${id} has no version ${versionId}`);
       return found;
     }
@@ -427,7 +427,7 @@ export class ResourceStore {
   }
 
   async search(query: SearchQuery): Promise<SearchPage> {
-    if (query.resourceType === 'AuditEvent') return searchAuditEvents(this.q, query);
+    if (query.resourceType === 'AuditEvent') return searchAuditEvents(this.q, query, this.compartment);
     return runSearch(this.q, query, this.compartment);
   }
 

@@ -179,3 +179,21 @@ describe('the front door and a sender', () => {
     expect(await getIds('Patient', all)).toEqual(['Patient/pa', 'Patient/pb', 'Patient/pr']);
   });
 });
+
+describe('the audit trail is read within the same compartment', () => {
+  it("a team's nurse reads the AuditEvents about its caseload, and none about another team's people (404 for one by id)", async () => {
+    const auditor = await userToken(key, 'user/*.cruds', { teams: ['*'] });
+    for (const path of ['Patient/pa', 'Patient/pb']) expect((await app.as(auditor, 'GET', path)).status).toBe(200);
+    const aboutB = (await json(await app.as(auditor, 'GET', 'AuditEvent?patient=Patient/pb&_count=50'))) as { entry?: { resource: { id: string } }[] };
+    expect(aboutB.entry?.length).toBeGreaterThan(0);
+
+    expect(await getIds('AuditEvent?patient=Patient/pb')).toEqual([]);
+    expect((await getIds('AuditEvent?patient=Patient/pa')).length).toBeGreaterThan(0);
+    const res = await asA('GET', `AuditEvent/${aboutB.entry![0].resource.id}`);
+    expect(res.status).toBe(404);
+    // the whole trail, as the nurse sees it: only events about the nurse's own caseload
+    const all = (await json(await asA('GET', 'AuditEvent?_count=200'))) as { entry?: { resource: { entity?: { role?: { code?: string }; what?: { reference?: string } }[] } }[] };
+    const patients = new Set((all.entry ?? []).map((e) => e.resource.entity?.find((x) => x.role?.code === '1')?.what?.reference));
+    expect([...patients]).toEqual(['Patient/pa']);
+  });
+});
