@@ -19,6 +19,7 @@ import { AppMetrics } from './http/metrics.js';
 import { CONTENT_TYPE, errorFormat } from './http/negotiate.js';
 import { Lifecycle } from './lifecycle.js';
 import { auditRequests, type RequestAudit } from './audit/middleware.js';
+import { recordTokenRequests } from './audit/token-request.js';
 import { authenticate, mountSecurityRoutes } from './security/http.js';
 import { requestorOf, type PrincipalVariables } from './security/principal.js';
 import type { Security } from './security/security.js';
@@ -156,8 +157,8 @@ export function createAppWithLifecycle(options: AppOptions, lifecycle: Lifecycle
     return c.body(body, 200, { 'Content-Type': contentType });
   });
 
-  // SMART discovery and the token endpoint (only with auth on)
-  mountSecurityRoutes(app, options.security, securityHttp);
+  // SMART discovery and the token endpoint (only with auth on); each token request is audited
+  mountSecurityRoutes(app, options.security, { ...securityHttp, onTokenRequest: recordTokenRequests(trail, options.baseUrl) });
 
   const onInvalidWrite = (resource: { resourceType: string; id?: string }, issues: unknown[]) =>
     logger.warn({ resourceType: resource.resourceType, id: resource.id, issues }, 'accepted a write with validation errors (WRITE_VALIDATION=log)');

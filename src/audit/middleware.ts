@@ -92,7 +92,7 @@ export function auditRequests(opts: AuditOptions): MiddlewareHandler<{ Variables
 }
 
 /** The caller's network address, where the request came over a socket (not in-process tests). */
-function addressOf(c: Context): string | undefined {
+export function addressOf(c: Context): string | undefined {
   try {
     return getConnInfo(c).remote.address;
   } catch {

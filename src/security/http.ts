@@ -11,6 +11,8 @@ export interface SecurityHttpOptions {
   prefix: string;
   /** BASE_URL; else the FHIR base is the request's origin and the prefix. */
   baseUrl?: string;
+  /** Records each token request, issued or refused, before it is answered (the audit trail). */
+  onTokenRequest?: (c: Context, outcome: { status: number; error?: string; form?: URLSearchParams }) => Promise<void>;
 }
 
 const REALM = 'stepwise';
@@ -76,18 +78,21 @@ export function mountSecurityRoutes<E extends Env>(app: Hono<E>, security: Secur
   app.get('/.well-known/smart-configuration', discovery);
   app.get(`${opts.prefix}/.well-known/smart-configuration`, discovery);
   app.post(TOKEN_PATH, async (c) => {
+    let form: URLSearchParams | undefined;
     try {
       if (!security.issuer) throw new OAuthError('invalid_client', 'no client is registered with this server');
       if (!/^application\/x-www-form-urlencoded\b/i.test(c.req.header('Content-Type') ?? '')) {
         throw new OAuthError('invalid_request', 'the token request is a form: Content-Type application/x-www-form-urlencoded (RFC 6749 §4.4.2)');
       }
       const fhirBase = fhirBaseOf(c, opts);
-      const form = new URLSearchParams(await c.req.text());
+      form = new URLSearchParams(await c.req.text());
       const token = await security.issuer.issue(form, { tokenUrl: tokenEndpointOf(fhirBase), fhirBase });
+      await opts.onTokenRequest?.(c, { status: 200, form });
       return c.json(token, 200, NO_STORE);
     } catch (err) {
       const oauth = err instanceof DatabaseNotReady ? new OAuthError('temporarily_unavailable', 'Stepwise is starting up; try again shortly') : err;
       if (!(oauth instanceof OAuthError)) throw err;
+      await opts.onTokenRequest?.(c, { status: oauth.status, error: `${oauth.code}: ${oauth.description}`, form });
       return c.json({ error: oauth.code, error_description: oauth.description }, oauth.status, NO_STORE);
     }
   });
