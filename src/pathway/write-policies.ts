@@ -215,15 +215,23 @@ export async function runAfterPolicies(tx: ResourceStore, written: Resource[], p
   for (const r of written) for (const p of policies) if (p.after && !skip.includes(p) && concerns(p, r)) await p.after(r, ctx);
 }
 
+/**
+ * The context the server's own work writes through outside a client's write (a scheduler job, at
+ * the job's instant): its writes pass every policy, in `tx`.
+ */
+export function serverWriteContext(tx: ResourceStore, policies: readonly WritePolicy[], now: Date, origin?: WriteOrigin): PolicyContext {
+  return policyContext(tx, policies, 0, origin, now);
+}
+
 /** The context of policies running at `depth`: their own writes pass the policies one level deeper. */
-function policyContext(request: ResourceStore, policies: readonly WritePolicy[], depth: number, origin?: WriteOrigin): PolicyContext {
+function policyContext(request: ResourceStore, policies: readonly WritePolicy[], depth: number, origin?: WriteOrigin, now?: Date): PolicyContext {
   // the policies are the server's own rules, acting on a write already allowed: they read and
   // write the whole store (completing a triage Task takes the person off the front door's
   // caseload, and the follow-up it makes is for another team), as the scheduler does
   const tx = request.unrestricted;
   return {
     store: tx,
-    now: tx.clock.now(),
+    now: now ?? tx.clock.now(),
     origin,
     // what the policies write in consequence is the same requestor's doing (its Provenance says so)
     create: async (r) => (await writeAtDepth(tx, r, true, async (s, x) => ({ resource: await s.create(x), created: true, changed: true }), policies, depth, origin)).resource as never,

@@ -1,7 +1,7 @@
 import type { Logger } from '../../logger.js';
 import type { Queryable } from '../../store/database.js';
 import type { ResourceStore } from '../../store/resource-store.js';
-import { PATHWAY_POLICIES, writeWithPolicies, type PolicyContext, type WritePolicy } from '../write-policies.js';
+import { PATHWAY_POLICIES, serverWriteContext, type PolicyContext, type WritePolicy } from '../write-policies.js';
 import type { ClaimedJob, JobKinds } from './jobs.js';
 import { JOB_KINDS } from './kinds.js';
 
@@ -38,7 +38,7 @@ export async function runDueJobs(store: ResourceStore, now: Date = store.clock.n
   const kinds = opts.kinds ?? JOB_KINDS;
   const summary: RunSummary = { done: [], failed: [] };
   for (let n = 0; n < (opts.max ?? DEFAULT_MAX); n++) {
-    const outcome = await runOneJob(store, now, kinds, opts.context ?? ((tx, at) => jobContext(tx, at, opts.policies ?? PATHWAY_POLICIES)));
+    const outcome = await runOneJob(store, now, kinds, opts.context ?? ((tx, at) => serverWriteContext(tx, opts.policies ?? PATHWAY_POLICIES, at)));
     if (!outcome) break;
     if (outcome.error === undefined) summary.done.push(outcome.key);
     else {
@@ -93,14 +93,4 @@ async function recordFailure(q: Queryable, key: string, now: Date, error: string
       WHERE key = $1 AND done_at IS NULL`,
     [key, error.slice(0, 2000), now.toISOString()],
   );
-}
-
-/** A job's context: its writes pass every pathway policy, in the job's transaction. */
-function jobContext(tx: ResourceStore, now: Date, policies: readonly WritePolicy[]): PolicyContext {
-  return {
-    store: tx,
-    now,
-    create: async (r) => (await writeWithPolicies(tx, r, true, async (s, x) => ({ resource: await s.create(x), created: true, changed: true }), policies)).resource as never,
-    update: (r, opts = {}) => writeWithPolicies(tx, r, false, (s, x) => s.update(x, opts), policies) as never,
-  };
 }
