@@ -1,4 +1,4 @@
-import type { Resource } from '@medplum/fhirtypes';
+import type { AuditEvent, Reference, Resource } from '@medplum/fhirtypes';
 import { auditEvent, type AuditRequest } from '../audit/audit-event.js';
 import type { AuditScope } from '../audit/audit-scope.js';
 import { patientOfResource } from '../audit/patient.js';
@@ -32,35 +32,29 @@ const ACTION = { create: 'C', update: 'U', patch: 'U', delete: 'D' } as const;
  */
 export function writeRecord(origin: WriteOrigin, interaction: 'create' | 'update' | 'patch'): WriteRecord {
   return (stored, created) => {
-    if (origin.audit) origin.audit.wrote++;
     const done = created ? 'create' : interaction;
-    return auditEvent({
-      interaction: done,
-      action: ACTION[done],
-      recorded: new Date(stored.meta!.lastUpdated!),
-      status: created ? 201 : 200,
-      requestor: origin.requestor ?? { name: `${origin.route} client` },
-      observer: origin.baseUrl,
-      request: { name: `${done} ${stored.resourceType}/${stored.id}`, details: { 'X-Request-ID': origin.requestId, route: origin.route } },
-      focus: [{ reference: `${stored.resourceType}/${stored.id}/_history/${stored.meta!.versionId}` }],
-      patient: patientOfResource(stored),
-    });
+    const version = `${stored.resourceType}/${stored.id}/_history/${stored.meta!.versionId}`;
+    return recordOf(origin, done, `${stored.resourceType}/${stored.id}`, version, new Date(stored.meta!.lastUpdated!), created ? 201 : 200, patientOfResource(stored));
   };
 }
 
 /** The AuditEvent of a deletion, as `writeRecord`. */
 export function deletionRecord(origin: WriteOrigin, type: string, id: string, at: Date): (versionId: number) => Resource {
-  return (versionId) => {
-    if (origin.audit) origin.audit.wrote++;
-    return auditEvent({
-      interaction: 'delete',
-      action: 'D',
-      recorded: at,
-      status: 200,
-      requestor: origin.requestor ?? { name: `${origin.route} client` },
-      observer: origin.baseUrl,
-      request: { name: `delete ${type}/${id}`, details: { 'X-Request-ID': origin.requestId, route: origin.route } },
-      focus: [{ reference: `${type}/${id}/_history/${versionId}` }],
-    });
-  };
+  return (versionId) => recordOf(origin, 'delete', `${type}/${id}`, `${type}/${id}/_history/${versionId}`, at, 200);
+}
+
+/** One write's AuditEvent; counted on the request's audit scope, so the request adds none of its own. */
+function recordOf(origin: WriteOrigin, done: keyof typeof ACTION, target: string, version: string, recorded: Date, status: number, patient?: Reference): AuditEvent {
+  if (origin.audit) origin.audit.wrote++;
+  return auditEvent({
+    interaction: done,
+    action: ACTION[done],
+    recorded,
+    status,
+    requestor: origin.requestor ?? { name: `${origin.route} client` },
+    observer: origin.baseUrl,
+    request: { name: `${done} ${target}`, details: { 'X-Request-ID': origin.requestId, route: origin.route } },
+    focus: [{ reference: version }],
+    patient,
+  });
 }
