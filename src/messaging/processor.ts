@@ -7,9 +7,9 @@ import { stepwiseCodeSystemUrl } from '../fhir/canonical.js';
 import type { Validator } from '../fhir/validation/index.js';
 import { extractIndexRows } from '../fhir/search/extract.js';
 import { accountableLeadOfPatient } from '../pathway/care/care-team.js';
-import { findTriageTask, FRONT_DOOR_TEAM, planAdmission, type AdmissionPlan } from '../pathway/front-door.js';
+import { findTriageTask, planAdmission, type AdmissionPlan } from '../pathway/front-door.js';
 import { PROVENANCE_POLICY } from '../pathway/provenance.js';
-import { sameDayEscalationTask } from '../pathway/risk/escalation.js';
+import { escalationOwner, sameDayEscalationTask } from '../pathway/risk/escalation.js';
 import { RED_FLAG_POLICY, redFlagEscalation } from '../pathway/risk/policies.js';
 import { publishedMinimumDataset, screenMinimumDataset } from '../pathway/mds-screen.js';
 import { actsAfter, checkNewResource, FRONT_DOOR_POLICY, PATHWAY_POLICIES, RESCREEN_POLICY, runAfterPolicies, writeWithPolicies, type WritePolicy } from '../pathway/write-policies.js';
@@ -224,7 +224,7 @@ export class MessageProcessor {
     const patientId = localId(args.patient, 'Patient');
     const lead = patientId && plan.matched.has(`Patient/${patientId}`) ? await accountableLeadOfPatient(this.store, patientId) : undefined;
     const id = randomUUID();
-    return { resource: { ...sameDayEscalationTask(args, lead ?? args.team ?? FRONT_DOOR_TEAM, this.deps.clock.now()), id }, id };
+    return { resource: { ...sameDayEscalationTask(args, escalationOwner(args, lead), this.deps.clock.now()), id }, id };
   }
 
   /** The policies' checks on a resource the message creates; a refusal names the entry it is about. */

@@ -34,8 +34,13 @@ export async function openSameDayEscalation(ctx: PolicyContext, args: SameDayEsc
   await ctx.store.lock(`escalation:${key}`);
   const existing = await findEscalation(ctx, key);
   if (existing) return existing;
-  const owner = args.clinician ?? (await leadOf(ctx, args.patient)) ?? args.team ?? FRONT_DOOR_TEAM;
-  return ctx.create(sameDayEscalationTask(args, owner, ctx.now));
+  const lead = args.clinician ? undefined : await leadOf(ctx, args.patient);
+  return ctx.create(sameDayEscalationTask(args, escalationOwner(args, lead), ctx.now));
+}
+
+/** Who an escalation goes to: the named clinician, else the person's accountable lead, else the team, else the front door. */
+export function escalationOwner(args: SameDayEscalationArgs, lead: Reference | undefined): Reference {
+  return args.clinician ?? lead ?? args.team ?? FRONT_DOOR_TEAM;
 }
 
 /** The escalation opened for a focus, if any (whatever its status: a re-save never opens another). */
