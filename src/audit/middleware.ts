@@ -10,6 +10,7 @@ import type { Queryable } from '../store/database.js';
 import { WriteBatch } from '../store/write-batch.js';
 import { AuditScope } from './audit-scope.js';
 import { interactionAuditEvent } from './request-event.js';
+import { fhirBaseOf } from '../http/base-url.js';
 
 /** What a request carries for its audit: its scope, the caller's address, what it answered. */
 export interface RequestAudit {
@@ -72,7 +73,7 @@ export function auditRequests(opts: AuditOptions): MiddlewareHandler<{ Variables
           { method, path, query: [...url.searchParams], status, error: c.error, body: audit.body, interaction: audit.scope.interaction },
           {
             requestor: principal ? requestorOf(principal, audit.address) : { name: 'unauthenticated caller', ...(audit.address ? { address: audit.address } : {}) },
-            baseUrl: opts.baseUrl ?? `${url.origin}${opts.prefix}`,
+            baseUrl: fhirBaseOf(c, opts),
             requestId: c.get('requestId'),
             recorded: trail.clock.now(),
           },

@@ -13,6 +13,7 @@ import type { RequestIdVariables } from './middleware/request-id.js';
 import type { RequestAudit } from '../audit/middleware.js';
 import type { Principal, PrincipalVariables } from '../security/principal.js';
 import { CONTENT_TYPE, negotiateFormat, type Format } from './negotiate.js';
+import { fhirBaseOf } from './base-url.js';
 
 const FHIR_METHODS = new Set(['GET', 'HEAD', 'POST', 'PUT', 'PATCH', 'DELETE']);
 
@@ -29,7 +30,7 @@ export interface EndpointOptions {
 export function fhirEndpoint(makeContext: (baseUrl: string, requestId: string | undefined, principal: Principal, audit?: RequestAudit) => InteractionContext, opts: EndpointOptions) {
   return async (c: Context<{ Variables: RequestIdVariables & PrincipalVariables & { audit?: RequestAudit } }>): Promise<Response> => {
     const url = new URL(c.req.url);
-    const baseUrl = opts.baseUrl ?? `${url.origin}${opts.prefix}`;
+    const baseUrl = fhirBaseOf(c, opts);
     const format = negotiateFormat(url.searchParams.get('_format') ?? undefined, c.req.header('Accept'));
     const method = c.req.method.toUpperCase();
     if (!FHIR_METHODS.has(method)) throw new FhirError(FhirErrorCode.METHOD_NOT_ALLOWED, `${method} is not a FHIR interaction`);

@@ -5,6 +5,7 @@ import { ANONYMOUS_PRINCIPAL, DEVELOPMENT_PRINCIPAL, type PrincipalVariables } f
 import { DatabaseNotReady, type Security } from './security.js';
 import { smartConfiguration, TOKEN_PATH, tokenEndpointOf } from './smart-configuration.js';
 import { OAuthError } from './token-endpoint.js';
+import { fhirBaseOf } from '../http/base-url.js';
 
 export interface SecurityHttpOptions {
   /** Mount point of the FHIR API. */
@@ -16,10 +17,6 @@ export interface SecurityHttpOptions {
 }
 
 const REALM = 'stepwise';
-
-export function fhirBaseOf(c: Context, opts: SecurityHttpOptions): string {
-  return opts.baseUrl ?? `${new URL(c.req.url).origin}${opts.prefix}`;
-}
 
 /**
  * Who is asking, for every request to the FHIR API: the principal of a valid bearer token
