@@ -17,14 +17,29 @@ export type Payload = string | Readonly<Record<string, string>>;
 
 /**
  * What a mapping gives back: its result, and every defect of the source or field it could not map,
- * each naming its location in the source (`expression`), never dropped silently.
+ * each naming its location in the source (`expression`, e.g. `MHS001MPI[2].NHSNumber`), never
+ * dropped silently. Defects are warnings (the record is still mapped); an `error` issue means that
+ * part of the source could not be read at all.
  */
 export interface Mapped<T> {
   result: T;
   issues: OperationOutcomeIssue[];
 }
 
-/** One partner format: read into FHIR (a Bundle of what it says), written from FHIR, or both. */
+/**
+ * One partner format: read into FHIR, written from FHIR, or both.
+ *
+ * `read` gives a Bundle of one of two kinds, which decides what `$ingest` does with it:
+ * - `message`: a FHIR message (BaRS-shaped, MessageHeader first), handed to the messaging front
+ *   door exactly as `$process-message` would be (bars, nhs111-pem);
+ * - `collection`: records (mhsds-*), each entry a resource that refers to the others by business
+ *   identifier (`Reference.identifier`), never by server id; `$ingest` resolves them and applies
+ *   each record's effect through the write pipeline.
+ * A payload that cannot be read at all (not JSON, not XML, no rows) throws a FhirError (400).
+ *
+ * `write` takes what `read` gives (a Bundle whose entries may also refer by `Patient/123`, when
+ * written from the store) and gives the payload back.
+ */
 export interface PartnerFormat {
   readonly name: FormatName;
   /** The media type of one payload text. */
