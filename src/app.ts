@@ -115,17 +115,18 @@ export function createAppWithLifecycle(options: AppOptions, lifecycle: Lifecycle
   app.use('*', accessLog(logger));
   app.use('*', metrics.middleware());
   app.use('*', compress());
+  // an AuditEvent for every request to the FHIR API, discovery and the token endpoint
+  // (audit/middleware.ts): around the Host check and authentication, so a 421 or a 401 is recorded too
+  const trail = () => lifecycle.services && { db: lifecycle.services.store.database, clock: lifecycle.services.store.clock };
+  const fallbackBase = `http://${options.allowedHosts[0] ?? 'localhost'}${FHIR_PREFIX}`;
+  const audit = auditRequests({ prefix: FHIR_PREFIX, baseUrl: options.baseUrl, trail, logger, fallbackBase });
+  for (const path of [FHIR_PREFIX, `${FHIR_PREFIX}/*`, '/.well-known/*', '/auth/*']) app.use(path, audit);
   // hostile input (issue 13): headers on every response; CORS only for configured origins
   const cors = corsFor(options.corsOrigins ?? []);
   app.use('*', securityHeaders({ https: options.baseUrl?.startsWith('https:') ?? false, cors: cors !== undefined }));
   if (cors) app.use('*', cors);
   // before anything derives a URL from the request (links, Location, the audit's observer, token audiences)
   app.use('*', allowedHosts(options.allowedHosts.map(parseHost), isOperational));
-  // an AuditEvent for every FHIR request (audit/middleware.ts): around authentication, so a 401 is recorded too
-  const trail = () => lifecycle.services && { db: lifecycle.services.store.database, clock: lifecycle.services.store.clock };
-  const audit = auditRequests({ prefix: FHIR_PREFIX, baseUrl: options.baseUrl, trail, logger });
-  app.use(FHIR_PREFIX, audit);
-  app.use(`${FHIR_PREFIX}/*`, audit);
   // who is asking (401 without a valid bearer token), before throttling keys on it
   const securityHttp = { prefix: FHIR_PREFIX, baseUrl: options.baseUrl };
   app.use(FHIR_PREFIX, authenticate(options.security, securityHttp));

@@ -30,20 +30,38 @@ export interface AuditOptions {
   /** Where AuditEvents go; undefined while the server is starting (a 503 has nowhere to be recorded). */
   trail: () => { db: Queryable; clock: Clock } | undefined;
   logger: Logger;
+  /** The base a misdirected request (421) is recorded under when BASE_URL is not set: the first allowed host's. */
+  fallbackBase: string;
 }
 
 /**
- * Not audited: the CapabilityStatement and the SMART discovery document are public, hold nothing
- * about anyone, and are fetched by every client at every start; auditing them would let anyone
- * without a token fill the append-only trail. CORS preflights carry no credentials and do nothing.
+ * The request's path below the FHIR base (`Patient/1`, `metadata`), or below the root for the
+ * routes beside the API (`.well-known/smart-configuration`, `auth/token`), without slashes at
+ * either end.
  */
-function isAudited(method: string, path: string): boolean {
-  return method !== 'OPTIONS' && path !== 'metadata' && !path.startsWith('.well-known');
+function auditedPath(pathname: string, prefix: string): string {
+  const below = pathname === prefix || pathname.startsWith(`${prefix}/`) ? pathname.slice(prefix.length) : pathname;
+  return below.replace(/^\/+|\/+$/g, '');
 }
 
 /**
- * An AuditEvent for every request to the FHIR API (issue 13; IHE BALP): mounted before
- * authentication, so a request refused with 401 (or 403, 404, 413, 429, 500…) is recorded too.
+ * The FHIR base a request's AuditEvent names as its observer. A request refused for its Host (421)
+ * must not write that Host into the record (audit/README.md), so it is named by the configured
+ * base, or the first allowed host.
+ */
+function observerOf(c: Context, opts: AuditOptions): string {
+  const misdirected = c.error instanceof FhirError && c.error.status === 421;
+  return misdirected ? (opts.baseUrl ?? opts.fallbackBase) : fhirBaseOf(c, opts);
+}
+
+/**
+ * An AuditEvent for every request to the FHIR API and the routes beside it, discovery and the
+ * token endpoint (issue 13: "every request leaves exactly one AuditEvent"; IHE BALP). Mounted
+ * before the Host check and authentication, so a request refused with 421 or 401 (or 403, 404, 413,
+ * 429, 500…) is recorded too, as are the public CapabilityStatement and discovery document: an
+ * anonymous caller can add rows, but only as fast as RATE_LIMIT_PER_MINUTE lets it, and who read
+ * the server's description is itself worth knowing (audit/README.md). The token endpoint records
+ * its own (token-request.ts), with what its form claims.
  * A write records its own AuditEvent in its statement, and a message its own whatever its outcome
  * (AuditScope), so those add none; everything else gets one here, after the handler, in one
  * INSERT of its own (a failed write's outside its rolled-back transaction). Batch entries are
@@ -55,9 +73,8 @@ function isAudited(method: string, path: string): boolean {
 export function auditRequests(opts: AuditOptions): MiddlewareHandler<{ Variables: AuditVariables }> {
   return async (c, next) => {
     const url = new URL(c.req.url);
-    const path = url.pathname.slice(opts.prefix.length).replace(/^\/+|\/+$/g, '');
+    const path = auditedPath(url.pathname, opts.prefix);
     const method = c.req.method.toUpperCase();
-    if (!isAudited(method, path)) return next();
     const audit: RequestAudit = { scope: new AuditScope(), address: addressOf(c) };
     c.set('audit', audit);
     await next();
@@ -73,7 +90,7 @@ export function auditRequests(opts: AuditOptions): MiddlewareHandler<{ Variables
           { method, path, query: [...url.searchParams], status, error: c.error, body: audit.body, interaction: audit.scope.interaction },
           {
             requestor: principal ? requestorOf(principal, audit.address) : { name: 'unauthenticated caller', ...(audit.address ? { address: audit.address } : {}) },
-            baseUrl: fhirBaseOf(c, opts),
+            baseUrl: observerOf(c, opts),
             requestId: c.get('requestId'),
             recorded: trail.clock.now(),
           },

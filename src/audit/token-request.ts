@@ -5,7 +5,7 @@ import { addAuditInserts } from '../store/audit-log.js';
 import type { Queryable } from '../store/database.js';
 import { WriteBatch } from '../store/write-batch.js';
 import { auditEvent } from './audit-event.js';
-import { addressOf } from './middleware.js';
+import { addressOf, type RequestAudit } from './middleware.js';
 
 /** How a token request ended, as the token endpoint tells its audit. */
 export interface TokenRequestOutcome {
@@ -43,6 +43,9 @@ export function recordTokenRequests(trail: () => { db: Queryable; clock: Clock }
     const batch = new WriteBatch();
     addAuditInserts(batch, [event]);
     await batch.run(t.db);
+    // the request's own AuditEvent: the audit middleware around it adds none
+    const audit = c.get('audit') as RequestAudit | undefined;
+    if (audit) audit.scope.recorded++;
   };
 }
 

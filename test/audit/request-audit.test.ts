@@ -77,10 +77,31 @@ describe('an AuditEvent for every request (IHE BALP)', () => {
     expect(await resources()).toBe(before);
   });
 
-  it('the CapabilityStatement is not audited', async () => {
+  it('the CapabilityStatement is audited too: one AuditEvent, capabilities, R, naming no patient', async () => {
     const at = await mark(t);
     expect((await t.fhir('GET', 'metadata')).status).toBe(200);
-    expect(await since(t, at)).toEqual([]);
+    const [audit, ...more] = await since(t, at);
+    expect(more).toEqual([]);
+    expect(summary(audit)).toEqual(['capabilities', 'R', '0']);
+    expect(role(audit, '1')).toBeUndefined();
+  });
+
+  it('a request refused for its Host (421) is audited, without writing that Host into the record', async () => {
+    const at = await mark(t);
+    const res = await t.app.request('http://evil.example/fhir/Patient', { method: 'GET' });
+    expect(res.status).toBe(421);
+    const [audit, ...more] = await since(t, at);
+    expect(more).toEqual([]);
+    expect(audit.outcome).toBe('4');
+    expect(JSON.stringify(audit)).not.toContain('evil.example/fhir');
+    expect(audit.source.observer?.display ?? JSON.stringify(audit.source)).not.toContain('evil.example');
+  });
+
+  it('a CORS preflight or any other method the API does not serve is audited as well', async () => {
+    const at = await mark(t);
+    const res = await t.app.request('http://stepwise.test/fhir/Patient', { method: 'OPTIONS' });
+    expect(res.status).toBeGreaterThanOrEqual(200);
+    expect(await since(t, at)).toHaveLength(1);
   });
 
   it('audits each entry of a batch: reads, searches, writes and refusals, and not the envelope', async () => {

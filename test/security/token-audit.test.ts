@@ -23,12 +23,28 @@ describe('the token endpoint is audited', () => {
   it('records an issued token and a refused one, each with the client it claimed to be and its outcome', async () => {
     expect((await app.token(tokenForm(await clientAssertion(gpKey, 'gp-system'), 'system/Patient.rs'))).status).toBe(200);
     expect((await app.token(tokenForm(await clientAssertion(gpKey, 'impostor'), 'system/Patient.rs'))).status).toBe(401);
-    const [refused, issued] = await tokenAudits();
+    const audits = await tokenAudits();
+    // exactly one each: the request audit around the endpoint adds none of its own
+    expect(audits).toHaveLength(2);
+    const [refused, issued] = audits;
     expect(issued).toMatchObject({ outcome: '0', action: 'E' });
     expect(claimed(issued)).toBe('gp-system');
     expect(refused).toMatchObject({ outcome: '4', outcomeDesc: expect.stringContaining('invalid_client') });
     expect(claimed(refused)).toBe('impostor');
     // a claim is not an identity: the requesting agent names it as claimed
     expect(refused.agent[0].who?.display).toBe('impostor (claimed client id)');
+  });
+
+  it('records a fetch of the SMART discovery document, at the root and under the FHIR base, once each', async () => {
+    const discoveryAudits = async () => {
+      const page = await app.store.search(parseSearch('AuditEvent', [['_count', '200']]));
+      return (page.matches as AuditEvent[]).filter((e) => e.entity?.some((x) => x.name?.includes('.well-known/smart-configuration')));
+    };
+    const before = (await discoveryAudits()).length;
+    expect((await app.app.request('http://stepwise.test/.well-known/smart-configuration')).status).toBe(200);
+    expect((await app.app.request('http://stepwise.test/fhir/.well-known/smart-configuration')).status).toBe(200);
+    const after = await discoveryAudits();
+    expect(after).toHaveLength(before + 2);
+    expect(after.every((e) => e.outcome === '0')).toBe(true);
   });
 });
