@@ -61,7 +61,7 @@ export async function serverBundle() {
 function sourceHash(esbuildVersion) {
   const hash = createHash('sha256').update(esbuildVersion).update(readFileSync(join(root, 'tsconfig.json')));
   const files = readdirSync(join(root, 'src'), { recursive: true })
-    .filter((f) => f.endsWith('.ts') && !f.endsWith('.test.ts'))
+    .filter((f) => /\.tsx?$/.test(f) && !/\.test\.tsx?$/.test(f))
     .sort();
   for (const file of files) hash.update(file).update('\0').update(readFileSync(join(root, 'src', file))).update('\0');
   return hash.digest('hex').slice(0, 16);
