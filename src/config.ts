@@ -3,6 +3,7 @@ import { z } from 'zod';
 import { AuthConfigError, loadAuth, type AuthConfig } from './config/auth.js';
 import { loadServices, ServicesConfigError, type HostedService } from './config/bars-services.js';
 import { defaultAllowedHosts, parseAllowedHost } from './config/allowed-hosts.js';
+import { loadPartners, PartnersConfigError, type Partner } from './config/partners.js';
 
 /**
  * Every setting Stepwise reads from its environment, parsed and checked in one place. A bad value
@@ -64,6 +65,22 @@ const schema = z.object({
   STEPWISE_SCHEDULER: z.enum(['on', 'off']).default('on'),
   /** How often the scheduler looks for due jobs. */
   STEPWISE_SCHEDULER_INTERVAL_MS: z.coerce.number().int().min(100).max(3_600_000).default(5000),
+  /** `off`: this instance delivers nothing to partners (src/delivery); others still do, and messages stay queued. */
+  STEPWISE_DELIVERY: z.enum(['on', 'off']).default('on'),
+  /** How often the sender looks for due messages when it found none last time. */
+  STEPWISE_DELIVERY_INTERVAL_MS: z.coerce.number().int().min(10).max(600_000).default(1000),
+  /** Requests to partners in flight at once, per instance. */
+  STEPWISE_DELIVERY_CONCURRENCY: z.coerce.number().int().min(1).max(256).default(16),
+  /** The first retry's delay; each further one doubles, up to STEPWISE_DELIVERY_MAX_BACKOFF_MS, with jitter. */
+  STEPWISE_DELIVERY_BACKOFF_MS: z.coerce.number().int().min(10).max(3_600_000).default(5000),
+  STEPWISE_DELIVERY_MAX_BACKOFF_MS: z.coerce.number().int().min(10).max(86_400_000).default(3_600_000),
+  /** How long a message is retried, from when it was queued (or replayed), before it is dead-lettered. */
+  STEPWISE_DELIVERY_HORIZON_HOURS: z.coerce.number().positive().max(24 * 90).default(72),
+  /** How long a claimed message is leased to its sender; after that (the instance died) any instance sends it again. */
+  STEPWISE_DELIVERY_LEASE_SECONDS: z.coerce.number().int().min(1).max(3600).default(120),
+  /** Our organisation's ODS code, sent as NHSD-End-User-Organisation on outbound BaRS messages (a placeholder each deployment replaces). */
+  STEPWISE_ODS_CODE: z.string().regex(/^[A-Z0-9]{3,10}$/, 'an ODS code: 3 to 10 capital letters and digits').default('RV5'),
+  STEPWISE_ORGANISATION_NAME: z.string().min(1).default('Stepwise mental health trust'),
 });
 
 export interface Config {
@@ -99,6 +116,22 @@ export interface Config {
   scheduler: { enabled: boolean; intervalMs: number };
   /** STEPWISE_AUTH and what it needs: clients, identity providers, the token key (config/auth.ts). */
   auth: AuthConfig;
+  /** STEPWISE_PARTNERS: where outbound messages go, with which credentials (config/partners.ts). */
+  partners: Partner[];
+  /** STEPWISE_DELIVERY_*: the sender on this instance (src/delivery). */
+  delivery: DeliverySettings;
+  /** STEPWISE_ODS_CODE, STEPWISE_ORGANISATION_NAME: who we are on outbound BaRS messages. */
+  organisation: { odsCode: string; name: string };
+}
+
+export interface DeliverySettings {
+  enabled: boolean;
+  intervalMs: number;
+  concurrency: number;
+  backoffMs: number;
+  maxBackoffMs: number;
+  horizonMs: number;
+  leaseMs: number;
 }
 
 export class ConfigError extends Error {
@@ -118,11 +151,13 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
   }
   let barsServices: HostedService[];
   let auth: AuthConfig;
+  let partners: Partner[];
   try {
     barsServices = loadServices(env);
     auth = loadAuth(env, { databaseUrl: c.DATABASE_URL });
+    partners = loadPartners(env);
   } catch (err) {
-    if (err instanceof ServicesConfigError || err instanceof AuthConfigError) throw new ConfigError(err.message);
+    if (err instanceof ServicesConfigError || err instanceof AuthConfigError || err instanceof PartnersConfigError) throw new ConfigError(err.message);
     throw err;
   }
   return {
@@ -148,5 +183,16 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     barsServices,
     scheduler: { enabled: c.STEPWISE_SCHEDULER === 'on', intervalMs: c.STEPWISE_SCHEDULER_INTERVAL_MS },
     auth,
+    partners,
+    delivery: {
+      enabled: c.STEPWISE_DELIVERY === 'on',
+      intervalMs: c.STEPWISE_DELIVERY_INTERVAL_MS,
+      concurrency: c.STEPWISE_DELIVERY_CONCURRENCY,
+      backoffMs: c.STEPWISE_DELIVERY_BACKOFF_MS,
+      maxBackoffMs: Math.max(c.STEPWISE_DELIVERY_MAX_BACKOFF_MS, c.STEPWISE_DELIVERY_BACKOFF_MS),
+      horizonMs: c.STEPWISE_DELIVERY_HORIZON_HOURS * 3_600_000,
+      leaseMs: c.STEPWISE_DELIVERY_LEASE_SECONDS * 1000,
+    },
+    organisation: { odsCode: c.STEPWISE_ODS_CODE, name: c.STEPWISE_ORGANISATION_NAME },
   };
 }

@@ -11,6 +11,8 @@ import * as m009 from './migrations/009-auth-jti.js';
 import * as m010 from './migrations/010-audit-log.js';
 import * as m011 from './migrations/011-audit-append-only.js';
 import * as m012 from './migrations/012-compartments.js';
+import * as m013 from './migrations/013-outbox.js';
+import * as m014 from './migrations/014-conformance-stamp.js';
 
 /** Versioned migrations, applied in order, each once, in its own transaction. Append only. */
 export const migrations: { version: number; name: string; sql: string; /** Statements that depend on the server, worked out when the migration runs. */ more?: (tx: Queryable) => Promise<string[]> }[] = [
@@ -26,6 +28,8 @@ export const migrations: { version: number; name: string; sql: string; /** State
   { version: 10, name: 'the audit trail in a table of its own', sql: m010.sql },
   { version: 11, name: 'the audit trail refuses UPDATE, DELETE and TRUNCATE', sql: m011.sql, more: m011.more },
   { version: 12, name: 'team compartments: compartment keys and caseloads', sql: m012.sql },
+  { version: 13, name: 'the outbox: messages to partners, delivered by src/delivery', sql: m013.sql },
+  { version: 14, name: 'a stamp moved by every write of a conformance resource', sql: m014.sql, more: m014.more },
 ];
 
 /** Arbitrary constant: several instances starting at once take turns to migrate. */
