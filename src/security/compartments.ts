@@ -1,6 +1,7 @@
 import { IDENTIFIER } from '../messaging/bars.js';
 import { PATHWAY } from '../pathway/codes.js';
 import { Compartment } from '../store/compartment.js';
+import { patientLimitOf } from './patient-context.js';
 import type { Principal } from './principal.js';
 
 /**
@@ -29,13 +30,19 @@ export const SHARED_TYPES: readonly string[] = [
 
 /**
  * The compartment of a principal, or undefined when it sees everything: the development
- * principal (STEPWISE_AUTH=off), and a client or user whose teams include `*`. Everyone else is
+ * principal (STEPWISE_AUTH=off), and a client or user whose teams include `*` and who has no
+ * patient in context (a `patient/` scope keeps even those to the patient: patient-context.ts). Everyone else is
  * limited, also a token with no teams and no organisation (it sees the shared types only):
  * forgetting to register teams must fail closed, never open.
  */
 export function compartmentOf(principal: Principal): Compartment | undefined {
-  if (principal.kind === 'development' || principal.teams.includes(ALL_TEAMS)) return undefined;
+  if (principal.kind === 'development') return undefined;
+  const patient = patientLimitOf(principal);
+  const allTeams = principal.teams.includes(ALL_TEAMS);
+  if (allTeams && !patient) return undefined;
   return new Compartment({
+    allTeams,
+    patient,
     sharedTypes: SHARED_TYPES,
     teams: principal.teams,
     teamIdentifierSystem: PATHWAY.teamId,

@@ -15,6 +15,21 @@ export interface CompartmentRule {
   holders: readonly string[];
   /** A sending organisation (ODS code): the referrals it requested, and their Tasks. */
   sender?: { system: string; code: string };
+  /** The principal is not limited by team (teams `*`): only `patient` limits it. */
+  allTeams?: boolean;
+  /** `patient/` scopes with a patient in context (security/patient-context.ts). */
+  patient?: PatientLimit;
+}
+
+/**
+ * The patient in context of a token with `patient/` scopes, and the types those scopes keep to
+ * that patient's compartment: `only` those, or `allBut` those (`patient/*`).
+ */
+export interface PatientLimit {
+  /** `Patient/[id]`. */
+  patient: string;
+  limits(type: string): boolean;
+  types: { only: readonly string[] } | { allBut: readonly string[] };
 }
 
 export class Compartment {
@@ -29,6 +44,23 @@ export class Compartment {
   visible(a: string, p: SqlParams, type?: string): string {
     const r = this.rule;
     if (type && r.sharedTypes.includes(type)) return 'true';
+    const byTeam = r.allTeams ? 'true' : this.visibleByTeam(a, p, type);
+    if (!r.patient) return byTeam;
+    const patient = r.patient.patient;
+    const ofPatient = () => `${a}.compartments && ${p.add([patient], 'text[]')}`;
+    if (type) return r.patient.limits(type) ? `(${byTeam} AND ${ofPatient()})` : byTeam;
+    // a search of every type (history, _type): the row's type says whether the patient limit holds
+    const types = r.patient.types;
+    const unlimited =
+      'only' in types
+        ? `${a}.type <> ALL(${p.add(types.only, 'text[]')})`
+        : `(${a}.type = ANY(${p.add([...r.sharedTypes, ...types.allBut], 'text[]')}))`;
+    return `(${byTeam} AND (${unlimited} OR ${ofPatient()}))`;
+  }
+
+  /** The team compartment alone (security/README.md, "Compartments"). */
+  private visibleByTeam(a: string, p: SqlParams, type?: string): string {
+    const r = this.rule;
     const parts: string[] = [];
     if (!type) parts.push(`${a}.type = ANY(${p.add(r.sharedTypes, 'text[]')})`);
     const teams = this.teamKeys(p);
@@ -51,7 +83,7 @@ export class Compartment {
     const teams = this.teamKeys(p) ?? `'{}'::text[]`;
     const onCaseload = `NOT EXISTS (SELECT 1 FROM unnest(w.compartments) k WHERE k LIKE 'Patient/%'
       AND NOT EXISTS (SELECT 1 FROM caseload cl WHERE cl.patient = k AND cl.team = ANY(${teams})))`;
-    return `SELECT (${this.visible('w', p, type)} AND ${onCaseload}) AS ok FROM ${row} w`;
+    return `SELECT (${this.visible('w', p, type)}${this.rule.allTeams ? '' : ` AND ${onCaseload}`}) AS ok FROM ${row} w`;
   }
 
   /**
@@ -62,7 +94,9 @@ export class Compartment {
    */
   visibleAuditEvent(e: string, p: SqlParams): string {
     const teams = this.teamKeys(p);
-    return teams ? `EXISTS (SELECT 1 FROM caseload cl WHERE cl.patient = ${e}.patient AND cl.team = ANY(${teams}))` : 'false';
+    const byTeam = this.rule.allTeams ? 'true' : teams ? `EXISTS (SELECT 1 FROM caseload cl WHERE cl.patient = ${e}.patient AND cl.team = ANY(${teams}))` : 'false';
+    const patient = this.rule.patient;
+    return patient?.limits('AuditEvent') ? `(${byTeam} AND ${e}.patient = ${p.add(patient.patient)})` : byTeam;
   }
 
   /** `Organization/[id]` of each of the principal's teams, or undefined when it has none. */
