@@ -1,5 +1,8 @@
 import type { TypedValue } from '@medplum/core';
+import type { BundleIndex } from './bundle-index.js';
 import type { IssueList } from './issues.js';
+
+export type { BundleIndex } from './bundle-index.js';
 
 /** What a check needs to know about where it runs; one per resource being validated. */
 export interface ValidationContext {
@@ -11,6 +14,23 @@ export interface ValidationContext {
   /** The nearest enclosing Bundle, for resolving references between its entries. */
   bundle: BundleIndex | undefined;
   engine: ResourceEngine;
+  /** FHIRPath of `resource` in what is validated (`Patient`, `Bundle.entry[0].resource`). */
+  resourcePath?: string;
+  /** The element whose `extension`/`modifierExtension` is being walked, for extension contexts. */
+  extensionHost?: ExtensionHost;
+  /** Severity of a meta.profile this validator does not know (ValidateOptions.unknownProfile). */
+  unknownProfile?: 'warning' | 'error';
+}
+
+/** Where an extension sits: the element holding it (http://hl7.org/fhir/R4/extensibility.html#context). */
+export interface ExtensionHost {
+  /** The holding element's value (an object, or a primitive's value for `_name` extensions). */
+  value: unknown;
+  /** Its type: a data type, a primitive type, a resource type or a backbone type name (PatientContact). */
+  typeName: string;
+  /** Its path from its type's root: `Patient.contact`, `HumanName.given`, `Patient.gender`. */
+  typePath: string;
+  isResource: boolean;
 }
 
 /** How the type checkers hand a nested resource back to the validator. */
@@ -19,11 +39,6 @@ export interface ResourceEngine {
   validateNestedResource(value: unknown, path: string, ctx: ValidationContext, contained: boolean): void;
   /** Checks a value against a profile (e.g. an extension definition); false when the profile is unknown. */
   checkAgainstProfile(url: string, value: unknown, path: string, ctx: ValidationContext): boolean;
-}
-
-/** Entries of a Bundle by fullUrl, for reference resolution (http://hl7.org/fhir/R4/bundle.html#references). */
-export interface BundleIndex {
-  typeByFullUrl: Map<string, string>;
 }
 
 export type ValueCheck = (value: unknown, path: string, ctx: ValidationContext) => void;
@@ -36,5 +51,6 @@ export function nestedContext(ctx: ValidationContext, resource: TypedValue, cont
     rootResource: contained ? ctx.rootResource : resource,
     bundle: ctx.bundle,
     engine: ctx.engine,
+    unknownProfile: ctx.unknownProfile,
   };
 }

@@ -40,7 +40,10 @@ describe('R4 primitive formats (datatypes.html#primitive)', () => {
   });
 
   it('uri, url and canonical: no whitespace (Java \\s), not empty', () => {
-    ok('uri', 'urn:uuid:x');
+    ok('uri', 'urn:uuid:6f1c2a3e-0000-4000-8000-000000000001');
+    // a uri that is a urn:uuid follows the uuid type, as in the HL7 validator ("UUIDs must be valid and lowercase")
+    bad('uri', 'urn:uuid:x');
+    bad('uri', 'urn:uuid:6F1C2A3E-0000-4000-8000-000000000001');
     ok('url', 'https://example.org/a?b=c');
     bad('uri', 'http://example.org/a b');
     bad('canonical', '');

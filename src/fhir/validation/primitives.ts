@@ -128,11 +128,21 @@ export const primitiveChecks: Readonly<Record<string, PrimitiveCheck>> = {
   string: stringCheck('string', primitiveRegexes.string, maxLength('string')),
   time: stringCheck('time', primitiveRegexes.time),
   unsignedInt: numberCheck('unsignedInt', 0, true),
-  uri: stringCheck('uri', primitiveRegexes.uri),
+  uri: stringCheck('uri', primitiveRegexes.uri, uuidUri),
   url: stringCheck('url', primitiveRegexes.uri),
   uuid: stringCheck('uuid', primitiveRegexes.uuid),
   xhtml: stringCheck('xhtml', undefined),
 };
+
+/**
+ * A uri that is a urn:uuid (a Bundle fullUrl, a system) follows the R4 uuid type: lower-case
+ * hexadecimal (http://hl7.org/fhir/R4/datatypes.html#uuid; the HL7 validator: "UUIDs must be valid
+ * and lowercase").
+ */
+function uuidUri(value: string): string | undefined {
+  if (!/^urn:uuid:/i.test(value) || primitiveRegexes.uuid.test(value)) return undefined;
+  return `UUIDs must be valid and lowercase: ${truncate(value)} is not urn:uuid: followed by a lower-case UUID`;
+}
 
 function maxLength(type: string): (s: string) => string | undefined {
   return (s) => (s.length > STRING_MAX_CHARS ? `A FHIR ${type} is limited to 1 MB; this one has ${s.length} characters` : undefined);

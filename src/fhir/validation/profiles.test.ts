@@ -13,11 +13,28 @@ describe('profile fixtures', () => {
 });
 
 describe('which profiles are checked', () => {
-  it('reports an unknown profile in meta.profile, naming it', () => {
+  it('warns about an unknown profile in meta.profile, naming it, as the HL7 validator does', () => {
     const resource = { resourceType: 'Patient', meta: { profile: ['https://nowhere.example/StructureDefinition/X'] } };
-    const issue = errorAt(validate(resource), 'Patient.meta.profile[0]');
-    expect(issue?.code).toBe('not-found');
-    expect(issue?.diagnostics).toMatch(/^Profile https:\/\/nowhere.example\/StructureDefinition\/X is not known to this validator/);
+    const issues = validate(resource);
+    expect(errors(issues)).toEqual([]);
+    const issue = issues.find((i) => i.expression?.[0] === 'Patient.meta.profile[0]');
+    expect(issue).toMatchObject({ severity: 'warning', code: 'not-found' });
+    expect(issue?.diagnostics).toMatch(/^Profile https:\/\/nowhere.example\/StructureDefinition\/X is not known to this validator, so the resource has not been checked against it/);
+  });
+
+  it('still checks the resource against the other declared profiles when one is unknown', () => {
+    const resource = { resourceType: 'Patient', meta: { profile: ['https://nowhere.example/X', TEST_PROFILE.patient] }, birthDate: '1980-01-01' };
+    const issues = validate(resource);
+    expect(issues.find((i) => i.expression?.[0] === 'Patient.meta.profile[0]')?.severity).toBe('warning');
+    expect(errorAt(issues, 'Patient.name')?.diagnostics).toBe('Patient.name needs at least 1 value in this profile, but has 0');
+  });
+
+  it('makes an unknown meta.profile an error when asked to (UNKNOWN_PROFILE=reject), in nested resources too', () => {
+    const unknown = { meta: { profile: ['https://nowhere.example/X'] } };
+    const bundle = { resourceType: 'Bundle', type: 'collection', ...unknown, entry: [{ fullUrl: 'urn:uuid:6f1c2a3e-0000-4000-8000-000000000001', resource: { resourceType: 'Patient', ...unknown } }] };
+    const issues = testValidator().validate(bundle, { unknownProfile: 'error' });
+    expect(errorAt(issues, 'Bundle.meta.profile[0]')?.code).toBe('not-found');
+    expect(errorAt(issues, 'Bundle.entry[0].resource.meta.profile[0]')?.code).toBe('not-found');
   });
 
   it('reports an unknown profile asked for in the options', () => {

@@ -47,19 +47,34 @@ export class ProfileCompiler {
     return compiled;
   }
 
-  /** Checks a resource against its meta.profile and any extra profile URLs. */
-  checkDeclared(resource: Record<string, unknown>, resourceType: string, path: string, ctx: ValidationContext, extra: string[]): void {
+  /**
+   * Checks a resource against its meta.profile and any extra profile URLs. A meta.profile the
+   * registry does not hold is reported with `unknownDeclared` severity and the resource is checked
+   * against the rest, as the HL7 validator does ("Profile reference '…' has not been checked because
+   * it is unknown", a warning: a claim of conformance is not itself a fault). A profile asked for
+   * explicitly (`extra`: $validate's profile, the CLI's --profile) that is unknown is an error: the
+   * check asked for cannot be done.
+   */
+  checkDeclared(
+    resource: Record<string, unknown>,
+    resourceType: string,
+    path: string,
+    ctx: ValidationContext,
+    extra: string[],
+    unknownDeclared: 'warning' | 'error' = 'warning',
+  ): void {
     const declared = (resource.meta as { profile?: unknown } | undefined)?.profile;
     const seen = new Set<string>();
-    const check = (url: unknown, where: string): void => {
+    const check = (url: unknown, where: string, unknownSeverity: 'warning' | 'error'): void => {
       if (typeof url !== 'string' || seen.has(url)) return;
       seen.add(url);
       const sd = this.registry.getStructureDefinition(url);
       if (!sd) {
-        ctx.issues.error(
+        ctx.issues.add(
+          unknownSeverity,
           'not-found',
           where,
-          `Profile ${url} is not known to this validator, so the resource cannot be checked against it (load the profile's StructureDefinition first)`,
+          `Profile ${url} is not known to this validator, so the resource has not been checked against it (load the profile's StructureDefinition first)`,
         );
         return;
       }
@@ -68,8 +83,8 @@ export class ProfileCompiler {
         else this.checker(url)?.check(resource, path, ctx);
       });
     };
-    if (Array.isArray(declared)) declared.forEach((url, i) => check(url, `${path}.meta.profile[${i}]`));
-    for (const url of extra) check(url, path);
+    if (Array.isArray(declared)) declared.forEach((url, i) => check(url, `${path}.meta.profile[${i}]`, unknownDeclared));
+    for (const url of extra) check(url, path, 'error');
   }
 
   private compiled(url: string): ProfileChecker | { error: string } | undefined {

@@ -20,7 +20,9 @@ describe('reference format (references.html#literal)', () => {
     ['Patient/12_3', /invalid id/],
     ['Patients/123', /not an R4 resource type/],
     ['123', /is not Type\/id/],
-    ['urn:uuid:6F1C2A3E-0000-4000-8000-000000000001', /not a valid urn:uuid/],
+    ['urn:uuid:6F1C2A3E-0000-4000-8000-000000000001', /UUIDs must be valid and lowercase/],
+    ['URN:UUID:6f1c2a3e-0000-4000-8000-000000000001', /UUIDs must be valid and lowercase/],
+    ['urn:uuid:6f1c2a3e00004000800000000000001', /UUIDs must be valid and lowercase/],
     ['http://example.org/fhir/Patient/1 2', /whitespace/],
   ])('rejects %s', (reference, message) => {
     expect(errorAt(validate(flag({ reference })), 'Flag.subject.reference')?.diagnostics).toMatch(message);

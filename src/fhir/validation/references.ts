@@ -1,3 +1,4 @@
+import { type BundleEntryInfo, resolveInBundle } from './bundle-index.js';
 import type { ValidationContext, ValueCheck } from './context.js';
 import { primitiveRegexes } from './primitives.js';
 import type { ConformanceRegistry } from './registry.js';
@@ -27,13 +28,14 @@ export function referenceTarget(reference: string, ctx: ValidationContext, regis
     }
     return {}; // ref-1 reports a local reference without a contained resource
   }
-  if (reference.startsWith('urn:uuid:')) {
-    if (!primitiveRegexes.uuid.test(reference)) return { problem: `${reference} is not a valid urn:uuid: reference (lower-case UUID expected)` };
-    return { type: ctx.bundle?.typeByFullUrl.get(reference) };
+  if (/^urn:uuid:/i.test(reference)) {
+    // R4 uuid: "urn:uuid:" then a lower-case UUID (http://hl7.org/fhir/R4/datatypes.html#uuid); the HL7 validator: "UUIDs must be valid and lowercase"
+    if (!primitiveRegexes.uuid.test(reference)) return { problem: `UUIDs must be valid and lowercase: ${reference} is not urn:uuid: followed by a lower-case UUID` };
+    return { type: bundledType(reference, ctx) };
   }
   if (reference.startsWith('urn:oid:')) {
     if (!primitiveRegexes.oid.test(reference)) return { problem: `${reference} is not a valid urn:oid: reference` };
-    return { type: ctx.bundle?.typeByFullUrl.get(reference) };
+    return { type: bundledType(reference, ctx) };
   }
   const queryAt = reference.indexOf('?');
   if (queryAt > 0 && !SCHEME.test(reference)) {
@@ -42,7 +44,7 @@ export function referenceTarget(reference: string, ctx: ValidationContext, regis
   }
   if (SCHEME.test(reference)) {
     if (/\s/.test(reference)) return { problem: `Reference ${JSON.stringify(reference)} contains whitespace` };
-    const bundled = ctx.bundle?.typeByFullUrl.get(reference);
+    const bundled = bundledType(reference, ctx);
     if (bundled) return { type: bundled };
     const tail = ABSOLUTE_TAIL.exec(reference);
     return { type: tail && registry.isResourceType(tail[1]) ? tail[1] : undefined };
@@ -58,6 +60,18 @@ export function referenceTarget(reference: string, ctx: ValidationContext, regis
   return { type };
 }
 
+/** The entry holding the resource being validated (a contained resource: its container's entry). */
+function holdingEntry(ctx: ValidationContext): BundleEntryInfo | undefined {
+  return ctx.bundle?.entryOf.get(ctx.rootResource.value as object);
+}
+
+/** The type of the Bundle entry an absolute reference names, when it names exactly one. */
+function bundledType(reference: string, ctx: ValidationContext): string | undefined {
+  if (!ctx.bundle) return undefined;
+  const resolved = resolveInBundle(ctx.bundle, reference, holdingEntry(ctx));
+  return resolved.kind === 'found' ? resolved.entry.resourceType : undefined;
+}
+
 /** Format of every Reference, and agreement between Reference.type and the literal reference. */
 export function referenceFormatCheck(registry: ConformanceRegistry): ValueCheck {
   return (value, path, ctx) => {
@@ -68,6 +82,7 @@ export function referenceFormatCheck(registry: ConformanceRegistry): ValueCheck 
       ctx.issues.error('value', `${path}.reference`, target.problem);
       return;
     }
+    if (ctx.bundle && !ref.reference.startsWith('#') && !isConditional(ref.reference)) checkBundled(ref.reference, path, ctx);
     if (typeof ref.type === 'string' && target.type && !ref.type.endsWith(target.type) && ref.type !== CORE_SD + target.type) {
       ctx.issues.error('value', `${path}.type`, `Reference.type ${ref.type} does not match the reference ${ref.reference} (a ${target.type})`);
     }
@@ -110,4 +125,76 @@ export function referenceTargetCheck(allowed: Set<string>, registry: Conformance
       ctx.issues.error('structure', path, `${elementLabel} may refer to ${list}, but refers to a ${type} (${shown})`);
     }
   };
+}
+
+function isConditional(reference: string): boolean {
+  return reference.includes('?') && !SCHEME.test(reference);
+}
+
+/**
+ * References from a Composition that a document must carry (http://hl7.org/fhir/R4/documents.html#content:
+ * the subject, encounter, authors, attesters, custodian and the sections' authors, focus and entries).
+ */
+const DOCUMENT_CONTENT = /^Composition\.(subject|encounter|author|attester\.party|custodian|(section\.)+(author|focus|entry))$/;
+
+/**
+ * A reference inside a Bundle entry, resolved by the Bundle's rules (bundle-index.ts), with the HL7
+ * validator's severities: a `urn:` reference must be in the Bundle (a warning otherwise: "URN
+ * reference is not locally contained within the bundle"); a relative reference needs its entry's
+ * fullUrl (an error, except in batch and transaction responses); what a document's Composition
+ * refers to must be in the document (an error); an entry that matches by type and id but not by the
+ * resolution rules is a warning; a version-specific reference needs meta.versionId on its target.
+ * Other references may be resolved outside the Bundle and are not reported.
+ */
+function checkBundled(reference: string, path: string, ctx: ValidationContext): void {
+  const bundle = ctx.bundle!;
+  const from = holdingEntry(ctx);
+  if (!from) return; // a reference in the Bundle itself (signature) or deeper than its entries
+  const where = `${path}.reference`;
+  const resolved = resolveInBundle(bundle, reference, from);
+  switch (resolved.kind) {
+    case 'found': {
+      const named = /^([A-Z][A-Za-z]+)\/[^/]+(?:\/_history\/[^/]+)?$/.exec(reference)?.[1] ?? ABSOLUTE_TAIL.exec(reference)?.[1];
+      const actual = resolved.entry.resourceType;
+      if (named && actual && named !== actual) {
+        ctx.issues.error('value', where, `Matching reference for reference ${reference} has resourceType ${actual} (Bundle.entry[${resolved.entry.index}])`);
+      }
+      return;
+    }
+    case 'ambiguous':
+      ctx.issues.error('value', where, `Found ${resolved.entries.length} matches for ${reference} in the Bundle (entries ${resolved.entries.map((e) => e.index).join(', ')}); a reference must name one entry`);
+      return;
+    case 'no-base':
+      if (bundle.type !== 'batch-response' && bundle.type !== 'transaction-response') {
+        ctx.issues.error('required', where, `Relative reference ${reference} appears inside a Bundle entry without a fullUrl, so it cannot be resolved (http://hl7.org/fhir/R4/bundle.html#references)`);
+      }
+      return;
+    case 'missing':
+      break;
+  }
+  const element = elementPathOf(path, ctx);
+  if (bundle.type === 'document' && from.index === 0 && DOCUMENT_CONTENT.test(element)) {
+    ctx.issues.error('not-found', where, `Can't find '${reference}' in the bundle (${element}): a document carries what its Composition refers to`);
+  } else if (reference.startsWith('urn:')) {
+    ctx.issues.warning('not-found', where, `URN reference is not locally contained within the bundle ${reference}`);
+  }
+  if (resolved.versionMissing) {
+    ctx.issues.warning('not-found', where, `Entries matching fullUrl ${resolved.target} should declare meta.versionId because there are version-specific references (${reference})`);
+  }
+  for (const e of resolved.sameTypeAndId) {
+    ctx.issues.warning(
+      'not-found',
+      where,
+      e.fullUrl === undefined
+        ? `Entry ${e.index} matches the reference ${reference} by type and id but has no fullUrl, so it is not the target${resolved.target ? ` ${resolved.target}` : ''} by Bundle resolution rules`
+        : `Entry ${e.index} matches the reference ${reference} by type and id but its fullUrl ${e.fullUrl} does not match the full target URL${resolved.target ? ` ${resolved.target}` : ''} by Bundle resolution rules`,
+    );
+  }
+}
+
+/** The element path of a value inside the resource being validated, without indexes: `Composition.section.entry`. */
+function elementPathOf(path: string, ctx: ValidationContext): string {
+  const start = ctx.resourcePath ?? ctx.resource.type;
+  const tail = path.startsWith(start) ? path.slice(start.length) : path.slice(path.indexOf('.'));
+  return ctx.resource.type + tail.replace(/\[\d+\]/g, '').replace(/\.ofType\(([^)]+)\)/g, '');
 }

@@ -2,7 +2,8 @@ import type { OperationOutcomeIssue } from '@medplum/fhirtypes';
 import { loadR4Definitions } from '../definitions.js';
 import { TypeCompiler } from './compile.js';
 import { checkObject } from './json-walk.js';
-import { type BundleIndex, nestedContext, type ResourceEngine, type ValidationContext } from './context.js';
+import { indexBundle } from './bundle-index.js';
+import { nestedContext, type ResourceEngine, type ValidationContext } from './context.js';
 import { InvariantCompiler } from './invariants.js';
 import { IssueList } from './issues.js';
 import { ProfileCompiler } from './profiles.js';
@@ -13,8 +14,14 @@ import { defaultTypeRules } from './rules.js';
 import { Terminology } from './terminology.js';
 
 export interface ValidateOptions {
-  /** Profile URLs to check besides the resource's meta.profile. */
+  /** Profile URLs to check besides the resource's meta.profile; one that is not known is an error. */
   profiles?: string[];
+  /**
+   * How a meta.profile that this validator does not know is reported. `warning` (the default) is
+   * what the HL7 validator does: the claim is noted and the resource is checked against the rest.
+   * `error`: a resource may not claim a profile that cannot be checked (UNKNOWN_PROFILE=reject).
+   */
+  unknownProfile?: 'warning' | 'error';
 }
 
 /**
@@ -42,7 +49,7 @@ export class Validator implements ResourceEngine {
       return issues.items;
     }
     const tv = { type: resourceType, value: resource };
-    const ctx: ValidationContext = { issues, resource: tv, rootResource: tv, bundle: undefined, engine: this };
+    const ctx: ValidationContext = { issues, resource: tv, rootResource: tv, bundle: undefined, engine: this, unknownProfile: opts.unknownProfile };
     this.validateResourceAt(resource as Record<string, unknown>, resourceType, resourceType, ctx, opts.profiles ?? []);
     return withoutDuplicates(issues.items);
   }
@@ -81,9 +88,10 @@ export class Validator implements ResourceEngine {
       ctx.issues.error('structure', `${path}.resourceType`, `Unknown resourceType ${JSON.stringify(resourceType)}: not an R4 resource type`);
       return;
     }
-    if (resourceType === 'Bundle') ctx = { ...ctx, bundle: indexBundle(resource) };
+    ctx = { ...ctx, resourcePath: path };
+    if (resourceType === 'Bundle') ctx.bundle = indexBundle(resource);
     checkObject(shape, resource, path, ctx, types);
-    profiles.checkDeclared(resource, resourceType, path, ctx, extraProfiles);
+    profiles.checkDeclared(resource, resourceType, path, ctx, extraProfiles, ctx.unknownProfile);
   }
 
   private state(): { types: TypeCompiler; profiles: ProfileCompiler } {
@@ -110,19 +118,6 @@ function withoutDuplicates(issues: OperationOutcomeIssue[]): OperationOutcomeIss
     seen.add(key);
     return true;
   });
-}
-
-function indexBundle(bundle: Record<string, unknown>): BundleIndex {
-  const typeByFullUrl = new Map<string, string>();
-  const entries = bundle.entry;
-  if (Array.isArray(entries)) {
-    for (const entry of entries) {
-      const fullUrl = (entry as { fullUrl?: unknown } | null)?.fullUrl;
-      const type = (entry as { resource?: { resourceType?: unknown } } | null)?.resource?.resourceType;
-      if (typeof fullUrl === 'string' && typeof type === 'string') typeByFullUrl.set(fullUrl, type);
-    }
-  }
-  return { typeByFullUrl };
 }
 
 let shared: Validator | undefined;

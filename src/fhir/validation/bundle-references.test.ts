@@ -1,0 +1,159 @@
+import { describe, expect, it } from 'vitest';
+import { errorAt, errors, summary, testValidator } from './test-support.js';
+
+/**
+ * Reference resolution inside Bundles (http://hl7.org/fhir/R4/bundle.html#references), with the
+ * severities of the HL7 validator: an unresolved urn: reference is a warning ("URN reference is not
+ * locally contained within the bundle"), what a document's Composition refers to must be in the
+ * document, a relative reference needs its entry's fullUrl.
+ */
+
+const validate = (resource: unknown) => testValidator().validate(resource);
+const warnings = (issues: ReturnType<typeof validate>) => issues.filter((i) => i.severity === 'warning');
+
+const BASE = 'http://example.org/fhir/';
+const UUID_PATIENT = 'urn:uuid:04121321-4af5-424c-a0e1-ed3aab1c349d';
+const UUID_MISSING = 'urn:uuid:9ac3356c-4ea4-4814-84c3-235484f2ef19';
+
+const patient = (id = '23', extra: Record<string, unknown> = {}) => ({ resourceType: 'Patient', id, ...extra });
+const observation = (subject: string, id = 'o1') => ({
+  resourceType: 'Observation',
+  id,
+  status: 'final',
+  code: { text: 'mood' },
+  subject: { reference: subject },
+});
+const collection = (...entry: unknown[]) => ({ resourceType: 'Bundle', type: 'collection', entry });
+
+function document(subject: string, ...more: unknown[]) {
+  return {
+    resourceType: 'Bundle',
+    type: 'document',
+    identifier: { system: 'urn:ietf:rfc:3986', value: 'urn:uuid:0c3151bd-1cbf-4d64-b04d-cd9187a4c6e0' },
+    timestamp: '2026-03-02T09:00:00Z',
+    entry: [
+      {
+        fullUrl: `${BASE}Composition/c1`,
+        resource: {
+          resourceType: 'Composition',
+          id: 'c1',
+          status: 'final',
+          type: { text: 'Discharge summary' },
+          subject: { reference: subject },
+          date: '2026-03-02T09:00:00Z',
+          author: [{ display: 'Dr A' }],
+          title: 'Discharge summary',
+        },
+      },
+      ...more,
+    ],
+  };
+}
+
+describe('relative references resolve against the fullUrl of their entry', () => {
+  it('finds Patient/23 at [base]/Patient/23 when the referring entry is [base]/Observation/o1', () => {
+    const bundle = collection({ fullUrl: `${BASE}Observation/o1`, resource: observation('Patient/23') }, { fullUrl: `${BASE}Patient/23`, resource: patient() });
+    expect(summary(validate(bundle))).toEqual([]);
+  });
+
+  it('reports a target of another type than the reference names, as an error', () => {
+    const bundle = collection({ fullUrl: `${BASE}Observation/o1`, resource: observation('Patient/23') }, { fullUrl: `${BASE}Patient/23`, resource: { resourceType: 'Group', id: '23', type: 'person', actual: true } });
+    expect(errorAt(validate(bundle), 'Bundle.entry[0].resource.subject.reference')?.diagnostics).toMatch(/^Matching reference for reference Patient\/23 has resourceType Group/);
+  });
+
+  it('warns about an entry that matches by type and id under another base (not the target by the Bundle rules)', () => {
+    const bundle = collection({ fullUrl: `${BASE}Observation/o1`, resource: observation('Patient/23') }, { fullUrl: 'http://other.example/fhir/Patient/23', resource: patient() });
+    const issues = validate(bundle);
+    expect(errors(issues)).toEqual([]);
+    expect(summary(warnings(issues))).toEqual([
+      `warning Bundle.entry[0].resource.subject.reference: Entry 1 matches the reference Patient/23 by type and id but its fullUrl http://other.example/fhir/Patient/23 does not match the full target URL ${BASE}Patient/23 by Bundle resolution rules`,
+    ]);
+  });
+
+  it('does not report a relative reference that is simply not in the Bundle (it may be on the server)', () => {
+    expect(summary(validate(collection({ fullUrl: `${BASE}Observation/o1`, resource: observation('Patient/99') })))).toEqual([]);
+  });
+
+  it('does not resolve a relative reference against a urn: fullUrl', () => {
+    const bundle = collection({ fullUrl: 'urn:uuid:6f1c2a3e-0000-4000-8000-000000000001', resource: observation('Patient/23') }, { fullUrl: `${BASE}Patient/23`, resource: patient() });
+    expect(summary(warnings(validate(bundle)))).toEqual([expect.stringMatching(/Entry 1 matches the reference Patient\/23 by type and id but its fullUrl/)]);
+  });
+
+  it('is an error in an entry without a fullUrl, except in batch and transaction responses', () => {
+    const bundle = collection({ resource: observation('Patient/23') });
+    expect(errorAt(validate(bundle), 'Bundle.entry[0].resource.subject.reference')?.diagnostics).toMatch(/^Relative reference Patient\/23 appears inside a Bundle entry without a fullUrl/);
+    const response = { resourceType: 'Bundle', type: 'batch-response', entry: [{ resource: observation('Patient/23'), response: { status: '200' } }] };
+    expect(errors(validate(response))).toEqual([]);
+  });
+
+  it('applies to contained resources with the fullUrl of their container', () => {
+    const obs = { ...observation('#p'), contained: [{ resourceType: 'Encounter', id: 'p', status: 'finished', class: { code: 'AMB' }, subject: { reference: 'Patient/23' } }] };
+    const bundle = collection({ resource: obs });
+    expect(errorAt(validate(bundle), 'Bundle.entry[0].resource.contained[0].subject.reference')?.diagnostics).toMatch(/without a fullUrl/);
+  });
+});
+
+describe('absolute references match a fullUrl', () => {
+  it('resolves urn:uuid references to the entry with that fullUrl and checks the target type', () => {
+    const ok = collection({ fullUrl: 'urn:uuid:6f1c2a3e-0000-4000-8000-000000000001', resource: observation(UUID_PATIENT) }, { fullUrl: UUID_PATIENT, resource: patient() });
+    expect(summary(validate(ok))).toEqual([]);
+    const wrongType = collection({ fullUrl: 'urn:uuid:6f1c2a3e-0000-4000-8000-000000000001', resource: observation(UUID_PATIENT) }, { fullUrl: UUID_PATIENT, resource: { resourceType: 'Practitioner' } });
+    expect(errorAt(validate(wrongType), 'Bundle.entry[0].resource.subject')?.diagnostics).toMatch(/refers to a Practitioner/);
+  });
+
+  it('warns about a urn:uuid reference that is not in the Bundle (message, collection)', () => {
+    for (const type of ['collection', 'message']) {
+      const bundle = { ...collection({ fullUrl: 'urn:uuid:6f1c2a3e-0000-4000-8000-000000000001', resource: observation(UUID_MISSING) }), type };
+      const issues = validate(bundle).filter((i) => i.expression?.[0] === 'Bundle.entry[0].resource.subject.reference');
+      expect(summary(issues)).toEqual([`warning Bundle.entry[0].resource.subject.reference: URN reference is not locally contained within the bundle ${UUID_MISSING}`]);
+    }
+  });
+
+  it('does not report an absolute http reference that is not in the Bundle', () => {
+    expect(summary(validate(collection({ fullUrl: `${BASE}Observation/o1`, resource: observation('http://elsewhere.example/fhir/Patient/1') })))).toEqual([]);
+  });
+});
+
+describe('documents', () => {
+  const patientEntry = (versionId?: string) => ({ fullUrl: `${BASE}Patient/23`, resource: patient('23', versionId ? { meta: { versionId } } : {}) });
+
+  it('must carry what the Composition refers to: an unresolved subject is an error', () => {
+    expect(summary(validate(document('Patient/23', patientEntry())))).toEqual([]);
+    expect(errorAt(validate(document('Patient/23')), 'Bundle.entry[0].resource.subject.reference')?.diagnostics).toBe(
+      "Can't find 'Patient/23' in the bundle (Composition.subject): a document carries what its Composition refers to",
+    );
+    expect(errorAt(validate(document(UUID_MISSING)), 'Bundle.entry[0].resource.subject.reference')).toBeDefined();
+  });
+
+  it('resolves version-specific references against meta.versionId, relative or absolute', () => {
+    expect(summary(validate(document('Patient/23/_history/2', patientEntry('2'))))).toEqual([]);
+    expect(summary(validate(document(`${BASE}Patient/23/_history/2`, patientEntry('2'))))).toEqual([]);
+  });
+
+  it('reports a version-specific reference whose version is not the one in the document', () => {
+    const issues = validate(document('Patient/23/_history/1', patientEntry('2')));
+    expect(errorAt(issues, 'Bundle.entry[0].resource.subject.reference')?.diagnostics).toMatch(/^Can't find 'Patient\/23\/_history\/1' in the bundle/);
+    const unversioned = validate(document('Patient/23/_history/1', patientEntry()));
+    expect(warnings(unversioned).map((i) => i.diagnostics)).toContain(
+      `Entries matching fullUrl ${BASE}Patient/23 should declare meta.versionId because there are version-specific references (Patient/23/_history/1)`,
+    );
+  });
+
+  it('checks section entries, and leaves other references of other entries as in any Bundle', () => {
+    const doc = document('Patient/23', patientEntry());
+    (doc.entry[0] as { resource: Record<string, unknown> }).resource.section = [{ title: 'Plan', text: { status: 'generated', div: '<div xmlns="http://www.w3.org/1999/xhtml">Plan</div>' }, entry: [{ reference: 'CarePlan/cp1' }] }];
+    expect(errorAt(validate(doc), 'Bundle.entry[0].resource.section[0].entry[0].reference')?.diagnostics).toMatch(/Composition\.section\.entry/);
+  });
+});
+
+describe('urn:uuid case rules', () => {
+  it('a fullUrl urn:uuid must be lower case, like the uuid type', () => {
+    const bundle = collection({ fullUrl: 'urn:uuid:04121321-4AF5-424C-A0E1-ED3AAB1C349D', resource: patient() });
+    expect(errorAt(validate(bundle), 'Bundle.entry[0].fullUrl')?.diagnostics).toMatch(/^UUIDs must be valid and lowercase/);
+  });
+
+  it('a reference urn:uuid in upper case is an error, and does not resolve to a lower-case fullUrl', () => {
+    const bundle = collection({ fullUrl: 'urn:uuid:6f1c2a3e-0000-4000-8000-000000000001', resource: observation(UUID_PATIENT.toUpperCase().replace('URN:UUID:', 'urn:uuid:')) }, { fullUrl: UUID_PATIENT, resource: patient() });
+    expect(errorAt(validate(bundle), 'Bundle.entry[0].resource.subject.reference')?.diagnostics).toMatch(/^UUIDs must be valid and lowercase/);
+  });
+});
