@@ -70,3 +70,24 @@ describe('extractIndexRows', () => {
     expect(rows.number).toContainEqual(expect.objectContaining({ param: 'value-quantity', value: '14' }));
   });
 });
+
+describe('index rows of repeated values', () => {
+  it('indexes a value repeated across names once per parameter, and still every distinct one', () => {
+    const names = Array.from({ length: 200 }, (_, i) => ({ family: i % 2 ? 'Smith' : 'Jones', given: ['Ann', 'Ann', `Given${i % 3}`] }));
+    const rows = extractIndexRows({ resourceType: 'Patient', name: names } as Resource);
+    const of = (param: string) => rows.string.filter((r) => r.param === param).map((r) => r.value).sort();
+    expect(of('family')).toEqual(['Jones', 'Smith']);
+    expect(of('given')).toEqual(['Ann', 'Given0', 'Given1', 'Given2']);
+    expect(rows.string.find((r) => r.value === 'Given0')?.norm).toBe('given0');
+  });
+
+  it("keeps a token whose system is the text 'null' apart from one without a system", () => {
+    const rows = extractIndexRows({ resourceType: 'Patient', identifier: [{ system: 'null', value: 'x' }, { value: 'x' }] } as Resource);
+    expect(rows.token.filter((r) => r.param === 'identifier').map((r) => r.system)).toEqual(['null', null]);
+  });
+
+  it('normalises accented and non-Latin values as before, and ASCII by case only', () => {
+    const rows = extractIndexRows({ resourceType: 'Patient', name: [{ family: 'Ünal', given: ['José', 'ANN', 'Zoë'] }] } as Resource);
+    expect(rows.string.filter((r) => r.param === 'name').map((r) => r.norm).sort()).toEqual(['ann', 'jose', 'unal', 'zoe']);
+  });
+});

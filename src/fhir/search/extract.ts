@@ -107,8 +107,14 @@ function addTokens(out: TokenRow[], param: string, type: string, value: any): vo
 }
 
 function addStrings(out: StringRow[], param: string, type: string, value: any): void {
+  const seen = seenStrings(out);
   const push = (s: unknown) => {
-    if (typeof s === 'string' && s.length > 0) out.push({ param, value: s, norm: normalizeString(s) });
+    if (typeof s !== 'string' || s.length === 0) return;
+    // a value repeated (a thousand `given` names alike) is indexed, and normalised, once
+    const key = `${param}\u0000${s}`;
+    if (seen.has(key)) return;
+    seen.add(key);
+    out.push({ param, value: s, norm: normalizeString(s) });
   };
   switch (type) {
     case 'HumanName':
@@ -172,14 +178,35 @@ function addNumber(out: NumberRow[], param: string, type: string, value: any): v
   }
 }
 
+/** The string rows already made for one resource, by `param NUL value` (addStrings). */
+const stringKeys = new WeakMap<StringRow[], Set<string>>();
+function seenStrings(out: StringRow[]): Set<string> {
+  let seen = stringKeys.get(out);
+  if (!seen) stringKeys.set(out, (seen = new Set()));
+  return seen;
+}
+
+/**
+ * Drops repeated rows: the same value reached by two paths of one parameter, or repeated in the
+ * resource. Keys are built from the columns (JSON.stringify of every row cost most of the
+ * extraction of a large resource); string rows are unique already (addStrings).
+ */
 function dedupe(rows: IndexRows): void {
-  for (const key of Object.keys(rows) as (keyof IndexRows)[]) {
+  const unique = <T>(list: T[], key: (r: T) => string): T[] => {
     const seen = new Set<string>();
-    (rows[key] as object[]) = (rows[key] as object[]).filter((r) => {
-      const k = JSON.stringify(r);
+    return list.filter((r) => {
+      const k = key(r);
       if (seen.has(k)) return false;
       seen.add(k);
       return true;
     });
-  }
+  };
+  const S = '\u0000';
+  // null and the text 'null' must differ
+  const n = (v: string | null) => (v === null ? '\u0001' : v);
+  rows.token = unique(rows.token, (r) => `${r.param}${S}${n(r.system)}${S}${n(r.code)}${S}${n(r.text)}`);
+  rows.date = unique(rows.date, (r) => `${r.param}${S}${r.lo.getTime()}${S}${r.hi.getTime()}`);
+  rows.reference = unique(rows.reference, (r) => `${r.param}${S}${n(r.targetType)}${S}${n(r.targetId)}${S}${n(r.targetUrl)}`);
+  rows.number = unique(rows.number, (r) => `${r.param}${S}${r.value}${S}${n(r.system)}${S}${n(r.code)}`);
+  rows.uri = unique(rows.uri, (r) => `${r.param}${S}${r.value}`);
 }
