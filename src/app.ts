@@ -36,6 +36,8 @@ export interface FhirServices {
   messaging: MessageProcessor;
   validator: ResourceValidator;
   writeValidation?: 'reject' | 'log';
+  /** UNKNOWN_PROFILE: a write's meta.profile the validator does not hold is a warning (`warn`, the default) or refused (`reject`). */
+  unknownProfile?: 'warn' | 'reject';
   /** The pathway's policies as configured (pathwayPolicies); the defaults when absent. */
   policies?: readonly WritePolicy[];
 }
@@ -166,7 +168,7 @@ export function createAppWithLifecycle(options: AppOptions, lifecycle: Lifecycle
   const pipelines = new WeakMap<FhirServices, WritePipeline>();
   const pipelineOf = (services: FhirServices) => {
     let pipeline = pipelines.get(services);
-    if (!pipeline) pipelines.set(services, (pipeline = new WritePipeline({ validator: services.validator, writeValidation: services.writeValidation ?? 'reject', onInvalidWrite, policies: services.policies })));
+    if (!pipeline) pipelines.set(services, (pipeline = new WritePipeline({ validator: services.validator, writeValidation: services.writeValidation ?? 'reject', unknownProfile: services.unknownProfile, onInvalidWrite, policies: services.policies })));
     return pipeline;
   };
   const endpoint = fhirEndpoint(

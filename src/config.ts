@@ -55,6 +55,8 @@ const schema = z.object({
     .refine((list) => list.every((o) => /^https?:\/\/[^/\s]+$/.test(o)), 'must be a comma-separated list of origins such as https://app.example.nhs.uk (no path, no trailing slash)'),
   /** `reject`: a write with validation errors is refused. `log`: it is stored and the errors logged. */
   WRITE_VALIDATION: z.enum(['reject', 'log']).default('reject'),
+  /** `warn`: a write whose meta.profile names a profile the validator does not hold is checked against the rest and accepted; `reject`: it is refused (422). */
+  UNKNOWN_PROFILE: z.enum(['warn', 'reject']).default('warn'),
   /** Where start-up keeps what it builds once (see disk-cache.ts); empty turns the cache off. */
   CACHE_DIR: z.string().default(fileURLToPath(new URL('../node_modules/.cache/stepwise', import.meta.url))),
   /** How long a shutdown waits for requests in flight before closing their connections. */
@@ -105,6 +107,8 @@ export interface Config {
   /** CORS_ORIGINS; empty: no CORS headers. */
   corsOrigins: string[];
   writeValidation: 'reject' | 'log';
+  /** UNKNOWN_PROFILE: what a write claiming an unknown profile gets (see README, configuration). */
+  unknownProfile: 'warn' | 'reject';
   /** undefined: no cache. */
   cacheDir?: string;
   shutdownGraceMs: number;
@@ -177,6 +181,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     rateLimitPerMinute: c.RATE_LIMIT_PER_MINUTE,
     corsOrigins: c.CORS_ORIGINS,
     writeValidation: c.WRITE_VALIDATION,
+    unknownProfile: c.UNKNOWN_PROFILE,
     cacheDir: c.CACHE_DIR.trim() || undefined,
     shutdownGraceMs: c.SHUTDOWN_GRACE_SECONDS * 1000,
     firstContactAfterCrisisHours: c.FIRST_CONTACT_AFTER_CRISIS_HOURS,

@@ -5,8 +5,9 @@ import { createAppWithLifecycle, type FhirServices } from './app.js';
 import { systemClock } from './clock.js';
 import { ConfigError, loadConfig, type Config } from './config.js';
 import { DiskCache } from './disk-cache.js';
+import { startDelivery } from './delivery/start.js';
 import { loadR4Definitions, stepwiseSearchParameters } from './fhir/definitions.js';
-import { serverValidator } from './fhir/server-validator.js';
+import { createServerValidator } from './fhir/server-validator.js';
 import { loadStepwiseConformance } from './fhir/stepwise-profiles.js';
 import { loadR4Base } from './fhir/validation/r4-definitions.js';
 import { closeGracefully } from './http/graceful-close.js';
@@ -14,10 +15,12 @@ import { Lifecycle } from './lifecycle.js';
 import { createLogger, type Logger } from './logger.js';
 import { createMessaging } from './messaging/index.js';
 import { sharedBarsValidator } from './messaging/conformance.js';
+import { triageOutcomePolicy } from './messaging/triage-outcome.js';
 import { SchedulerPoll } from './pathway/scheduler/poll.js';
 import { createSecurity } from './security/security.js';
 import { seedPathwayData } from './pathway/seed-rules.js';
 import { pathwayPolicies } from './pathway/write-policies.js';
+import { StoredConformance } from './pipeline/stored-conformance.js';
 import { WritePipeline } from './pipeline/write-pipeline.js';
 import { sinceProcessStart, Startup, StartupAborted } from './startup.js';
 import type { Database } from './store/database.js';
@@ -68,9 +71,9 @@ async function main(): Promise<void> {
     }, config.shutdownGraceMs + 10_000).unref();
     const { forced } = await closeGracefully(server, config.shutdownGraceMs);
     if (forced) logger.warn({ graceMs: config.shutdownGraceMs }, 'closed connections whose requests did not finish in time');
-    // a start-up step under way finishes before the database closes, and so does a scheduler run
-    const scheduler = await started.catch(() => undefined);
-    await scheduler?.stop();
+    // a start-up step under way finishes before the database closes, and so do a scheduler run and a delivery run
+    const pollers = await started.catch(() => undefined);
+    for (const poller of pollers ?? []) await poller.stop();
     await db?.close();
     logger.info('stopped');
     process.exit(0);
@@ -90,9 +93,10 @@ async function main(): Promise<void> {
 
 /**
  * Opens the database and builds what the FHIR API needs, one logged step at a time; then it is
- * ready, and the pathway scheduler (unless turned off) starts polling. Returns the scheduler.
+ * ready, and the pathway scheduler and outbound delivery (unless turned off) start polling.
+ * Returns them, to be stopped before the database closes.
  */
-async function start(config: Config, logger: Logger, lifecycle: Lifecycle<FhirServices>, opened: (db: Database) => void): Promise<SchedulerPoll | undefined> {
+async function start(config: Config, logger: Logger, lifecycle: Lifecycle<FhirServices>, opened: (db: Database) => void): Promise<{ stop(): Promise<void> }[]> {
   const startup = new Startup(logger, lifecycle);
   const cache = new DiskCache(config.cacheDir);
   const db = await startup.step(
@@ -114,7 +118,8 @@ async function start(config: Config, logger: Logger, lifecycle: Lifecycle<FhirSe
   const validator = await startup.step('validators', () => {
     loadR4Base(cache);
     sharedBarsValidator();
-    return serverValidator();
+    // the built-in profiles, plus the StructureDefinitions, ValueSets and CodeSystems users store (issue 15)
+    return new StoredConformance(createServerValidator, logger);
   });
   const store = new ResourceStore(db.db, systemClock);
   // integrators read and search our StructureDefinitions, ValueSets and CodeSystems by url
@@ -126,16 +131,20 @@ async function start(config: Config, logger: Logger, lifecycle: Lifecycle<FhirSe
   // the front-door rule set (PlanDefinition), its code systems and the teams it assigns to
   await startup.step('pathway rules and teams', () => seedPathwayData(store), ({ written }) => ({ written: written.length }));
   // one set of pathway policies, as configured, for every route a write can take
-  const policies = pathwayPolicies({ firstContactWithinHours: config.firstContactAfterCrisisHours });
+  // and a triage decision on a BaRS referral goes back to its sender through the outbox (issue 14)
+  const frontDoor = config.barsServices.find((s) => s.key === 'front-door') ?? config.barsServices[0];
+  const policies = [...pathwayPolicies({ firstContactWithinHours: config.firstContactAfterCrisisHours }), triageOutcomePolicy({ dosId: frontDoor.dosId, baseUrl: config.baseUrl ?? `http://localhost:${config.port}/fhir` })];
   const messaging = createMessaging(db.db, systemClock, config.barsServices, policies);
-  lifecycle.ready({ store, messaging, validator, writeValidation: config.writeValidation, policies });
-  if (!config.scheduler.enabled) return undefined;
+  lifecycle.ready({ store, messaging, validator, writeValidation: config.writeValidation, unknownProfile: config.unknownProfile, policies });
+  // outbound delivery: outbox rows claimed with SKIP LOCKED, so any number of instances may send
+  const delivery = config.delivery.enabled ? startDelivery(db.db, systemClock, config, logger) : undefined;
+  if (!config.scheduler.enabled) return delivery ? [delivery] : [];
   // time-driven pathway work: jobs in the database, claimed with SKIP LOCKED, so any number of instances may poll
   const pipeline = new WritePipeline({ validator, policies });
   const origin = { route: 'scheduler' as const, baseUrl: config.baseUrl ?? '(scheduler)', requestor: { name: 'Stepwise scheduler' } };
   const scheduler = new SchedulerPoll(store, { intervalMs: config.scheduler.intervalMs, logger, context: (tx, now) => pipeline.context(tx, origin, now) });
   scheduler.start();
-  return scheduler;
+  return [scheduler, ...(delivery ? [delivery] : [])];
 }
 
 /** Development mode is said loudly at every start: with auth off anyone who reaches the port can read and change everything. */

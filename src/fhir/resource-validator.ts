@@ -1,8 +1,33 @@
 import type { OperationOutcomeIssue } from '@medplum/fhirtypes';
 
+/** What a validator may be asked besides the resource. */
+export interface ValidateCallOptions {
+  /** Profile URLs to check besides the resource's meta.profile. */
+  profiles?: string[];
+  /** How a meta.profile the validator does not know is reported. */
+  unknownProfile?: 'warning' | 'error';
+  /**
+   * How a StructureDefinition that cannot be used for validation (no snapshot can be made, it does
+   * not compile) is reported: `error` for a profile a client writes, `warning` for one loaded from
+   * an implementation guide package.
+   */
+  unusableProfile?: 'error' | 'warning';
+}
+
+/** The one query a validator needs to learn whether stored conformance resources changed (structurally a store Queryable). */
+export interface ConformanceQueryable {
+  query<T = Record<string, unknown>>(sql: string, params?: unknown[]): Promise<T[]>;
+}
+
 /** Checks a resource; returns every issue found, errors and warnings alike (none when valid). */
 export interface ResourceValidator {
-  validate(resource: unknown, opts?: { profiles?: string[] }): OperationOutcomeIssue[];
+  validate(resource: unknown, opts?: ValidateCallOptions): OperationOutcomeIssue[];
+  /**
+   * Brings the validator up to date with the conformance resources in the database, on the
+   * caller's connection (or transaction), before `validate`; absent for a validator that uses
+   * only built-in definitions.
+   */
+  prepare?(db: ConformanceQueryable): Promise<void>;
 }
 
 export const isError = (i: OperationOutcomeIssue): boolean => i.severity === 'error' || i.severity === 'fatal';

@@ -11,6 +11,9 @@ import { deletionRecord, writeRecord, type WriteOrigin } from './write-record.js
 
 export type { WriteOrigin } from './write-record.js';
 
+/** WriteOrigin.activity of the writes `$load-package` makes (pipeline/package-load.ts). */
+export const LOAD_PACKAGE_ACTIVITY = '$load-package';
+
 /** Search criteria of a conditional write, with the text the client gave (for locks and messages). */
 export interface Criteria {
   query: SearchQuery;
@@ -21,6 +24,8 @@ export interface WritePipelineOptions {
   validator: ResourceValidator;
   /** `reject` refuses a write with validation errors (the default); `log` accepts it and reports it. */
   writeValidation?: 'reject' | 'log';
+  /** UNKNOWN_PROFILE: `warn` (the default) accepts a meta.profile the validator does not know, `reject` refuses it. */
+  unknownProfile?: 'warn' | 'reject';
   onInvalidWrite?: (resource: Resource, issues: OperationOutcomeIssue[]) => void;
   policies?: readonly WritePolicy[];
 }
@@ -44,8 +49,12 @@ export class WritePipeline {
    * together. Content that is not valid FHIR structure is 400; content that breaks cardinality,
    * value rules, bindings, invariants or profiles is 422 (http://hl7.org/fhir/R4/http.html#update).
    */
-  validate(resource: Resource): void {
-    const issues = this.opts.validator.validate(resource);
+  validate(resource: Resource, origin?: WriteOrigin): void {
+    const issues = this.opts.validator.validate(resource, {
+      unknownProfile: this.opts.unknownProfile === 'reject' ? 'error' : 'warning',
+      // a profile from a published package is stored as published: what cannot be used says why where it is used
+      unusableProfile: origin?.activity === LOAD_PACKAGE_ACTIVITY ? 'warning' : 'error',
+    });
     const errors = issues.filter(isError);
     if (errors.length === 0) return;
     if (this.opts.writeValidation === 'log') {
@@ -55,9 +64,18 @@ export class WritePipeline {
     throw FhirError.fromIssues(validationErrorCode(errors), issues);
   }
 
+  /**
+   * Brings the validator up to date with the StructureDefinitions, ValueSets and CodeSystems stored
+   * (issue 15), on the write's connection: one written a moment ago, by any instance, is used.
+   */
+  private async prepare(store: ResourceStore): Promise<void> {
+    await this.opts.validator.prepare?.(store.queryable);
+  }
+
   /** Create (http://hl7.org/fhir/R4/http.html#create), conditional with If-None-Exist. */
   async create(store: ResourceStore, resource: Resource, origin: WriteOrigin, opts: { id?: string; ifNoneExist?: Criteria } = {}): Promise<WriteResult> {
-    this.validate(resource);
+    await this.prepare(store);
+    this.validate(resource, origin);
     refuseUnlessAdmin(origin, resource);
     if (resource.resourceType === 'AuditEvent') return appendAuditEvent(store, resource, opts.ifNoneExist);
     const record = writeRecord(origin, 'create');
@@ -76,7 +94,8 @@ export class WritePipeline {
   /** Update or create with the client's id (R4 http.html#update), or by criteria (#cond-update). */
   async update(store: ResourceStore, resource: Resource, origin: WriteOrigin, opts: { ifMatch?: number; where?: Criteria } = {}): Promise<WriteResult> {
     refuseChangeOfAuditTrail(resource.resourceType);
-    this.validate(resource);
+    await this.prepare(store);
+    this.validate(resource, origin);
     const { where } = opts;
     await refuseUnlessAdminStored(store, origin, resource.resourceType, where ? undefined : resource.id, resource, where?.query);
     const record = writeRecord(origin, 'update');
@@ -103,7 +122,8 @@ export class WritePipeline {
       const current = await tx.readForUpdate(type, id);
       const next = apply(structuredClone(current));
       refuseUnlessAdmin(origin, current, next);
-      this.validate(next);
+      await this.prepare(tx);
+      this.validate(next, origin);
       const record = writeRecord(origin, 'patch');
       const version = ifMatch() ?? Number(current.meta?.versionId);
       return writeWithPolicies(tx, next, false, (s, r) => s.update(r, { ifMatch: version, method: 'PATCH', record }), this.policies, origin);
