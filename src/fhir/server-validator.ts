@@ -1,4 +1,5 @@
-import { addStepwiseProfiles } from './stepwise-profiles.js';
+import type { Resource } from '@medplum/fhirtypes';
+import { loadStepwiseConformance, readDependencies } from './stepwise-profiles.js';
 import { createR4Validator, type Validator } from './validation/index.js';
 
 let shared: Validator | undefined;
@@ -9,9 +10,20 @@ let shared: Validator | undefined;
  * once per process (a second or two).
  */
 export function serverValidator(): Validator {
-  if (!shared) {
-    shared = createR4Validator();
-    addStepwiseProfiles(shared.registry);
-  }
+  shared ??= createServerValidator();
   return shared;
+}
+
+let builtIn: Resource[] | undefined;
+
+/**
+ * A new validator with what serverValidator holds (the built-in resources are read from disk once):
+ * the base the server's StoredConformance (pipeline/stored-conformance.ts) rebuilds from whenever
+ * stored profiles change.
+ */
+export function createServerValidator(): Validator {
+  builtIn ??= [...readDependencies(), ...loadStepwiseConformance()];
+  const validator = createR4Validator();
+  for (const resource of builtIn) validator.registry.addResource(resource);
+  return validator;
 }

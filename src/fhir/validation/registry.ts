@@ -26,6 +26,22 @@ export class ConformanceRegistry {
     return this.currentRevision;
   }
 
+  /** A registry holding the same resources, to add to without changing this one (e.g. to try a profile before storing it). */
+  copy(): ConformanceRegistry {
+    const out = new ConformanceRegistry();
+    for (const [from, to] of [
+      [this.structureDefinitions, out.structureDefinitions],
+      [this.coreTypes, out.coreTypes],
+      [this.valueSets, out.valueSets],
+      [this.codeSystems, out.codeSystems],
+    ] as [Map<string, unknown>, Map<string, unknown>][]) {
+      for (const [k, v] of from) to.set(k, v);
+    }
+    for (const name of this.resourceTypeNames) out.resourceTypeNames.add(name);
+    out.currentRevision = this.currentRevision;
+    return out;
+  }
+
   addStructureDefinition(sd: StructureDefinition): this {
     if (sd.resourceType !== 'StructureDefinition' || !sd.url || !sd.type) {
       throw new TypeError('addStructureDefinition needs a StructureDefinition with url and type');

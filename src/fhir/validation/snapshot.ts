@@ -4,26 +4,85 @@ import type { ConformanceRegistry } from './registry.js';
 /**
  * Snapshot generation for profiles published with only a differential
  * (http://hl7.org/fhir/R4/profiling.html#snapshot). Supported: differentials over a core type or
- * another profile; constraints on elements of the base, on elements inside data types (the type is
- * expanded from its definition), slices (`A.b:name`) with their children, and choice renames
- * (`valueQuantity` for `value[x]`). Not supported: re-slicing and slices of slices.
+ * another profile (a profile on a profile: its base's snapshot is generated first); constraints on
+ * elements of the base, on elements inside data types (the type, or the profile an element's type
+ * names, is expanded from its definition), slices (`A.b:name`) with their children, choice renames
+ * (`valueQuantity` for `value[x]`), and children of a choice that only one of its complex types
+ * has (`event[x].system`: only Coding has `system`). A profile that refers to itself (an element
+ * typed with its own profile) is expanded with its type's core definition inside itself, so
+ * generation ends. Not supported: re-slicing and slices of slices.
  */
 export class SnapshotError extends Error {
   override name = 'SnapshotError';
+
+  constructor(
+    message: string,
+    /** Index of the differential element that could not be applied, when one is at fault. */
+    readonly differentialIndex?: number,
+    /** The StructureDefinition element at fault otherwise (e.g. `baseDefinition`). */
+    readonly element?: string,
+  ) {
+    super(message);
+  }
 }
 
 const MAX_DEPTH = 10;
 
+/**
+ * Generated snapshots, per registry and per StructureDefinition object: a profile on a profile, or
+ * every extension a profile expands, would otherwise regenerate its base each time. Dropped when
+ * the registry changes (its revision), since a base may have been replaced.
+ */
+const generated = new WeakMap<ConformanceRegistry, { revision: number; bySd: WeakMap<StructureDefinition, ElementDefinition[]> }>();
+
+/** URLs whose snapshot is being generated, innermost last: the recursion guard. */
+const inProgress: string[] = [];
+
+/**
+ * The snapshot elements of a StructureDefinition: its own snapshot when it has one, else one
+ * generated from its differential over its base. The result is shared: callers must not modify it.
+ */
 export function snapshotElements(sd: StructureDefinition, registry: ConformanceRegistry, depth = 0): ElementDefinition[] {
   if (sd.snapshot?.element?.length) return sd.snapshot.element;
-  if (depth > MAX_DEPTH) throw new SnapshotError(`Profile ${sd.url}: baseDefinition chain is too deep or circular`);
-  if (!sd.baseDefinition) throw new SnapshotError(`Profile ${sd.url} has no snapshot and no baseDefinition`);
+  let cache = generated.get(registry);
+  if (cache?.revision !== registry.revision) {
+    cache = { revision: registry.revision, bySd: new WeakMap() };
+    generated.set(registry, cache);
+  }
+  const cached = cache.bySd.get(sd);
+  if (cached) return cached;
+  const url = sd.url ?? '(no url)';
+  if (depth > MAX_DEPTH) throw new SnapshotError(`Profile ${url}: baseDefinition chain is deeper than ${MAX_DEPTH} profiles`, undefined, 'baseDefinition');
+  if (inProgress.includes(url)) throw new SnapshotError(`Profile ${url}: its baseDefinition chain comes back to itself (${[...inProgress.slice(inProgress.indexOf(url)), url].join(' → ')})`, undefined, 'baseDefinition');
+  if (!sd.baseDefinition) throw new SnapshotError(`Profile ${url} has no snapshot and no baseDefinition`, undefined, 'baseDefinition');
   const base = registry.getStructureDefinition(sd.baseDefinition);
-  if (!base) throw new SnapshotError(`Profile ${sd.url} is based on ${sd.baseDefinition}, which is not loaded`);
-  const elements = structuredClone(snapshotElements(base, registry, depth + 1));
-  const builder = new SnapshotBuilder(elements, registry, sd.url ?? '(no url)', depth);
-  for (const diff of sd.differential?.element ?? []) builder.apply(diff);
-  return elements;
+  if (!base) throw new SnapshotError(`Profile ${url} is based on ${sd.baseDefinition}, which is not loaded`, undefined, 'baseDefinition');
+  inProgress.push(url);
+  try {
+    const elements = structuredClone(baseSnapshot(sd, base, registry, depth));
+    const builder = new SnapshotBuilder(elements, registry, url, depth);
+    (sd.differential?.element ?? []).forEach((diff, i) => {
+      try {
+        builder.apply(diff);
+      } catch (err) {
+        throw err instanceof SnapshotError ? new SnapshotError(err.message, i) : err;
+      }
+    });
+    cache.bySd.set(sd, elements);
+    return elements;
+  } finally {
+    inProgress.pop();
+  }
+}
+
+/** The base's snapshot; a base that cannot be used is this profile's baseDefinition's fault. */
+function baseSnapshot(sd: StructureDefinition, base: StructureDefinition, registry: ConformanceRegistry, depth: number): ElementDefinition[] {
+  try {
+    return snapshotElements(base, registry, depth + 1);
+  } catch (err) {
+    if (!(err instanceof SnapshotError) || err.element === 'baseDefinition') throw err;
+    throw new SnapshotError(`Profile ${sd.url}: its base ${sd.baseDefinition} cannot be used: ${err.message}`, undefined, 'baseDefinition');
+  }
 }
 
 class SnapshotBuilder {
@@ -55,7 +114,7 @@ class SnapshotBuilder {
     const colon = segment.indexOf(':');
     if (colon >= 0) return this.addSlice(`${parentId}.${segment.slice(0, colon)}`, segment.slice(colon + 1), id);
     const parentIndex = this.ensure(parentId);
-    if (!this.elements.some((e) => (e.id ?? '').startsWith(parentId + '.'))) this.expandType(parentIndex);
+    if (!this.elements.some((e) => (e.id ?? '').startsWith(parentId + '.'))) this.expandType(parentIndex, segment);
     const index = this.indexOf(id);
     if (index >= 0) return index;
     // `valueQuantity` names the Quantity type of `value[x]`.
@@ -91,8 +150,8 @@ class SnapshotBuilder {
     return end;
   }
 
-  /** Inserts the elements of a data type (or of a content reference) under an element. */
-  private expandType(index: number): void {
+  /** Inserts the elements of a data type (or of a content reference) under an element, to reach `child`. */
+  private expandType(index: number, child: string): void {
     const parent = this.elements[index];
     const parentId = parent.id ?? (parent.path as string);
     let source: ElementDefinition[];
@@ -101,11 +160,8 @@ class SnapshotBuilder {
       rootPath = parent.contentReference.slice(parent.contentReference.indexOf('#') + 1);
       source = this.elements.filter((e) => e.path === rootPath || (e.path ?? '').startsWith(rootPath + '.')).filter((e) => !e.sliceName);
     } else {
-      const types = parent.type ?? [];
-      if (types.length !== 1) throw new SnapshotError(`Profile ${this.url}: cannot constrain inside ${parentId}, which has ${types.length} types`);
-      const typeSd = (types[0].profile?.[0] && this.registry.getStructureDefinition(types[0].profile[0])) || this.registry.getTypeDefinition(types[0].code as string);
-      if (!typeSd) throw new SnapshotError(`Profile ${this.url}: type ${types[0].code} of ${parentId} is not loaded`);
-      source = snapshotElements(typeSd, this.registry, this.depth + 1);
+      const type = this.typeToExpand(parent, parentId, child);
+      source = this.typeElements(type, parentId);
       rootPath = source[0].path as string;
     }
     const children = source.slice(1).map((e) => {
@@ -116,6 +172,33 @@ class SnapshotBuilder {
       return copy;
     });
     this.elements.splice(index + 1, 0, ...children);
+  }
+
+  /**
+   * The type whose elements go under `parent`: its only type, or for a choice (`event[x]`) the one
+   * complex type that has `child` (profiling.html: constraints on a choice's children apply to the
+   * type that has them; primitive types have no children but id and extension).
+   */
+  private typeToExpand(parent: ElementDefinition, parentId: string, child: string): NonNullable<ElementDefinition['type']>[number] {
+    const types = parent.type ?? [];
+    if (types.length === 1) return types[0];
+    const childName = child.includes(':') ? child.slice(0, child.indexOf(':')) : child;
+    const having = types.filter((t) => {
+      const def = this.registry.getTypeDefinition(t.code as string);
+      if (!def || def.kind === 'primitive-type') return false;
+      return (def.snapshot?.element ?? []).some((e) => e.path === `${def.type}.${childName}`);
+    });
+    if (having.length === 1) return having[0];
+    throw new SnapshotError(`Profile ${this.url}: cannot constrain ${parentId}.${child}: ${parentId} has ${types.length} types, and ${having.length === 0 ? 'none' : 'several'} of them ${having.length === 0 ? 'has' : 'have'} an element ${childName}`);
+  }
+
+  /** Elements of a type, or of the profile its type names; a profile being generated (itself, recursively) gives its core type. */
+  private typeElements(type: NonNullable<ElementDefinition['type']>[number], parentId: string): ElementDefinition[] {
+    const profileUrl = type.profile?.[0];
+    const profile = profileUrl && !inProgress.includes(profileUrl.split('|')[0]) ? this.registry.getStructureDefinition(profileUrl) : undefined;
+    const typeSd = profile ?? this.registry.getTypeDefinition(type.code as string);
+    if (!typeSd) throw new SnapshotError(`Profile ${this.url}: type ${type.code} of ${parentId} is not loaded`);
+    return snapshotElements(typeSd, this.registry, this.depth + 1);
   }
 }
 

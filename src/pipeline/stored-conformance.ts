@@ -1,0 +1,108 @@
+import type { OperationOutcomeIssue, Resource } from '@medplum/fhirtypes';
+import type { ConformanceQueryable, ResourceValidator, ValidateCallOptions } from '../fhir/resource-validator.js';
+import { isCoreDefinition, lenient, usabilityIssues } from '../fhir/validation/conformance-check.js';
+import type { Validator } from '../fhir/validation/index.js';
+import type { Logger } from '../logger.js';
+import { parseStored } from '../store/stored-json.js';
+
+/** The resource types validation reads from the store (issue 15). */
+export const CONFORMANCE_TYPES: readonly string[] = ['StructureDefinition', 'ValueSet', 'CodeSystem'];
+
+interface Loaded {
+  versionId: number;
+  resource: Resource;
+}
+
+/**
+ * The server's validator, kept up to date with the StructureDefinitions, ValueSets and CodeSystems
+ * in the store (issue 15): a profile written by any route, on any instance, is used by the next
+ * `$validate`, `meta.profile` check and write.
+ *
+ * How it stays current: every write of one of those types moves `conformance_stamp` in its own
+ * transaction (migration 14, a trigger). `prepare` reads that one row; when it differs from the
+ * stamp this instance built from, it rebuilds: a fresh validator over the built-in base (R4 and
+ * Stepwise's profiles) plus every stored conformance resource, parsing only the rows whose version
+ * it has not seen. Compiled profiles and expansions live in the validator, so they are dropped with
+ * it: a new version of a profile (or its removal) is never checked against the old one. The stamp
+ * is read before the rows, so what is built is never older than the stamp it is filed under.
+ *
+ * `prepare` runs on the caller's connection: inside a transaction it sees the transaction's own
+ * writes (a Bundle that stores a profile and then uses it), and a rollback leaves the stamp at a
+ * value this instance has not built, so it rebuilds again.
+ */
+export class StoredConformance implements ResourceValidator {
+  private current: Validator;
+  private builtStamp: string | undefined;
+  private loaded = new Map<string, Loaded>();
+  private building: { stamp: string; done: Promise<void> } | undefined;
+
+  constructor(
+    /** The built-in validator every rebuild starts from (a new one each call). */
+    private readonly base: () => Validator,
+    private readonly logger?: Logger,
+  ) {
+    this.current = base();
+  }
+
+  /** The validator as last brought up to date. */
+  get validator(): Validator {
+    return this.current;
+  }
+
+  validate(resource: unknown, opts: ValidateCallOptions = {}): OperationOutcomeIssue[] {
+    const issues = this.current.validate(resource, opts);
+    const r = resource as Resource | null;
+    if (r === null || typeof r !== 'object' || !CONFORMANCE_TYPES.includes(r.resourceType)) return issues;
+    return [...lenient(r, issues), ...usabilityIssues(r, this.current.registry, { unusable: opts.unusableProfile ?? 'error' })];
+  }
+
+  async prepare(db: ConformanceQueryable): Promise<void> {
+    const [row] = await db.query<{ stamp: string }>('SELECT stamp::text AS stamp FROM conformance_stamp');
+    if (!row || row.stamp === this.builtStamp) return;
+    if (this.building?.stamp === row.stamp) return this.building.done;
+    const done = this.rebuild(db, row.stamp);
+    this.building = { stamp: row.stamp, done };
+    try {
+      await done;
+    } finally {
+      if (this.building?.done === done) this.building = undefined;
+    }
+  }
+
+  private async rebuild(db: ConformanceQueryable, stamp: string): Promise<void> {
+    const rows = await db.query<{ rid: string; version_id: number }>(
+      'SELECT rid::text AS rid, version_id FROM resource WHERE type = ANY($1) AND NOT deleted ORDER BY last_updated, rid',
+      [CONFORMANCE_TYPES],
+    );
+    const unseen = rows.filter((r) => this.loaded.get(r.rid)?.versionId !== r.version_id).map((r) => r.rid);
+    const fetched = new Map<string, Loaded>();
+    if (unseen.length > 0) {
+      const contents = await db.query<{ rid: string; version_id: number; content: string }>(
+        'SELECT rid::text AS rid, version_id, content FROM resource WHERE rid = ANY($1::bigint[]) AND NOT deleted',
+        [unseen],
+      );
+      for (const c of contents) fetched.set(c.rid, { versionId: c.version_id, resource: parseStored(c.content) });
+    }
+    const validator = this.base();
+    const loaded = new Map<string, Loaded>();
+    for (const { rid } of rows) {
+      const entry = fetched.get(rid) ?? this.loaded.get(rid);
+      if (!entry) continue; // deleted between the two reads: the next stamp says so
+      loaded.set(rid, entry);
+      this.add(validator, entry.resource);
+    }
+    this.current = validator;
+    this.loaded = loaded;
+    this.builtStamp = stamp;
+  }
+
+  /** Adds one stored resource; one that cannot be used is left out (it was refused or warned about when stored). */
+  private add(validator: Validator, resource: Resource): void {
+    if (resource.resourceType === 'StructureDefinition' && isCoreDefinition(resource)) return;
+    try {
+      validator.registry.addResource(resource);
+    } catch (err) {
+      this.logger?.warn({ err, resourceType: resource.resourceType, id: resource.id }, 'a stored conformance resource cannot be used by validation');
+    }
+  }
+}
