@@ -11,6 +11,16 @@ import { deletionRecord, writeRecord, type WriteOrigin } from './write-record.js
 
 export type { WriteOrigin } from './write-record.js';
 
+/** A write's result, with the warnings its validation found (a write with errors does not happen). */
+export interface PipelineWriteResult extends WriteResult {
+  warnings?: OperationOutcomeIssue[];
+}
+
+async function withWarnings(warnings: OperationOutcomeIssue[], write: Promise<WriteResult>): Promise<PipelineWriteResult> {
+  const result = await write;
+  return warnings.length ? { ...result, warnings } : result;
+}
+
 /** WriteOrigin.activity of the writes `$load-package` makes (pipeline/package-load.ts). */
 export const LOAD_PACKAGE_ACTIVITY = '$load-package';
 
@@ -48,18 +58,19 @@ export class WritePipeline {
    * Every write is validated (http://hl7.org/fhir/R4/validation.html); all issues are reported
    * together. Content that is not valid FHIR structure is 400; content that breaks cardinality,
    * value rules, bindings, invariants or profiles is 422 (http://hl7.org/fhir/R4/http.html#update).
+   * Returns the warnings of a write that may go ahead, for its answer (Prefer: return=OperationOutcome).
    */
-  validate(resource: Resource, origin?: WriteOrigin): void {
+  validate(resource: Resource, origin?: WriteOrigin): OperationOutcomeIssue[] {
     const issues = this.opts.validator.validate(resource, {
       unknownProfile: this.opts.unknownProfile === 'reject' ? 'error' : 'warning',
       // a profile from a published package is stored as published: what cannot be used says why where it is used
       unusableProfile: origin?.activity === LOAD_PACKAGE_ACTIVITY ? 'warning' : 'error',
     });
     const errors = issues.filter(isError);
-    if (errors.length === 0) return;
+    if (errors.length === 0) return issues;
     if (this.opts.writeValidation === 'log') {
       this.opts.onInvalidWrite?.(resource, errors);
-      return;
+      return issues.filter((i) => !isError(i));
     }
     throw FhirError.fromIssues(validationErrorCode(errors), issues);
   }
@@ -73,14 +84,14 @@ export class WritePipeline {
   }
 
   /** Create (http://hl7.org/fhir/R4/http.html#create), conditional with If-None-Exist. */
-  async create(store: ResourceStore, resource: Resource, origin: WriteOrigin, opts: { id?: string; ifNoneExist?: Criteria } = {}): Promise<WriteResult> {
+  async create(store: ResourceStore, resource: Resource, origin: WriteOrigin, opts: { id?: string; ifNoneExist?: Criteria } = {}): Promise<PipelineWriteResult> {
     await this.prepare(store);
-    this.validate(resource, origin);
+    const warnings = this.validate(resource, origin);
     refuseUnlessAdmin(origin, resource);
     if (resource.resourceType === 'AuditEvent') return appendAuditEvent(store, resource, opts.ifNoneExist);
     const record = writeRecord(origin, 'create');
     const { ifNoneExist } = opts;
-    return writeWithPolicies(
+    return withWarnings(warnings, writeWithPolicies(
       store,
       resource,
       true,
@@ -88,25 +99,25 @@ export class WritePipeline {
         ifNoneExist ? s.conditionalCreate(r, ifNoneExist.query, ifNoneExist.text, record) : { resource: await s.create(r, 'POST', opts.id ?? randomUUID(), record), created: true, changed: true },
       this.policies,
       origin,
-    );
+    ));
   }
 
   /** Update or create with the client's id (R4 http.html#update), or by criteria (#cond-update). */
-  async update(store: ResourceStore, resource: Resource, origin: WriteOrigin, opts: { ifMatch?: number; where?: Criteria } = {}): Promise<WriteResult> {
+  async update(store: ResourceStore, resource: Resource, origin: WriteOrigin, opts: { ifMatch?: number; where?: Criteria } = {}): Promise<PipelineWriteResult> {
     refuseChangeOfAuditTrail(resource.resourceType);
     await this.prepare(store);
-    this.validate(resource, origin);
+    const warnings = this.validate(resource, origin);
     const { where } = opts;
     await refuseUnlessAdminStored(store, origin, resource.resourceType, where ? undefined : resource.id, resource, where?.query);
     const record = writeRecord(origin, 'update');
-    return writeWithPolicies(
+    return withWarnings(warnings, writeWithPolicies(
       store,
       resource,
       false,
       (s, r) => (where ? s.conditionalUpdate(r, where.query, where.text, { ifMatch: opts.ifMatch, record }) : s.update(r, { ifMatch: opts.ifMatch, record })),
       this.policies,
       origin,
-    );
+    ));
   }
 
   /**
@@ -115,7 +126,7 @@ export class WritePipeline {
    * current one); it is asked for after the patch, so that a missing resource is 404 and a failing
    * patch 422 whatever the precondition says (RFC 7232 §5).
    */
-  async patch(store: ResourceStore, type: string, id: string, apply: (current: Resource) => Resource, origin: WriteOrigin, ifMatch: () => number | undefined = () => undefined): Promise<WriteResult> {
+  async patch(store: ResourceStore, type: string, id: string, apply: (current: Resource) => Resource, origin: WriteOrigin, ifMatch: () => number | undefined = () => undefined): Promise<PipelineWriteResult> {
     refuseChangeOfAuditTrail(type);
     return store.transaction(async (tx) => {
       // read for update: a patch is a write, so outside the compartment it is 403, not a read's 404
@@ -123,10 +134,10 @@ export class WritePipeline {
       const next = apply(structuredClone(current));
       refuseUnlessAdmin(origin, current, next);
       await this.prepare(tx);
-      this.validate(next, origin);
+      const warnings = this.validate(next, origin);
       const record = writeRecord(origin, 'patch');
       const version = ifMatch() ?? Number(current.meta?.versionId);
-      return writeWithPolicies(tx, next, false, (s, r) => s.update(r, { ifMatch: version, method: 'PATCH', record }), this.policies, origin);
+      return withWarnings(warnings, writeWithPolicies(tx, next, false, (s, r) => s.update(r, { ifMatch: version, method: 'PATCH', record }), this.policies, origin));
     });
   }
 

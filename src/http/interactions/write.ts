@@ -15,10 +15,10 @@ export const createResource: Handler = async (ctx, req, { type }) => {
   if (req.headers.ifNoneExist) {
     const text = req.headers.ifNoneExist.replace(/^[^?]*\?/, '');
     const result = await ctx.pipeline.create(ctx.store, resource as Resource, ctx.origin, { ifNoneExist: { query: criteria(type, text, 'If-None-Exist'), text } });
-    return writeResponse(req, ctx.baseUrl, result.created ? 201 : 200, result.resource, result.created ? 'Created' : 'A matching resource exists; nothing was created');
+    return writeResponse(req, ctx.baseUrl, result.created ? 201 : 200, result.resource, result.created ? 'Created' : 'A matching resource exists; nothing was created', result.warnings);
   }
   const created = await ctx.pipeline.create(ctx.store, resource as Resource, ctx.origin, { id: req.assignedId });
-  return writeResponse(req, ctx.baseUrl, 201, created.resource, `Created ${type}/${created.resource.id}`);
+  return writeResponse(req, ctx.baseUrl, 201, created.resource, `Created ${type}/${created.resource.id}`, created.warnings);
 };
 
 /** PUT [type]/[id] (http://hl7.org/fhir/R4/http.html#update); creates when the id is new. */
@@ -30,7 +30,7 @@ export const updateResource: Handler = async (ctx, req, { type, id }) => {
   if (resource.id !== id) throw badRequest(`The resource id '${resource.id}' does not match the URL id '${id}'`, `${type}.id`);
   const ifMatch = requiredVersion(parseVersionTag(req.headers.ifMatch, 'If-Match'), `${type}/${id}`);
   const result = await ctx.pipeline.update(ctx.store, resource, ctx.origin, { ifMatch });
-  return writeResponse(req, ctx.baseUrl, result.created ? 201 : 200, result.resource, result.changed ? 'Updated' : 'No change');
+  return writeResponse(req, ctx.baseUrl, result.created ? 201 : 200, result.resource, result.changed ? 'Updated' : 'No change', result.warnings);
 };
 
 /** PUT [type]?criteria (http://hl7.org/fhir/R4/http.html#cond-update). */
@@ -40,7 +40,7 @@ export const conditionalUpdate: Handler = async (ctx, req, { type }) => {
   const text = new URLSearchParams(req.query).toString();
   const ifMatch = requiredVersion(parseVersionTag(req.headers.ifMatch, 'If-Match'), `the ${type} matching '${text}'`);
   const result = await ctx.pipeline.update(ctx.store, resource, ctx.origin, { ifMatch, where: { query: criteria(type, text, 'criteria'), text } });
-  return writeResponse(req, ctx.baseUrl, result.created ? 201 : 200, result.resource, result.created ? 'Created' : 'Updated');
+  return writeResponse(req, ctx.baseUrl, result.created ? 201 : 200, result.resource, result.created ? 'Created' : 'Updated', result.warnings);
 };
 
 /** PATCH [type]/[id] with a JSON Patch document (http://hl7.org/fhir/R4/http.html#patch). */
@@ -69,7 +69,7 @@ async function patchById(ctx: InteractionContext, req: FhirRequest, type: string
     return patched;
   };
   const result = await ctx.pipeline.patch(ctx.store, type, id, apply, ctx.origin, () => requiredVersion(ifMatchTag, `${type}/${id}`));
-  return writeResponse(req, ctx.baseUrl, 200, result.resource, result.changed ? 'Patched' : 'No change');
+  return writeResponse(req, ctx.baseUrl, 200, result.resource, result.changed ? 'Patched' : 'No change', result.warnings);
 }
 
 /** DELETE [type]/[id] (http://hl7.org/fhir/R4/http.html#delete). */

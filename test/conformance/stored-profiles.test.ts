@@ -1,0 +1,196 @@
+import type { Bundle, OperationOutcome, StructureDefinition } from '@medplum/fhirtypes';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createServerValidator } from '../../src/fhir/server-validator.js';
+import { StoredConformance } from '../../src/pipeline/stored-conformance.js';
+import { startTestApp, type TestApp } from '../support/app.js';
+
+/**
+ * Issue 15: StructureDefinitions, ValueSets and CodeSystems a user stores are used by `$validate`,
+ * `meta.profile` and write validation at once, through every route; snapshots are generated from
+ * differentials (profiles on profiles, extensions, a profile that refers to itself); what cannot be
+ * used is refused at upload with the element at fault, and explained at use.
+ */
+
+const EX = 'http://example.org/fhir';
+const sdUrl = (name: string) => `${EX}/StructureDefinition/${name}`;
+
+function profile(name: string, type: string, base: string, element: StructureDefinition['differential'] extends infer D ? (D & object)['element'] : never): StructureDefinition {
+  return {
+    resourceType: 'StructureDefinition',
+    id: name,
+    url: sdUrl(name),
+    name,
+    status: 'draft',
+    kind: type === 'Extension' ? 'complex-type' : 'resource',
+    abstract: false,
+    type,
+    baseDefinition: base,
+    derivation: 'constraint',
+    differential: { element },
+  };
+}
+
+const needsBirthDate = (min = 1) =>
+  profile('NeedsBirthDate', 'Patient', 'http://hl7.org/fhir/StructureDefinition/Patient', [
+    { id: 'Patient', path: 'Patient' },
+    { id: 'Patient.birthDate', path: 'Patient.birthDate', min },
+  ]);
+
+let t: TestApp;
+beforeAll(async () => {
+  t = await startTestApp(undefined, { validator: new StoredConformance(createServerValidator) });
+});
+afterAll(() => t.close());
+
+async function put(resource: { resourceType: string; id?: string }, headers: Record<string, string> = {}) {
+  const res = await t.fhir('PUT', `${resource.resourceType}/${resource.id}`, resource, headers);
+  return { status: res.status, body: (await res.json()) as OperationOutcome & StructureDefinition };
+}
+
+async function validate(type: string, resource: unknown, profileUrl?: string) {
+  const res = await t.fhir('POST', `${type}/$validate${profileUrl ? `?profile=${encodeURIComponent(profileUrl)}` : ''}`, resource);
+  expect(res.status).toBe(200);
+  return (await res.json()) as OperationOutcome;
+}
+
+const errors = (oo: OperationOutcome) => oo.issue.filter((i) => i.severity === 'error');
+const messages = (oo: OperationOutcome) => errors(oo).map((i) => `${i.expression?.[0]}: ${i.diagnostics}`);
+
+describe('a profile stored over REST is used by the next request', () => {
+  it('by $validate with profile=, by meta.profile on $validate, and by a write', async () => {
+    expect((await put(needsBirthDate())).status).toBe(201);
+    const bare = { resourceType: 'Patient', name: [{ family: 'Ng' }] };
+    expect(messages(await validate('Patient', bare, sdUrl('NeedsBirthDate')))).toEqual([expect.stringMatching(/^Patient\.birthDate: .*at least 1/)]);
+    const claiming = { ...bare, meta: { profile: [sdUrl('NeedsBirthDate')] } };
+    expect(errors(await validate('Patient', claiming))).toHaveLength(1);
+    const refused = await t.fhir('POST', 'Patient', claiming);
+    expect(refused.status).toBe(422);
+    expect(((await refused.json()) as OperationOutcome).issue[0].expression).toEqual(['Patient.birthDate']);
+    expect((await t.fhir('POST', 'Patient', { ...claiming, birthDate: '1990-04-01' })).status).toBe(201);
+  });
+
+  it('a new version replaces what was compiled from the old one, and a deleted profile is no longer known', async () => {
+    await put(needsBirthDate(1));
+    expect(errors(await validate('Patient', { resourceType: 'Patient' }, sdUrl('NeedsBirthDate')))).toHaveLength(1);
+    expect((await put(needsBirthDate(0))).status).toBe(200);
+    expect(errors(await validate('Patient', { resourceType: 'Patient' }, sdUrl('NeedsBirthDate')))).toEqual([]);
+    expect((await t.fhir('DELETE', 'StructureDefinition/NeedsBirthDate')).status).toBeLessThan(300);
+    expect(messages(await validate('Patient', { resourceType: 'Patient' }, sdUrl('NeedsBirthDate')))).toEqual([expect.stringMatching(/is not known to this validator/)]);
+  });
+
+  it('a profile, value set and code system stored in one transaction Bundle are used afterwards', async () => {
+    const cs = { resourceType: 'CodeSystem', id: 'colours', url: `${EX}/CodeSystem/colours`, status: 'active', content: 'complete', concept: [{ code: 'red' }, { code: 'blue' }] };
+    const vs = { resourceType: 'ValueSet', id: 'warm', url: `${EX}/ValueSet/warm`, status: 'active', compose: { include: [{ system: cs.url, concept: [{ code: 'red' }] }] } };
+    const sd = profile('WarmFlag', 'Flag', 'http://hl7.org/fhir/StructureDefinition/Flag', [
+      { id: 'Flag', path: 'Flag' },
+      { id: 'Flag.code', path: 'Flag.code', binding: { strength: 'required', valueSet: vs.url } },
+    ]);
+    const bundle: Bundle = {
+      resourceType: 'Bundle',
+      type: 'transaction',
+      entry: [cs, vs, sd].map((r) => ({ resource: r as never, request: { method: 'PUT', url: `${r.resourceType}/${r.id}` } })),
+    };
+    expect((await t.fhir('POST', '', bundle)).status).toBe(200);
+    const flag = (code: string) => ({ resourceType: 'Flag', status: 'active', code: { coding: [{ system: cs.url, code }] }, subject: { reference: 'Patient/p1' } });
+    expect(errors(await validate('Flag', flag('red'), sd.url))).toEqual([]);
+    expect(messages(await validate('Flag', flag('blue'), sd.url))).toEqual([expect.stringMatching(/^Flag\.code/)]);
+  });
+});
+
+describe('snapshots generated from differentials', () => {
+  it('a profile on a user profile gets the constraints of both', async () => {
+    await put(needsBirthDate(1));
+    const child = profile('NeedsBirthDateAndGender', 'Patient', sdUrl('NeedsBirthDate'), [
+      { id: 'Patient', path: 'Patient' },
+      { id: 'Patient.gender', path: 'Patient.gender', min: 1 },
+    ]);
+    expect((await put(child)).status).toBe(201);
+    const found = messages(await validate('Patient', { resourceType: 'Patient' }, child.url));
+    expect(found).toEqual(expect.arrayContaining([expect.stringMatching(/^Patient\.birthDate: /), expect.stringMatching(/^Patient\.gender: /)]));
+  });
+
+  it('an extension stored by a user is checked where it is used, and a profile may require it', async () => {
+    const ext = profile('Mood', 'Extension', 'http://hl7.org/fhir/StructureDefinition/Extension', [
+      { id: 'Extension', path: 'Extension' },
+      { id: 'Extension.url', path: 'Extension.url', fixedUri: sdUrl('Mood') },
+      { id: 'Extension.value[x]', path: 'Extension.value[x]', min: 1, type: [{ code: 'string' }] },
+    ]);
+    ext.context = [{ type: 'element', expression: 'Patient' }];
+    expect((await put(ext)).status).toBe(201);
+    const withMood = (value: Record<string, unknown>) => ({ resourceType: 'Patient', extension: [{ url: ext.url, ...value }] });
+    expect(errors(await validate('Patient', withMood({ valueString: 'calm' })))).toEqual([]);
+    expect(messages(await validate('Patient', withMood({ valueBoolean: true })))).toEqual(expect.arrayContaining([expect.stringMatching(/^Patient\.extension\[0\]/)]));
+  });
+
+  it('a profile that refers to itself is stored and used (the recursion ends)', async () => {
+    // a nested extension whose children are itself, constrained inside itself
+    const url = sdUrl('Nested');
+    const nested = profile('Nested', 'Extension', 'http://hl7.org/fhir/StructureDefinition/Extension', [
+      { id: 'Extension', path: 'Extension' },
+      { id: 'Extension.extension', path: 'Extension.extension', slicing: { discriminator: [{ type: 'value', path: 'url' }], rules: 'open' } },
+      { id: 'Extension.extension:child', path: 'Extension.extension', sliceName: 'child', max: '1', type: [{ code: 'Extension', profile: [url] }] },
+      { id: 'Extension.extension:child.url', path: 'Extension.extension.url', fixedUri: url },
+      { id: 'Extension.url', path: 'Extension.url', fixedUri: url },
+      { id: 'Extension.value[x]', path: 'Extension.value[x]', type: [{ code: 'string' }] },
+    ]);
+    nested.context = [{ type: 'element', expression: 'Element' }];
+    const stored = await put(nested);
+    expect(stored.status, JSON.stringify(stored.body)).toBe(201);
+    const value = { url, extension: [{ url, valueString: 'inner' }] };
+    expect(errors(await validate('Patient', { resourceType: 'Patient', extension: [value] }))).toEqual([]);
+    const tooMany = { url, extension: [{ url, valueString: 'a' }, { url, valueString: 'b' }] };
+    expect(errors(await validate('Patient', { resourceType: 'Patient', extension: [tooMany] })).length).toBeGreaterThan(0);
+  });
+});
+
+describe('a profile that cannot be used', () => {
+  it('is refused at upload, 422, naming the differential element at fault', async () => {
+    const bad = profile('Broken', 'Patient', 'http://hl7.org/fhir/StructureDefinition/Patient', [
+      { id: 'Patient', path: 'Patient' },
+      { id: 'Patient.shoeSize', path: 'Patient.shoeSize', min: 1 },
+    ]);
+    const { status, body } = await put(bad);
+    expect(status).toBe(422);
+    const issue = body.issue.find((i) => i.severity === 'error');
+    expect(issue?.expression).toEqual(['StructureDefinition.differential.element[1]']);
+    expect(issue?.diagnostics).toMatch(/Patient\.shoeSize matches no element of its base/);
+  });
+
+  it('is refused at upload when its base is not loaded, naming baseDefinition', async () => {
+    const orphan = profile('Orphan', 'Patient', sdUrl('NotThere'), [{ id: 'Patient', path: 'Patient' }]);
+    const { status, body } = await put(orphan);
+    expect(status).toBe(422);
+    expect(body.issue.find((i) => i.severity === 'error')?.expression).toEqual(['StructureDefinition.baseDefinition']);
+    expect(body.issue.find((i) => i.severity === 'error')?.diagnostics).toMatch(/NotThere, which is not loaded/);
+  });
+
+  it('is explained at use when it stopped compiling (its base was deleted): $validate and meta.profile', async () => {
+    const parent = profile('Parent', 'Patient', 'http://hl7.org/fhir/StructureDefinition/Patient', [{ id: 'Patient', path: 'Patient' }, { id: 'Patient.gender', path: 'Patient.gender', min: 1 }]);
+    const child = profile('Child', 'Patient', parent.url as string, [{ id: 'Patient', path: 'Patient' }]);
+    await put(parent);
+    expect((await put(child)).status).toBe(201);
+    await t.fhir('DELETE', 'StructureDefinition/Parent');
+    const viaParam = errors(await validate('Patient', { resourceType: 'Patient', gender: 'male' }, child.url));
+    expect(viaParam.map((i) => i.diagnostics)).toEqual([expect.stringMatching(/Child could not be compiled: .*Parent, which is not loaded/)]);
+    const viaMeta = errors(await validate('Patient', { resourceType: 'Patient', gender: 'male', meta: { profile: [child.url] } }));
+    expect(viaMeta.map((i) => i.diagnostics)).toEqual([expect.stringMatching(/could not be compiled/)]);
+  });
+});
+
+describe('conformance resources that are slightly off are accepted', () => {
+  it('a profile without element ids (sdf-14) is stored, with warnings, and used', async () => {
+    const noIds = profile('NoIds', 'Patient', 'http://hl7.org/fhir/StructureDefinition/Patient', [{ path: 'Patient' }, { path: 'Patient.active', min: 1 }]);
+    const res = await t.fhir('PUT', 'StructureDefinition/NoIds', noIds, { Prefer: 'return=OperationOutcome' });
+    expect(res.status).toBe(201);
+    const oo = (await res.json()) as OperationOutcome;
+    expect(oo.issue.filter((i) => i.severity === 'warning').map((i) => i.details?.coding?.[0]?.code)).toContain('sdf-14');
+    expect(messages(await validate('Patient', { resourceType: 'Patient' }, noIds.url))).toEqual([expect.stringMatching(/^Patient\.active: /)]);
+  });
+
+  it('$validate of such a profile reports the flaws as warnings, and a fatal one as an error', async () => {
+    const noIds = profile('NoIds2', 'Patient', 'http://hl7.org/fhir/StructureDefinition/Patient', [{ path: 'Patient' }]);
+    const oo = await validate('StructureDefinition', noIds);
+    expect(errors(oo)).toEqual([]);
+    expect(oo.issue.some((i) => i.severity === 'warning' && i.details?.coding?.[0]?.code === 'sdf-14')).toBe(true);
+  });
+});
