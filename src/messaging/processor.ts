@@ -18,6 +18,7 @@ import type { Database, Queryable } from '../store/database.js';
 import { ResourceStore } from '../store/resource-store.js';
 import { WriteBatch } from '../store/write-batch.js';
 import { addAuditInserts } from '../store/audit-log.js';
+import { addOutboxInserts, type OutboxMessage } from '../delivery/outbox.js';
 import { barsError, withBarsCodes } from './bars.js';
 import { accepted, contentOf, nearMissWarnings, resourcesOf, responseMessage, storedOutcome, triageIssues, warningIssues, type Outcome, type ResponseCode } from './answer.js';
 import { judgeIssues } from './content-policy.js';
@@ -27,6 +28,7 @@ import type { MessageCatalogue } from './catalogue.js';
 import { parseBarsHeaders, PROCESS_MESSAGE_REQUIRED, type BarsHeaders, type RawMessageHeaders } from './headers.js';
 import { HEADER_PATH, readMessage, type Message, type MessageEntry } from './message.js';
 import { addPlanToBatch, IdentityRace, isIdentityRace, releaseClaims, planMessageContent, writePlan, type ContentPlan, type StoredEntry } from './persist.js';
+import { relatedResources, triageOutcomeMessage, triageOutcomeOf } from './triage-outcome.js';
 
 /**
  * The front door's policies, which messaging works out before it writes (a new referral's
@@ -201,7 +203,8 @@ export class MessageProcessor {
       tasks: admission ? [admission.task, admission.clarificationTask, escalation?.resource].filter((t): t is Task & { id: string } => t !== undefined) : [],
       issues: [...warningIssues(warnings), ...(admission ? triageIssues(admission.task, admission.gaps) : [])],
     };
-    const content = { plan, creates: [...(admission?.creates ?? []), ...(escalation ? [escalation] : [])] };
+    const outbound = admission && (await this.informationRequest(message, check, row, input, plan, admission));
+    const content = { plan, creates: [...(admission?.creates ?? []), ...(escalation ? [escalation] : [])], outbound };
     if (!actsAfter(plan.creates.map((c) => c.resource), this.policies, PLANNED_POLICIES)) return this.finish(this.deps.db, message, check, row, input, echo, outcome, content);
     // a policy acts on what was written (a high-risk Flag opens its escalation): one transaction
     return this.deps.db.transaction(async (tx) => {
@@ -225,6 +228,23 @@ export class MessageProcessor {
     const lead = patientId && plan.matched.has(`Patient/${patientId}`) ? await accountableLeadOfPatient(this.store, patientId) : undefined;
     const id = randomUUID();
     return { resource: { ...sameDayEscalationTask(args, escalationOwner(args, lead), this.deps.clock.now()), id }, id };
+  }
+
+  /**
+   * A BaRS referral the front door holds for missing information: the GP is asked for it by a
+   * `servicerequest-response` (triage-outcome.ts), queued in the outbox in the message's own
+   * statement. A decision made later (completed, redirected) is queued by the policy of that write.
+   */
+  private async informationRequest(message: Message, check: BarsCheck | undefined, row: LogKeys, input: ProcessInput, plan: ContentPlan, admission: AdmissionPlan): Promise<OutboxMessage[] | undefined> {
+    const kind = triageOutcomeOf(admission.task);
+    if (!row.bars || !check || kind !== 'information-requested' || !message.source) return undefined;
+    const referralId = localId(admission.task.focus, 'ServiceRequest');
+    const pending = resourcesOf(plan);
+    const referral = referralId ? (pending.get(`ServiceRequest/${referralId}`) as ServiceRequest | undefined) : undefined;
+    if (!referral) return undefined;
+    const related = await relatedResources(referral, admission.task, async (type, id) => pending.get(`${type}/${id}`) ?? this.store.readOrUndefined(type, id));
+    const origin = { address: message.source, bundleId: message.id, correlationId: row.headers.correlationId };
+    return [triageOutcomeMessage({ kind, referral, task: admission.task, related, origin, opts: { dosId: check.service.dosId, baseUrl: input.baseUrl }, now: this.deps.clock.now() })];
   }
 
   /** The policies' checks on a resource the message creates; a refusal names the entry it is about. */
@@ -263,7 +283,7 @@ export class MessageProcessor {
     input: ProcessInput,
     echo: Record<string, string>,
     outcome: Outcome,
-    content: { plan?: ContentPlan; creates?: { resource: Resource; id: string }[] },
+    content: { plan?: ContentPlan; creates?: { resource: Resource; id: string }[]; outbound?: OutboxMessage[] },
   ): Promise<ProcessResult> {
     const focus = focusOf(outcome.stored, message, check);
     const focusRef = focus && `${focus.type}/${focus.id}`;
@@ -444,7 +464,7 @@ export class MessageProcessor {
     row: LogRow,
     input: ProcessInput,
     queue: boolean,
-    content: { plan?: ContentPlan; creates?: { resource: Resource; id: string }[]; patient?: string } = {},
+    content: { plan?: ContentPlan; creates?: { resource: Resource; id: string }[]; patient?: string; outbound?: OutboxMessage[] } = {},
   ): WriteBatch {
     const m = row.message;
     const now = this.deps.clock.now().toISOString();
@@ -460,9 +480,9 @@ export class MessageProcessor {
     if (content.plan) addPlanToBatch(batch, this.store, content.plan, m?.source ?? '', gate, creates);
     else this.store.addCreates(batch, creates, { when: gate });
     addAuditInserts(batch, [this.auditOf(row, input, content.patient)], gate);
-    if (queue && m) {
-      batch.with('outbox', (p) => `INSERT INTO message_outbox (created_at, message_seq, destination, content) SELECT ${p.add(now)}::timestamptz, seq::bigint, ${p.add(m.source || null)}, ${p.add(JSON.stringify(row.sent ?? row.response))} FROM log`);
-    }
+    // the async answer first, then what the front door asks of the sender: delivered in this order (delivery/outbox.ts)
+    const outbound = [...(queue && m ? [asyncAnswer(row, m)] : []), ...(content.outbound ?? [])];
+    addOutboxInserts(batch, outbound, this.deps.clock.now(), gate);
     return batch;
   }
 
@@ -493,6 +513,27 @@ export class MessageProcessor {
 }
 
 const MAX_ATTEMPTS = 5;
+
+/**
+ * An `async=true` answer, for the outbox: to the message's source endpoint (MessageHeader.source,
+ * which a partner in STEPWISE_PARTNERS lists among its addresses), with the request's
+ * correlation id and use-context, in order with the referral's other messages.
+ */
+function asyncAnswer(row: LogRow, m: Message): OutboxMessage {
+  const u = row.headers.useContext;
+  return {
+    topic: 'bars-async-response',
+    partner: m.source || '(no source endpoint)',
+    idempotencyKey: randomUUID(),
+    orderingKey: row.focus,
+    contentType: 'application/fhir+json',
+    payload: JSON.stringify(row.sent ?? row.response),
+    headers: {
+      ...(row.headers.correlationId ? { 'X-Correlation-ID': row.headers.correlationId } : {}),
+      ...(u ? { 'use-context': `${u.useCase}|${u.category}|${u.event}|${u.reason}` } : {}),
+    },
+  };
+}
 
 /** The audit's requestor of a message processed without an authenticated principal (not over HTTP). */
 const UNAUTHENTICATED_SENDER: AuditRequest['requestor'] = { name: 'no authenticated principal (message processed by the server itself)' };

@@ -1,0 +1,162 @@
+import { randomUUID } from 'node:crypto';
+import type { Clock } from '../clock.js';
+import { partnerFor, type Partner } from '../config/partners.js';
+import type { Logger } from '../logger.js';
+import type { Queryable } from '../store/database.js';
+import { barsRequestHeaders, type Sender } from './bars-headers.js';
+import { CredentialsError, PartnerCredentials } from './credentials.js';
+import { nextAttempt, type RetryPolicy } from './backoff.js';
+import type { Transport } from './transport.js';
+
+export interface SenderOptions extends RetryPolicy {
+  db: Queryable;
+  clock: Clock;
+  partners: readonly Partner[];
+  transport: Transport;
+  /** Requests in flight at once: also the most rows one claim takes. */
+  concurrency: number;
+  /** How long a claimed row is this sender's; then any instance may claim it again. */
+  leaseMs: number;
+  /** Who we are in the BaRS headers (NHSD-End-User-Organisation, NHSD-Requesting-Software). */
+  sender: Sender;
+  logger?: Logger;
+  /** Tests: 0..1, for the jitter. */
+  random?: () => number;
+}
+
+interface Claimed {
+  id: string;
+  partner: string;
+  idempotency_key: string;
+  content_type: string;
+  payload: string;
+  headers: Record<string, string> | string;
+  attempts: number;
+  retry_since: Date | string;
+  lease_token: string;
+}
+
+export type Result = 'delivered' | 'retry' | 'dead';
+
+export interface RunSummary {
+  delivered: number;
+  retried: number;
+  dead: number;
+}
+
+/**
+ * Delivers the outbox. A run claims due rows (`FOR UPDATE SKIP LOCKED`, so several instances
+ * share the work and never claim the same row), leases them (`state` delivering, due again when
+ * the lease ends: a killed instance's rows are sent again by any instance), posts each to its
+ * partner with the idempotency key as X-Request-ID, and records what happened: delivered; retried
+ * with exponential back-off and jitter; or dead once the retry horizon is passed or the partner
+ * refuses the message itself (a 4xx other than 408, 409 and 429). A row is claimed only when no
+ * earlier row for the same partner and ordering key (a referral) is undelivered, so a referral's
+ * messages arrive in order.
+ *
+ * At least once, made exactly once by the partner: a sender killed between the partner's answer
+ * and recording it sends the row again after the lease, with the same X-Request-ID.
+ */
+export class OutboxSender {
+  private readonly credentials: PartnerCredentials;
+  private readonly random: () => number;
+
+  constructor(private readonly opts: SenderOptions) {
+    this.credentials = new PartnerCredentials(opts.clock, opts.transport);
+    this.random = opts.random ?? Math.random;
+  }
+
+  /** One claim and its deliveries; returns what happened (all zero: nothing was due). */
+  async runOnce(): Promise<RunSummary> {
+    const rows = await this.claim();
+    const summary: RunSummary = { delivered: 0, retried: 0, dead: 0 };
+    await Promise.all(
+      rows.map(async (row) => {
+        const result = await this.deliver(row);
+        if (result === 'delivered') summary.delivered++;
+        else if (result === 'retry') summary.retried++;
+        else summary.dead++;
+      }),
+    );
+    return summary;
+  }
+
+  /** Runs until nothing is due now (a referral's next message becomes claimable once the one before is delivered). */
+  async drain(maxRuns = 1000): Promise<RunSummary> {
+    const total: RunSummary = { delivered: 0, retried: 0, dead: 0 };
+    for (let i = 0; i < maxRuns; i++) {
+      const s = await this.runOnce();
+      total.delivered += s.delivered;
+      total.retried += s.retried;
+      total.dead += s.dead;
+      // only a delivery can make more due now (the next message of its referral)
+      if (s.delivered === 0) break;
+    }
+    return total;
+  }
+
+  private async claim(): Promise<Claimed[]> {
+    const now = this.opts.clock.now();
+    const token = randomUUID();
+    const rows = await this.opts.db.query<Claimed>(
+      `WITH due AS (
+         SELECT o.id FROM outbox o
+          WHERE o.state IN ('pending', 'delivering') AND o.next_attempt_at <= $1::timestamptz
+            AND (o.ordering_key IS NULL OR NOT EXISTS (
+                  SELECT 1 FROM outbox e
+                   WHERE e.partner = o.partner AND e.ordering_key = o.ordering_key AND e.id < o.id AND e.state <> 'delivered'))
+          ORDER BY o.next_attempt_at, o.id
+          LIMIT $2 FOR UPDATE OF o SKIP LOCKED)
+       UPDATE outbox SET state = 'delivering', attempts = outbox.attempts + 1, next_attempt_at = $3::timestamptz, lease_token = $4, updated_at = $1::timestamptz
+         FROM due WHERE outbox.id = due.id
+       RETURNING outbox.id::text AS id, partner, idempotency_key, content_type, payload, headers, attempts, retry_since, lease_token`,
+      [now.toISOString(), this.opts.concurrency, new Date(now.getTime() + this.opts.leaseMs).toISOString(), token],
+    );
+    // the claim has no order of its own: oldest first, as claimed
+    return rows.sort((a, b) => Number(a.id) - Number(b.id));
+  }
+
+  private async deliver(row: Claimed): Promise<Result> {
+    const partner = partnerFor(this.opts.partners, row.partner);
+    if (!partner) return this.finish(row, 'dead', null, `no partner is configured for '${row.partner}' (STEPWISE_PARTNERS: an id, or an address); configure one, then replay`);
+    let status: number;
+    let answer: string;
+    try {
+      const authorization = await this.credentials.authorization(partner);
+      const stored = typeof row.headers === 'string' ? (JSON.parse(row.headers) as Record<string, string>) : row.headers;
+      const headers = barsRequestHeaders({ stored, requestId: row.idempotency_key, contentType: row.content_type, address: row.partner, sender: this.opts.sender, authorization });
+      ({ status, body: answer } = await this.opts.transport(`${partner.endpoint}/$process-message`, { headers, body: row.payload, timeoutMs: partner.timeoutSeconds * 1000 }));
+    } catch (err) {
+      const what = err instanceof CredentialsError ? err.message : `request to ${partner.endpoint} failed: ${(err as Error).message}`;
+      return this.retryOrDie(row, null, what);
+    }
+    if (status >= 200 && status < 300) return this.finish(row, 'delivered', status, null);
+    // BaRS answers 409 to an X-Request-ID it processed already: the partner has this message
+    if (status === 409) return this.finish(row, 'delivered', status, `the partner already had this X-Request-ID (409): ${answer.slice(0, 500)}`);
+    if (status === 401) this.credentials.forget(partner);
+    const what = `${partner.endpoint}/$process-message answered ${status}: ${answer.slice(0, 1000)}`;
+    if (status >= 400 && status < 500 && status !== 401 && status !== 408 && status !== 429) return this.finish(row, 'dead', status, `${what} (refused: not retried)`);
+    return this.retryOrDie(row, status, what);
+  }
+
+  private async retryOrDie(row: Claimed, status: number | null, error: string): Promise<Result> {
+    const now = this.opts.clock.now();
+    const at = nextAttempt(this.opts, { attempts: row.attempts, retrySince: new Date(row.retry_since), now, random: this.random() });
+    if (!at) return this.finish(row, 'dead', status, `${error} (retried ${row.attempts} times, past the retry horizon)`);
+    return this.finish(row, 'retry', status, error, at);
+  }
+
+  /** Records the outcome, if the lease is still ours (a row whose lease ran out may be another sender's now). */
+  private async finish(row: Claimed, result: Result, status: number | null, error: string | null, retryAt?: Date): Promise<Result> {
+    const now = this.opts.clock.now().toISOString();
+    const state = result === 'retry' ? 'pending' : result;
+    await this.opts.db.query(
+      `UPDATE outbox SET state = $3, last_status = $4, last_error = $5, updated_at = $6::timestamptz, lease_token = NULL,
+              next_attempt_at = COALESCE($7::timestamptz, next_attempt_at), delivered_at = CASE WHEN $3 = 'delivered' THEN $6::timestamptz ELSE delivered_at END
+        WHERE id = $1::bigint AND lease_token = $2`,
+      [row.id, row.lease_token, state, status, error, now, retryAt?.toISOString() ?? null],
+    );
+    if (result !== 'delivered') this.opts.logger?.warn({ outbox: row.id, partner: row.partner, attempts: row.attempts, status, err: error }, result === 'dead' ? 'outbound message dead-lettered' : 'outbound message failed; retrying later');
+    return result;
+  }
+}

@@ -1,0 +1,212 @@
+import { createHash } from 'node:crypto';
+import type { Bundle, MessageHeader, Reference, Resource, ServiceRequest, Task } from '@medplum/fhirtypes';
+import { MD } from '../config/bars-services.js';
+import { enqueue, type OutboxMessage } from '../delivery/outbox.js';
+import { PATHWAY, TriageStatus } from '../pathway/codes.js';
+import { isRedirect, isTriageTask } from '../pathway/redirect-check.js';
+import { localId } from '../pathway/referral-context.js';
+import type { WritePolicy } from '../pathway/write-policies.js';
+import type { Queryable } from '../store/database.js';
+import type { ResourceStore } from '../store/resource-store.js';
+import { BARS } from './bars.js';
+
+/**
+ * The triage outcome goes back to the GP who referred by BaRS, as a `servicerequest-response`
+ * (BaRS MessageDefinition bars-message-servicerequest-response-referral) to the sender's
+ * `$process-message`, through the outbox (src/delivery): accepted, with the pathway and the due
+ * time; redirected, with the signposting; or information requested, naming the missing
+ * minimum-dataset items. It is queued in the transaction (or statement) that made the decision.
+ */
+export type TriageOutcomeKind = 'accepted' | 'redirected' | 'information-requested';
+
+export const TRIAGE_OUTCOME_TOPIC = 'bars-triage-outcome';
+
+/** What the response needs of where the referral came from (its BaRS message, in message_log). */
+export interface ReferralOrigin {
+  /** MessageHeader.source.endpoint of the referral: where the answer goes (`system|value`). */
+  address: string;
+  /** The referral message's Bundle.id: MessageHeader.response.identifier of the answer. */
+  bundleId?: string;
+  correlationId?: string;
+}
+
+export interface TriageOutcomeOptions {
+  /** Our BaRS service (DoS id) that took the referral: the answer's source. */
+  dosId: string;
+  /** The FHIR base of fullUrls when the write has none (the scheduler, the CLI). */
+  baseUrl: string;
+}
+
+/** What a triage Task's current version says to the referrer, if anything. */
+export function triageOutcomeOf(task: Task): TriageOutcomeKind | undefined {
+  if (!isTriageTask(task)) return undefined;
+  if (task.status === 'completed') return isRedirect(task) ? 'redirected' : 'accepted';
+  const waiting = task.businessStatus?.coding?.some((c) => c.system === PATHWAY.triageStatus && c.code === TriageStatus.awaitingInformation);
+  if (task.status === 'on-hold' && waiting) return 'information-requested';
+  return undefined;
+}
+
+/** The BaRS message that brought a referral, if it came by BaRS. */
+export async function referralOrigin(q: Queryable, referralId: string): Promise<ReferralOrigin | undefined> {
+  const [row] = await q.query<{ source: string; bundle_id: string | null; correlation_id: string | null }>(
+    `SELECT source, bundle_id, correlation_id FROM message_log WHERE focus = $1 AND disposition = 'processed' AND bars AND source <> '' ORDER BY seq LIMIT 1`,
+    [`ServiceRequest/${referralId}`],
+    { prepare: true },
+  );
+  return row && { address: row.source, bundleId: row.bundle_id ?? undefined, correlationId: row.correlation_id ?? undefined };
+}
+
+/**
+ * The resources a response carries besides the referral and its Task: the patient, the referrer
+ * (PractitionerRole, Practitioner, their Organization), the performer and the team, read through
+ * `read` (the store, or a message's own resources before they are written).
+ */
+export async function relatedResources(sr: ServiceRequest, task: Task, read: (type: string, id: string) => Promise<Resource | undefined>): Promise<Resource[]> {
+  const found = new Map<string, Resource>();
+  const visit = async (ref: Reference | undefined) => {
+    const m = /^([A-Za-z]+)\/([A-Za-z0-9\-.]{1,64})$/.exec(ref?.reference ?? '');
+    if (!m || found.has(m[0])) return;
+    const r = await read(m[1], m[2]);
+    if (!r) return;
+    found.set(m[0], r);
+    if (r.resourceType === 'PractitionerRole') {
+      await visit(r.practitioner);
+      await visit(r.organization);
+    }
+  };
+  await visit(sr.subject);
+  await visit(sr.requester);
+  for (const p of sr.performer ?? []) await visit(p);
+  await visit(task.owner);
+  await visit(teamOf(task));
+  return [...found.values()];
+}
+
+function teamOf(task: Task): Reference | undefined {
+  return task.extension?.find((e) => e.url === PATHWAY.taskTeam)?.valueReference;
+}
+
+/** A UUID named by a text (SHA-1, RFC 4122 version 5 layout): the same decision always gets the same X-Request-ID. */
+export function uuidOf(text: string): string {
+  const h = createHash('sha1').update(`stepwise:${text}`).digest();
+  h[6] = (h[6] & 0x0f) | 0x50;
+  h[8] = (h[8] & 0x3f) | 0x80;
+  const x = h.subarray(0, 16).toString('hex');
+  return `${x.slice(0, 8)}-${x.slice(8, 12)}-${x.slice(12, 16)}-${x.slice(16, 20)}-${x.slice(20, 32)}`;
+}
+
+/** The missing minimum-dataset items a held triage Task names (its missing-mds-item inputs). */
+export function missingItems(task: Task): { code: string; display: string; text?: string }[] {
+  return (task.input ?? [])
+    .filter((i) => i.type?.coding?.some((c) => c.system === PATHWAY.taskParameterType && c.code === 'missing-mds-item'))
+    .map((i) => {
+      const c = i.valueCodeableConcept?.coding?.find((x) => x.system === PATHWAY.mdsItem);
+      return { code: c?.code ?? 'unknown', display: c?.display ?? c?.code ?? 'an item', text: i.valueCodeableConcept?.text };
+    });
+}
+
+/** The sentence the referrer reads (ServiceRequest.note of the response). */
+export function outcomeText(kind: TriageOutcomeKind, task: Task): string {
+  if (kind === 'information-requested') {
+    const items = missingItems(task);
+    return `Information requested: the referral is on hold until you send ${items.map((i) => i.display).join('; ')}.${items.some((i) => i.text) ? ` ${items.map((i) => i.text).filter(Boolean).join('; ')}.` : ''}`;
+  }
+  const outputs = task.output ?? [];
+  if (kind === 'redirected') {
+    const part = (code: string) => outputs.find((o) => o.type?.coding?.some((c) => c.system === PATHWAY.redirectOutput && c.code === code));
+    const to = part('signposted-to');
+    const where = to?.valueReference?.display ?? to?.valueReference?.reference ?? to?.valueString ?? 'another service';
+    const why = part('rationale');
+    return `Redirected: not taken on here; signposted to ${where}. Rationale: ${why?.valueString ?? why?.valueMarkdown ?? '(none given)'}. Urgent escalation routes were given to the person.`;
+  }
+  const pathway = outputs
+    .flatMap((o) => (o.type?.coding?.some((c) => c.system === PATHWAY.taskParameterType && c.code === 'triage-outcome') ? (o.valueCodeableConcept?.coding ?? []) : []))
+    .find((c) => c.system === PATHWAY.levelOfSupport);
+  const due = task.restriction?.period?.end;
+  return `Accepted: ${pathway?.display ?? pathway?.code ?? 'taken on'}${task.priority ? `, priority ${task.priority}` : ''}${due ? `, due by ${due}` : ''}.`;
+}
+
+const RESPONSE_STATUS: Record<TriageOutcomeKind, ServiceRequest['status']> = { accepted: 'active', redirected: 'revoked', 'information-requested': 'on-hold' };
+
+/**
+ * The `servicerequest-response` message and its outbox row. The referral is answered as stored
+ * with the outcome's status (active, revoked, on-hold) and the outcome in a note; the triage Task
+ * rides with it (pathway, priority, due time, the missing items as inputs); the patient, the
+ * referrer and the team make up the rest of what the MessageDefinition asks for.
+ */
+export function triageOutcomeMessage(args: { kind: TriageOutcomeKind; referral: ServiceRequest; task: Task; related: Resource[]; origin: ReferralOrigin; opts: TriageOutcomeOptions; baseUrl?: string; now: Date }): OutboxMessage {
+  const { kind, referral, task, related, origin, opts, now } = args;
+  const base = args.baseUrl ?? opts.baseUrl;
+  const text = outcomeText(kind, task);
+  const sr: ServiceRequest = { ...referral, status: RESPONSE_STATUS[kind], note: [...(referral.note ?? []), { time: now.toISOString(), text }] };
+  const team = teamOf(task)?.reference ?? task.owner?.reference;
+  const requesterOrg = related.find((r) => r.resourceType === 'PractitionerRole' && `PractitionerRole/${r.id}` === referral.requester?.reference);
+  const receiver = (requesterOrg as { organization?: Reference } | undefined)?.organization?.reference ?? (referral.requester?.reference?.startsWith('Organization/') ? referral.requester.reference : undefined);
+  const key = uuidOf(`triage-outcome|Task/${task.id}|${kind}|${missingItems(task).map((i) => i.code).sort().join(',')}`);
+  const header: MessageHeader = {
+    resourceType: 'MessageHeader',
+    id: uuidOf(`header|${key}`),
+    meta: { profile: ['https://fhir.nhs.uk/StructureDefinition/BARSMessageHeader-servicerequest-response'] },
+    eventCoding: { system: BARS.events, code: 'servicerequest-response' },
+    destination: [{ endpoint: origin.address, ...(receiver ? { receiver: { reference: receiver } } : {}) }],
+    ...(team ? { sender: { reference: team } } : {}),
+    source: { name: 'Stepwise', software: 'Stepwise', endpoint: `${BARS.dosServiceId}|${opts.dosId}` },
+    reason: { coding: [{ system: BARS.reasons, code: 'new' }] },
+    response: { identifier: origin.bundleId ?? referral.id!, code: 'ok' },
+    focus: [{ reference: `ServiceRequest/${referral.id}` }],
+    definition: MD.responseReferral,
+  };
+  const entries: Resource[] = [sr, task, ...related.filter((r) => !(r.resourceType === 'ServiceRequest' && r.id === referral.id))];
+  const bundle: Bundle = {
+    resourceType: 'Bundle',
+    id: key,
+    meta: { versionId: '1.0.0', profile: ['https://fhir.nhs.uk/StructureDefinition/BARSBundleMessage'] },
+    type: 'message',
+    timestamp: now.toISOString(),
+    entry: [{ fullUrl: `urn:uuid:${header.id}`, resource: header }, ...entries.map((r) => ({ fullUrl: `${base}/${r.resourceType}/${r.id}`, resource: r }))],
+  };
+  const useCase = referral.category?.flatMap((c) => c.coding ?? []).find((c) => c.system === BARS.useCases)?.code;
+  return {
+    topic: TRIAGE_OUTCOME_TOPIC,
+    partner: origin.address,
+    idempotencyKey: key,
+    orderingKey: `ServiceRequest/${referral.id}`,
+    contentType: 'application/fhir+json',
+    payload: JSON.stringify(bundle),
+    headers: {
+      ...(origin.correlationId ? { 'X-Correlation-ID': origin.correlationId } : {}),
+      ...(useCase ? { 'use-context': `${useCase}|referral|servicerequest-response|new` } : {}),
+    },
+  };
+}
+
+/**
+ * The write policy: a triage Task completed (accepted or redirected) or put on hold awaiting
+ * information, for a referral that came by BaRS, queues its response in the write's transaction.
+ * The X-Request-ID is named by the decision, so the same decision written twice queues one message.
+ */
+export function triageOutcomePolicy(opts: TriageOutcomeOptions): WritePolicy {
+  return {
+    name: 'a triage decision on a BaRS referral goes back to its sender (servicerequest-response, in the outbox)',
+    types: ['Task'],
+    applies: (r) => triageOutcomeOf(r as Task) !== undefined,
+    after: async (written, ctx) => {
+      const task = written as Task;
+      const kind = triageOutcomeOf(task);
+      const referralId = localId(task.focus, 'ServiceRequest');
+      if (!kind || !referralId) return;
+      const q = ctx.store.queryable;
+      const origin = await referralOrigin(q, referralId);
+      if (!origin) return;
+      const message = await messageFromStore(ctx.store, kind, task, referralId, origin, opts, ctx.now, ctx.origin?.baseUrl);
+      if (message) await enqueue(q, [message], ctx.now);
+    },
+  };
+}
+
+async function messageFromStore(store: ResourceStore, kind: TriageOutcomeKind, task: Task, referralId: string, origin: ReferralOrigin, opts: TriageOutcomeOptions, now: Date, baseUrl?: string): Promise<OutboxMessage | undefined> {
+  const referral = (await store.readOrUndefined('ServiceRequest', referralId)) as ServiceRequest | undefined;
+  if (!referral) return undefined;
+  const related = await relatedResources(referral, task, (type, id) => store.readOrUndefined(type, id));
+  return triageOutcomeMessage({ kind, referral, task, related, origin, opts, baseUrl, now });
+}
