@@ -11,6 +11,9 @@ import type { SqlParams } from './sql.js';
  *   a Patient being in its own.
  * - The holders of a Task: `Organization/[id]` of its team (the task-team extension, searched as
  *   `team`) and its `owner`, whoever that is (a team, or the person who claimed it).
+ * - The targets of a Provenance (`Task/[id]`, `CarePlan/[id]`…): a Provenance is visible to whoever
+ *   sees one of the resources it is about (compartment.ts), as the pathway's Provenances name
+ *   Tasks, care plans and Flags, and no patient.
  */
 
 interface CompartmentDefinition {
@@ -35,6 +38,7 @@ export function compartmentKeys(type: string, id: string, rows: IndexRows): stri
     if (!ref.targetId || !ref.targetType) continue;
     if (ref.targetType === 'Patient' && params?.has(ref.param)) keys.add(`Patient/${ref.targetId}`);
     if (type === 'Task' && HOLDER_PARAMS.has(ref.param)) keys.add(`${ref.targetType}/${ref.targetId}`);
+    if (type === 'Provenance' && ref.param === 'target') keys.add(`${ref.targetType}/${ref.targetId}`);
   }
   return [...keys];
 }

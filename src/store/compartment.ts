@@ -59,7 +59,7 @@ export class Compartment {
   }
 
   /** The team compartment alone (security/README.md, "Compartments"). */
-  private visibleByTeam(a: string, p: SqlParams, type?: string): string {
+  private visibleByTeam(a: string, p: SqlParams, type?: string, throughTargets = true): string {
     const r = this.rule;
     const parts: string[] = [];
     if (!type) parts.push(`${a}.type = ANY(${p.add(r.sharedTypes, 'text[]')})`);
@@ -70,7 +70,19 @@ export class Compartment {
     }
     if (teams) parts.push(`EXISTS (SELECT 1 FROM caseload cl WHERE cl.patient = ANY(${a}.compartments) AND cl.team = ANY(${teams}))`);
     if (r.sender && (!type || type === 'ServiceRequest' || type === 'Task')) parts.push(this.sent(a, p, type));
+    if (throughTargets && (!type || type === 'Provenance')) parts.push(this.aboutVisible(a, p, type));
     return parts.length ? `(${parts.join(' OR ')})` : 'false';
+  }
+
+  /**
+   * A Provenance whose target (kept in its compartment keys, compartment-keys.ts) is visible: one
+   * index probe of resource (type, id) per target. Targets that are Provenances do not count, so
+   * the check goes one level deep.
+   */
+  private aboutVisible(a: string, p: SqlParams, type?: string): string {
+    const target = `EXISTS (SELECT 1 FROM unnest(${a}.compartments) k JOIN resource t ON t.type = split_part(k, '/', 1) AND t.id = split_part(k, '/', 2)
+      WHERE t.type <> 'Provenance' AND ${this.visibleByTeam('t', p, undefined, false)})`;
+    return type ? target : `(${a}.type = 'Provenance' AND ${target})`;
   }
 
   /**

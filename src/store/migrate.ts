@@ -31,7 +31,7 @@ export const migrations: { version: number; name: string; sql: string; /** State
   { version: 12, name: 'team compartments: compartment keys and caseloads', sql: m012.sql },
   { version: 13, name: 'the outbox: messages to partners, delivered by src/delivery', sql: m013.sql },
   { version: 14, name: 'a stamp moved by every write of a conformance resource', sql: m014.sql, more: m014.more },
-  { version: 18, name: 'compartment keys for resources deleted before migration 12', sql: m018.sql, more: m018.more },
+  { version: 18, name: 'compartment keys for resources deleted before migration 12, and for Provenances', sql: m018.sql, more: m018.more },
 ];
 
 /** Arbitrary constant: several instances starting at once take turns to migrate. */

@@ -197,3 +197,18 @@ describe('the audit trail is read within the same compartment', () => {
     expect([...patients]).toEqual(['Patient/pa']);
   });
 });
+
+describe('Provenances are read with what they are about', () => {
+  it("a team's nurse reads the Provenance of its own Task, and not one of another team's (404 by id, absent from searches)", async () => {
+    const provenance = (id: string, target: string) => ({ resourceType: 'Provenance', id, target: [{ reference: target }], recorded: '2026-03-02T09:00:00Z', agent: [{ who: { display: 'triage rule' } }] });
+    await app.store.update(provenance('prov-a', 'Task/task-a/_history/1') as Resource);
+    await app.store.update(provenance('prov-b', 'Task/task-b-done/_history/1') as Resource);
+    expect((await asA('GET', 'Provenance/prov-a')).status).toBe(200);
+    expect((await asA('GET', 'Provenance/prov-b')).status).toBe(404);
+    expect(await getIds('Provenance')).toEqual(['Provenance/prov-a']);
+    expect(await getIds('Task?_id=task-a&_revinclude=Provenance:target')).toEqual(['Provenance/prov-a', 'Task/task-a']);
+    const history = await getIds('_history?_count=500');
+    expect(history).toContain('Provenance/prov-a');
+    expect(history).not.toContain('Provenance/prov-b');
+  });
+});

@@ -25,12 +25,13 @@ describe('compartment keys of resources deleted before migration 12', () => {
         { resourceType: 'Observation', id: 'obs', status: 'final', code: { text: 'mood' }, subject: { reference: 'Patient/pa' } },
         { resourceType: 'Task', id: 'open', status: 'requested', intent: 'order', for: { reference: 'Patient/pa' }, owner: { reference: 'Organization/cmht' } },
         { resourceType: 'Task', id: 'gone', status: 'requested', intent: 'order', for: { reference: 'Patient/pa' }, owner: { reference: 'Organization/cmht' } },
+        { resourceType: 'Provenance', id: 'prov', target: [{ reference: 'Task/open/_history/1' }], recorded: '2026-03-02T09:00:00Z', agent: [{ who: { display: 'rule' } }] },
       ] as Resource[];
       for (const r of data) await store.update(r);
       await store.delete('Observation', 'obs');
       await store.delete('Task', 'gone');
       // as a deletion before migration 12 left them, and before this migration ran
-      await db.query("UPDATE resource SET compartments = '{}' WHERE id IN ('obs', 'gone')");
+      await db.query("UPDATE resource SET compartments = '{}' WHERE id IN ('obs', 'gone', 'prov')");
       await db.query('DELETE FROM schema_migration WHERE version = 18');
 
       const nurse: Principal = { kind: 'user', clientId: 'web', user: 'n1', teams: ['cmht'], scopes: parseScopes('user/*.rs'), scope: 'user/*.rs' };
@@ -45,6 +46,9 @@ describe('compartment keys of resources deleted before migration 12', () => {
         { id: 'obs', compartments: ['Patient/pa'] },
       ]);
       expect(await versions('Observation', 'obs')).toBe(2);
+      // a Provenance keeps its targets, and is read with them
+      expect((await db.query<{ compartments: string[] }>("SELECT compartments FROM resource WHERE id = 'prov'"))[0].compartments).toEqual(['Task/open']);
+      expect((await asNurse.read('Provenance', 'prov')).id).toBe('prov');
     } finally {
       await db.close();
     }

@@ -9,6 +9,9 @@ import type { Queryable } from '../database.js';
  * earlier kept no keys and its history (old versions, still readable by vread and `_history`) was
  * visible only to those who see everything. A deletion since keeps its keys. Here each such
  * resource gets the keys of its last version with content, worked out as the write path does.
+ *
+ * Provenances get theirs again too: they now keep their targets as keys (compartment-keys.ts), so
+ * whoever sees a Task, care plan or Flag sees the Provenances about it.
  */
 export const sql = '';
 
@@ -19,7 +22,7 @@ export async function more(tx: Queryable): Promise<string[]> {
   const rows = await tx.query<{ rid: string; type: string; id: string; content: string }>(
     `SELECT r.rid::text AS rid, r.type, r.id, v.content FROM resource r
        JOIN LATERAL (SELECT content FROM resource_version v WHERE v.rid = r.rid AND v.content IS NOT NULL ORDER BY v.version_id DESC LIMIT 1) v ON true
-      WHERE r.deleted AND (r.compartments IS NULL OR cardinality(r.compartments) = 0)`,
+      WHERE (r.deleted AND (r.compartments IS NULL OR cardinality(r.compartments) = 0)) OR r.type = 'Provenance'`,
   );
   const keyed = rows.flatMap((r) => {
     const keys = compartmentKeys(r.type, r.id, extractIndexRows(JSON.parse(r.content) as Resource));
