@@ -1,11 +1,11 @@
 import { readdirSync, readFileSync } from 'node:fs';
-import type { CodeSystem, StructureDefinition, ValueSet } from '@medplum/fhirtypes';
+import type { CodeSystem, Measure, StructureDefinition, ValueSet } from '@medplum/fhirtypes';
 import { type ConformanceType, expandCanonicalPlaceholder, STEPWISE_CONFORMANCE_VERSION, stepwiseCanonical } from '../../src/fhir/canonical.js';
 import { sourceDir } from './layout.js';
 
-export type ConformanceResource = StructureDefinition | ValueSet | CodeSystem;
+export type ConformanceResource = StructureDefinition | ValueSet | CodeSystem | Measure;
 
-const conformanceTypes: readonly string[] = ['StructureDefinition', 'ValueSet', 'CodeSystem'] satisfies ConformanceType[];
+const conformanceTypes: readonly string[] = ['StructureDefinition', 'ValueSet', 'CodeSystem', 'Measure'] satisfies ConformanceType[];
 
 /** The `.json` files of a directory, sorted by name so every build sees them in the same order. */
 export function jsonFiles(dir: string): string[] {
@@ -28,7 +28,7 @@ export function readSourceResources(dir: string = sourceDir): ConformanceResourc
   return jsonFiles(dir).map((file) => {
     const resource = readWithCanonical<ConformanceResource>(dir + file);
     const { resourceType, id, url } = resource;
-    if (!conformanceTypes.includes(resourceType) || !id) throw new Error(`${file}: expected a StructureDefinition, ValueSet or CodeSystem with an id`);
+    if (!conformanceTypes.includes(resourceType) || !id) throw new Error(`${file}: expected a StructureDefinition, ValueSet, CodeSystem or Measure with an id`);
     if (file !== `${resourceType}-${id}.json`) throw new Error(`${file}: a ${resourceType} with id ${id} belongs in ${resourceType}-${id}.json`);
     const expectedUrl = stepwiseCanonical(resourceType, id);
     if (url !== expectedUrl) throw new Error(`${file}: url is ${url}, expected \${canonical}/${resourceType}/${id}`);

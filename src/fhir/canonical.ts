@@ -12,7 +12,7 @@ export const STEPWISE_CONFORMANCE_VERSION = '0.1.0';
 /** Placeholder for the canonical base in profiles/source files. */
 export const CANONICAL_PLACEHOLDER = '${canonical}';
 
-export type ConformanceType = 'StructureDefinition' | 'ValueSet' | 'CodeSystem';
+export type ConformanceType = 'StructureDefinition' | 'ValueSet' | 'CodeSystem' | 'Measure';
 
 /** `https://…/StructureDefinition/StepwiseReferral`, `https://…/ValueSet/level-of-support`, … */
 export function stepwiseCanonical(type: ConformanceType, id: string): string {

@@ -1,5 +1,5 @@
 import { readdirSync, readFileSync } from 'node:fs';
-import type { CodeSystem, Resource, StructureDefinition, ValueSet } from '@medplum/fhirtypes';
+import type { CodeSystem, Measure, Resource, StructureDefinition, ValueSet } from '@medplum/fhirtypes';
 import type { ConformanceRegistry } from './validation/registry.js';
 
 /**
@@ -11,7 +11,7 @@ const profilesDir = new URL('../../profiles/', import.meta.url);
 const publishedDir = new URL('published/', profilesDir);
 const dependencyDirs = [new URL('dependencies/ukcore/', profilesDir)];
 
-export type StepwiseConformanceResource = StructureDefinition | ValueSet | CodeSystem;
+export type StepwiseConformanceResource = StructureDefinition | ValueSet | CodeSystem | Measure;
 
 function readJsonResources(dir: URL): Resource[] {
   return readdirSync(dir)
@@ -20,7 +20,7 @@ function readJsonResources(dir: URL): Resource[] {
     .map((f) => JSON.parse(readFileSync(new URL(f, dir), 'utf8')) as Resource);
 }
 
-/** Stepwise StructureDefinitions (with snapshots), ValueSets and CodeSystems, sorted by file name. */
+/** Stepwise StructureDefinitions (with snapshots), ValueSets, CodeSystems and the pathway Measures, sorted by file name. */
 export function loadStepwiseConformance(): StepwiseConformanceResource[] {
   return readJsonResources(publishedDir) as StepwiseConformanceResource[];
 }

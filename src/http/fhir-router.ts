@@ -3,6 +3,7 @@ import { accessCheck, guarded, type AccessCheck } from '../security/access.js';
 import type { FhirRequest, FhirResponse } from './fhir-request.js';
 import { processBundle } from './interactions/batch.js';
 import { capabilitiesOf, interaction, operation, supports, type Offer, type OfferingRoute } from './interactions/capabilities.js';
+import { EVALUATE_MEASURE_DEFINITION, evaluateMeasureOperation } from './interactions/evaluate-measure.js';
 import { applyPlanDefinition } from './interactions/plan-definition-apply.js';
 import { readReferral, searchMessageDefinition, searchReferrals } from './interactions/message-definition.js';
 import { processMessage, processMessageOtherMethod } from './interactions/process-message.js';
@@ -20,6 +21,7 @@ type Route = [Method, string, Handler, ...Offer[]];
 const PROCESS_MESSAGE = operation('process-message', 'http://hl7.org/fhir/OperationDefinition/MessageHeader-process-message');
 const VALIDATE = operation('validate', 'http://hl7.org/fhir/OperationDefinition/Resource-validate');
 const APPLY = operation('apply', 'http://hl7.org/fhir/OperationDefinition/PlanDefinition-apply');
+const EVALUATE_MEASURE = operation('evaluate-measure', EVALUATE_MEASURE_DEFINITION);
 /** Work-queue operations on a Task (pathway/tasks/operations.ts). */
 const TASK_OPERATIONS: Route[] = (['claim', 'release', 'accept', 'reject', 'complete'] as const).map((name) => ['POST', `Task/:id/$${name}`, taskOperation(name), operation(name, taskOperationDefinition(name))]);
 
@@ -44,6 +46,8 @@ const routes: Route[] = [
   ['GET', 'ServiceRequest/:id', readReferral, interaction('read')],
   ['POST', 'PlanDefinition/:id/$apply', applyPlanDefinition, APPLY],
   ['GET', 'PlanDefinition/:id/$apply', applyPlanDefinition, APPLY],
+  ['GET', 'Measure/:id/$evaluate-measure', evaluateMeasureOperation, EVALUATE_MEASURE],
+  ['POST', 'Measure/:id/$evaluate-measure', evaluateMeasureOperation, EVALUATE_MEASURE],
   ...TASK_OPERATIONS,
   ['POST', ':type/$validate', validateOperation, VALIDATE],
   ['POST', ':type/:id/$validate', validateOperation, VALIDATE],

@@ -57,6 +57,9 @@ const RULES: Record<string, Rule> = {
   // $apply reads the rule set and the referral it is applied to; it stores nothing
   'POST PlanDefinition/:id/$apply': () => all(...on('PlanDefinition', 'r'), ...on('ServiceRequest', 'r')),
   'GET PlanDefinition/:id/$apply': () => all(...on('PlanDefinition', 'r'), ...on('ServiceRequest', 'r')),
+  // a measure reads its definition and counts Tasks (within the principal's compartment); it stores nothing
+  'GET Measure/:id/$evaluate-measure': () => all(...on('Measure', 'r'), ...on('Task', 's')),
+  'POST Measure/:id/$evaluate-measure': () => all(...on('Measure', 'r'), ...on('Task', 's')),
   // working a queue changes the Task
   ...Object.fromEntries(TASK_OPERATIONS.map((name) => [`POST Task/:id/$${name}`, () => all(...on('Task', 'u'))])),
   // $validate stores and reads nothing; at an instance (mode=update or delete) it reads that resource
