@@ -28,6 +28,7 @@ import type { Logger } from './logger.js';
 import type { MessageProcessor } from './messaging/processor.js';
 import type { WritePolicy } from './pathway/write-policies.js';
 import { WritePipeline } from './pipeline/write-pipeline.js';
+import { WEB_PREFIX, webPages } from './web/pages.js';
 import type { ResourceStore } from './store/resource-store.js';
 
 /** What the FHIR API needs; the server has these only once start-up is done. */
@@ -125,7 +126,7 @@ export function createAppWithLifecycle(options: AppOptions, lifecycle: Lifecycle
   for (const path of [FHIR_PREFIX, `${FHIR_PREFIX}/*`, '/.well-known/*', '/auth/*']) app.use(path, audit);
   // hostile input (issue 13): headers on every response; CORS only for configured origins
   const cors = corsFor(options.corsOrigins ?? []);
-  app.use('*', securityHeaders({ https: options.baseUrl?.startsWith('https:') ?? false, cors: cors !== undefined }));
+  app.use('*', securityHeaders({ https: options.baseUrl?.startsWith('https:') ?? false, cors: cors !== undefined, pagesPrefix: WEB_PREFIX }));
   if (cors) app.use('*', cors);
   // before anything derives a URL from the request (links, Location, the audit's observer, token audiences)
   app.use('*', allowedHosts(options.allowedHosts.map(parseHost), isOperational));
@@ -201,6 +202,10 @@ export function createAppWithLifecycle(options: AppOptions, lifecycle: Lifecycle
   };
   app.all(FHIR_PREFIX, fhir);
   app.all(`${FHIR_PREFIX}/*`, fhir);
+
+  // the triage pages (src/web/README.md): same store, compartments and write pipeline as the API
+  const pageServices = () => lifecycle.services && { store: lifecycle.services.store, pipeline: pipelineOf(lifecycle.services) };
+  app.route(WEB_PREFIX, webPages({ security: options.security, baseUrl: options.baseUrl, fhirPrefix: FHIR_PREFIX, services: pageServices, logger }));
 
   app.notFound((c) => {
     throw new FhirError(FhirErrorCode.NOT_FOUND, `Nothing at ${c.req.path}; the FHIR API is at ${FHIR_PREFIX}`);

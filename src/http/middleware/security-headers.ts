@@ -6,6 +6,8 @@ export interface SecurityHeaderOptions {
   https: boolean;
   /** Cross-origin reads are allowed (CORS_ORIGINS), so resources may not be marked same-origin. */
   cors: boolean;
+  /** Where the triage pages are (src/web): they load their own styles, scripts and images, nothing else. */
+  pagesPrefix?: string;
 }
 
 /**
@@ -27,8 +29,20 @@ export function securityHeaders(opts: SecurityHeaderOptions): MiddlewareHandler 
     crossOriginOpenerPolicy: 'same-origin',
     xXssProtection: '0',
   });
+  // the pages: files from their own /app/assets only, no inline script or style, forms post to themselves
+  const pageHeaders = secureHeaders({
+    contentSecurityPolicy: { defaultSrc: ["'none'"], styleSrc: ["'self'"], scriptSrc: ["'self'"], imgSrc: ["'self'"], formAction: ["'self'"], baseUri: ["'none'"], frameAncestors: ["'none'"] },
+    xFrameOptions: 'DENY',
+    referrerPolicy: 'no-referrer',
+    xContentTypeOptions: 'nosniff',
+    strictTransportSecurity: opts.https ? 'max-age=31536000; includeSubDomains' : false,
+    crossOriginResourcePolicy: 'same-origin',
+    crossOriginOpenerPolicy: 'same-origin',
+    xXssProtection: '0',
+  });
+  const isPage = (path: string) => opts.pagesPrefix !== undefined && (path === opts.pagesPrefix || path.startsWith(`${opts.pagesPrefix}/`));
   return async (c, next) => {
-    await headers(c, async () => {
+    await (isPage(c.req.path) ? pageHeaders : headers)(c, async () => {
       await next();
       if (!c.res.headers.has('Cache-Control')) c.res.headers.set('Cache-Control', 'no-store');
     });

@@ -1,0 +1,117 @@
+import type { Organization, Practitioner, Reference, Resource, Task } from '@medplum/fhirtypes';
+import type { Context } from 'hono';
+import { FhirError, FhirErrorCode } from '../errors.js';
+import { parseSearch } from '../fhir/search/parse.js';
+import { PATHWAY } from '../pathway/codes.js';
+import type { TaskOperationInput, TaskOperationName } from '../pathway/tasks/operation-parameters.js';
+import { runTaskOperation, type TaskOperationResult } from '../pathway/tasks/operations.js';
+import type { WriteOrigin, WritePipeline } from '../pipeline/write-pipeline.js';
+import { ALL_TEAMS } from '../security/compartments.js';
+import { requestorOf, type Principal } from '../security/principal.js';
+import { allows, type Permission } from '../security/scopes.js';
+import type { ResourceStore } from '../store/resource-store.js';
+
+/** What the pages need of the server: present once start-up is done. */
+export interface WebServices {
+  store: ResourceStore;
+  pipeline: WritePipeline;
+}
+
+/** A team a person may work for: its identifier value (`cmht`), its Organization id and name. */
+export interface Team {
+  code: string;
+  id: string;
+  name: string;
+}
+
+/** Who is signed in to the pages, worked out from the session on every request. */
+export interface PageUser {
+  /** What the store and the write pipeline see: the same principal a bearer token would give. */
+  principal: Principal;
+  /** `Practitioner/[id]`: who claims and decides (the token's fhirUser, or the development choice). */
+  practitioner?: string;
+  name: string;
+  /** The teams the user works for, and the one whose queue is shown. */
+  teams: Team[];
+  team?: Team;
+  csrf: string;
+}
+
+/** The FHIR API's scope rules (security/access.ts) for what a page does: 403 when not granted. */
+export function requireScope(principal: Principal, type: string, permission: Permission): void {
+  if (allows(principal.scopes, type, permission)) return;
+  throw new FhirError(FhirErrorCode.FORBIDDEN, { code: 'forbidden', message: `Your sign-in does not allow this: it needs the scope ${type}.${permission}`, expression: type });
+}
+
+/** The store of the signed-in user: every read confined to their compartment, in SQL. */
+export function storeOf(services: WebServices, user: PageUser): ResourceStore {
+  return services.store.for(user.principal);
+}
+
+/** The teams (Organizations with a team identifier) the principal may see and work for. */
+export async function teamsOf(store: ResourceStore, principal: Principal): Promise<Team[]> {
+  const page = await store.search(parseSearch('Organization', [['identifier', `${PATHWAY.teamId}|`], ['_count', '100'], ['_sort', 'name']]));
+  const all = (page.matches as Organization[]).map((o) => ({ code: o.identifier?.find((i) => i.system === PATHWAY.teamId)?.value ?? o.id!, id: o.id!, name: o.name ?? o.id! }));
+  if (principal.kind === 'development' || principal.teams.includes(ALL_TEAMS)) return all;
+  return all.filter((t) => principal.teams.includes(t.code));
+}
+
+/** "Asha Rao" from a Practitioner's first name. */
+export function nameOf(r: Resource | undefined): string | undefined {
+  const name = (r as Practitioner | undefined)?.name?.[0];
+  if (!name) return undefined;
+  return name.text ?? [...(name.prefix ?? []), ...(name.given ?? []), name.family].filter(Boolean).join(' ');
+}
+
+/** Where a page's write comes from, as its AuditEvent and Provenance record it. */
+export function pageOrigin(c: Context, user: PageUser, fhirBase: string, activity?: string): WriteOrigin {
+  const requestor = requestorOf(user.principal);
+  return {
+    route: 'page',
+    baseUrl: fhirBase,
+    requestId: c.get('requestId') as string | undefined,
+    // in development mode the principal is nobody in particular: say who chose to act
+    requestor: user.principal.kind === 'development' && user.practitioner ? { ...requestor, name: `${user.name} (${user.practitioner}), signed in to the pages in development mode (STEPWISE_AUTH=off)` } : requestor,
+    principal: user.principal,
+    ...(activity ? { activity } : {}),
+  };
+}
+
+/**
+ * A Task operation ($claim, $release, $accept, $reject, $complete) as the signed-in person, run
+ * by pathway/tasks/operations.ts in one transaction holding the Task's row lock, every version
+ * through the write pipeline: the same code as `POST Task/[id]/$name`.
+ */
+export async function runPageOperation(
+  c: Context,
+  services: WebServices,
+  user: PageUser,
+  fhirBase: string,
+  name: TaskOperationName,
+  taskId: string,
+  input: Omit<TaskOperationInput, 'practitioner'> = { outputs: [] },
+): Promise<TaskOperationResult> {
+  requireScope(user.principal, 'Task', 'u');
+  if (!user.practitioner) {
+    throw new FhirError(FhirErrorCode.FORBIDDEN, { code: 'forbidden', message: 'Your sign-in does not say which Practitioner you are (the fhirUser claim), so you cannot work a queue', expression: 'Task.owner' });
+  }
+  const practitioner = { ref: { reference: user.practitioner } as Reference, expression: 'practitioner' };
+  const origin = pageOrigin(c, user, fhirBase, name);
+  return runTaskOperation(storeOf(services, user), name, { taskId, input: { ...input, practitioner } }, (store, next, version) =>
+    services.pipeline.update(store, name === 'complete' ? withOneTriageOutcome(next) : next, origin, { ifMatch: version }),
+  );
+}
+
+const isTriageOutcome = (o: NonNullable<Task['output']>[number]) => o.type?.coding?.some((c) => c.system === PATHWAY.taskParameterType && c.code === 'triage-outcome') ?? false;
+
+/**
+ * `$complete` adds outputs to those the Task has, and a decided triage Task already carries the
+ * rules' proposed outcome: the nurse's decision replaces it, so the Task carries one outcome (the
+ * care-plan policy reads the first it finds).
+ */
+export function withOneTriageOutcome(task: Task): Task {
+  const outcomes = (task.output ?? []).filter(isTriageOutcome);
+  if (outcomes.length < 2) return task;
+  const latest = outcomes[outcomes.length - 1];
+  return { ...task, output: (task.output ?? []).filter((o) => !isTriageOutcome(o) || o === latest) };
+}
