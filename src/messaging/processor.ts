@@ -242,7 +242,12 @@ export class MessageProcessor {
     const pending = resourcesOf(plan);
     const referral = referralId ? (pending.get(`ServiceRequest/${referralId}`) as ServiceRequest | undefined) : undefined;
     if (!referral) return undefined;
-    const related = await relatedResources(referral, admission.task, async (type, id) => pending.get(`${type}/${id}`) ?? this.store.readOrUndefined(type, id));
+    const related = await relatedResources(
+      referral,
+      admission.task,
+      async (type, id) => pending.get(`${type}/${id}`) ?? this.store.readOrUndefined(type, id),
+      async (patient) => [...pending.values()].filter((r) => r.resourceType === 'Consent' && r.patient?.reference === `Patient/${patient}`),
+    );
     const origin = { address: message.source, bundleId: message.id, correlationId: row.headers.correlationId };
     return [triageOutcomeMessage({ kind, referral, task: admission.task, related, origin, opts: { dosId: check.service.dosId, baseUrl: input.baseUrl }, now: this.deps.clock.now() })];
   }

@@ -2,6 +2,7 @@ import { createHash } from 'node:crypto';
 import type { Bundle, MessageHeader, Reference, Resource, ServiceRequest, Task } from '@medplum/fhirtypes';
 import { MD } from '../config/bars-services.js';
 import { enqueue, type OutboxMessage } from '../delivery/outbox.js';
+import { parseSearch } from '../fhir/search/parse.js';
 import { PATHWAY, TriageStatus } from '../pathway/codes.js';
 import { isRedirect, isTriageTask } from '../pathway/redirect-check.js';
 import { localId } from '../pathway/referral-context.js';
@@ -57,11 +58,18 @@ export async function referralOrigin(q: Queryable, referralId: string): Promise<
 }
 
 /**
- * The resources a response carries besides the referral and its Task: the patient, the referrer
- * (PractitionerRole, Practitioner, their Organization), the performer and the team, read through
- * `read` (the store, or a message's own resources before they are written).
+ * The resources a response carries besides the referral and its Task: the patient and their
+ * consent to the referral, the referrer (PractitionerRole, Practitioner, their Organization), the
+ * performer (the service and the organisation providing it) and the team, read through `read`
+ * and `consents` (the store, or a message's own resources before they are written). The
+ * MessageDefinition asks for two Organizations (sender and receiver) and the Consent.
  */
-export async function relatedResources(sr: ServiceRequest, task: Task, read: (type: string, id: string) => Promise<Resource | undefined>): Promise<Resource[]> {
+export async function relatedResources(
+  sr: ServiceRequest,
+  task: Task,
+  read: (type: string, id: string) => Promise<Resource | undefined>,
+  consents: (patient: string) => Promise<Resource[]>,
+): Promise<Resource[]> {
   const found = new Map<string, Resource>();
   const visit = async (ref: Reference | undefined) => {
     const m = /^([A-Za-z]+)\/([A-Za-z0-9\-.]{1,64})$/.exec(ref?.reference ?? '');
@@ -73,8 +81,11 @@ export async function relatedResources(sr: ServiceRequest, task: Task, read: (ty
       await visit(r.practitioner);
       await visit(r.organization);
     }
+    if (r.resourceType === 'HealthcareService') await visit(r.providedBy);
   };
   await visit(sr.subject);
+  const patient = localId(sr.subject, 'Patient');
+  if (patient) for (const c of await consents(patient)) found.set(`Consent/${c.id}`, c);
   await visit(sr.requester);
   for (const p of sr.performer ?? []) await visit(p);
   await visit(task.owner);
@@ -207,6 +218,11 @@ export function triageOutcomePolicy(opts: TriageOutcomeOptions): WritePolicy {
 async function messageFromStore(store: ResourceStore, kind: TriageOutcomeKind, task: Task, referralId: string, origin: ReferralOrigin, opts: TriageOutcomeOptions, now: Date, baseUrl?: string): Promise<OutboxMessage | undefined> {
   const referral = (await store.readOrUndefined('ServiceRequest', referralId)) as ServiceRequest | undefined;
   if (!referral) return undefined;
-  const related = await relatedResources(referral, task, (type, id) => store.readOrUndefined(type, id));
+  const related = await relatedResources(
+    referral,
+    task,
+    (type, id) => store.readOrUndefined(type, id),
+    async (patient) => (await store.search(parseSearch('Consent', [['patient', `Patient/${patient}`], ['_count', '20']]))).matches,
+  );
   return triageOutcomeMessage({ kind, referral, task, related, origin, opts, baseUrl, now });
 }
