@@ -1,7 +1,8 @@
 import type { Bundle } from '@medplum/fhirtypes';
 import { FhirError, FhirErrorCode } from '../../errors.js';
 import type { Mapped, PartnerFormat, Payload } from '../format.js';
-import { loadMapping, runMapping, type LoadedMapping } from '../structure-maps.js';
+import { partnerMappings, type PartnerMappings } from '../mapping-data.js';
+import { runStructureMap } from '../transform.js';
 import { pemDefects, type PemConceptMaps } from './pem-defects.js';
 import { PEM_MODEL_NAME } from './pem-model.js';
 import { readPem } from './pem-reader.js';
@@ -23,13 +24,17 @@ export function readNhs111Pem(payload: Payload): Mapped<Bundle> {
     throw new FhirError(FhirErrorCode.INVALID, 'An NHS 111 Post Event Message is one XML document, not a set of tables');
   }
   const { pem, at, issues } = readPem(payload);
-  const mapping = loadMapping('nhs111-pem');
+  const mapping = partnerMappings('nhs111-pem');
   const defects = pemDefects(pem, at, conceptMapsOf(mapping));
-  const result = runMapping<Bundle>(mapping, 'nhs111-pem-to-fhir', PEM_MODEL_NAME, pem, 'Bundle');
+  const map = mapping.structureMaps.get('nhs111-pem-to-fhir');
+  if (!map) throw new Error('mappings/nhs111-pem has no maps/nhs111-pem-to-fhir.map');
+  // the engine would make the target Bundle without its resourceType: it is given one
+  const target = { type: 'Bundle', value: { resourceType: 'Bundle' } as Bundle };
+  const result = runStructureMap(map, { type: PEM_MODEL_NAME, value: pem }, target, mapping.transformMaps);
   return { result, issues: [...issues, ...defects] };
 }
 
-function conceptMapsOf(mapping: LoadedMapping): PemConceptMaps {
+function conceptMapsOf(mapping: PartnerMappings): PemConceptMaps {
   const byId = (id: string) => {
     const map = mapping.conceptMaps.find((m) => m.id === id);
     if (!map) throw new Error(`mappings/nhs111-pem has no ConceptMap ${id}`);

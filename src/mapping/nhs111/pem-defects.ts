@@ -1,6 +1,5 @@
 import type { ConceptMap, OperationOutcomeIssue } from '@medplum/fhirtypes';
 import { describeNhsNumberProblem } from '../../fhir/nhs-number.js';
-import { conceptMapTarget } from '../structure-maps.js';
 import type { Nhs111Pem, PemCode, PemLocations, PemTelecom } from './pem-model.js';
 import { PEM_OID } from './pem-reader.js';
 
@@ -81,4 +80,9 @@ function telecomDefects(
     if (!/^(tel|mailto):/.test(t.value)) warn(`${field}[${i}]`, 'value', `Telecom '${t.value}' is neither a tel: nor a mailto: URL: mapped as a url`);
     if (t.use && !conceptMapTarget(maps.telecomUse, t.use)) warn(`${field}[${i}]`, 'code-invalid', `Telecom use '${t.use}' has no FHIR ContactPoint use: the number is mapped without one`);
   });
+}
+
+/** The target code a ConceptMap gives `code` (its first group), or undefined when it has none. */
+function conceptMapTarget(map: ConceptMap, code: string): string | undefined {
+  return map.group?.[0]?.element?.find((e) => e.code === code)?.target?.[0]?.code;
 }
