@@ -1,4 +1,4 @@
-import type { ValidationContext, ValueCheck } from './context.js';
+import type { ExtensionHost, ValidationContext, ValueCheck } from './context.js';
 import type { InvariantCheck } from './invariants.js';
 
 /**
@@ -56,9 +56,10 @@ function describeJson(value: unknown): string {
 
 /**
  * Validates a JSON object against a shape. Returns false when the value is not an object at all (so
- * callers skip checks that need one).
+ * callers skip checks that need one). `host`: the element this object's extensions belong to, when
+ * it is not the object itself (a primitive's `_name` sibling).
  */
-export function checkObject(shape: ObjectShape, value: unknown, path: string, ctx: ValidationContext, compiler: ShapeSource): boolean {
+export function checkObject(shape: ObjectShape, value: unknown, path: string, ctx: ValidationContext, compiler: ShapeSource, host?: ExtensionHost): boolean {
   if (value === null || typeof value !== 'object' || Array.isArray(value)) {
     ctx.issues.error('structure', path, `${shape.label} must be a JSON object, but this is ${describeJson(value)}`);
     return false;
@@ -76,7 +77,7 @@ export function checkObject(shape: ObjectShape, value: unknown, path: string, ct
       if (key.charCodeAt(0) === 95 /* _ */) {
         const base = props[key.slice(1)];
         if (base?.primitive) {
-          checkPrimitiveSibling(base, obj, path, ctx, compiler);
+          checkPrimitiveSibling(base, shape, obj, path, ctx, compiler);
           if (!(key.slice(1) in obj)) choices = noteChoice(base, choices, path, ctx);
           continue;
         }
@@ -86,6 +87,8 @@ export function checkObject(shape: ObjectShape, value: unknown, path: string, ct
     }
     if (rule.choice) choices = noteChoice(rule, choices, path, ctx);
     const itemPath = `${path}.${rule.step}`;
+    // extensions are checked knowing the element they sit on (their context, extension-context.ts)
+    const itemCtx = key === 'extension' || key === 'modifierExtension' ? { ...ctx, extensionHost: host ?? hostOf(shape, obj) } : ctx;
     if (item === null) {
       ctx.issues.error('structure', itemPath, `${itemPath} is null; JSON null is not a FHIR value (omit the element instead)`);
       continue;
@@ -95,13 +98,13 @@ export function checkObject(shape: ObjectShape, value: unknown, path: string, ct
         ctx.issues.error('structure', itemPath, `${shape.label}.${rule.key} repeats (0..${rule.max === Infinity ? '*' : rule.max}) and must be a JSON array, but this is ${describeJson(item)}`);
         continue;
       }
-      checkArray(rule, item, obj, itemPath, ctx);
+      checkArray(rule, item, obj, itemPath, itemCtx);
     } else {
       if (Array.isArray(item)) {
         ctx.issues.error('structure', itemPath, `${shape.label}.${rule.key} has at most one value and must not be a JSON array (found ${item.length} items)`);
         continue;
       }
-      rule.check(item, itemPath, ctx);
+      rule.check(item, itemPath, itemCtx);
     }
   }
   if (children === 0 && !shape.isResource) {
@@ -151,8 +154,17 @@ function checkArray(rule: PropertyRule, items: unknown[], obj: Record<string, un
   }
 }
 
+function hostOf(shape: ObjectShape, obj: Record<string, unknown>): ExtensionHost {
+  return { value: obj, typeName: shape.typeName, typePath: shape.label, isResource: shape.isResource };
+}
+
+/** The primitive a `_name` sibling gives extensions to: `Patient.birthDate`, a date. */
+function primitiveHost(rule: PropertyRule, parent: ObjectShape, value: unknown): ExtensionHost {
+  return { value, typeName: rule.typeCode, typePath: `${parent.label}.${rule.choice ?? rule.key}`, isResource: false };
+}
+
 /** The `_name` sibling of a primitive: an Element (id, extension), arrays aligned with the values. */
-function checkPrimitiveSibling(rule: PropertyRule, obj: Record<string, unknown>, path: string, ctx: ValidationContext, compiler: ShapeSource): void {
+function checkPrimitiveSibling(rule: PropertyRule, parent: ObjectShape, obj: Record<string, unknown>, path: string, ctx: ValidationContext, compiler: ShapeSource): void {
   const ext = obj['_' + rule.key];
   const values = obj[rule.key];
   const extPath = `${path}.${rule.step}`;
@@ -162,7 +174,7 @@ function checkPrimitiveSibling(rule: PropertyRule, obj: Record<string, unknown>,
       ctx.issues.error('structure', extPath, `_${rule.key} must be a JSON object because ${rule.key} has at most one value`);
       return;
     }
-    checkObject(shape, ext, extPath, ctx, compiler);
+    checkObject(shape, ext, extPath, ctx, compiler, primitiveHost(rule, parent, values));
     return;
   }
   if (!Array.isArray(ext)) {
@@ -187,7 +199,7 @@ function checkPrimitiveSibling(rule: PropertyRule, obj: Record<string, unknown>,
       }
       continue;
     }
-    checkObject(shape, item, `${extPath}[${i}]`, ctx, compiler);
+    checkObject(shape, item, `${extPath}[${i}]`, ctx, compiler, primitiveHost(rule, parent, Array.isArray(values) ? values[i] : undefined));
   }
 }
 

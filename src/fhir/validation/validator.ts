@@ -3,6 +3,7 @@ import { loadR4Definitions } from '../definitions.js';
 import { TypeCompiler } from './compile.js';
 import { checkObject } from './json-walk.js';
 import { indexBundle } from './bundle-index.js';
+import { ExtensionContexts } from './extension-context.js';
 import { nestedContext, type ResourceEngine, type ValidationContext } from './context.js';
 import { InvariantCompiler } from './invariants.js';
 import { IssueList } from './issues.js';
@@ -99,7 +100,9 @@ export class Validator implements ResourceEngine {
     if (this.compiled?.revision !== revision) {
       const terminology = new Terminology(this.registry);
       const invariants = new InvariantCompiler();
-      const rules = { ...defaultTypeRules(terminology), Reference: [referenceFormatCheck(this.registry)] };
+      const base = defaultTypeRules(terminology);
+      const extensionContexts = new ExtensionContexts(this.registry);
+      const rules = { ...base, Reference: [referenceFormatCheck(this.registry)], Extension: [...(base.Extension ?? []), extensionContexts.check] };
       const types = new TypeCompiler(this.registry, terminology, invariants, rules);
       const profiles = new ProfileCompiler(this.registry, terminology, invariants);
       this.compiled = { revision, types, profiles };
