@@ -1,4 +1,6 @@
 import { runConvert } from './convert-command.js';
+import { runOutbox } from './outbox-command.js';
+import { runPackage } from './package-command.js';
 import { runValidate } from './validate-command.js';
 
 const USAGE = `usage: stepwise <command> [options]
@@ -6,6 +8,8 @@ const USAGE = `usage: stepwise <command> [options]
 commands:
   convert <file> --to json|xml [--out file]   convert a FHIR resource between JSON and XML
   validate <file…> [--profile url]            validate JSON or XML resources against R4 and the Stepwise profiles
+  package load <tgz…> [--database-url url]    load FHIR NPM packages (UK Core, BaRS) into the database, for validation
+  outbox list [--state dead] | replay <id…>   outbound messages to partners: list them, send dead ones again
 `;
 
 export interface Io {
@@ -23,6 +27,10 @@ export async function main(argv: string[], io: Io = defaultIo): Promise<number> 
       return runConvert(rest, io);
     case 'validate':
       return runValidate(rest, io);
+    case 'package':
+      return runPackage(rest, io);
+    case 'outbox':
+      return runOutbox(rest, io);
     case undefined:
     case '--help':
     case '-h':

@@ -1,4 +1,5 @@
 import { FhirError, FhirErrorCode } from '../errors.js';
+import { STEPWISE_CANONICAL_BASE } from '../fhir/canonical.js';
 import { accessCheck, guarded, type AccessCheck } from '../security/access.js';
 import type { FhirRequest, FhirResponse } from './fhir-request.js';
 import { processBundle } from './interactions/batch.js';
@@ -7,12 +8,14 @@ import { EVALUATE_MEASURE_DEFINITION, evaluateMeasureOperation } from './interac
 import { applyPlanDefinition } from './interactions/plan-definition-apply.js';
 import { readReferral, searchMessageDefinition, searchReferrals } from './interactions/message-definition.js';
 import { processMessage, processMessageOtherMethod } from './interactions/process-message.js';
+import { listOutboxOperation, replayOutboxOperation } from './interactions/outbox.js';
 import type { Handler, InteractionContext } from './interactions/context.js';
 import { instanceHistory, systemHistory, typeHistory } from './interactions/history.js';
 import { readResource, vreadResource } from './interactions/read.js';
 import { searchType } from './interactions/search.js';
 import { taskOperation, taskOperationDefinition } from './interactions/task-operations.js';
 import { validateOperation } from './interactions/validate.js';
+import { LOAD_PACKAGE_PATH, loadPackageOperation } from './interactions/load-package.js';
 import { conditionalDelete, conditionalPatch, conditionalUpdate, createResource, deleteResource, patchResource, updateResource } from './interactions/write.js';
 
 type Method = FhirRequest['method'];
@@ -20,6 +23,8 @@ type Route = [Method, string, Handler, ...Offer[]];
 
 const PROCESS_MESSAGE = operation('process-message', 'http://hl7.org/fhir/OperationDefinition/MessageHeader-process-message');
 const VALIDATE = operation('validate', 'http://hl7.org/fhir/OperationDefinition/Resource-validate');
+/** Stepwise's own: loads a FHIR NPM package's conformance resources (issue 15). */
+const LOAD_PACKAGE = operation('load-package', `${STEPWISE_CANONICAL_BASE}/OperationDefinition/load-package`);
 const APPLY = operation('apply', 'http://hl7.org/fhir/OperationDefinition/PlanDefinition-apply');
 const EVALUATE_MEASURE = operation('evaluate-measure', EVALUATE_MEASURE_DEFINITION);
 /** Work-queue operations on a Task (pathway/tasks/operations.ts). */
@@ -35,11 +40,15 @@ const routes: Route[] = [
   ['POST', '', processBundle, interaction('transaction'), interaction('batch')],
   ['GET', '_history', systemHistory, interaction('history-system')],
   ['POST', '$process-message', processMessage, PROCESS_MESSAGE],
+  ['POST', LOAD_PACKAGE_PATH, loadPackageOperation, LOAD_PACKAGE],
   // BaRS: any other method is answered 405 with the BaRS code, so these offer nothing
   ['GET', '$process-message', processMessageOtherMethod],
   ['PUT', '$process-message', processMessageOtherMethod],
   ['PATCH', '$process-message', processMessageOtherMethod],
   ['DELETE', '$process-message', processMessageOtherMethod],
+  // operators: outbound messages to partners, and replaying dead ones (delivery/; stepwise/admin)
+  ['GET', '$outbox', listOutboxOperation],
+  ['POST', '$outbox-replay', replayOutboxOperation],
   // the BaRS receiver's search and read stand in for the generic ones of their type
   ['GET', 'MessageDefinition', searchMessageDefinition, interaction('search-type')],
   ['GET', 'ServiceRequest', searchReferrals, interaction('search-type')],

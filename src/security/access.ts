@@ -51,6 +51,11 @@ const RULES: Record<string, Rule> = {
   'PUT $process-message': () => TOKEN,
   'PATCH $process-message': () => TOKEN,
   'DELETE $process-message': () => TOKEN,
+  // outbound delivery's operators' view and replay: a token, and the stepwise/admin scope checked by the handler (http/interactions/outbox.ts)
+  'GET $outbox': () => TOKEN,
+  'POST $outbox-replay': () => TOKEN,
+  // a package writes StructureDefinitions, ValueSets and CodeSystems and records itself as an ImplementationGuide; the handler also asks for stepwise/admin
+  'POST $load-package': () => all(...on('StructureDefinition', 'u'), ...on('ValueSet', 'u'), ...on('CodeSystem', 'u'), ...on('ImplementationGuide', 'u')),
   'GET MessageDefinition': () => all(...on('MessageDefinition', 's')),
   'GET ServiceRequest': () => all(...on('ServiceRequest', 's')),
   'GET ServiceRequest/:id': () => all(...on('ServiceRequest', 'r')),
