@@ -11,6 +11,8 @@ import type { Security } from '../security/security.js';
 import { mountAssets } from './assets.js';
 import { nameOf, requireScope, runPageOperation, storeOf, teamsOf, type PageUser, type WebServices } from './context.js';
 import { HandoversPage, loadHandovers } from './handovers.js';
+import { loadMeasures } from './measures-data.js';
+import { MeasuresPage } from './measures.js';
 import { Layout, renderPage, WEB_PREFIX, type FieldError, type NavItem } from './layout.js';
 import { SessionEnded, userOf, verifiedUser } from './page-user.js';
 import { isQueueView, loadQueue, whatOf, type QueueView } from './queue-data.js';
@@ -261,6 +263,23 @@ export function webPages(opts: WebOptions): Hono<WebEnv> {
     return c.redirect(`${WEB_PREFIX}/handovers?done=rejected`, 303);
   });
 
+  // the measures: tables and charts over a period (src/measures, as $evaluate-measure)
+  web.get('/measures', async (c) => {
+    const user = c.get('user');
+    requireScope(user.principal, 'Measure', 'r');
+    requireScope(user.principal, 'Task', 's');
+    const store = storeOf(c.get('services'), user);
+    const today = londonDate(store.clock.now());
+    const period = { start: c.req.query('from') || londonDate(new Date(store.clock.now().getTime() - 27 * DAY_MS)), end: c.req.query('to') || today };
+    const errors: FieldError[] = [];
+    if (!isCalendarDate(period.start)) errors.push({ field: 'from', message: 'Enter the first day as a date, for example 2026-03-01' });
+    if (!isCalendarDate(period.end)) errors.push({ field: 'to', message: 'Enter the last day as a date, for example 2026-03-31' });
+    if (!errors.length && period.end < period.start) errors.push({ field: 'to', message: 'The last day must be the same as or after the first day' });
+    const names = new Map((await teamsOf(store, DEVELOPMENT_PRINCIPAL)).map((t) => [`Organization/${t.id}`, t.name]));
+    const measures = errors.length ? [] : await loadMeasures(store, period, (ref) => names.get(ref) ?? ref);
+    return page(c, <MeasuresPage user={user} nav={navOf('measures')} period={period} measures={measures} errors={errors} />, errors.length ? 400 : 200);
+  });
+
   web.all('*', notFound);
 
   // a page's error is a page: the same FhirError the API would answer with, in words, with its status
@@ -280,7 +299,14 @@ export function webPages(opts: WebOptions): Hono<WebEnv> {
 const navOf = (current: 'queue' | 'handovers' | 'measures'): NavItem[] => [
   { href: `${WEB_PREFIX}/queue`, text: 'Queue', current: current === 'queue' },
   { href: `${WEB_PREFIX}/handovers`, text: 'Handovers', current: current === 'handovers' },
+  { href: `${WEB_PREFIX}/measures`, text: 'Measures', current: current === 'measures' },
 ];
+
+const DAY_MS = 86_400_000;
+const LONDON_DATE = new Intl.DateTimeFormat('en-CA', { timeZone: 'Europe/London', year: 'numeric', month: '2-digit', day: '2-digit' });
+/** "2026-03-02": the London calendar day of an instant. */
+const londonDate = (d: Date): string => LONDON_DATE.format(d);
+const isCalendarDate = (s: string): boolean => /^\d{4}-\d{2}-\d{2}$/.test(s) && !Number.isNaN(Date.parse(`${s}T12:00:00Z`)) && new Date(`${s}T12:00:00Z`).toISOString().slice(0, 10) === s;
 
 const str = (v: unknown): string | undefined => (typeof v === 'string' ? v : undefined);
 
