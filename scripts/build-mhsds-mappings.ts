@@ -42,7 +42,7 @@ const BINDINGS: Record<string, string> = {
 const FRAGMENTS = new Set(['ReferRejectReason', 'ConsMechanismMH']);
 
 const CANONICAL = '${canonical}';
-const elementType = (field: string) => (/Date$/.test(field) ? 'date' : /Time$/.test(field) ? 'time' : 'string');
+const elementType = (field: string) => (/Date/.test(field) ? 'date' : /Time$/.test(field) ? 'time' : 'string');
 
 function logicalModel(table: string, fields: string[]) {
   const url = `${CANONICAL}/StructureDefinition/mhsds-${table}`;
