@@ -4,11 +4,12 @@ import { FhirError, FhirErrorCode } from '../errors.js';
 import { HEADER_NAMES, type HeaderKey, type RawMessageHeaders } from '../messaging/headers.js';
 import type { InputLimits } from '../fhir/input-limits.js';
 import { formatFhirJson, formatFhirXml } from '../fhir/xml/index.js';
-import { bodyKind, parseJsonBody, parseXmlBody } from './body.js';
+import { bodyKind, mediaType, parseJsonBody, parseXmlBody } from './body.js';
 import { bodyText } from './body-text.js';
 import type { FhirRequest, FhirResponse } from './fhir-request.js';
 import { resolveRoute } from './fhir-router.js';
 import type { InteractionContext } from './interactions/context.js';
+import { LOAD_PACKAGE_PATH, PACKAGE_MEDIA_TYPES } from './interactions/load-package.js';
 import type { RequestIdVariables } from './middleware/request-id.js';
 import type { RequestAudit } from '../audit/middleware.js';
 import type { Principal, PrincipalVariables } from '../security/principal.js';
@@ -73,6 +74,11 @@ async function readBody(c: Context, req: FhirRequest, maxBytes: number, limits: 
   if (buf.byteLength > maxBytes) throw new FhirError(FhirErrorCode.TOO_LARGE, `The request body is larger than the limit of ${maxBytes} bytes`);
   // no body at all (e.g. $validate with mode=delete): the handler says whether it needed one
   if (buf.byteLength === 0 && !contentType) return;
+  // $load-package takes a FHIR NPM package as it is: bytes, read by the handler (issue 15)
+  if (req.path === LOAD_PACKAGE_PATH && PACKAGE_MEDIA_TYPES.has(mediaType(contentType))) {
+    req.body = new Uint8Array(buf);
+    return;
+  }
   const kind = bodyKind(req.method, contentType, req.path);
   const text = bodyText(buf, contentType);
   switch (kind) {
