@@ -139,8 +139,9 @@ function allDistinct(values: unknown[]): boolean {
 
 /**
  * dom-3: each contained resource is referenced from elsewhere in the resource ('#id' as a reference,
- * canonical, uri or url anywhere, including other contained resources), or itself refers to its
- * container with '#'.
+ * canonical, uri or url anywhere, including other contained resources, such as a contained
+ * Binary's securityContext), or itself refers to its container with '#'. One without an id passes,
+ * as in FHIRPath ('#' + {} is empty): its missing id is reported by contained.ts.
  */
 function containedAreReferenced(container: Record<string, unknown>, resource: Record<string, unknown> | undefined): boolean {
   const contained = asArray(container.contained);
@@ -150,7 +151,8 @@ function containedAreReferenced(container: Record<string, unknown>, resource: Re
   return contained.every((c) => {
     if (c === null || typeof c !== 'object') return true;
     const id = (c as Record<string, unknown>).id;
-    if (typeof id === 'string' && localRefs.has('#' + id)) return true;
+    if (typeof id !== 'string') return true;
+    if (localRefs.has('#' + id)) return true;
     const own = new Set<string>();
     collectLocalReferences(c as Record<string, unknown>, own);
     return own.has('#');

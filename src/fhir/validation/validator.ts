@@ -3,6 +3,7 @@ import { loadR4Definitions } from '../definitions.js';
 import { TypeCompiler } from './compile.js';
 import { checkObject } from './json-walk.js';
 import { indexBundle } from './bundle-index.js';
+import { checkContainedIds } from './contained.js';
 import { ExtensionContexts } from './extension-context.js';
 import { nestedContext, type ResourceEngine, type ValidationContext } from './context.js';
 import { InvariantCompiler } from './invariants.js';
@@ -92,6 +93,7 @@ export class Validator implements ResourceEngine {
     ctx = { ...ctx, resourcePath: path };
     if (resourceType === 'Bundle') ctx.bundle = indexBundle(resource);
     checkObject(shape, resource, path, ctx, types);
+    checkContainedIds(resource, path, ctx);
     profiles.checkDeclared(resource, resourceType, path, ctx, extraProfiles, ctx.unknownProfile);
   }
 

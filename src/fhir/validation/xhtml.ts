@@ -37,6 +37,8 @@ const elementAttributes: Record<string, Set<string>> = {
   area: new Set(['shape', 'coords', 'href', 'alt', 'nohref']),
   map: new Set(['name']),
   blockquote: new Set(['cite']),
+  // XHTML 1.0 fixes xml:space="preserve" on <pre>; the HL7 validator allows it there
+  pre: new Set(['xml:space']),
   q: new Set(['cite']),
 };
 

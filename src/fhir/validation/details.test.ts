@@ -1,0 +1,73 @@
+import { describe, expect, it } from 'vitest';
+import { checkNarrativeDiv } from './xhtml.js';
+import { errors, summary, testValidator } from './test-support.js';
+
+/**
+ * Issue 15's details, from the R4 specification and the HL7 validator's behaviour: contained
+ * resource ids (references.html#contained, dom-3), xml:space on <pre> in narrative.
+ */
+
+const validate = (resource: unknown) => testValidator().validate(resource);
+const observation = (extra: Record<string, unknown>) => ({ resourceType: 'Observation', status: 'final', code: { text: 'mood' }, ...extra });
+
+describe('ids of contained resources', () => {
+  it('are required: a contained resource without one cannot be referred to', () => {
+    expect(summary(validate(observation({ contained: [{ resourceType: 'Patient' }] })))).toEqual([
+      'error Observation.contained[0]: Resource requires an id, but none is present: a contained resource is referred to by its id (#id)',
+    ]);
+  });
+
+  it('are unique within their container', () => {
+    const issues = validate(observation({ subject: { reference: '#p' }, performer: [{ reference: '#p' }], contained: [{ resourceType: 'Patient', id: 'p' }, { resourceType: 'Practitioner', id: 'p' }] }));
+    expect(summary(errors(issues))).toContain("error Observation.contained[1].id: Duplicate id value 'p': contained[0] has the same id, so #p cannot tell them apart");
+  });
+
+  it('must be referred to from the resource (dom-3), but not necessarily from where they are used', () => {
+    expect(summary(validate(observation({ contained: [{ resourceType: 'Patient', id: 'p' }] })))).toEqual([
+      'error Observation: Constraint dom-3 failed: If the resource is contained in another resource, it SHALL be referred to from elsewhere in the resource or SHALL refer to the containing resource',
+    ]);
+    // referred to from another contained resource is from elsewhere in the resource
+    const chained = observation({ subject: { reference: '#p' }, contained: [{ resourceType: 'Patient', id: 'p', generalPractitioner: [{ reference: '#g' }] }, { resourceType: 'Practitioner', id: 'g' }] });
+    expect(summary(validate(chained))).toEqual([]);
+  });
+
+  it('dom-3 is satisfied by a reference from a contained Binary (securityContext), and by a contained resource referring to its container', () => {
+    const document = {
+      resourceType: 'DocumentReference',
+      status: 'current',
+      content: [{ attachment: { contentType: 'text/plain', url: '#b' } }],
+      contained: [
+        { resourceType: 'Binary', id: 'b', contentType: 'text/plain', securityContext: { reference: '#p' } },
+        { resourceType: 'Patient', id: 'p' },
+      ],
+    };
+    expect(summary(validate(document))).toEqual([]);
+    const toContainer = { ...document, content: [{ attachment: { contentType: 'text/plain', url: '#b' } }], contained: [{ resourceType: 'Binary', id: 'b', contentType: 'text/plain', securityContext: { reference: '#' } }] };
+    expect(summary(validate(toContainer))).toEqual([]);
+    const onlyToContainer = { ...document, content: [{ attachment: { contentType: 'text/plain' } }], contained: [{ resourceType: 'Binary', id: 'b', contentType: 'text/plain', securityContext: { reference: '#' } }] };
+    expect(summary(validate(onlyToContainer))).toEqual([]);
+  });
+
+  it('dom-3 counts references from anywhere in the containing resource: extensions, canonicals', () => {
+    const questionnaire = {
+      resourceType: 'Questionnaire',
+      status: 'active',
+      contained: [{ resourceType: 'ValueSet', id: 'vs', status: 'active', compose: { include: [{ system: 'http://example.org/cs', concept: [{ code: 'a' }] }] } }],
+      item: [{ linkId: '1', text: 'Pick', type: 'choice', answerValueSet: '#vs' }],
+    };
+    expect(errors(validate(questionnaire))).toEqual([]);
+    const fromExtension = observation({ extension: [{ url: 'https://example.org/ext', valueReference: { reference: '#p' } }], contained: [{ resourceType: 'Patient', id: 'p' }] });
+    expect(errors(validate(fromExtension))).toEqual([]);
+  });
+});
+
+describe('narrative', () => {
+  it('allows xml:space on <pre>, as XHTML 1.0 does, and nowhere else', () => {
+    expect(checkNarrativeDiv('<div xmlns="http://www.w3.org/1999/xhtml"><pre xml:space="preserve">a  b</pre></div>')).toEqual([]);
+    expect(checkNarrativeDiv('<div xmlns="http://www.w3.org/1999/xhtml"><p xml:space="preserve">a</p></div>')).toEqual([
+      { key: 'txt-1', message: 'The narrative SHALL contain only basic HTML (txt-1): attribute xml:space is not allowed on <p>' },
+    ]);
+    const text = { status: 'generated', div: '<div xmlns="http://www.w3.org/1999/xhtml"><pre xml:space="preserve">Plan:\n  1. call</pre></div>' };
+    expect(summary(validate(observation({ text })))).toEqual([]);
+  });
+});
