@@ -130,6 +130,8 @@ async function start(config: Config, logger: Logger, lifecycle: Lifecycle<FhirSe
   );
   // the front-door rule set (PlanDefinition), its code systems and the teams it assigns to
   await startup.step('pathway rules and teams', () => seedPathwayData(store), ({ written }) => ({ written: written.length }));
+  // the profiles, value sets and code systems stored (users', packages'), so the first request does not wait for them (issue 15)
+  await startup.step('stored conformance resources', () => validator.prepare(db.db));
   // one set of pathway policies, as configured, for every route a write can take
   // and a triage decision on a BaRS referral goes back to its sender through the outbox (issue 14)
   const frontDoor = config.barsServices.find((s) => s.key === 'front-door') ?? config.barsServices[0];

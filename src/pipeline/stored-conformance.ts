@@ -35,6 +35,9 @@ export class StoredConformance implements ResourceValidator {
   private builtStamp: string | undefined;
   private loaded = new Map<string, Loaded>();
   private building: { stamp: string; done: Promise<void> } | undefined;
+  /** Rebuilds started, and the latest one installed: one that started later read later, so an earlier one finishing after it is dropped. */
+  private started = 0;
+  private installed = 0;
 
   constructor(
     /** The built-in validator every rebuild starts from (a new one each call). */
@@ -70,6 +73,7 @@ export class StoredConformance implements ResourceValidator {
   }
 
   private async rebuild(db: ConformanceQueryable, stamp: string): Promise<void> {
+    const generation = ++this.started;
     const rows = await db.query<{ rid: string; version_id: number }>(
       'SELECT rid::text AS rid, version_id FROM resource WHERE type = ANY($1) AND NOT deleted ORDER BY last_updated, rid',
       [CONFORMANCE_TYPES],
@@ -91,6 +95,8 @@ export class StoredConformance implements ResourceValidator {
       loaded.set(rid, entry);
       this.add(validator, entry.resource);
     }
+    if (generation < this.installed) return;
+    this.installed = generation;
     this.current = validator;
     this.loaded = loaded;
     this.builtStamp = stamp;
