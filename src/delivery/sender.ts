@@ -38,6 +38,15 @@ interface Claimed {
 
 export type Result = 'delivered' | 'retry' | 'dead';
 
+/** What one delivery came to, recorded with the others of its run. */
+interface Outcome {
+  row: Claimed;
+  result: Result;
+  status: number | null;
+  error: string | null;
+  retryAt?: Date;
+}
+
 export interface RunSummary {
   delivered: number;
   retried: number;
@@ -66,18 +75,17 @@ export class OutboxSender {
     this.random = opts.random ?? Math.random;
   }
 
-  /** One claim and its deliveries; returns what happened (all zero: nothing was due). */
+  /** One claim and its deliveries, their outcomes recorded in one statement; returns what happened (all zero: nothing was due). */
   async runOnce(): Promise<RunSummary> {
     const rows = await this.claim();
+    const outcomes = await Promise.all(rows.map((row) => this.deliver(row)));
+    await this.record(outcomes);
     const summary: RunSummary = { delivered: 0, retried: 0, dead: 0 };
-    await Promise.all(
-      rows.map(async (row) => {
-        const result = await this.deliver(row);
-        if (result === 'delivered') summary.delivered++;
-        else if (result === 'retry') summary.retried++;
-        else summary.dead++;
-      }),
-    );
+    for (const o of outcomes) {
+      if (o.result === 'delivered') summary.delivered++;
+      else if (o.result === 'retry') summary.retried++;
+      else summary.dead++;
+    }
     return summary;
   }
 
@@ -116,7 +124,7 @@ export class OutboxSender {
     return rows.sort((a, b) => Number(a.id) - Number(b.id));
   }
 
-  private async deliver(row: Claimed): Promise<Result> {
+  private async deliver(row: Claimed): Promise<Outcome> {
     const partner = partnerFor(this.opts.partners, row.partner);
     if (!partner) return this.finish(row, 'dead', null, `no partner is configured for '${row.partner}' (STEPWISE_PARTNERS: an id, or an address); configure one, then replay`);
     let status: number;
@@ -139,24 +147,39 @@ export class OutboxSender {
     return this.retryOrDie(row, status, what);
   }
 
-  private async retryOrDie(row: Claimed, status: number | null, error: string): Promise<Result> {
+  private retryOrDie(row: Claimed, status: number | null, error: string): Outcome {
     const now = this.opts.clock.now();
     const at = nextAttempt(this.opts, { attempts: row.attempts, retrySince: new Date(row.retry_since), now, random: this.random() });
     if (!at) return this.finish(row, 'dead', status, `${error} (retried ${row.attempts} times, past the retry horizon)`);
     return this.finish(row, 'retry', status, error, at);
   }
 
-  /** Records the outcome, if the lease is still ours (a row whose lease ran out may be another sender's now). */
-  private async finish(row: Claimed, result: Result, status: number | null, error: string | null, retryAt?: Date): Promise<Result> {
-    const now = this.opts.clock.now().toISOString();
-    const state = result === 'retry' ? 'pending' : result;
-    await this.opts.db.query(
-      `UPDATE outbox SET state = $3, last_status = $4, last_error = $5, updated_at = $6::timestamptz, lease_token = NULL,
-              next_attempt_at = COALESCE($7::timestamptz, next_attempt_at), delivered_at = CASE WHEN $3 = 'delivered' THEN $6::timestamptz ELSE delivered_at END
-        WHERE id = $1::bigint AND lease_token = $2`,
-      [row.id, row.lease_token, state, status, error, now, retryAt?.toISOString() ?? null],
-    );
+  private finish(row: Claimed, result: Result, status: number | null, error: string | null, retryAt?: Date): Outcome {
     if (result !== 'delivered') this.opts.logger?.warn({ outbox: row.id, partner: row.partner, attempts: row.attempts, status, err: error }, result === 'dead' ? 'outbound message dead-lettered' : 'outbound message failed; retrying later');
-    return result;
+    return { row, result, status, error, retryAt };
+  }
+
+  /**
+   * Records outcomes in one statement, each only if its lease is still ours: a row whose lease ran
+   * out may be another sender's now, and what that sender finds stands.
+   */
+  private async record(outcomes: Outcome[]): Promise<void> {
+    if (outcomes.length === 0) return;
+    const now = this.opts.clock.now().toISOString();
+    await this.opts.db.query(
+      `UPDATE outbox o SET state = v.state, last_status = v.status, last_error = v.error, updated_at = $7::timestamptz, lease_token = NULL,
+              next_attempt_at = COALESCE(v.retry_at, o.next_attempt_at), delivered_at = CASE WHEN v.state = 'delivered' THEN $7::timestamptz ELSE o.delivered_at END
+         FROM unnest($1::bigint[], $2::text[], $3::text[], $4::int[], $5::text[], $6::timestamptz[]) AS v(id, token, state, status, error, retry_at)
+        WHERE o.id = v.id AND o.lease_token = v.token`,
+      [
+        outcomes.map((o) => o.row.id),
+        outcomes.map((o) => o.row.lease_token),
+        outcomes.map((o) => (o.result === 'retry' ? 'pending' : o.result)),
+        outcomes.map((o) => o.status),
+        outcomes.map((o) => o.error),
+        outcomes.map((o) => o.retryAt?.toISOString() ?? null),
+        now,
+      ],
+    );
   }
 }
