@@ -1,5 +1,6 @@
 import { FHIR_FORMAT } from './fhir/fhir-format.js';
 import { MHSDS_CSV, MHSDS_JSON } from './mhsds/mhsds-formats.js';
+import { barsFormat } from './bars/bars-format.js';
 import { registerFormat } from './formats.js';
 import { nhs111PemFormat } from './nhs111/format.js';
 
@@ -9,5 +10,6 @@ import { nhs111PemFormat } from './nhs111/format.js';
  */
 registerFormat(FHIR_FORMAT);
 registerFormat(nhs111PemFormat);
+registerFormat(barsFormat);
 registerFormat(MHSDS_JSON);
 registerFormat(MHSDS_CSV);

@@ -1,5 +1,5 @@
 import { readFileSync } from 'node:fs';
-import type { Bundle, MessageHeader, Organization, Patient, ServiceRequest, Task } from '@medplum/fhirtypes';
+import type { Bundle, MessageHeader, Organization, Patient, Practitioner, PractitionerRole, ServiceRequest, Task } from '@medplum/fhirtypes';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { FhirError } from '../../src/errors.js';
 import { formatOf } from '../../src/mapping/formats.js';
@@ -66,10 +66,13 @@ describe('nhs111-pem: an NHS 111 Post Event Message becomes a crisis referral me
     const gp = resolve<Organization>(result, patient.generalPractitioner?.[0].reference);
     expect(gp.identifier).toEqual([{ system: 'https://fhir.nhs.uk/Id/ods-organization-code', value: 'A83627' }]);
 
-    const referrer = resolve<Organization>(result, sr.requester?.reference);
+    const role = resolve<PractitionerRole>(result, sr.requester?.reference);
+    expect(role.telecom).toEqual([{ system: 'phone', value: '08001111111' }]);
+    expect(role.code?.[0].text).toBe('Nurse Triage Practitioner');
+    expect(resolve<Practitioner>(result, role.practitioner?.reference).name).toEqual([{ given: ['Mary'], family: 'Jones' }]);
+    const referrer = resolve<Organization>(result, role.organization?.reference);
     expect(referrer.identifier?.[0].value).toBe('5L399');
-    expect(referrer.telecom).toEqual([{ system: 'phone', value: '08001111111' }]);
-    expect(header.sender?.reference).toBe(sr.requester?.reference);
+    expect(header.sender?.reference).toBe(role.organization?.reference);
     const encounter = resolve<{ period?: unknown; hospitalization?: { dischargeDisposition?: { coding?: { code?: string }[] } } }>(result, sr.encounter?.reference);
     expect(encounter.period).toEqual({ start: '2026-03-02T08:05:00+00:00', end: '2026-03-02T08:28:00+00:00' });
     expect(encounter.hospitalization?.dischargeDisposition?.coding?.[0].code).toBe('Dx335');
