@@ -78,12 +78,19 @@ export class AppMetrics {
     });
     const outbox: Gauge = new Gauge({
       name: 'stepwise_outbox_queued_messages',
-      help: 'Response messages queued in the outbox, not yet delivered',
+      help: 'Messages to partners queued in the outbox (src/delivery), not yet delivered: pending or being sent',
       registers,
       collect: scrape('the outbox', async (db) => {
-        const [row] = await db.query<{ n: number }>(`SELECT count(*)::int AS n FROM message_outbox WHERE status = 'queued'`);
-        outbox.set(row?.n ?? 0);
+        const rows = await db.query<{ state: string; n: number }>(`SELECT state, count(*)::int AS n FROM outbox WHERE state <> 'delivered' GROUP BY state`);
+        const n = (state: string) => rows.find((r) => r.state === state)?.n ?? 0;
+        outbox.set(n('pending') + n('delivering'));
+        deadLetters.set(n('dead'));
       }),
+    });
+    const deadLetters: Gauge = new Gauge({
+      name: 'stepwise_outbox_dead_messages',
+      help: 'Messages to partners given up on (dead letters): list them with GET /fhir/$outbox?state=dead and replay them',
+      registers,
     });
   }
 

@@ -50,12 +50,24 @@ describe('operators list and replay dead letters over HTTP ($outbox, $outbox-rep
     expect(((await unknown.json()) as OperationOutcome).issue[0].expression).toEqual(['status']);
   });
 
+  const metric = async (name: string) => {
+    const text = await (await app.app.request('http://stepwise.test/metrics')).text();
+    return Number(new RegExp(`^${name} (\\d+)$`, 'm').exec(text)?.[1]);
+  };
+
+  it('/metrics shows the backlog and the dead letters', async () => {
+    expect(await metric('stepwise_outbox_queued_messages')).toBe(0);
+    expect(await metric('stepwise_outbox_dead_messages')).toBe(1);
+  });
+
   it('replays a dead message: pending and due now; anything but a dead message is 404', async () => {
     const res = await app.fhir('POST', '$outbox-replay', { resourceType: 'Parameters', parameter: [{ name: 'id', valueString: ids.dead }] });
     expect(res.status).toBe(200);
     expect(((await res.json()) as Parameters).parameter).toEqual([{ name: 'replayed', valueString: ids.dead }]);
     const row = await readOutboxRow(app.t.db, ids.dead);
     expect(row).toMatchObject({ state: 'pending', attempts: 0, nextAttemptAt: app.clock.now().toISOString() });
+    expect(await metric('stepwise_outbox_queued_messages')).toBe(1);
+    expect(await metric('stepwise_outbox_dead_messages')).toBe(0);
 
     const again = await app.fhir('POST', `$outbox-replay?id=${ids.dead}`);
     expect(again.status).toBe(404);
