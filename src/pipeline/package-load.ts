@@ -173,6 +173,7 @@ function withId(resource: Resource, file: string): Resource {
 /** The record of a loaded package (R4 ImplementationGuide: packageId, version, dependsOn). */
 function packageRecord(pkg: NpmPackage): ImplementationGuide {
   const canonical = pkg.canonical ?? `urn:fhir-package:${pkg.name}`;
+  const dependsOn = Object.entries(pkg.dependencies).map(([dep, version]) => ({ uri: `urn:fhir-package:${dep}`, packageId: dep, version }));
   return {
     resourceType: 'ImplementationGuide',
     id: packageRecordId(pkg.name),
@@ -183,6 +184,6 @@ function packageRecord(pkg: NpmPackage): ImplementationGuide {
     status: 'active',
     packageId: pkg.name,
     fhirVersion: ['4.0.1'],
-    dependsOn: Object.entries(pkg.dependencies).map(([dep, version]) => ({ uri: `urn:fhir-package:${dep}`, packageId: dep, version })),
+    ...(dependsOn.length ? { dependsOn } : {}),
   };
 }
