@@ -4,7 +4,6 @@ import { benchDelivery } from './delivery.js';
 import { benchFrontDoor } from './front-door.js';
 import { benchInstances } from './instances.js';
 import { benchMappingCrisis } from './mapping-crisis.js';
-import { benchMeasures } from './measures.js';
 import { benchMessaging } from './messaging.js';
 import { benchPages } from './pages.js';
 import { benchQueue } from './queue.js';
@@ -15,7 +14,7 @@ import { benchSuite } from './suite.js';
 import { benchValidation } from './validation.js';
 import { benchXml } from './xml.js';
 
-/** npm run bench [xml] [validation] [rest] [messaging] [front-door] [instances] [queue] [measures] [pages] [audit] [security] [delivery] [mapping-crisis] [conformance] [startup] [suite]: prints every figure the issues ask for (all sections by default). */
+/** npm run bench [xml] [validation] [rest] [messaging] [front-door] [instances] [queue] [pages] [audit] [security] [delivery] [mapping-crisis] [conformance] [startup] [suite]: prints every figure the issues ask for (all sections by default). */
 async function main(): Promise<void> {
   const only = process.argv.slice(2);
   const want = (name: string) => only.length === 0 || only.includes(name);
@@ -28,7 +27,6 @@ async function main(): Promise<void> {
   if (want('front-door')) results.push(['Front door on PostgreSQL', await benchFrontDoor(log)]);
   if (want('instances')) results.push(['Two instances on one PostgreSQL', await benchInstances(log)]);
   if (want('queue')) results.push(['Work queues on PostgreSQL', await benchQueue(log)]);
-  if (want('measures')) results.push(['Pathway measures on PostgreSQL (a year of a busy trust)', await benchMeasures(log)]);
   if (want('pages')) results.push(['The triage pages on PostgreSQL', await benchPages(log)]);
   if (want('audit')) results.push(['The audit trail on PostgreSQL', await benchAudit(log)]);
   if (want('security')) results.push(['The cost of authentication and audit on PostgreSQL', await benchSecurity(log)]);
