@@ -1,5 +1,4 @@
 import { benchAudit } from './audit.js';
-import { benchConformance } from './conformance.js';
 import { benchDelivery } from './delivery.js';
 import { benchFrontDoor } from './front-door.js';
 import { benchInstances } from './instances.js';
@@ -14,7 +13,7 @@ import { benchSuite } from './suite.js';
 import { benchValidation } from './validation.js';
 import { benchXml } from './xml.js';
 
-/** npm run bench [xml] [validation] [rest] [messaging] [front-door] [instances] [queue] [pages] [audit] [security] [delivery] [mapping-crisis] [conformance] [startup] [suite]: prints every figure the issues ask for (all sections by default). */
+/** npm run bench [xml] [validation] [rest] [messaging] [front-door] [instances] [queue] [pages] [audit] [security] [delivery] [mapping-crisis] [startup] [suite]: prints every figure the issues ask for (all sections by default). */
 async function main(): Promise<void> {
   const only = process.argv.slice(2);
   const want = (name: string) => only.length === 0 || only.includes(name);
@@ -32,7 +31,6 @@ async function main(): Promise<void> {
   if (want('security')) results.push(['The cost of authentication and audit on PostgreSQL', await benchSecurity(log)]);
   if (want('delivery')) results.push(['Outbound delivery to a local partner on PostgreSQL', await benchDelivery(log)]);
   if (want('mapping-crisis')) results.push(['Crisis formats (nhs111-pem, bars), in one process', await benchMappingCrisis(log)]);
-  if (want('conformance')) results.push(['Stored conformance resources on PostgreSQL', await benchConformance(log)]);
   if (want('startup')) results.push(['Start-up on the embedded database', await benchStartup(log)]);
   if (want('suite')) results.push(['Test suite', await benchSuite(log)]);
   console.log(`\nStepwise benchmarks — ${new Date().toISOString()} — Node ${process.version}\n`);
