@@ -5,6 +5,7 @@ import { parseSearch } from '../fhir/search/parse.js';
 import { fhirBaseOf } from '../http/base-url.js';
 import type { Logger } from '../logger.js';
 import { PATHWAY } from '../pathway/codes.js';
+import { isTriageTask } from '../pathway/redirect-check.js';
 import { describeHolder, holderOf } from '../pathway/tasks/team.js';
 import { DEVELOPMENT_PRINCIPAL } from '../security/principal.js';
 import type { Security } from '../security/security.js';
@@ -170,13 +171,20 @@ export function webPages(opts: WebOptions): Hono<WebEnv> {
     requireScope(user.principal, 'Task', 'r');
     return loadReferral(storeOf(c.get('services'), user), c.req.param('id')!);
   };
+  /** The decision and redirect forms are for a triage Task only. */
+  const triageOf = async (c: C) => {
+    const view = await referralOf(c);
+    if (!isTriageTask(view.task)) throw new FhirError(FhirErrorCode.CONFLICT, { code: 'business-rule', message: `This is a ${whatOf(view.task).toLowerCase()}, not a triage: the triage decision is recorded on the referral's triage task.` });
+    return view;
+  };
   web.get('/referrals/:id', async (c) => {
     const done = c.req.query('done');
     const text = { claimed: 'You claimed this referral.', decided: 'Triage decision recorded.', redirected: 'Redirect sent: the referral is closed with its rationale and signposting.' }[done ?? ''];
     return page(c, <ReferralPage user={c.get('user')} nav={navOf('queue')} view={await referralOf(c)} notice={text ? { kind: 'success', text } : undefined} />);
   });
-  web.get('/referrals/:id/decide', async (c) => page(c, <DecisionPage user={c.get('user')} nav={navOf('queue')} view={await referralOf(c)} errors={[]} values={{}} />));
+  web.get('/referrals/:id/decide', async (c) => page(c, <DecisionPage user={c.get('user')} nav={navOf('queue')} view={await triageOf(c)} errors={[]} values={{}} />));
   web.post('/referrals/:id/decide', async (c) => {
+    await triageOf(c);
     const form = c.get('form');
     const values = { outcome: str(form.outcome), rationale: str(form.rationale)?.trim() };
     const errors: FieldError[] = [];
@@ -196,8 +204,9 @@ export function webPages(opts: WebOptions): Hono<WebEnv> {
     }
     return page(c, <DecisionPage user={c.get('user')} nav={navOf('queue')} view={await referralOf(c)} errors={errors} values={values} />, 422);
   });
-  web.get('/referrals/:id/redirect', async (c) => page(c, <RedirectPage user={c.get('user')} nav={navOf('queue')} view={await referralOf(c)} errors={[]} values={{}} />));
+  web.get('/referrals/:id/redirect', async (c) => page(c, <RedirectPage user={c.get('user')} nav={navOf('queue')} view={await triageOf(c)} errors={[]} values={{}} />));
   web.post('/referrals/:id/redirect', async (c) => {
+    await triageOf(c);
     const form = c.get('form');
     const values = { rationale: str(form['redirect-rationale'])?.trim(), signpostedTo: str(form['signposted-to'])?.trim(), routesGiven: form['escalation-routes-given'] === 'yes' };
     const errors: FieldError[] = [];

@@ -1,5 +1,6 @@
 import type { Flag, RiskAssessment } from '@medplum/fhirtypes';
 import type { FC } from 'hono/jsx';
+import { isTriageTask } from '../pathway/redirect-check.js';
 import { holderOf } from '../pathway/tasks/team.js';
 import { isFinalTaskStatus } from '../pathway/tasks/transitions.js';
 import type { PageUser } from './context.js';
@@ -104,6 +105,8 @@ export const ReferralPage: FC<Common & { notice?: { kind: 'success' | 'important
             Claim this referral
           </button>
         </form>
+      ) : mine && !isTriageTask(task) ? (
+        <p class="nhsuk-body">You hold this task. It is not the triage itself: the triage decision is recorded on the referral's triage task.</p>
       ) : mine ? (
         <ul class="nhsuk-list">
           <li>

@@ -121,6 +121,18 @@ describe('the pages over HTTP, development mode', () => {
     expect((await v.request('/app/assets/package.json')).status).toBe(404);
   });
 
+  it('offers the triage decision and the redirect for a triage Task only', async () => {
+    const held = await admit(t, 'held', { family: 'Hale', held: true });
+    const [call] = (await t.store.search(parseSearch('Task', [['part-of', `Task/${held.id}`]]))).matches as Task[];
+    const v = await signedIn();
+    const res = await v.request(`/app/referrals/${call.id}/decide`);
+    expect(res.status).toBe(409);
+    expect(await res.text()).toContain('This is a call to the referrer, not a triage');
+    const csrf = await v.csrfOf('/app/queue');
+    expect((await v.request(`/app/referrals/${call.id}/redirect`, { form: { csrf, 'redirect-rationale': 'x', 'signposted-to': 'y', 'escalation-routes-given': 'yes' } })).status).toBe(409);
+    expect(((await t.store.read('Task', call.id!)) as Task).status).toBe(call.status);
+  });
+
   it('answers an unknown page, or a referral nobody has, with an HTML page and 404', async () => {
     const v = await signedIn();
     const missing = await v.request('/app/referrals/no-such-task');

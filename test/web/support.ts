@@ -9,6 +9,11 @@ import { upsertAll } from '../../src/store/seed.js';
 import { completeContext, indicator } from '../pathway/builders.js';
 import type { TestApp } from '../support/app.js';
 
+
+// the browser's globals, used inside page.evaluate (the project's types have no DOM library)
+declare const document: unknown;
+declare const window: object;
+
 /** Debian's chromium (apt-get install chromium; .ci/run installs it when missing). */
 export const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
 

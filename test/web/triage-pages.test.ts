@@ -3,7 +3,12 @@ import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { PATHWAY } from '../../src/pathway/codes.js';
 import { listen, startTestApp, type TestApp } from '../support/app.js';
+import { postgresTestDatabase } from '../support/databases.js';
 import { admit, expectAccessible, launchChromium, personContext, screenshot, seedPages, signInAs } from './support.js';
+
+// the browser's globals, used inside page.evaluate (the project's types have no DOM library)
+declare const document: { activeElement: { id: string; tagName: string; textContent: string | null } | null; documentElement: { scrollWidth: number } };
+declare const location: { hash: string };
 
 const FRONT_DOOR = 'Front-door team (single point of access)';
 
@@ -188,5 +193,46 @@ describe('the triage pages in Chromium', () => {
     expect(await page.evaluate(() => document.documentElement.scrollWidth)).toBeLessThanOrEqual(390);
     await expectAccessible(page);
     await page.context().close();
+  });
+});
+
+/** The race for a claim where it matters: PostgreSQL, several connections, real row locks. */
+describe('two people claim one Task at once, on PostgreSQL', () => {
+  let t: TestApp;
+  let server: Awaited<ReturnType<typeof listen>>;
+  let browser: Browser;
+  let task: Task;
+
+  beforeAll(async () => {
+    t = await startTestApp(() => postgresTestDatabase(10));
+    await seedPages(t);
+    task = await admit(t, 'race', { family: 'Race' });
+    server = await listen(t.app);
+    browser = await launchChromium();
+  });
+  afterAll(async () => {
+    await browser?.close();
+    await server?.close();
+    await t?.close();
+  });
+
+  it('exactly one wins and the other is told who has it', async () => {
+    const pages = await Promise.all([personContext(browser), personContext(browser)].map(async (c) => (await c).newPage()));
+    await signInAs(pages[0], server.url, 'Asha Rao', FRONT_DOOR);
+    await signInAs(pages[1], server.url, 'Ben Okafor', FRONT_DOOR);
+    const claim = (page: Page) => page.getByRole('button', { name: 'Claim Triage for Sam Race' });
+    await Promise.all(pages.map((p) => claim(p).waitFor()));
+    await Promise.all(pages.map((p) => claim(p).click()));
+    const banners = await Promise.all(
+      pages.map(async (p) => {
+        await p.locator('.nhsuk-notification-banner').waitFor();
+        return (await p.locator('.nhsuk-notification-banner').textContent()) ?? '';
+      }),
+    );
+    expect(banners.filter((b) => b.includes('You claimed the work'))).toHaveLength(1);
+    expect(banners.filter((b) => / claimed this triage before you/.test(b))).toHaveLength(1);
+    const owner = ((await t.store.read('Task', task.id!)) as Task).owner?.reference;
+    expect(owner).toBe(banners[0].includes('You claimed') ? 'Practitioner/nurse-asha' : 'Practitioner/nurse-ben');
+    await Promise.all(pages.map((p) => p.context().close()));
   });
 });
