@@ -222,13 +222,14 @@ describe('$process-message and the BaRS receiver over HTTP', () => {
     const m = referralMessage();
     const res = await post(m, bars(), '?async=true');
     expect(res.status).toBe(202);
-    const rows = await app.t.db.query<{ destination: string; content: string; status: string }>(
-      'SELECT o.destination, o.content, o.status FROM message_outbox o JOIN message_log l ON l.seq = o.message_seq WHERE l.bundle_id = $1',
+    // the answer, first of the referral's messages in the outbox (src/delivery), for the sender's source endpoint
+    const rows = await app.t.db.query<{ partner: string; payload: string; state: string; topic: string }>(
+      "SELECT o.partner, o.payload, o.state, o.topic FROM outbox o WHERE o.topic = 'bars-async-response' AND o.payload::jsonb -> 'entry' -> 0 -> 'resource' -> 'response' ->> 'identifier' = $1",
       [m.id],
     );
     expect(rows).toHaveLength(1);
-    expect(rows[0]).toMatchObject({ destination: 'https://fhir.nhs.uk/Id/dos-service-id|2000099999', status: 'queued' });
-    expect(JSON.parse(rows[0].content).entry[0].resource.response).toMatchObject({ identifier: m.id, code: 'ok' });
+    expect(rows[0]).toMatchObject({ partner: 'https://fhir.nhs.uk/Id/dos-service-id|2000099999', state: 'pending' });
+    expect(JSON.parse(rows[0].payload).entry[0].resource.response).toMatchObject({ identifier: m.id, code: 'ok' });
   });
 
   it('async=true with a message that fails its checks: 202, and a fatal-error response queued', async () => {
@@ -236,8 +237,12 @@ describe('$process-message and the BaRS receiver over HTTP', () => {
     entry<CarePlan>(m, 'CarePlan').resource!.status = 'active';
     const res = await post(m, bars(), '?async=true');
     expect(res.status).toBe(202);
-    const rows = await app.t.db.query<{ content: string }>('SELECT o.content FROM message_outbox o JOIN message_log l ON l.seq = o.message_seq WHERE l.bundle_id = $1', [m.id]);
-    const response = JSON.parse(rows[0].content) as Bundle;
+    const rows = await app.t.db.query<{ payload: string }>(
+      "SELECT o.payload FROM outbox o WHERE o.topic = 'bars-async-response' AND o.payload::jsonb -> 'entry' -> 0 -> 'resource' -> 'response' ->> 'identifier' = $1",
+      [m.id],
+    );
+    expect(rows).toHaveLength(1);
+    const response = JSON.parse(rows[0].payload) as Bundle;
     expect(response.entry![0].resource).toMatchObject({ response: { code: 'fatal-error' } });
     expect((response.entry![1].resource as OperationOutcome).issue[0].expression).toEqual(['Bundle.entry[3].resource.status']);
     // accepted for later, but audited as the failure it is
