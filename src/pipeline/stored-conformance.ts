@@ -8,6 +8,9 @@ import { parseStored } from '../store/stored-json.js';
 /** The resource types validation reads from the store (issue 15). */
 export const CONFORMANCE_TYPES: readonly string[] = ['StructureDefinition', 'ValueSet', 'CodeSystem'];
 
+/** Where FHIR R4's own definitions and terminology live; only what the built-in base holds there is kept (an IG's profiles under http://hl7.org/fhir/us/… are not in it). */
+const R4_NAMESPACES = ['http://hl7.org/fhir/', 'http://terminology.hl7.org/'];
+
 interface Loaded {
   versionId: number;
   resource: Resource;
@@ -39,12 +42,16 @@ export class StoredConformance implements ResourceValidator {
   private started = 0;
   private installed = 0;
 
+  /** The validator as built, before anything stored was added: what "built in" means. */
+  private readonly builtIn: Validator;
+
   constructor(
     /** The built-in validator every rebuild starts from (a new one each call). */
     private readonly base: () => Validator,
     private readonly logger?: Logger,
   ) {
-    this.current = base();
+    this.builtIn = base();
+    this.current = this.builtIn;
   }
 
   /** The validator as last brought up to date. */
@@ -56,7 +63,25 @@ export class StoredConformance implements ResourceValidator {
     const issues = this.current.validate(resource, opts);
     const r = resource as Resource | null;
     if (r === null || typeof r !== 'object' || !CONFORMANCE_TYPES.includes(r.resourceType)) return issues;
+    if (this.replacesR4(r)) {
+      const message = `${(r as { url?: string }).url} is part of FHIR R4 itself: it is stored, but validation keeps using the R4 definition Stepwise is built with`;
+      return [...lenient(r, issues), { severity: 'warning', code: 'business-rule', diagnostics: message, details: { text: message }, expression: [`${r.resourceType}.url`] }];
+    }
     return [...lenient(r, issues), ...usabilityIssues(r, this.current.registry, { unusable: opts.unusableProfile ?? 'error' })];
+  }
+
+  /**
+   * Whether a resource would replace one of the R4 base (its types and resources, core extensions,
+   * the value sets and code systems of its bindings): those stay as built, so a stored copy cannot
+   * change what every resource is checked against. Stepwise's own profiles may be stored again.
+   */
+  private replacesR4(resource: Resource): boolean {
+    const url = (resource as { url?: unknown }).url;
+    if (typeof url !== 'string' || !R4_NAMESPACES.some((ns) => url.startsWith(ns))) return false;
+    const registry = this.builtIn.registry;
+    if (resource.resourceType === 'StructureDefinition') return isCoreDefinition(resource) || registry.getStructureDefinition(url) !== undefined;
+    if (resource.resourceType === 'ValueSet') return registry.getValueSet(url) !== undefined;
+    return registry.getCodeSystem(url) !== undefined;
   }
 
   async prepare(db: ConformanceQueryable): Promise<void> {
@@ -104,7 +129,7 @@ export class StoredConformance implements ResourceValidator {
 
   /** Adds one stored resource; one that cannot be used is left out (it was refused or warned about when stored). */
   private add(validator: Validator, resource: Resource): void {
-    if (resource.resourceType === 'StructureDefinition' && isCoreDefinition(resource)) return;
+    if (this.replacesR4(resource)) return;
     try {
       validator.registry.addResource(resource);
     } catch (err) {

@@ -177,6 +177,17 @@ describe('a profile that cannot be used', () => {
   });
 });
 
+describe('the R4 base stays as built', () => {
+  it('a stored copy of an R4 code system is kept, with a warning, but validation uses R4 own', async () => {
+    const gender = { resourceType: 'CodeSystem', id: 'my-gender', url: 'http://hl7.org/fhir/administrative-gender', status: 'active', content: 'complete', concept: [{ code: 'x' }] };
+    const res = await t.fhir('PUT', 'CodeSystem/my-gender', gender, { Prefer: 'return=OperationOutcome' });
+    expect(res.status).toBe(201);
+    expect(((await res.json()) as OperationOutcome).issue.find((i) => i.severity === 'warning')?.diagnostics).toMatch(/part of FHIR R4 itself/);
+    expect(errors(await validate('Patient', { resourceType: 'Patient', gender: 'male' }))).toEqual([]);
+    expect(errors(await validate('Patient', { resourceType: 'Patient', gender: 'x' })).map((i) => i.expression?.[0])).toEqual(['Patient.gender']);
+  });
+});
+
 describe('conformance resources that are slightly off are accepted', () => {
   it('a profile without element ids (sdf-14) is stored, with warnings, and used', async () => {
     const noIds = profile('NoIds', 'Patient', 'http://hl7.org/fhir/StructureDefinition/Patient', [{ path: 'Patient' }, { path: 'Patient.active', min: 1 }]);
