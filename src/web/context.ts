@@ -56,11 +56,13 @@ export async function teamsOf(store: ResourceStore, principal: Principal): Promi
   return all.filter((t) => principal.teams.includes(t.code));
 }
 
-/** "Asha Rao" from a Practitioner's first name. */
+/** "Asha Rao" from a Practitioner's or Patient's first name; an Organization's name as it is. */
 export function nameOf(r: Resource | undefined): string | undefined {
-  const name = (r as Practitioner | undefined)?.name?.[0];
+  const names = (r as Practitioner | Organization | undefined)?.name;
+  if (typeof names === 'string') return names;
+  const name = names?.[0];
   if (!name) return undefined;
-  return name.text ?? [...(name.prefix ?? []), ...(name.given ?? []), name.family].filter(Boolean).join(' ');
+  return name.text ?? ([...(name.prefix ?? []), ...(name.given ?? []), name.family].filter(Boolean).join(' ') || undefined);
 }
 
 /** Where a page's write comes from, as its AuditEvent and Provenance record it. */

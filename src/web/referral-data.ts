@@ -3,6 +3,7 @@ import { parseSearch } from '../fhir/search/parse.js';
 import { PATHWAY } from '../pathway/codes.js';
 import { localId } from '../pathway/referral-context.js';
 import type { ResourceStore } from '../store/resource-store.js';
+import { nameOf } from './context.js';
 
 /** One decision of the triage rules, as its Provenance records it (front-door.ts decisionExtension). */
 export interface RuleDecision {
@@ -70,6 +71,14 @@ export async function loadReferral(store: ResourceStore, taskId: string): Promis
         activity: made?.activity?.text ?? made?.activity?.coding?.[0]?.code,
       };
     });
+  // who held each version, by name (people and teams are directories: any sign-in reads them)
+  const holders = new Map<string, string>();
+  for (const ref of new Set(versions.map((v) => v.holder).filter((r): r is string => !!r))) {
+    const [type, id] = ref.split('/');
+    const held = type === 'Practitioner' || type === 'Organization' ? await store.readOrUndefined(type, id) : undefined;
+    holders.set(ref, nameOf(held) ?? ref);
+  }
+  for (const v of versions) if (v.holder) v.holder = holders.get(v.holder) ?? v.holder;
   return {
     task,
     referral,

@@ -162,10 +162,13 @@ const Item: FC<{ term: string; value: string }> = ({ term, value }) => (
   </div>
 );
 
+/** "risk-to-self" → "Risk to self": a code read as words when it has no display. */
+const sentence = (code: string | undefined) => code && code.charAt(0).toUpperCase() + code.slice(1).replaceAll('-', ' ');
+
 const SEVERITY: Record<string, string> = { PH: 'High', PM: 'Medium', PL: 'Low', PN: 'None' };
 
 const RiskFlags: FC<{ flags: Flag[]; risks: RiskAssessment[] }> = ({ flags, risks }) => {
-  const rated = risks.flatMap((r) => (r.prediction ?? []).map((p) => ({ what: p.outcome?.coding?.[0]?.display ?? p.outcome?.coding?.[0]?.code ?? p.outcome?.text, level: p.qualitativeRisk?.coding?.[0]?.code })));
+  const rated = risks.flatMap((r) => (r.prediction ?? []).map((p) => ({ what: p.outcome?.coding?.[0]?.display ?? sentence(p.outcome?.coding?.[0]?.code) ?? p.outcome?.text, level: p.qualitativeRisk?.coding?.[0]?.code })));
   if (flags.length === 0 && rated.length === 0) return <p class="nhsuk-body">No active risk flags or risk assessments.</p>;
   return (
     <ul class="nhsuk-list" id="risk-flags">

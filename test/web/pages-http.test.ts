@@ -141,6 +141,34 @@ describe('the pages over HTTP, development mode', () => {
   });
 });
 
+describe('the queue views, by the server’s clock', () => {
+  let t: TestApp;
+  beforeAll(async () => {
+    t = await startTestApp();
+    await seedPages(t);
+  });
+  afterAll(() => t.close());
+
+  it('marks work past its due time as overdue, lists it in the overdue view, and names the holders in a referral’s history', async () => {
+    const late = await admit(t, 'late', { family: 'Late' });
+    t.clock.advance(25 * 3_600_000); // the senior review's 24 hours have passed
+    await admit(t, 'fresh', { family: 'Fresh' });
+    const v = new Visitor(t);
+    const csrf = await v.csrfOf('/app/sign-in');
+    await v.request('/app/sign-in', { form: { csrf, practitioner: 'Practitioner/nurse-ben', team: 'front-door-team' } });
+    const rowOf = (html: string, family: string) => html.split('<tr').find((r) => r.includes(`Triage for Sam ${family}`)) ?? '';
+    const open = await (await v.request('/app/queue')).text();
+    expect(rowOf(open, 'Late')).toContain('>Overdue<');
+    expect(rowOf(open, 'Fresh')).not.toContain('>Overdue<');
+    const overdue = await (await v.request('/app/queue?view=overdue')).text();
+    expect([rowOf(overdue, 'Late') !== '', rowOf(overdue, 'Fresh') !== '']).toEqual([true, false]);
+    await v.request(`/app/tasks/${late.id}/claim`, { form: { csrf: await v.csrfOf('/app/queue') } });
+    const history = await (await v.request(`/app/referrals/${late.id}`)).text();
+    expect(history).toContain('<td class="nhsuk-table__cell">Ben Okafor</td>');
+    expect(history).toContain('<td class="nhsuk-table__cell">Front-door team (single point of access)</td>');
+  });
+});
+
 describe('the pages with authentication on: the identity provider’s token, and its compartment', () => {
   let t: AuthTestApp;
   let frontDoor: Task;
