@@ -29,6 +29,7 @@ import { migrate } from './store/migrate.js';
 import { PostgresDatabase } from './store/postgres-database.js';
 import { ResourceStore } from './store/resource-store.js';
 import { upsertAll } from './store/seed.js';
+import { seedPartnerMappings } from './mapping/publish.js';
 
 /**
  * config -> server -> database -> app services: the one place that wires concrete classes. The
@@ -132,6 +133,8 @@ async function start(config: Config, logger: Logger, lifecycle: Lifecycle<FhirSe
   await startup.step('pathway rules and teams', () => seedPathwayData(store), ({ written }) => ({ written: written.length }));
   // the profiles, value sets and code systems stored (users', packages'), so the first request does not wait for them (issue 15)
   await startup.step('stored conformance resources', () => validator.prepare(db.db));
+  // the partner mappings' StructureMaps and ConceptMaps, read at StructureMap/[id] and run by $transform (issue 14)
+  await startup.step('partner mappings', () => seedPartnerMappings(store), ({ changed }) => ({ changed }));
   // one set of pathway policies, as configured, for every route a write can take
   // and a triage decision on a BaRS referral goes back to its sender through the outbox (issue 14)
   const frontDoor = config.barsServices.find((s) => s.key === 'front-door') ?? config.barsServices[0];

@@ -10,6 +10,7 @@ import type { FhirRequest, FhirResponse } from './fhir-request.js';
 import { resolveRoute } from './fhir-router.js';
 import type { InteractionContext } from './interactions/context.js';
 import { LOAD_PACKAGE_PATH, PACKAGE_MEDIA_TYPES } from './interactions/load-package.js';
+import { INGEST_PATH } from './interactions/ingest.js';
 import type { RequestIdVariables } from './middleware/request-id.js';
 import type { RequestAudit } from '../audit/middleware.js';
 import type { Principal, PrincipalVariables } from '../security/principal.js';
@@ -77,6 +78,11 @@ async function readBody(c: Context, req: FhirRequest, maxBytes: number, limits: 
   // $load-package takes a FHIR NPM package as it is: bytes, read by the handler (issue 15)
   if (req.path === LOAD_PACKAGE_PATH && PACKAGE_MEDIA_TYPES.has(mediaType(contentType))) {
     req.body = new Uint8Array(buf);
+    return;
+  }
+  // $ingest takes a partner payload as it is (CSV, CDA XML, MHSDS JSON): text, read by its format (issue 14)
+  if (req.path === INGEST_PATH) {
+    req.body = bodyText(buf, contentType);
     return;
   }
   const kind = bodyKind(req.method, contentType, req.path);

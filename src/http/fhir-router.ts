@@ -16,6 +16,8 @@ import { searchType } from './interactions/search.js';
 import { taskOperation, taskOperationDefinition } from './interactions/task-operations.js';
 import { validateOperation } from './interactions/validate.js';
 import { LOAD_PACKAGE_PATH, loadPackageOperation } from './interactions/load-package.js';
+import { INGEST_PATH, ingestOperation } from './interactions/ingest.js';
+import { transformOperation } from './interactions/structure-map-transform.js';
 import { conditionalDelete, conditionalPatch, conditionalUpdate, createResource, deleteResource, patchResource, updateResource } from './interactions/write.js';
 
 type Method = FhirRequest['method'];
@@ -27,6 +29,8 @@ const VALIDATE = operation('validate', 'http://hl7.org/fhir/OperationDefinition/
 const LOAD_PACKAGE = operation('load-package', `${STEPWISE_CANONICAL_BASE}/OperationDefinition/load-package`);
 const APPLY = operation('apply', 'http://hl7.org/fhir/OperationDefinition/PlanDefinition-apply');
 const EVALUATE_MEASURE = operation('evaluate-measure', EVALUATE_MEASURE_DEFINITION);
+const INGEST = operation('ingest', `${STEPWISE_CANONICAL_BASE}/OperationDefinition/ingest`);
+const TRANSFORM = operation('transform', 'http://hl7.org/fhir/OperationDefinition/StructureMap-transform');
 /** Work-queue operations on a Task (pathway/tasks/operations.ts). */
 const TASK_OPERATIONS: Route[] = (['claim', 'release', 'accept', 'reject', 'complete'] as const).map((name) => ['POST', `Task/:id/$${name}`, taskOperation(name), operation(name, taskOperationDefinition(name))]);
 
@@ -41,6 +45,8 @@ const routes: Route[] = [
   ['GET', '_history', systemHistory, interaction('history-system')],
   ['POST', '$process-message', processMessage, PROCESS_MESSAGE],
   ['POST', LOAD_PACKAGE_PATH, loadPackageOperation, LOAD_PACKAGE],
+  // a partner payload (mhsds-json, mhsds-csv, nhs111-pem, bars) mapped and routed through the front door (issue 14)
+  ['POST', INGEST_PATH, ingestOperation, INGEST],
   // BaRS: any other method is answered 405 with the BaRS code, so these offer nothing
   ['GET', '$process-message', processMessageOtherMethod],
   ['PUT', '$process-message', processMessageOtherMethod],
@@ -57,6 +63,7 @@ const routes: Route[] = [
   ['GET', 'PlanDefinition/:id/$apply', applyPlanDefinition, APPLY],
   ['GET', 'Measure/:id/$evaluate-measure', evaluateMeasureOperation, EVALUATE_MEASURE],
   ['POST', 'Measure/:id/$evaluate-measure', evaluateMeasureOperation, EVALUATE_MEASURE],
+  ['POST', 'StructureMap/:id/$transform', transformOperation, TRANSFORM],
   ...TASK_OPERATIONS,
   ['POST', ':type/$validate', validateOperation, VALIDATE],
   ['POST', ':type/:id/$validate', validateOperation, VALIDATE],

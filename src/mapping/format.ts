@@ -40,6 +40,12 @@ export interface Mapped<T> {
  * `write` takes what `read` gives (a Bundle whose entries may also refer by `Patient/123`, when
  * written from the store) and gives the payload back.
  */
+/**
+ * On a `collection` entry: the places in the source it was mapped from (`MHS101Referral[0],
+ * MHS102ServiceTypeReferredTo[0]`), which $ingest names when it says what it did with the entry.
+ */
+export const MAPPED_FROM = 'https://fhir.stepwise.nhs.uk/StructureDefinition/mapped-from';
+
 export interface PartnerFormat {
   readonly name: FormatName;
   /** The media type of one payload text. */

@@ -56,6 +56,10 @@ const RULES: Record<string, Rule> = {
   'POST $outbox-replay': () => TOKEN,
   // a package writes StructureDefinitions, ValueSets and CodeSystems and records itself as an ImplementationGuide; the handler also asks for stepwise/admin
   'POST $load-package': () => all(...on('StructureDefinition', 'u'), ...on('ValueSet', 'u'), ...on('CodeSystem', 'u'), ...on('ImplementationGuide', 'u')),
+  // a partner payload creates or updates what it carries, led by the referral, as a message does;
+  // $transform reads the map and stores nothing
+  'POST $ingest': () => all(...on('ServiceRequest', 'c'), ...on('ServiceRequest', 'u')),
+  'POST StructureMap/:id/$transform': () => all(...on('StructureMap', 'r')),
   'GET MessageDefinition': () => all(...on('MessageDefinition', 's')),
   'GET ServiceRequest': () => all(...on('ServiceRequest', 's')),
   'GET ServiceRequest/:id': () => all(...on('ServiceRequest', 'r')),

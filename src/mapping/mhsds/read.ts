@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
-import type { Bundle, OperationOutcomeIssue, Reference, Resource } from '@medplum/fhirtypes';
-import type { Mapped } from '../format.js';
+import type { Bundle, Extension, OperationOutcomeIssue, Reference, Resource } from '@medplum/fhirtypes';
+import { MAPPED_FROM, type Mapped } from '../format.js';
 import { partnerMappings } from '../mapping-data.js';
 import { pruneEmpty, runStructureMap } from '../transform.js';
 import { checkRow } from './defects.js';
@@ -22,6 +22,7 @@ export function readMhsdsRows(rows: readonly MhsdsRow[]): Mapped<Bundle> {
   const issues: OperationOutcomeIssue[] = [];
   const resources = new Map<string, Resource>();
   const joined = new Map<string, string>();
+  const sources = new Map<string, string[]>();
   for (const source of sorted) {
     const table = tables.get(source.table)!;
     const checked = checkRow(source, table);
@@ -46,15 +47,24 @@ export function readMhsdsRows(rows: readonly MhsdsRow[]): Mapped<Bundle> {
       const keyOnly = Object.fromEntries(table.key.map((k) => [k, row.fields[k]]));
       target = table.into ? runStructureMap(owner.toFhir, { type: owner.name, value: keyOnly }, { type: owner.resource, value: { resourceType: owner.resource } as Resource }, transformMaps) : ({ resourceType: table.resource } as Resource);
     }
+    sources.set(key, [...(sources.get(key) ?? []), rowPlace(row)]);
     resources.set(key, runStructureMap(table.toFhir, { type: table.name, value: row.fields }, { type: table.resource, value: target }, transformMaps));
   }
+  const keys = [...resources.keys()];
   const mapped = [...resources.values()].map((r) => pruneEmpty(attachLondonOffsets(r)));
   fillPersonFromReferral(mapped);
   return {
-    result: { resourceType: 'Bundle', type: 'collection', entry: mapped.map((resource) => ({ fullUrl: `urn:uuid:${randomUUID()}`, resource })) },
+    result: {
+      resourceType: 'Bundle',
+      type: 'collection',
+      entry: mapped.map((resource, i) => ({ extension: [mappedFrom(sources.get(keys[i])!)], fullUrl: `urn:uuid:${randomUUID()}`, resource })),
+    },
     issues,
   };
 }
+
+/** The rows an entry was mapped from (`MHS101Referral[0], MHS102ServiceTypeReferredTo[0]`): where $ingest says what it did. */
+const mappedFrom = (places: string[]): Extension => ({ url: MAPPED_FROM, valueString: places.join(', ') });
 
 function describe(table: MhsdsTable): string {
   return table.key.includes('LocalPatientId') ? 'person' : table.key.includes('ServiceRequestId') ? 'referral' : table.resource;
@@ -77,7 +87,7 @@ function fillPersonFromReferral(resources: Resource[]): void {
   }
   for (const r of resources) {
     if (r.resourceType !== 'Task' && r.resourceType !== 'CarePlan') continue;
-    const referral = r.basedOn?.[0]?.identifier;
+    const referral = (r.resourceType === 'Task' ? r.basedOn : r.supportingInfo)?.find((x) => x.type === 'ServiceRequest')?.identifier;
     const subject = referral?.system === system && referral.value ? subjectOf.get(referral.value) : undefined;
     if (!subject) continue;
     if (r.resourceType === 'Task' && !r.for) r.for = structuredClone(subject);
