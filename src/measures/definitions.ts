@@ -1,7 +1,7 @@
 import { PATHWAY, TaskCode } from '../pathway/codes.js';
 import { CONTACT_OUTCOME, ContactOutcome } from '../pathway/outreach/outcome.js';
 import type { SqlParams } from '../store/sql.js';
-import { crisisPresentation, firstReached, taskFacts, VOID_STATUSES } from './task-facts.js';
+import { crisisPresentation, partsOf, taskFacts, VOID_STATUSES } from './task-facts.js';
 
 /**
  * The pathway measures (issue 16; domain.md "Why the software exists"), each the SQL behind one
@@ -67,10 +67,7 @@ const mdsCompliance: MeasureDefinition = {
   observesMinutes: false,
   cases: (p, w) => `SELECT t.rid, t.patient, t.team, t.priority, true AS ip, true AS den,
       (t.status = 'entered-in-error') AS excl,
-      NOT EXISTS (SELECT 1 FROM sp_reference po
-        JOIN sp_token pc ON pc.rid = po.rid AND pc.type = 'Task' AND pc.param = 'code' AND pc.code = ${p.add(TaskCode.clarify)}
-        JOIN resource pr ON pr.rid = po.rid AND NOT pr.deleted
-        WHERE po.type = 'Task' AND po.param = 'part-of' AND po.target_type = 'Task' AND po.target_id = t.id) AS num,
+      NOT EXISTS (${partsOf(p, TaskCode.clarify, 't.id')}) AS num,
       NULL::float8 AS minutes
     FROM (${taskFacts(p, [TaskCode.triage])}) t
     WHERE t.authored >= ${w.start} AND t.authored < ${w.end}`,
@@ -113,8 +110,9 @@ const crisisWhileAwaiting: MeasureDefinition = {
 
 /**
  * Time to clinical review after an escalation, against its standard: escalation Tasks raised in
- * the period. The review is the clinician's decision: the first version of the Task that is
- * completed (accepted or declined, step-up/decision.ts) or rejected, from the Task's history.
+ * the period. The review is the clinician's decision: when the Task became completed (accepted or
+ * declined, step-up/decision.ts) or rejected, i.e. its first version with that final status in its
+ * history (kept as task_fact.status_since).
  * Numerator: reviewed at or before the due time (same day: within 4 hours and by 23:59:59 London
  * time, risk/same-day.ts; or what the clinician who raised it set). Excluded: cancelled, entered
  * in error, failed; not reviewed and not yet due at `asOf`. Observation: minutes from raising
@@ -128,7 +126,7 @@ const timeToClinicalReview: MeasureDefinition = {
       (t.done AND t.reviewed <= t.due) AS num,
       CASE WHEN t.done THEN ${minutesBetween('t.authored', 't.reviewed')} END AS minutes
     FROM (SELECT r.*, (r.reviewed IS NOT NULL AND r.reviewed <= ${w.asOf}) AS done
-      FROM (SELECT f.*, CASE WHEN f.status IN ('completed', 'rejected') THEN ${firstReached(p, 'f.rid', ['completed', 'rejected'])} END AS reviewed
+      FROM (SELECT f.*, CASE WHEN f.status IN ('completed', 'rejected') THEN f.status_since END AS reviewed
         FROM (${taskFacts(p, [TaskCode.escalation])}) f) r) t
     WHERE t.authored >= ${w.start} AND t.authored < ${w.end}`,
 };
@@ -180,7 +178,7 @@ const representation: MeasureDefinition = {
  * (the transition plan's first fortnight); completion needs every checklist item (appointments
  * booked, support hours adjusted, risk plan updated, carer contact agreed or a reason it is not
  * appropriate: handover/transition.ts), so a completed handover is a complete checklist. The
- * completion time is the first completed version in the Task's history. Excluded: entered in
+ * completion time is its first completed version in the history (task_fact.status_since). Excluded: entered in
  * error; not complete and the 14 days not over at `asOf`.
  */
 const handoverChecklist: MeasureDefinition = {
@@ -191,12 +189,9 @@ const handoverChecklist: MeasureDefinition = {
       t.complete AS num, NULL::float8 AS minutes
     FROM (SELECT c.*, COALESCE(c.completed <= LEAST(c.accepted + interval '336 hours', ${w.asOf}), false) AS complete
       FROM (SELECT h.*, fc.authored AS accepted,
-          CASE WHEN h.status = 'completed' THEN ${firstReached(p, 'h.rid', ['completed'])} END AS completed
+          CASE WHEN h.status = 'completed' THEN h.status_since END AS completed
         FROM (${taskFacts(p, [TaskCode.handover])}) h
-        JOIN LATERAL (SELECT min(a.hi) AS authored FROM sp_reference po
-          JOIN sp_token pc ON pc.rid = po.rid AND pc.type = 'Task' AND pc.param = 'code' AND pc.code = ${p.add(TaskCode.firstContact)}
-          JOIN sp_date a ON a.rid = po.rid AND a.type = 'Task' AND a.param = 'authored-on'
-          WHERE po.type = 'Task' AND po.param = 'part-of' AND po.target_type = 'Task' AND po.target_id = h.id) fc ON fc.authored IS NOT NULL
+        JOIN LATERAL (SELECT min(x.authored) AS authored FROM (${partsOf(p, TaskCode.firstContact, 'h.id')}) x) fc ON fc.authored IS NOT NULL
         WHERE fc.authored >= ${w.start} AND fc.authored < ${w.end}) c) t`,
 };
 

@@ -1,6 +1,7 @@
 import type { IndexRows } from '../fhir/search/extract.js';
 import type { SqlParams } from './sql.js';
 import { caseloadInsert } from './compartment-keys.js';
+import { TASK_FACT_TABLE, taskFactInsert } from './task-fact.js';
 import { TASK_QUEUE_TABLE, taskQueueInsert } from './task-queue.js';
 
 type Column = [name: string, cast: string, value: (row: any) => unknown];
@@ -22,6 +23,7 @@ const TABLES: Record<keyof IndexRows, { table: string; columns: Column[] }> = {
 export interface IndexedResource {
   ord: number;
   type: string;
+  id: string;
   lastUpdated: string;
   rows: IndexRows;
 }
@@ -50,11 +52,13 @@ export function indexInsertCtes(resources: IndexedResource[], ridsCte: string, p
   if (queue) out.push(['queue', queue]);
   const caseload = caseloadInsert(resources, ridsCte, p);
   if (caseload) out.push(['caseload', caseload]);
+  const fact = taskFactInsert(resources, ridsCte, p);
+  if (fact) out.push(['fact', fact]);
   return out;
 }
 
-/** Every table of index rows, the queue keys of Tasks (task-queue.ts) and the caseloads they and CareTeams make (compartment-keys.ts) included. */
-export const INDEX_TABLES = [...Object.values(TABLES).map((t) => t.table), TASK_QUEUE_TABLE, 'caseload'];
+/** Every table of index rows, the queue keys of Tasks (task-queue.ts), the caseloads they and CareTeams make (compartment-keys.ts) and the facts of pathway Tasks (task-fact.ts) included. */
+export const INDEX_TABLES = [...Object.values(TABLES).map((t) => t.table), TASK_QUEUE_TABLE, 'caseload', TASK_FACT_TABLE];
 
 /** CTE parts (`[name, sql]`) that delete every index row of a resource. */
 export function indexDeleteCtes(ridParam: string): [name: string, sql: string][] {

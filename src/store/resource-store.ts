@@ -299,7 +299,7 @@ export class ResourceStore {
     const p = batch.params;
     const at = p.add(now.toISOString(), 'timestamptz');
     const method = p.add(opts.method ?? 'POST');
-    const indexed = stored.map((r, ord) => ({ ord, type: r.resourceType, lastUpdated: r.meta!.lastUpdated!, rows: extractIndexRows(r) }));
+    const indexed = stored.map((r, ord) => ({ ord, type: r.resourceType, id: r.id!, lastUpdated: r.meta!.lastUpdated!, rows: extractIndexRows(r) }));
     const rows = [
       p.add(stored.map((_, i) => i), 'int[]'),
       p.add(stored.map((r) => r.resourceType), 'text[]'),
@@ -484,7 +484,7 @@ export class ResourceStore {
     const vp = p.add(Number(stored.meta!.versionId));
     const at = p.add(stored.meta!.lastUpdated, 'timestamptz');
     const c = p.add(formatFhirJson(stored));
-    const indexed = [{ ord: 0, type: stored.resourceType, lastUpdated: stored.meta!.lastUpdated!, rows: extractIndexRows(stored) }];
+    const indexed = [{ ord: 0, type: stored.resourceType, id: stored.id!, lastUpdated: stored.meta!.lastUpdated!, rows: extractIndexRows(stored) }];
     const keys = p.add(compartmentKeys(stored.resourceType, stored.id!, indexed[0].rows), 'text[]');
     batch.with('cur', () => `UPDATE resource SET version_id = ${vp}, last_updated = ${at}, deleted = false, content = ${c}, compartments = ${keys} WHERE rid = ${ridp} RETURNING rid, 0 AS ord`);
     batch.with('v', () => `INSERT INTO resource_version (rid, version_id, type, id, last_updated, method, content) VALUES (${ridp}, ${vp}, ${p.add(stored.resourceType)}, ${p.add(stored.id)}, ${at}, ${p.add(method)}, ${c})`);
