@@ -53,7 +53,7 @@ function handover(parts: { medication: string; safety: string; frequency: string
     focus: { reference: 'urn:uuid:6a1c3e5b-7d9f-4b1d-83f5-a7c9e1b3d5f7' },
     for: { reference: 'urn:uuid:7b2d4f6a-8c0e-4a2c-94e6-b8d0f2a4c6e8' },
     authoredOn: '2026-11-20T15:00:00Z',
-    requester: { reference: 'PractitionerRole/crisis-team-lead', display: 'Crisis team lead' },
+    requester: { reference: 'urn:uuid:9d4f6b8c-0e2a-4c4e-b6a8-d0f2b4c6e8a0', display: 'Crisis team lead' },
     owner: { reference: 'urn:uuid:8c3e5a7b-9d1f-4b3d-a5f7-c9e1a3b5d7f9', display: 'Community mental health team (North)' },
     input: [
       input(`${CANON}/CodeSystem/task-parameter-type`, 'transition-plan', { valueReference: { reference: 'urn:uuid:6a1c3e5b-7d9f-4b1d-83f5-a7c9e1b3d5f7' } }),
@@ -74,6 +74,11 @@ function handover(parts: { medication: string; safety: string; frequency: string
       resource: { resourceType: 'CarePlan', status: 'active', intent: 'plan', subject: { reference: 'urn:uuid:7b2d4f6a-8c0e-4a2c-94e6-b8d0f2a4c6e8' }, title: 'Step-down after home treatment' },
     },
     { fullUrl: 'urn:uuid:7b2d4f6a-8c0e-4a2c-94e6-b8d0f2a4c6e8', resource: { resourceType: 'Patient', identifier: [{ system: 'https://fhir.nhs.uk/Id/nhs-number', value: '9000000009' }] } },
+    {
+      fullUrl: 'urn:uuid:9d4f6b8c-0e2a-4c4e-b6a8-d0f2b4c6e8a0',
+      resource: { resourceType: 'PractitionerRole', organization: { reference: 'urn:uuid:ad5f7b9c-1e3a-4c5e-b7a9-e1f3b5d7f9a1' }, code: [{ text: 'Crisis team lead' }] },
+    },
+    { fullUrl: 'urn:uuid:ad5f7b9c-1e3a-4c5e-b7a9-e1f3b5d7f9a1', resource: { resourceType: 'Organization', identifier: [{ system: DOS, value: '2000072002' }], name: 'Crisis team' } },
     {
       fullUrl: 'urn:uuid:8c3e5a7b-9d1f-4b3d-a5f7-c9e1a3b5d7f9',
       resource: { resourceType: 'Organization', identifier: [{ system: DOS, value: '2000072003' }, { system: 'https://fhir.nhs.uk/Id/ods-organization-code', value: 'RV5' }], name: 'CMHT North' },
@@ -172,12 +177,13 @@ describe('bars: the step-down handover, with its transition plan and checklist',
   it('writes a BaRS-shaped handover-request message whose focus is the handover, to the receiving team', () => {
     const source = handover(parts);
     const { result, issues } = writeBars(source);
-    expect(issues).toEqual([]);
+    // a collection from the store came from no message: Stepwise is named the sender
+    expect(issues.map((i) => [i.severity, i.expression?.[0]])).toEqual([['information', 'Bundle.entry[0].resource.source']]);
     const message = JSON.parse(result as string) as Bundle;
     const header = message.entry![0].resource as MessageHeader;
     expect(header.eventCoding).toEqual({ system: `${CANON}/CodeSystem/message-event`, code: 'handover-request' });
     expect(header.destination).toEqual([{ endpoint: `${DOS}|2000072003`, receiver: { reference: 'urn:uuid:8c3e5a7b-9d1f-4b3d-a5f7-c9e1a3b5d7f9', display: 'Community mental health team (North)' } }]);
-    expect(header.sender).toEqual({ reference: 'PractitionerRole/crisis-team-lead', display: 'Crisis team lead' });
+    expect(header.sender).toEqual({ reference: 'urn:uuid:9d4f6b8c-0e2a-4c4e-b6a8-d0f2b4c6e8a0', display: 'Crisis team lead' });
     const task = byUrl<Task>(message, header.focus?.[0].reference);
     expect(task.input).toEqual((source.entry![0].resource as Task).input);
     expect(byUrl<Organization>(message, task.owner?.reference).name).toBe('CMHT North');
@@ -187,7 +193,31 @@ describe('bars: the step-down handover, with its transition plan and checklist',
     const source = handover(parts);
     (source.entry![0].resource as Task).input![5].type.coding![0].code = 'appointments-done';
     const { issues } = writeBars(source);
-    expect(issues.map((i) => i.expression?.[0])).toEqual(['Bundle.entry[1].resource.input[5].type.coding[0].code']);
+    expect(issues.filter((i) => i.severity === 'warning').map((i) => i.expression?.[0])).toEqual(['Bundle.entry[1].resource.input[5].type.coding[0].code']);
+  });
+
+  it('in: the handover message read back is stored by the messaging front door, the handover policies applied', async () => {
+    const t = await pgliteTestDatabase();
+    try {
+      const clock = new FixedClock(new Date('2026-11-20T15:05:00Z'));
+      const p = new MessageProcessor({ db: t.db, clock, catalogue: new MessageCatalogue(DEFAULT_SERVICES), validator: sharedBarsValidator });
+      const send = async (bundle: Bundle) => p.process({ body: readBars(writeBars(bundle).result as string).result, headers: {}, async: false, baseUrl: 'http://stepwise.test/fhir' });
+
+      const incomplete = handover(parts);
+      (incomplete.entry![0].resource as Task).input = (incomplete.entry![0].resource as Task).input!.filter((i) => i.type.coding?.[0].code !== 'red-flag-thresholds');
+      const refused = await send(incomplete);
+      expect(refused.status).toBe(422);
+      expect(JSON.stringify(refused.body)).toMatch(/red-flag thresholds/);
+
+      const res = await send(handover(parts));
+      expect(res.status, JSON.stringify(res.body)).toBe(200);
+      const [task] = resources<Task>(res.body as Bundle, 'Task').filter((x) => x.code?.coding?.some((c) => c.code === 'transfer-of-responsibility'));
+      expect(task.status).toBe('requested'); // the crisis team stays accountable until the CMHT accepts
+      expect(task.input?.find((i) => i.type.coding?.[0].code === 'red-flag-thresholds')?.valueString).toBe(parts.redFlags);
+      expect(task.owner?.reference).toMatch(/^Organization\//);
+    } finally {
+      await t.dispose();
+    }
   });
 });
 

@@ -56,7 +56,7 @@ export function writeBars(bundle: Bundle): Mapped<Payload> {
   const map = mapping.structureMaps.get(handover ? 'fhir-to-bars-handover' : 'fhir-to-bars-referral')!;
   const target = { type: 'Bundle', value: { resourceType: 'Bundle' } as Bundle };
   const message = runStructureMap(map, { type: 'Bundle', value: structuredClone(bundle) }, target, mapping.transformMaps);
-  const issues = [...setDestination(message, handover), ...notCarried(bundle, message), ...barsDefects(message)];
+  const issues = [...setSource(message), ...setDestination(message, handover), ...notCarried(bundle, message), ...barsDefects(message)];
   return { result: JSON.stringify(message), issues };
 }
 
@@ -70,6 +70,20 @@ function isBarsMessage(bundle: Bundle): boolean {
 
 function isHandoverTask(resource: Resource | undefined): resource is Task {
   return resource?.resourceType === 'Task' && Boolean(resource.code?.coding?.some((c) => c.system === TASK_CODE && c.code === 'transfer-of-responsibility'));
+}
+
+/**
+ * Step in code "source": a message names the system it comes from (MessageHeader.source.endpoint,
+ * required). Kept from the source message; a Bundle from the store has none, and Stepwise itself
+ * is the sender: its canonical base names it until the outbox, which knows the deployment's
+ * address, sends it.
+ */
+function setSource(message: Bundle): OperationOutcomeIssue[] {
+  const header = message.entry![0].resource as MessageHeader;
+  if (header.source?.endpoint) return [];
+  header.source = { name: 'Stepwise', endpoint: STEPWISE_CANONICAL_BASE, ...(header.source ?? {}) };
+  const diagnostics = `MessageHeader.source: the Bundle came from no message, so the sender is Stepwise (${STEPWISE_CANONICAL_BASE})`;
+  return [{ severity: 'information', code: 'informational', diagnostics, details: { text: diagnostics }, expression: ['Bundle.entry[0].resource.source'] }];
 }
 
 /**
