@@ -28,7 +28,7 @@ import type { MessageCatalogue } from './catalogue.js';
 import { parseBarsHeaders, PROCESS_MESSAGE_REQUIRED, type BarsHeaders, type RawMessageHeaders } from './headers.js';
 import { HEADER_PATH, readMessage, type Message, type MessageEntry } from './message.js';
 import { addPlanToBatch, IdentityRace, isIdentityRace, releaseClaims, planMessageContent, writePlan, type ContentPlan, type StoredEntry } from './persist.js';
-import { relatedResources, triageOutcomeMessage, triageOutcomeOf } from './triage-outcome.js';
+import { relatedResources, TRIAGE_OUTCOME_POLICY, triageOutcomeMessage, triageOutcomeOf } from './triage-outcome.js';
 
 /**
  * The front door's policies, which messaging works out before it writes (a new referral's
@@ -124,12 +124,15 @@ type LogKeys = Omit<LogRow, 'disposition' | 'outcome' | 'status' | 'response'>;
 export class MessageProcessor {
   private readonly events: Coding[];
   private readonly policies: readonly WritePolicy[];
+  /** The policies messaging works out itself for a new message (PLANNED_POLICIES, and the triage outcome's request for information). */
+  private readonly planned: readonly WritePolicy[];
   /** The store outside any transaction: reads, and building the statements that record a message. */
   private readonly store: ResourceStore;
 
   constructor(private readonly deps: MessagingDeps) {
     this.events = deps.events ?? DEFAULT_EVENTS;
     this.policies = deps.policies ?? PATHWAY_POLICIES;
+    this.planned = [...PLANNED_POLICIES, ...this.policies.filter((p) => p.name === TRIAGE_OUTCOME_POLICY)];
     this.store = new ResourceStore(deps.db, deps.clock);
   }
 
@@ -205,11 +208,11 @@ export class MessageProcessor {
     };
     const outbound = admission && (await this.informationRequest(message, check, row, input, plan, admission));
     const content = { plan, creates: [...(admission?.creates ?? []), ...(escalation ? [escalation] : [])], outbound };
-    if (!actsAfter(plan.creates.map((c) => c.resource), this.policies, PLANNED_POLICIES)) return this.finish(this.deps.db, message, check, row, input, echo, outcome, content);
+    if (!actsAfter(plan.creates.map((c) => c.resource), this.policies, this.planned)) return this.finish(this.deps.db, message, check, row, input, echo, outcome, content);
     // a policy acts on what was written (a high-risk Flag opens its escalation): one transaction
     return this.deps.db.transaction(async (tx) => {
       const result = await this.finish(tx, message, check, row, input, echo, outcome, content);
-      await runAfterPolicies(new ResourceStore(this.deps.db, this.deps.clock, tx, true), plan.creates.map((c) => c.resource), this.policies, PLANNED_POLICIES);
+      await runAfterPolicies(new ResourceStore(this.deps.db, this.deps.clock, tx, true), plan.creates.map((c) => c.resource), this.policies, this.planned);
       return result;
     });
   }

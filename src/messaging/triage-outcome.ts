@@ -4,6 +4,7 @@ import { MD } from '../config/bars-services.js';
 import { enqueue, type OutboxMessage } from '../delivery/outbox.js';
 import { parseSearch } from '../fhir/search/parse.js';
 import { PATHWAY, TriageStatus } from '../pathway/codes.js';
+import { findTriageTask } from '../pathway/front-door.js';
 import { isRedirect, isTriageTask } from '../pathway/redirect-check.js';
 import { localId } from '../pathway/referral-context.js';
 import type { WritePolicy } from '../pathway/write-policies.js';
@@ -191,21 +192,29 @@ export function triageOutcomeMessage(args: { kind: TriageOutcomeKind; referral: 
   };
 }
 
+/** The policy's name: messaging, which queues a new referral's request for information in its own statement, skips it there. */
+export const TRIAGE_OUTCOME_POLICY = 'a triage decision on a BaRS referral goes back to its sender (servicerequest-response, in the outbox)';
+
 /**
  * The write policy: a triage Task completed (accepted or redirected) or put on hold awaiting
- * information, for a referral that came by BaRS, queues its response in the write's transaction.
- * The X-Request-ID is named by the decision, so the same decision written twice queues one message.
+ * information, for a referral that came by BaRS, queues its response in the write's transaction;
+ * so does a referral written again (an update message, a REST update) whose re-screen leaves it
+ * held for information (the front door writes that Task itself, past the policies). The
+ * X-Request-ID is named by the decision and the items asked for, so the same decision written
+ * twice queues one message, and a second request names only what is still missing.
  */
 export function triageOutcomePolicy(opts: TriageOutcomeOptions): WritePolicy {
   return {
-    name: 'a triage decision on a BaRS referral goes back to its sender (servicerequest-response, in the outbox)',
-    types: ['Task'],
-    applies: (r) => triageOutcomeOf(r as Task) !== undefined,
+    name: TRIAGE_OUTCOME_POLICY,
+    types: ['Task', 'ServiceRequest'],
+    applies: (r) => r.resourceType === 'ServiceRequest' || triageOutcomeOf(r as Task) !== undefined,
     after: async (written, ctx) => {
-      const task = written as Task;
-      const kind = triageOutcomeOf(task);
-      const referralId = localId(task.focus, 'ServiceRequest');
-      if (!kind || !referralId) return;
+      const task = written.resourceType === 'Task' ? (written as Task) : await findTriageTask(ctx.store, written.id!);
+      const kind = task && triageOutcomeOf(task);
+      const referralId = task && localId(task.focus, 'ServiceRequest');
+      if (!task || !kind || !referralId) return;
+      // a referral's own write speaks only of a hold for information: its decision comes with the Task's
+      if (written.resourceType === 'ServiceRequest' && kind !== 'information-requested') return;
       const q = ctx.store.queryable;
       const origin = await referralOrigin(q, referralId);
       if (!origin) return;

@@ -173,6 +173,28 @@ describe('the triage outcome goes back to the GP as a BaRS servicerequest-respon
     );
   });
 
+  it('a referral written again and still held asks again for what is still missing; the same gaps are not asked twice', async () => {
+    const m = referralMessage({ freshUrls: true });
+    delete (m.entry!.find((e) => e.resource?.resourceType === 'ServiceRequest')!.resource as ServiceRequest).priority;
+    const { referral } = await send(m);
+    const [first] = await deliver();
+    const firstNote = (acceptedByGp(first).message.entries.find((e) => e.resource.resourceType === 'ServiceRequest')!.resource as ServiceRequest).note!.at(-1)!.text!;
+    expect(firstNote).toMatch(/urgency/i);
+
+    const stored = (await (await app.fhir('GET', referral)).json()) as ServiceRequest;
+    // written again as it was: the same gaps, nothing new to ask
+    expect((await app.fhir('PUT', referral, { ...stored, note: [{ text: 'Called the practice' }] })).status).toBe(200);
+    expect(await deliver()).toEqual([]);
+    // the urgency arrives; the rest is still missing
+    expect((await app.fhir('PUT', referral, { ...stored, priority: 'routine' })).status).toBe(200);
+    const [again] = await deliver();
+    expect(again).toBeDefined();
+    const sr = acceptedByGp(again).message.entries.find((e) => e.resource.resourceType === 'ServiceRequest')!.resource as ServiceRequest;
+    expect(sr.status).toBe('on-hold');
+    expect(sr.note!.at(-1)!.text).toMatch(/^Information requested/);
+    expect(sr.note!.at(-1)!.text).not.toMatch(/urgency/i);
+  });
+
   it('a referral that did not come by BaRS queues nothing', async () => {
     const before = (await listOutbox(app.t.db, { limit: 1000 })).length;
     const sr = await app.fhir('POST', 'ServiceRequest', { resourceType: 'ServiceRequest', status: 'active', intent: 'order', subject: { reference: 'Patient/nobody' } });
