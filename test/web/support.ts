@@ -69,7 +69,12 @@ export async function expectAccessible(page: Page): Promise<void> {
 
 export const SCREENSHOTS = new URL('../../docs/screenshots/', import.meta.url);
 
+/**
+ * Keeps a screenshot in docs/screenshots when UPDATE_SCREENSHOTS is set (`UPDATE_SCREENSHOTS=1 npx
+ * vitest run test/web`): an ordinary test run leaves the committed images alone.
+ */
 export async function screenshot(page: Page, name: string): Promise<void> {
+  if (!process.env.UPDATE_SCREENSHOTS) return;
   mkdirSync(SCREENSHOTS, { recursive: true });
   await page.screenshot({ path: new URL(`${name}.png`, SCREENSHOTS).pathname, fullPage: true });
 }
