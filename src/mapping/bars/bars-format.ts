@@ -81,7 +81,7 @@ function isHandoverTask(resource: Resource | undefined): resource is Task {
 function setSource(message: Bundle): OperationOutcomeIssue[] {
   const header = message.entry![0].resource as MessageHeader;
   if (header.source?.endpoint) return [];
-  header.source = { name: 'Stepwise', endpoint: STEPWISE_CANONICAL_BASE, ...(header.source ?? {}) };
+  header.source = { ...header.source, name: header.source?.name ?? 'Stepwise', endpoint: STEPWISE_CANONICAL_BASE };
   const diagnostics = `MessageHeader.source: the Bundle came from no message, so the sender is Stepwise (${STEPWISE_CANONICAL_BASE})`;
   return [{ severity: 'information', code: 'informational', diagnostics, details: { text: diagnostics }, expression: ['Bundle.entry[0].resource.source'] }];
 }
