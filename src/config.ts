@@ -164,6 +164,11 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     if (err instanceof ServicesConfigError || err instanceof AuthConfigError || err instanceof PartnersConfigError) throw new ConfigError(err.message);
     throw err;
   }
+  // a request still waiting for its partner when its lease ends would be sent again by another instance
+  const slow = partners.filter((p) => p.timeoutSeconds >= c.STEPWISE_DELIVERY_LEASE_SECONDS);
+  if (slow.length) {
+    throw new ConfigError(`Invalid configuration:\n  STEPWISE_DELIVERY_LEASE_SECONDS: must be longer than every partner's timeoutSeconds (${slow.map((p) => `${p.id}: ${p.timeoutSeconds}`).join(', ')}) (got ${c.STEPWISE_DELIVERY_LEASE_SECONDS})`);
+  }
   return {
     port: c.PORT,
     host: c.HOST,

@@ -106,3 +106,17 @@ describe('STEPWISE_PARTNERS', () => {
     expect(() => loadPartners({ STEPWISE_PARTNERS: value })).toThrow(message);
   });
 });
+
+describe('the delivery settings', () => {
+  it('are read with their defaults, and a lease no longer than a partner timeout is refused', async () => {
+    const { loadConfig } = await import('../../src/config.js');
+    const partners = JSON.stringify([{ id: 'gp', endpoint: 'https://gp.example/fhir', timeoutSeconds: 30 }]);
+    const c = loadConfig({ STEPWISE_PARTNERS: partners });
+    expect(c.delivery).toEqual({ enabled: true, intervalMs: 1000, concurrency: 16, backoffMs: 5000, maxBackoffMs: 3_600_000, horizonMs: 72 * 3_600_000, leaseMs: 120_000 });
+    expect(c.organisation).toEqual({ odsCode: 'RV5', name: 'Stepwise mental health trust' });
+    expect(loadConfig({ STEPWISE_DELIVERY: 'off', STEPWISE_DELIVERY_HORIZON_HOURS: '1' }).delivery).toMatchObject({ enabled: false, horizonMs: 3_600_000 });
+    expect(() => loadConfig({ STEPWISE_PARTNERS: partners, STEPWISE_DELIVERY_LEASE_SECONDS: '30' })).toThrow(/STEPWISE_DELIVERY_LEASE_SECONDS: must be longer than every partner's timeoutSeconds \(gp: 30\)/);
+    expect(() => loadConfig({ STEPWISE_PARTNERS: '[{"id":"x"}]' })).toThrow(/STEPWISE_PARTNERS\[0\]\["endpoint"\]/);
+    expect(() => loadConfig({ STEPWISE_ODS_CODE: 'not one' })).toThrow(/STEPWISE_ODS_CODE/);
+  });
+});

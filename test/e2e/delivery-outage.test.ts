@@ -133,7 +133,7 @@ describe.each(['PGlite', 'PostgreSQL'])('outage and recovery, on %s: the partner
       drop = pgdb.drop;
       env = { DATABASE_URL: pgdb.url };
     }
-    env.STEPWISE_PARTNERS = JSON.stringify([{ id: 'beech-house', endpoint: `http://127.0.0.1:${partnerPort}/fhir`, addresses: [GP_ADDRESS] }]);
+    env.STEPWISE_PARTNERS = JSON.stringify([{ id: 'beech-house', endpoint: `http://127.0.0.1:${partnerPort}/fhir`, addresses: [GP_ADDRESS], timeoutSeconds: 1 }]);
     const port = await freePort();
     running = await startStepwise(port, env);
 
