@@ -46,7 +46,7 @@ describe('GET metadata', () => {
     expect(names(task.searchParam)).toEqual(expect.arrayContaining(['owner', 'status', 'patient', '_lastUpdated', '_id']));
     expect(codes(task.interaction)).toContain('patch');
     expect(codes(rest.interaction)).toEqual(['transaction', 'batch', 'history-system']);
-    expect(names(rest.operation)).toEqual(['process-message', 'load-package']);
+    expect(names(rest.operation)).toEqual(['process-message', 'load-package', 'ingest']);
     expect(names(resourceOf('PlanDefinition').operation)).toEqual(['apply', 'validate']);
   });
 
