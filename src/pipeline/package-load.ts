@@ -86,9 +86,15 @@ function fromFile(issue: OperationOutcomeIssue, pkg: NpmPackage, file: string): 
   return { ...issue, diagnostics, details: { ...issue.details, text: diagnostics } };
 }
 
-/** Packages after the packages of this load they depend on. */
+/**
+ * Packages after the packages of this load they depend on: by name (package.json dependencies),
+ * and by content, so that a package whose profiles stand on another's (BaRS on a UK Core built
+ * under another package name) is checked with those bases already stored.
+ */
 function dependencyOrder(packages: NpmPackage[]): NpmPackage[] {
   const byName = new Map(packages.map((p) => [p.name, p]));
+  const definedBy = new Map<string, NpmPackage>();
+  for (const p of packages) for (const { resource } of p.resources) if (resource.resourceType === 'StructureDefinition' && resource.url) definedBy.set(resource.url, p);
   const out: NpmPackage[] = [];
   const visiting = new Set<string>();
   const visit = (p: NpmPackage): void => {
@@ -98,10 +104,25 @@ function dependencyOrder(packages: NpmPackage[]): NpmPackage[] {
       const given = byName.get(dep);
       if (given) visit(given);
     }
+    for (const url of usedDefinitions(p)) {
+      const other = definedBy.get(url);
+      if (other && other !== p) visit(other);
+    }
     out.push(p);
   };
   packages.forEach(visit);
   return out;
+}
+
+/** The StructureDefinitions a package's profiles are based on or name as element type profiles. */
+function usedDefinitions(p: NpmPackage): Set<string> {
+  const used = new Set<string>();
+  for (const { resource } of p.resources) {
+    if (resource.resourceType !== 'StructureDefinition') continue;
+    if (resource.baseDefinition) used.add(resource.baseDefinition);
+    for (const e of resource.differential?.element ?? []) for (const t of e.type ?? []) for (const url of t.profile ?? []) used.add(url);
+  }
+  return used;
 }
 
 async function checkDependencies(tx: ResourceStore, packages: NpmPackage[], missing: 'refuse' | 'warn'): Promise<OperationOutcomeIssue[]> {

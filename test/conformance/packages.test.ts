@@ -6,10 +6,13 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { packTgz } from '../../scripts/profiles/npm-package.js';
 import { main as cli } from '../../src/cli/main.js';
 import { DiskCache } from '../../src/disk-cache.js';
+import { readNpmPackage } from '../../src/fhir/npm-package.js';
 import { createServerValidator } from '../../src/fhir/server-validator.js';
 import { snapshotElements } from '../../src/fhir/validation/snapshot.js';
 import { parseFhirXml } from '../../src/fhir/xml/index.js';
+import { loadPackages, type LoadReport } from '../../src/pipeline/package-load.js';
 import { StoredConformance } from '../../src/pipeline/stored-conformance.js';
+import { WritePipeline } from '../../src/pipeline/write-pipeline.js';
 import { openEmbeddedDatabase } from '../../src/store/embedded-database.js';
 import { ResourceStore } from '../../src/store/resource-store.js';
 import { systemClock } from '../../src/clock.js';
@@ -129,20 +132,21 @@ const xmlResources = (...folder: string[]) =>
 describe('BaRS on its real UK Core bases', () => {
   const BARS_REFERRAL = 'https://fhir.nhs.uk/StructureDefinition/BARSServiceRequest-request-referral';
   const BARS_HEADER = 'https://fhir.nhs.uk/StructureDefinition/BARSMessageHeader-servicerequest-request';
-  let barsLoad: OperationOutcome;
+
+  let report: LoadReport;
 
   beforeAll(async () => {
-    const ukcore = tgz('fhir.r4.ukcore.stu2', '2.0.0', [...xmlResources('nhs', 'ukcore'), ...xmlResources('nhs', 'ukcore-extra')]);
-    expect((await load(ukcore)).status).toBe(200);
+    const ukcore = readNpmPackage(tgz('fhir.r4.ukcore.stu2', '2.0.0', [...xmlResources('nhs', 'ukcore'), ...xmlResources('nhs', 'ukcore-extra')]));
     const cdss = JSON.parse(readFileSync(new URL('../../src/messaging/conformance/CDSSExtension.json', import.meta.url), 'utf8')) as Resource;
-    const bars = tgz('uk.nhsdigital.bars.r4', '1.34.0', [...xmlResources('nhs', 'bars'), cdss], { 'uk.nhsdigital.r4': '2.5.0', 'fhir.r4.ukcore.stu1': '0.5.1', 'hl7.fhir.r4.core': '4.0.1' });
-    const loaded = await load(bars, '?missingDependencies=warn');
-    expect(loaded.status).toBe(200);
-    barsLoad = loaded.oo;
+    const bars = readNpmPackage(tgz('uk.nhsdigital.bars.r4', '1.34.0', [...xmlResources('nhs', 'bars'), cdss], { 'uk.nhsdigital.r4': '2.5.0', 'fhir.r4.ukcore.stu1': '0.5.1', 'hl7.fhir.r4.core': '4.0.1' }));
+    // given together, BaRS first: its profiles name UK Core bases, so UK Core is stored first
+    const pipeline = new WritePipeline({ validator });
+    report = await loadPackages(pipeline, t.store, { route: 'rest', baseUrl: 'http://stepwise.test/fhir' }, [bars, ukcore], { missingDependencies: 'warn' });
   });
 
-  it('the load names the dependencies BaRS declares that are not loaded', () => {
-    expect(barsLoad.issue.filter((i) => i.severity === 'warning').map((i) => i.diagnostics)).toEqual([
+  it('UK Core is loaded first, and the only warnings name the dependencies BaRS declares that are not loaded', () => {
+    expect(report.packages.map((p) => p.name)).toEqual(['fhir.r4.ukcore.stu2', 'uk.nhsdigital.bars.r4']);
+    expect(report.issues.map((i) => i.diagnostics)).toEqual([
       expect.stringMatching(/depends on uk\.nhsdigital\.r4#2\.5\.0, which is not loaded/),
       expect.stringMatching(/depends on fhir\.r4\.ukcore\.stu1#0\.5\.1, which is not loaded/),
     ]);
