@@ -1,7 +1,9 @@
 import { readFileSync } from 'node:fs';
+import fc from 'fast-check';
 import type { Bundle, MessageHeader, Organization, Patient, Practitioner, PractitionerRole, ServiceRequest, Task } from '@medplum/fhirtypes';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { FhirError } from '../../src/errors.js';
+import { isValidNhsNumber } from '../../src/fhir/nhs-number.js';
 import { formatOf } from '../../src/mapping/formats.js';
 import '../../src/mapping/registered-formats.js';
 import { readHl7Timestamp } from '../../src/mapping/nhs111/hl7-time.js';
@@ -173,5 +175,51 @@ describe('nhs111-pem: the front door admits the mapped referral', () => {
     expect(triage.priority).toBe('stat');
     expect(triage.status).toBe('requested');
     expect(Date.parse(triage.restriction!.period!.end!) - Date.parse(triage.authoredOn!)).toBeLessThanOrEqual(4 * 3600_000);
+  });
+});
+
+describe('nhs111-pem: random messages (fast-check)', () => {
+  const escape = (s: string) => s.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;');
+  // XML 1.0 text: no control characters; whitespace runs are collapsed by the reader, so none at the ends
+  const text = fc
+    .string({ minLength: 1, maxLength: 30, unit: fc.constantFrom(...'abcdefghijklmnopqrstuvwxyzABC XYZ0123456789&<>"\'éü-,.'.split('')) })
+    .map((s) => s.replace(/\s+/g, ' ').trim())
+    .filter((s) => s.length > 0);
+  const digits = fc.array(fc.integer({ min: 0, max: 9 }), { minLength: 10, maxLength: 10 }).map((d) => d.join(''));
+  const pem = fc.record({
+    nhsNumber: digits,
+    given: text,
+    family: text,
+    reason: text,
+    birth: fc.date({ min: new Date('1920-01-01'), max: new Date('2020-12-31'), noInvalidDate: true }),
+    disposition: fc.constantFrom('Dx335', 'Dx42', 'Dx011', 'Dx0122', 'Dx77'),
+  });
+
+  it('maps every field it reads as written, names exactly the defects there are, and never fails otherwise', () => {
+    fc.assert(
+      fc.property(pem, (p) => {
+        const birth = p.birth.toISOString().slice(0, 10);
+        const xml = CRISIS.replace('extension="9000000009"', `extension="${p.nhsNumber}"`)
+          .replace('<given>Sam</given>', `<given>${escape(p.given)}</given>`)
+          .replace('<family>Taylor</family>', `<family>${escape(p.family)}</family>`)
+          .replace('<birthTime value="19920314"/>', `<birthTime value="${birth.replace(/-/g, '')}"/>`)
+          .replace(/<content>Caller's wife[^<]*<\/content>/, `<content>${escape(p.reason)}</content>`)
+          .replace('dischargeDispositionCode code="Dx335"', `dischargeDispositionCode code="${p.disposition}"`);
+        const { result, issues } = readNhs111Pem(xml);
+        const sr = only<ServiceRequest>(result, 'ServiceRequest');
+        const patient = resolve<Patient>(result, sr.subject?.reference);
+        expect(patient.identifier?.[0].value).toBe(p.nhsNumber);
+        expect(patient.name?.[0]).toMatchObject({ given: [p.given], family: p.family });
+        expect(patient.birthDate).toBe(birth);
+        expect(sr.reasonCode?.[0].text).toBe(p.reason);
+        const expected = [
+          ...(isValidNhsNumber(p.nhsNumber) ? [] : [`${DOC}/recordTarget/patientRole/id[2]/@extension`]),
+          ...(p.disposition === 'Dx77' ? [`${DOC}/componentOf/encompassingEncounter/dischargeDispositionCode/@code`] : []),
+        ];
+        expect(expressions(issues)).toEqual(expected);
+        expect(sr.priority === undefined).toBe(p.disposition === 'Dx77');
+      }),
+      { numRuns: 60 },
+    );
   });
 });
