@@ -10,7 +10,7 @@ import { fetchTransport } from '../../src/delivery/transport.js';
 const TOKEN_URL = 'https://partner.test/oauth/token';
 const tokenRequests: URLSearchParams[] = [];
 let tokenStatus = 200;
-let publicKey: CryptoKey;
+let publicKey: Awaited<ReturnType<typeof generateKeyPair>>['publicKey'];
 
 const server = setupServer(
   http.post(TOKEN_URL, async ({ request }) => {
