@@ -169,6 +169,32 @@ describe('the queue views, by the server’s clock', () => {
   });
 });
 
+describe('a long queue', () => {
+  let t: TestApp;
+  beforeAll(async () => {
+    t = await startTestApp();
+    await seedPages(t);
+    for (let i = 0; i < 30; i++) await admit(t, `many${i}`, { family: `Many${i}` });
+  });
+  afterAll(() => t.close());
+
+  it('comes 25 rows a page, the next page by a link that neither repeats nor skips a Task', async () => {
+    const v = new Visitor(t);
+    const csrf = await v.csrfOf('/app/sign-in');
+    await v.request('/app/sign-in', { form: { csrf, practitioner: 'Practitioner/nurse-ben', team: 'front-door-team' } });
+    const tasksOf = (html: string) => [...html.matchAll(/data-task="([^"]+)"/g)].map((m) => m[1]);
+    const first = await (await v.request('/app/queue')).text();
+    const next = /<a href="([^"]+)">Next page<\/a>/.exec(first)![1].replaceAll('&amp;', '&');
+    // a referral arriving between the pages shifts nothing
+    await admit(t, 'between', { family: 'Between' });
+    const second = await (await v.request(next)).text();
+    expect(tasksOf(first)).toHaveLength(25);
+    const all = [...tasksOf(first), ...tasksOf(second)];
+    expect(new Set(all).size).toBe(all.length);
+    expect(all).toHaveLength(31); // the thirty, and the newcomer (same rank and due time, later: last)
+  });
+});
+
 describe('the pages with authentication on: the identity provider’s token, and its compartment', () => {
   let t: AuthTestApp;
   let frontDoor: Task;
