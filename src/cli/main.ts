@@ -1,4 +1,5 @@
 import { runConvert } from './convert-command.js';
+import { runMap } from './map-command.js';
 import { runOutbox } from './outbox-command.js';
 import { runPackage } from './package-command.js';
 import { runValidate } from './validate-command.js';
@@ -10,6 +11,7 @@ commands:
   validate <file…> [--profile url]            validate JSON or XML resources against R4 and the Stepwise profiles
   package load <tgz…> [--database-url url]    load FHIR NPM packages (UK Core, BaRS) into the database, for validation
   outbox list [--state dead] | replay <id…>   outbound messages to partners: list them, send dead ones again
+  map --from <format> --to <format> <file>    map a partner payload through FHIR (fhir, bars, mhsds-json, mhsds-csv, nhs111-pem)
 `;
 
 export interface Io {
@@ -27,6 +29,8 @@ export async function main(argv: string[], io: Io = defaultIo): Promise<number> 
       return runConvert(rest, io);
     case 'validate':
       return runValidate(rest, io);
+    case 'map':
+      return runMap(rest, io);
     case 'package':
       return runPackage(rest, io);
     case 'outbox':
