@@ -6,6 +6,12 @@
  * 3. a relative reference (`Type/id`) is resolved against the [base] of the fullUrl of the entry that
  *    holds it, when that fullUrl is a RESTful URL (`[base]/Type/id`), and then matches a fullUrl;
  * 4. anything else cannot be resolved inside the Bundle (it may be resolvable outside it).
+ *
+ * Two readings of rule 3, as in the HL7 validator. `loose` (every reference): the base is the
+ * fullUrl without its last two segments, and a `urn:uuid:`/`urn:oid:` fullUrl gives the base
+ * `urn:uuid:`/`urn:oid:` (so `Practitioner/x` in an entry `urn:uuid:…` names `urn:uuid:x`). `strict`
+ * (what a document or a message must carry): only a RESTful fullUrl that ends with the holding
+ * resource's own type and id gives a base.
  */
 
 export interface BundleEntryInfo {
@@ -65,7 +71,17 @@ const SCHEME = /^[a-zA-Z][a-zA-Z0-9+.-]*:/;
 const HISTORY = /^(.*)\/_history\/([^/]+)$/;
 const RELATIVE = /^([A-Z][A-Za-z]+)\/([A-Za-z0-9\-.]{1,64})$/;
 /** A RESTful fullUrl: [base]/Type/id (http://hl7.org/fhir/R4/references.html#literal). */
-const RESTFUL = /^(https?:\/\/.+\/)[A-Z][A-Za-z]+\/[A-Za-z0-9\-.]{1,64}$/;
+const RESTFUL = /^(https?:\/\/.+\/)([A-Z][A-Za-z]+)\/([A-Za-z0-9\-.]{1,64})$/;
+const URN_BASE = /^urn:(?:uuid|oid):/;
+
+/** The base a relative reference in this entry is resolved against, if any. */
+function baseOf(from: BundleEntryInfo, strict: boolean): string | undefined {
+  const fullUrl = from.fullUrl as string;
+  const restful = RESTFUL.exec(fullUrl);
+  if (restful) return !strict || (restful[2] === from.resourceType && restful[3] === from.id) ? restful[1] : undefined;
+  if (strict) return undefined;
+  return URN_BASE.exec(fullUrl)?.[0];
+}
 
 export type BundleResolution =
   /** The one entry the reference names. */
@@ -81,7 +97,7 @@ export type BundleResolution =
  * Resolves a literal reference held by the resource of entry `from` (undefined: the reference is in
  * the Bundle itself). `#id` and conditional references are not for this function.
  */
-export function resolveInBundle(index: BundleIndex, reference: string, from: BundleEntryInfo | undefined): BundleResolution {
+export function resolveInBundle(index: BundleIndex, reference: string, from: BundleEntryInfo | undefined, strict = false): BundleResolution {
   const versioned = HISTORY.exec(reference);
   const unversioned = versioned ? versioned[1] : reference;
   const version = versioned?.[2];
@@ -92,8 +108,8 @@ export function resolveInBundle(index: BundleIndex, reference: string, from: Bun
     const relative = RELATIVE.exec(unversioned);
     if (!relative) return { kind: 'missing', sameTypeAndId: [] };
     if (from && from.fullUrl === undefined) return { kind: 'no-base' };
-    const base = from?.fullUrl !== undefined ? RESTFUL.exec(from.fullUrl)?.[1] : undefined;
-    target = base === undefined ? undefined : base + unversioned;
+    const base = from ? baseOf(from, strict) : undefined;
+    target = base === undefined ? undefined : base.startsWith('urn:') ? base + (relative[2] as string) : base + unversioned;
   }
   const candidates = target === undefined ? [] : (index.byFullUrl.get(target) ?? []);
   const matches = version === undefined ? candidates : candidates.filter((e) => e.versionId === version);

@@ -109,6 +109,12 @@ describe('absolute references match a fullUrl', () => {
     }
   });
 
+  it('resolves Type/id in an entry whose fullUrl is urn:uuid against urn:uuid:<id>, and checks the type found', () => {
+    const id = '5d9588d8-3cd6-4b32-8fb7-ad13694e069d';
+    const bundle = collection({ fullUrl: UUID_PATIENT, resource: { resourceType: 'Patient', generalPractitioner: [{ reference: `Practitioner/${id}` }] } }, { fullUrl: `urn:uuid:${id}`, resource: { resourceType: 'Organization', name: 'GP' } });
+    expect(errorAt(validate(bundle), 'Bundle.entry[0].resource.generalPractitioner[0].reference')?.diagnostics).toMatch(new RegExp(`^Matching reference for reference Practitioner/${id} has resourceType Organization`));
+  });
+
   it('does not report an absolute http reference that is not in the Bundle', () => {
     expect(summary(validate(collection({ fullUrl: `${BASE}Observation/o1`, resource: observation('http://elsewhere.example/fhir/Patient/1') })))).toEqual([]);
   });
@@ -116,13 +122,12 @@ describe('absolute references match a fullUrl', () => {
 
 describe('documents', () => {
   const patientEntry = (versionId?: string) => ({ fullUrl: `${BASE}Patient/23`, resource: patient('23', versionId ? { meta: { versionId } } : {}) });
+  const subjectError = (issues: ReturnType<typeof validate>) => errorAt(issues, 'Bundle.entry[0].resource.subject')?.diagnostics;
 
   it('must carry what the Composition refers to: an unresolved subject is an error', () => {
     expect(summary(validate(document('Patient/23', patientEntry())))).toEqual([]);
-    expect(errorAt(validate(document('Patient/23')), 'Bundle.entry[0].resource.subject.reference')?.diagnostics).toBe(
-      "Can't find 'Patient/23' in the bundle (Composition.subject): a document carries what its Composition refers to",
-    );
-    expect(errorAt(validate(document(UUID_MISSING)), 'Bundle.entry[0].resource.subject.reference')).toBeDefined();
+    expect(subjectError(validate(document('Patient/23')))).toBe("Can't find 'Patient/23' in the bundle (Composition.subject)");
+    expect(subjectError(validate(document(UUID_MISSING)))).toBe(`Can't find '${UUID_MISSING}' in the bundle (Composition.subject)`);
   });
 
   it('resolves version-specific references against meta.versionId, relative or absolute', () => {
@@ -130,19 +135,77 @@ describe('documents', () => {
     expect(summary(validate(document(`${BASE}Patient/23/_history/2`, patientEntry('2'))))).toEqual([]);
   });
 
+  it('finds each version of a resource that a document carries twice, and refuses an unversioned reference to both', () => {
+    const v1 = { fullUrl: `${BASE}Patient/23`, resource: patient('23', { meta: { versionId: '1' } }) };
+    const v2 = { fullUrl: `${BASE}Patient/23`, resource: patient('23', { meta: { versionId: '2' } }) };
+    const doc = document('Patient/23/_history/1', v1, v2);
+    (doc.entry[0] as { resource: Record<string, unknown> }).resource.section = [{ title: 'Later', text: { status: 'generated', div: '<div xmlns="http://www.w3.org/1999/xhtml">x</div>' }, entry: [{ reference: 'Patient/23/_history/2' }] }];
+    expect(errors(validate(doc))).toEqual([]);
+    const unversioned = document('Patient/23', v1, v2);
+    expect(errorAt(validate(unversioned), 'Bundle.entry[0].resource.subject.reference')?.diagnostics).toMatch(/^Found 2 matches for Patient\/23 in the Bundle/);
+  });
+
   it('reports a version-specific reference whose version is not the one in the document', () => {
-    const issues = validate(document('Patient/23/_history/1', patientEntry('2')));
-    expect(errorAt(issues, 'Bundle.entry[0].resource.subject.reference')?.diagnostics).toMatch(/^Can't find 'Patient\/23\/_history\/1' in the bundle/);
+    expect(subjectError(validate(document('Patient/23/_history/1', patientEntry('2'))))).toMatch(/^Can't find 'Patient\/23\/_history\/1' in the bundle/);
     const unversioned = validate(document('Patient/23/_history/1', patientEntry()));
     expect(warnings(unversioned).map((i) => i.diagnostics)).toContain(
       `Entries matching fullUrl ${BASE}Patient/23 should declare meta.versionId because there are version-specific references (Patient/23/_history/1)`,
     );
   });
 
-  it('checks section entries, and leaves other references of other entries as in any Bundle', () => {
+  it('checks section entries', () => {
     const doc = document('Patient/23', patientEntry());
     (doc.entry[0] as { resource: Record<string, unknown> }).resource.section = [{ title: 'Plan', text: { status: 'generated', div: '<div xmlns="http://www.w3.org/1999/xhtml">Plan</div>' }, entry: [{ reference: 'CarePlan/cp1' }] }];
-    expect(errorAt(validate(doc), 'Bundle.entry[0].resource.section[0].entry[0].reference')?.diagnostics).toMatch(/Composition\.section\.entry/);
+    expect(errorAt(validate(doc), 'Bundle.entry[0].resource.section[0].entry[0]')?.diagnostics).toBe("Can't find 'CarePlan/cp1' in the bundle (Composition.section.entry)");
+  });
+
+  it('resolves strictly: a relative reference from a urn: entry is not found, even when an entry urn:uuid:<id> would match loosely', () => {
+    const id = '98549f1a-e0d5-4454-849c-f5b97d3ed299';
+    const doc = document(`Patient/${id}`, { fullUrl: `urn:uuid:${id}`, resource: patient(id) });
+    (doc.entry[0] as { fullUrl: string }).fullUrl = 'urn:uuid:a6a8a8e6-415c-42e1-abf7-f8d876e5908b';
+    expect(subjectError(validate(doc))).toMatch(new RegExp(`^Can't find 'Patient/${id}' in the bundle \\(Composition.subject\\)\\. Note that there is a resource in the bundle with the same type and id`));
+  });
+
+  it('requires every entry to be reachable from the Composition (error), and forwards (warning, except Provenance)', () => {
+    const orphan = { fullUrl: `${BASE}Observation/o9`, resource: observation('http://elsewhere.example/Patient/1', 'o9') };
+    expect(summary(errors(validate(document('Patient/23', patientEntry(), orphan))))).toEqual([
+      `error Bundle.entry[2]: Entry '${BASE}Observation/o9' isn't reachable by traversing links (forward or backward) from the Composition`,
+    ]);
+    const backwards = { fullUrl: `${BASE}Observation/o9`, resource: observation('Patient/23', 'o9') };
+    const issues = validate(document('Patient/23', patientEntry(), backwards));
+    expect(errors(issues)).toEqual([]);
+    expect(summary(warnings(issues))).toEqual([expect.stringMatching(/^warning Bundle\.entry\[2\]: Entry '.*Observation\/o9' isn't reachable by traversing forwards from the Composition/)]);
+    const provenance = { fullUrl: `${BASE}Provenance/p1`, resource: { resourceType: 'Provenance', id: 'p1', target: [{ reference: 'Composition/c1' }], recorded: '2026-03-02T09:00:00Z', agent: [{ who: { display: 'Dr A' } }] } };
+    expect(summary(validate(document('Patient/23', patientEntry(), provenance)))).toEqual([]);
+  });
+});
+
+describe('messages', () => {
+  const header = (focus: string) => ({ fullUrl: 'urn:uuid:6f1c2a3e-0000-4000-8000-000000000000', resource: { resourceType: 'MessageHeader', eventCoding: { system: 'https://example.org/events', code: 'referral' }, source: { endpoint: 'https://sender.example' }, focus: [{ reference: focus }] } });
+  const message = (...entry: unknown[]) => ({ resourceType: 'Bundle', type: 'message', timestamp: '2026-03-02T09:00:00Z', entry });
+
+  it('must carry what the MessageHeader focuses on', () => {
+    expect(errors(validate(message(header(UUID_PATIENT), { fullUrl: UUID_PATIENT, resource: patient() })))).toEqual([]);
+    expect(errorAt(validate(message(header(UUID_MISSING))), 'Bundle.entry[0].resource.focus[0]')?.diagnostics).toBe(`Can't find '${UUID_MISSING}' in the bundle (MessageHeader.focus)`);
+  });
+});
+
+describe('entry fullUrls', () => {
+  it('are required except in transactions, batches, their responses and for a search outcome', () => {
+    expect(errorAt(validate(collection({ resource: patient() })), 'Bundle.entry[0]')?.diagnostics).toBe(
+      'Except for transactions and batches, each entry in a Bundle must have a fullUrl which is the identity of the resource in the entry',
+    );
+    const transaction = { resourceType: 'Bundle', type: 'transaction', entry: [{ resource: patient(), request: { method: 'PUT', url: 'Patient/23' } }] };
+    expect(errors(validate(transaction))).toEqual([]);
+    const searchset = { resourceType: 'Bundle', type: 'searchset', entry: [{ resource: { resourceType: 'OperationOutcome', issue: [{ severity: 'warning', code: 'informational' }] }, search: { mode: 'outcome' } }] };
+    expect(errors(validate(searchset))).toEqual([]);
+  });
+
+  it('are absolute, and a RESTful one needs a resource with an id', () => {
+    expect(errorAt(validate(collection({ fullUrl: 'Patient/23', resource: patient() })), 'Bundle.entry[0].fullUrl')?.diagnostics).toBe("The fullUrl must be an absolute URL (not 'Patient/23')");
+    expect(errorAt(validate(collection({ fullUrl: `${BASE}Patient/23`, resource: { resourceType: 'Patient' } })), 'Bundle.entry[0].fullUrl')?.diagnostics).toBe(
+      `The fullUrl '${BASE}Patient/23' looks like a RESTful server URL, but the resource has no id`,
+    );
   });
 });
 

@@ -227,7 +227,7 @@ function primitiveCheck(typeCode: string): ValueCheck {
 const narrativeCheck: ValueCheck = (value, path, ctx) => {
   if (typeof value !== 'string' || value.length === 0) return;
   for (const problem of checkNarrativeDiv(value)) {
-    ctx.issues.error(problem.key ? 'invariant' : 'value', path, problem.message, problem.key);
+    ctx.issues.add(problem.information ? 'information' : 'error', problem.key ? 'invariant' : 'value', path, problem.message, problem.key);
   }
 };
 

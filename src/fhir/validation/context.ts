@@ -31,6 +31,8 @@ export interface ExtensionHost {
   /** Its path from its type's root: `Patient.contact`, `HumanName.given`, `Patient.gender`. */
   typePath: string;
   isResource: boolean;
+  /** The Extension whose value this is (`_valueBoolean` of an extension), for `extension` contexts. */
+  ofExtension?: string;
 }
 
 /** How the type checkers hand a nested resource back to the validator. */

@@ -48,6 +48,24 @@ describe('ids of contained resources', () => {
     expect(summary(validate(onlyToContainer))).toEqual([]);
   });
 
+  it('dom-3 counts links from the narrative to a contained resource (an image in a contained Binary)', () => {
+    const composition = {
+      resourceType: 'Composition',
+      status: 'final',
+      type: { text: 'Letter' },
+      date: '2026-03-02',
+      author: [{ display: 'Dr A' }],
+      title: 'Letter',
+      contained: [{ resourceType: 'Binary', id: 'img', contentType: 'image/png', data: 'iVBORw0KGgo=' }],
+      section: [{ text: { status: 'additional', div: '<div xmlns="http://www.w3.org/1999/xhtml"><img src="#img" alt="scan"/></div>' } }],
+    };
+    expect(summary(validate(composition))).toEqual([]);
+    const linked = { ...composition, section: [{ text: { status: 'additional', div: '<div xmlns="http://www.w3.org/1999/xhtml"><a href="#img">scan</a></div>' } }] };
+    expect(summary(validate(linked))).toEqual([]);
+    const unlinked = { ...composition, section: [{ text: { status: 'additional', div: '<div xmlns="http://www.w3.org/1999/xhtml"><a href="#other">scan</a></div>' } }] };
+    expect(errors(validate(unlinked)).map((i) => i.details?.coding?.[0]?.code)).toEqual(['dom-3']);
+  });
+
   it('dom-3 counts references from anywhere in the containing resource: extensions, canonicals', () => {
     const questionnaire = {
       resourceType: 'Questionnaire',
@@ -62,12 +80,16 @@ describe('ids of contained resources', () => {
 });
 
 describe('narrative', () => {
-  it('allows xml:space on <pre>, as XHTML 1.0 does, and nowhere else', () => {
-    expect(checkNarrativeDiv('<div xmlns="http://www.w3.org/1999/xhtml"><pre xml:space="preserve">a  b</pre></div>')).toEqual([]);
+  it('allows xml:space on <pre>, as XHTML 1.0 does (with the HL7 validator\'s information note), and nowhere else', () => {
+    expect(checkNarrativeDiv('<div xmlns="http://www.w3.org/1999/xhtml"><pre xml:space="preserve">a  b</pre></div>')).toEqual([
+      { information: true, message: "The attribute 'xml:space' is legal but has a fixed value of 'preserve'. Its use is discouraged" },
+    ]);
     expect(checkNarrativeDiv('<div xmlns="http://www.w3.org/1999/xhtml"><p xml:space="preserve">a</p></div>')).toEqual([
       { key: 'txt-1', message: 'The narrative SHALL contain only basic HTML (txt-1): attribute xml:space is not allowed on <p>' },
     ]);
     const text = { status: 'generated', div: '<div xmlns="http://www.w3.org/1999/xhtml"><pre xml:space="preserve">Plan:\n  1. call</pre></div>' };
-    expect(summary(validate(observation({ text })))).toEqual([]);
+    expect(summary(validate(observation({ text })))).toEqual([
+      "information Observation.text.div: The attribute 'xml:space' is legal but has a fixed value of 'preserve'. Its use is discouraged",
+    ]);
   });
 });

@@ -45,6 +45,8 @@ for (const sd of [
   extensionDefinition('Parent', [{ type: 'element', expression: 'Patient' }]),
   extensionDefinition('InsideParent', [{ type: 'extension', expression: `${EX}Parent` }]),
   extensionDefinition('OnContacts', [{ type: 'fhirpath', expression: 'Patient.contact' }]),
+  extensionDefinition('OnBackbones', [{ type: 'element', expression: 'BackboneElement' }, { type: 'element', expression: 'DomainResource.text' }]),
+  extensionDefinition('InsideInterpreter', [{ type: 'extension', expression: `${CORE}patient-interpreterRequired` }]),
   extensionDefinition('BrokenInvariant', [{ type: 'element', expression: 'Patient' }], ['%%%']),
 ]) {
   validator.registry.addStructureDefinition(sd);
@@ -94,6 +96,13 @@ describe('element contexts', () => {
     ]);
   });
 
+  it('takes BackboneElement to mean any backbone element, and DomainResource.text the text of any resource', () => {
+    const onBackbones = ext(`${EX}OnBackbones`);
+    expect(errors(validate({ resourceType: 'Patient', contact: [{ name: { family: 'Berg' }, extension: [onBackbones] }] }))).toEqual([]);
+    expect(errors(validate({ resourceType: 'Patient', text: { status: 'generated', div: '<div xmlns="http://www.w3.org/1999/xhtml">x</div>', extension: [onBackbones] } }))).toEqual([]);
+    expect(summary(errors(validate({ resourceType: 'Patient', extension: [onBackbones] })))).toEqual([expect.stringMatching(/allowed = e:BackboneElement, e:DomainResource\.text; this element is \[Patient\]/)]);
+  });
+
   it('takes Resource to mean any resource, and nothing inside one', () => {
     expect(errors(validate({ resourceType: 'Patient', extension: [ext(`${EX}OnResources`)] }))).toEqual([]);
     expect(errors(validate({ resourceType: 'Observation', status: 'final', code: { text: 'x' }, extension: [ext(`${EX}OnResources`)] }))).toEqual([]);
@@ -120,6 +129,12 @@ describe('extension and fhirpath contexts', () => {
     expect(summary(errors(validate({ resourceType: 'Patient', extension: [ext(`${EX}InsideParent`)] })))).toEqual([
       expect.stringMatching(/allowed = x:https:\/\/stepwise\.example\/fhir\/StructureDefinition\/Parent; this element is \[Patient/),
     ]);
+  });
+
+  it('counts an extension on the value of an extension as inside that extension', () => {
+    const interpreter = { url: `${CORE}patient-interpreterRequired`, valueBoolean: true, _valueBoolean: { extension: [ext(`${EX}InsideInterpreter`)] } };
+    expect(errors(validate({ resourceType: 'Patient', extension: [interpreter] }))).toEqual([]);
+    expect(errors(validate({ resourceType: 'Patient', active: true, _active: { extension: [ext(`${EX}InsideInterpreter`)] } }))).toHaveLength(1);
   });
 
   it('evaluates a fhirpath context on the resource: the extension must sit on an element it selects', () => {

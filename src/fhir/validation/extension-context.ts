@@ -92,7 +92,8 @@ export class ExtensionContexts {
         matchers.push(this.elementMatcher(expression));
       } else if (context.type === 'extension') {
         allowed.push(`x:${expression}`);
-        matchers.push((host) => host.typeName === 'Extension' && (host.value as { url?: unknown } | null)?.url === expression);
+        // on the extension itself, or on its value (`_valueBoolean` of it)
+        matchers.push((host) => (host.typeName === 'Extension' && (host.value as { url?: unknown } | null)?.url === expression) || host.ofExtension === expression);
       } else if (context.type === 'fhirpath') {
         allowed.push(`p:${expression}`);
         matchers.push(fhirPathMatcher(expression));
@@ -127,12 +128,19 @@ export class ExtensionContexts {
     return this.basesOf(head).some((base) => base + tail === expression);
   }
 
-  /** The types a type specialises, nearest first: code → string, Element; Patient → DomainResource, Resource. */
+  /**
+   * The types a type specialises, nearest first: code → string, Element; Patient → DomainResource,
+   * Resource. A backbone element (PatientContact: no definition of its own) is a BackboneElement.
+   */
   private basesOf(type: string): string[] {
     let bases = this.baseTypes.get(type);
     if (!bases) {
       bases = [];
       let sd = this.registry.getTypeDefinition(type);
+      if (!sd && /^[A-Z]/.test(type) && !this.registry.isResourceType(type)) {
+        sd = this.registry.getTypeDefinition('BackboneElement');
+        bases.push('BackboneElement');
+      }
       for (let depth = 0; sd?.baseDefinition && depth < 10; depth++) {
         sd = this.registry.getStructureDefinition(sd.baseDefinition);
         if (sd?.type) bases.push(sd.type);

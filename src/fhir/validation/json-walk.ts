@@ -159,8 +159,10 @@ function hostOf(shape: ObjectShape, obj: Record<string, unknown>): ExtensionHost
 }
 
 /** The primitive a `_name` sibling gives extensions to: `Patient.birthDate`, a date. */
-function primitiveHost(rule: PropertyRule, parent: ObjectShape, value: unknown): ExtensionHost {
-  return { value, typeName: rule.typeCode, typePath: `${parent.label}.${rule.choice ?? rule.key}`, isResource: false };
+function primitiveHost(rule: PropertyRule, parent: ObjectShape, obj: Record<string, unknown>, value: unknown): ExtensionHost {
+  const host: ExtensionHost = { value, typeName: rule.typeCode, typePath: `${parent.label}.${rule.choice ?? rule.key}`, isResource: false };
+  if (parent.typeName === 'Extension' && typeof obj.url === 'string') host.ofExtension = obj.url;
+  return host;
 }
 
 /** The `_name` sibling of a primitive: an Element (id, extension), arrays aligned with the values. */
@@ -174,7 +176,7 @@ function checkPrimitiveSibling(rule: PropertyRule, parent: ObjectShape, obj: Rec
       ctx.issues.error('structure', extPath, `_${rule.key} must be a JSON object because ${rule.key} has at most one value`);
       return;
     }
-    checkObject(shape, ext, extPath, ctx, compiler, primitiveHost(rule, parent, values));
+    checkObject(shape, ext, extPath, ctx, compiler, primitiveHost(rule, parent, obj, values));
     return;
   }
   if (!Array.isArray(ext)) {
@@ -199,7 +201,7 @@ function checkPrimitiveSibling(rule: PropertyRule, parent: ObjectShape, obj: Rec
       }
       continue;
     }
-    checkObject(shape, item, `${extPath}[${i}]`, ctx, compiler, primitiveHost(rule, parent, Array.isArray(values) ? values[i] : undefined));
+    checkObject(shape, item, `${extPath}[${i}]`, ctx, compiler, primitiveHost(rule, parent, obj, Array.isArray(values) ? values[i] : undefined));
   }
 }
 

@@ -140,7 +140,8 @@ function allDistinct(values: unknown[]): boolean {
 /**
  * dom-3: each contained resource is referenced from elsewhere in the resource ('#id' as a reference,
  * canonical, uri or url anywhere, including other contained resources, such as a contained
- * Binary's securityContext), or itself refers to its container with '#'. One without an id passes,
+ * Binary's securityContext, a narrative's `<img src="#id">` or `<a href="#id">`, as the HL7 validator
+ * counts them), or itself refers to its container with '#'. One without an id passes,
  * as in FHIRPath ('#' + {} is empty): its missing id is reported by contained.ts.
  */
 function containedAreReferenced(container: Record<string, unknown>, resource: Record<string, unknown> | undefined): boolean {
@@ -159,9 +160,13 @@ function containedAreReferenced(container: Record<string, unknown>, resource: Re
   });
 }
 
+/** `href="#x"` and `src="#x"` in narrative: the HL7 validator counts them as references for dom-3. */
+const NARRATIVE_LINK = /\s(?:href|src)\s*=\s*["'](#[^"']*)["']/g;
+
 function collectLocalReferences(node: unknown, out: Set<string>): void {
   if (typeof node === 'string') {
     if (node.startsWith('#')) out.add(node);
+    else if (node.startsWith('<div')) for (const m of node.matchAll(NARRATIVE_LINK)) out.add(m[1]);
     return;
   }
   if (node === null || typeof node !== 'object') return;

@@ -132,19 +132,14 @@ function isConditional(reference: string): boolean {
 }
 
 /**
- * References from a Composition that a document must carry (http://hl7.org/fhir/R4/documents.html#content:
- * the subject, encounter, authors, attesters, custodian and the sections' authors, focus and entries).
- */
-const DOCUMENT_CONTENT = /^Composition\.(subject|encounter|author|attester\.party|custodian|(section\.)+(author|focus|entry))$/;
-
-/**
- * A reference inside a Bundle entry, resolved by the Bundle's rules (bundle-index.ts), with the HL7
- * validator's severities: a `urn:` reference must be in the Bundle (a warning otherwise: "URN
- * reference is not locally contained within the bundle"); a relative reference needs its entry's
- * fullUrl (an error, except in batch and transaction responses); what a document's Composition
- * refers to must be in the document (an error); an entry that matches by type and id but not by the
- * resolution rules is a warning; a version-specific reference needs meta.versionId on its target.
- * Other references may be resolved outside the Bundle and are not reported.
+ * A reference inside a Bundle entry, resolved by the Bundle's rules as the HL7 validator resolves
+ * each reference (bundle-index.ts, `loose`), with its severities: a `urn:` reference must be in the
+ * Bundle (a warning otherwise: "URN reference is not locally contained within the bundle"); a
+ * relative reference needs its entry's fullUrl (an error, except in batch and transaction
+ * responses); a target of another type than the reference names is an error; an entry that matches
+ * only by type and id is a warning; a version-specific reference needs meta.versionId on its
+ * target. Other references may be resolved outside the Bundle and are not reported here. What a
+ * document or a message must carry is bundle-rules.ts.
  */
 function checkBundled(reference: string, path: string, ctx: ValidationContext): void {
   const bundle = ctx.bundle!;
@@ -172,10 +167,7 @@ function checkBundled(reference: string, path: string, ctx: ValidationContext): 
     case 'missing':
       break;
   }
-  const element = elementPathOf(path, ctx);
-  if (bundle.type === 'document' && from.index === 0 && DOCUMENT_CONTENT.test(element)) {
-    ctx.issues.error('not-found', where, `Can't find '${reference}' in the bundle (${element}): a document carries what its Composition refers to`);
-  } else if (reference.startsWith('urn:')) {
+  if (reference.startsWith('urn:')) {
     ctx.issues.warning('not-found', where, `URN reference is not locally contained within the bundle ${reference}`);
   }
   if (resolved.versionMissing) {
@@ -190,11 +182,4 @@ function checkBundled(reference: string, path: string, ctx: ValidationContext): 
         : `Entry ${e.index} matches the reference ${reference} by type and id but its fullUrl ${e.fullUrl} does not match the full target URL${resolved.target ? ` ${resolved.target}` : ''} by Bundle resolution rules`,
     );
   }
-}
-
-/** The element path of a value inside the resource being validated, without indexes: `Composition.section.entry`. */
-function elementPathOf(path: string, ctx: ValidationContext): string {
-  const start = ctx.resourcePath ?? ctx.resource.type;
-  const tail = path.startsWith(start) ? path.slice(start.length) : path.slice(path.indexOf('.'));
-  return ctx.resource.type + tail.replace(/\[\d+\]/g, '').replace(/\.ofType\(([^)]+)\)/g, '');
 }

@@ -1,4 +1,5 @@
 import { describeNhsNumberProblem } from '../nhs-number.js';
+import { bundleDocumentRule, bundleEntryFullUrlRule, bundleMessageRule } from './bundle-rules.js';
 import type { ValueCheck } from './context.js';
 import type { Terminology } from './terminology.js';
 
@@ -75,6 +76,6 @@ export function defaultTypeRules(terminology: Terminology): TypeRules {
     Identifier: [nhsNumberRule],
     Coding: [codeSystemRule(terminology)],
     Extension: [extensionDefinitionRule],
-    Bundle: [bundleFullUrlRule],
+    Bundle: [bundleFullUrlRule, bundleEntryFullUrlRule, bundleDocumentRule, bundleMessageRule],
   };
 }

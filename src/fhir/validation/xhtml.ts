@@ -9,6 +9,8 @@ export interface XhtmlProblem {
   /** txt-1, txt-2, or undefined for well-formedness and namespace problems. */
   key?: 'txt-1' | 'txt-2';
   message: string;
+  /** Not a fault, worth saying (the HL7 validator's information-level notes); an error otherwise. */
+  information?: true;
 }
 
 const XHTML_NS = 'http://www.w3.org/1999/xhtml';
@@ -37,8 +39,6 @@ const elementAttributes: Record<string, Set<string>> = {
   area: new Set(['shape', 'coords', 'href', 'alt', 'nohref']),
   map: new Set(['name']),
   blockquote: new Set(['cite']),
-  // XHTML 1.0 fixes xml:space="preserve" on <pre>; the HL7 validator allows it there
-  pre: new Set(['xml:space']),
   q: new Set(['cite']),
 };
 
@@ -123,6 +123,10 @@ function checkElement(name: string, attributes: Map<string, string>, isRoot: boo
       if (!isRoot && attribute === 'xmlns' && value !== XHTML_NS) {
         problems.push({ key: 'txt-1', message: `<${name}> declares a namespace other than XHTML` });
       }
+      continue;
+    }
+    if (attribute === 'xml:space' && name === 'pre') {
+      problems.push({ information: true, message: "The attribute 'xml:space' is legal but has a fixed value of 'preserve'. Its use is discouraged" });
       continue;
     }
     if (allowedAttributes.has(attribute) || elementAttributes[name]?.has(attribute)) {
