@@ -30,6 +30,7 @@ COPY package.json tsconfig.json ./
 COPY bin ./bin
 COPY src ./src
 COPY profiles ./profiles
+COPY mappings ./mappings
 # bundle the server now (bin/server-bundle.mjs), so that no container start runs tsx over its sources
 RUN node -e "import('./bin/server-bundle.mjs').then(async (m) => process.exit((await m.serverBundle()) ? 0 : 1))"
 RUN mkdir -p /data /home/node/.cache/stepwise && chown node:node /data /home/node/.cache /home/node/.cache/stepwise
