@@ -25,9 +25,10 @@ export interface ResourceValidator {
   /**
    * Brings the validator up to date with the conformance resources in the database, on the
    * caller's connection (or transaction), before `validate`; absent for a validator that uses
-   * only built-in definitions.
+   * only built-in definitions. Given the resource about to be validated, it may skip the check
+   * when nothing stored could change that resource's verdict.
    */
-  prepare?(db: ConformanceQueryable): Promise<void>;
+  prepare?(db: ConformanceQueryable, resource?: unknown): Promise<void>;
 }
 
 export const isError = (i: OperationOutcomeIssue): boolean => i.severity === 'error' || i.severity === 'fatal';

@@ -11,6 +11,28 @@ export const CONFORMANCE_TYPES: readonly string[] = ['StructureDefinition', 'Val
 /** Where FHIR R4's own definitions and terminology live; only what the built-in base holds there is kept (an IG's profiles under http://hl7.org/fhir/us/… are not in it). */
 const R4_NAMESPACES = ['http://hl7.org/fhir/', 'http://terminology.hl7.org/'];
 
+/**
+ * Whether anything stored could change how a resource validates: what it validates against beyond
+ * the R4 base (which stored resources cannot replace) is named by a `meta.profile` or an
+ * extension's url, at any depth (contained resources, Bundle entries), or it is itself a
+ * conformance resource (checked against what is stored). A resource with none of these validates
+ * the same whatever is stored, so a plain write skips the stamp check.
+ */
+export function mayUseStored(value: unknown): boolean {
+  if (value === null || typeof value !== 'object') return false;
+  if (Array.isArray(value)) return value.some(mayUseStored);
+  const obj = value as Record<string, unknown>;
+  if (typeof obj.resourceType === 'string' && CONFORMANCE_TYPES.includes(obj.resourceType)) return true;
+  if ('extension' in obj || 'modifierExtension' in obj) return true;
+  const meta = obj.meta as { profile?: unknown } | undefined;
+  if (meta && typeof meta === 'object' && meta.profile !== undefined) return true;
+  for (const key in obj) {
+    const v = obj[key];
+    if (v !== null && typeof v === 'object' && mayUseStored(v)) return true;
+  }
+  return false;
+}
+
 interface Loaded {
   versionId: number;
   resource: Resource;
@@ -84,7 +106,8 @@ export class StoredConformance implements ResourceValidator {
     return registry.getCodeSystem(url) !== undefined;
   }
 
-  async prepare(db: ConformanceQueryable): Promise<void> {
+  async prepare(db: ConformanceQueryable, resource?: unknown): Promise<void> {
+    if (resource !== undefined && !mayUseStored(resource)) return;
     const [row] = await db.query<{ stamp: string }>('SELECT stamp::text AS stamp FROM conformance_stamp');
     if (!row || row.stamp === this.builtStamp) return;
     if (this.building?.stamp === row.stamp) return this.building.done;

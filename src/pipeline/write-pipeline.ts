@@ -79,13 +79,13 @@ export class WritePipeline {
    * Brings the validator up to date with the StructureDefinitions, ValueSets and CodeSystems stored
    * (issue 15), on the write's connection: one written a moment ago, by any instance, is used.
    */
-  private async prepare(store: ResourceStore): Promise<void> {
-    await this.opts.validator.prepare?.(store.queryable);
+  private async prepare(store: ResourceStore, resource: Resource): Promise<void> {
+    await this.opts.validator.prepare?.(store.queryable, resource);
   }
 
   /** Create (http://hl7.org/fhir/R4/http.html#create), conditional with If-None-Exist. */
   async create(store: ResourceStore, resource: Resource, origin: WriteOrigin, opts: { id?: string; ifNoneExist?: Criteria } = {}): Promise<PipelineWriteResult> {
-    await this.prepare(store);
+    await this.prepare(store, resource);
     const warnings = this.validate(resource, origin);
     refuseUnlessAdmin(origin, resource);
     if (resource.resourceType === 'AuditEvent') return appendAuditEvent(store, resource, opts.ifNoneExist);
@@ -105,7 +105,7 @@ export class WritePipeline {
   /** Update or create with the client's id (R4 http.html#update), or by criteria (#cond-update). */
   async update(store: ResourceStore, resource: Resource, origin: WriteOrigin, opts: { ifMatch?: number; where?: Criteria } = {}): Promise<PipelineWriteResult> {
     refuseChangeOfAuditTrail(resource.resourceType);
-    await this.prepare(store);
+    await this.prepare(store, resource);
     const warnings = this.validate(resource, origin);
     const { where } = opts;
     await refuseUnlessAdminStored(store, origin, resource.resourceType, where ? undefined : resource.id, resource, where?.query);
@@ -133,7 +133,7 @@ export class WritePipeline {
       const current = await tx.readForUpdate(type, id);
       const next = apply(structuredClone(current));
       refuseUnlessAdmin(origin, current, next);
-      await this.prepare(tx);
+      await this.prepare(tx, next);
       const warnings = this.validate(next, origin);
       const record = writeRecord(origin, 'patch');
       const version = ifMatch() ?? Number(current.meta?.versionId);
