@@ -61,3 +61,12 @@ describe('stepwise map', () => {
     expect((await run('--from', 'fhir', fixturePath('mhsds', 'defects.json'))).code).toBe(2);
   });
 });
+
+describe("the README's example", () => {
+  it('npx stepwise map --from mhsds-json --to fhir docs/examples/mhsds-records.json', async () => {
+    const example = new URL('../../docs/examples/mhsds-records.json', import.meta.url).pathname;
+    const { code, out, err } = await run('--from', 'mhsds-json', '--to', 'fhir', example);
+    expect(code, err).toBe(0);
+    expect((JSON.parse(out) as Bundle).entry).toHaveLength(7);
+  });
+});
