@@ -85,12 +85,19 @@ function toElement(node: XmlNode, path: string): XmlElement {
     seen.set(name, n);
     return toElement(child, `${path}/${name}${(counts.get(name) ?? 0) > 1 ? `[${n}]` : ''}`);
   });
-  const ownText = content
-    .filter((c) => '#text' in c)
-    .map((c) => decodeAttribute(String(c['#text'])))
-    .join(' ');
-  const text = [ownText, ...children.map((c) => c.text)].join(' ').replace(/\s+/g, ' ').trim();
-  return { name: localName(tag), path, attributes, children, text };
+  const texts = content.filter((c) => '#text' in c).map((c) => String(c['#text']));
+  let text: string | undefined;
+  return {
+    name: localName(tag),
+    path,
+    attributes,
+    children,
+    // on demand: an ancestor's text would otherwise copy every descendant's (a PEM's base64 case 25 times)
+    get text(): string {
+      text ??= [...texts.map(decodeAttribute), ...children.map((c) => c.text)].join(' ').replace(/\s+/g, ' ').trim();
+      return text;
+    },
+  };
 }
 
 /** The first child called `name`. */
