@@ -1,7 +1,7 @@
 import { PATHWAY, TaskCode } from '../pathway/codes.js';
 import { CONTACT_OUTCOME, ContactOutcome } from '../pathway/outreach/outcome.js';
 import type { SqlParams } from '../store/sql.js';
-import { crisisPresentation, partsOf, taskFacts, VOID_STATUSES } from './task-facts.js';
+import { partsOf, presentedWithin, taskFacts, VOID_STATUSES } from './task-facts.js';
 
 /**
  * The pathway measures (issue 16; domain.md "Why the software exists"), each the SQL behind one
@@ -67,9 +67,10 @@ const mdsCompliance: MeasureDefinition = {
   observesMinutes: false,
   cases: (p, w) => `SELECT t.rid, t.patient, t.team, t.priority, true AS ip, true AS den,
       (t.status = 'entered-in-error') AS excl,
-      NOT EXISTS (${partsOf(p, TaskCode.clarify, 't.id')}) AS num,
+      (cl.part_of IS NULL) AS num,
       NULL::float8 AS minutes
     FROM (${taskFacts(p, [TaskCode.triage])}) t
+    LEFT JOIN (${partsOf(p, TaskCode.clarify)}) cl ON cl.part_of = t.id
     WHERE t.authored >= ${w.start} AND t.authored < ${w.end}`,
 };
 
@@ -94,18 +95,19 @@ const redirectRate: MeasureDefinition = {
 /**
  * Crisis presentations while awaiting allocation: triage Tasks received in the period. Numerator:
  * the person presented in crisis (a same-day referral or a same-day escalation, task-facts.ts
- * crisisPresentation) after this referral was received and before it was triaged (completed), or
+ * crisisPresentations) after this referral was received and before it was triaged (completed), or
  * by `asOf` while it still waits. Excluded: withdrawn or entered in error.
  */
 const crisisWhileAwaiting: MeasureDefinition = {
   id: 'crisis-while-awaiting',
   observesMinutes: false,
-  cases: (p, w) => `SELECT t.rid, t.patient, t.team, t.priority, true AS ip, true AS den,
-      (t.status = ANY(${voids(p)})) AS excl,
-      ${crisisPresentation(p, 't.patient_id', 't.authored', `LEAST(CASE WHEN t.status = 'completed' THEN t.ended END, ${w.asOf})`, 't.rid')} AS num,
-      NULL::float8 AS minutes
-    FROM (${taskFacts(p, [TaskCode.triage])}) t
-    WHERE t.authored >= ${w.start} AND t.authored < ${w.end}`,
+  cases: (p, w) => `WITH waits AS MATERIALIZED (
+      SELECT t.*, LEAST(CASE WHEN t.status = 'completed' THEN t.ended END, ${w.asOf}) AS up_to
+      FROM (${taskFacts(p, [TaskCode.triage])}) t
+      WHERE t.authored >= ${w.start} AND t.authored < ${w.end})
+    SELECT t.rid, t.patient, t.team, t.priority, true AS ip, true AS den,
+      (t.status = ANY(${voids(p)})) AS excl, (hit.rid IS NOT NULL) AS num, NULL::float8 AS minutes
+    FROM waits t LEFT JOIN (${presentedWithin('waits')}) hit ON hit.rid = t.rid`,
 };
 
 /**
@@ -131,15 +133,27 @@ const timeToClinicalReview: MeasureDefinition = {
     WHERE t.authored >= ${w.start} AND t.authored < ${w.end}`,
 };
 
-const contactMade = (p: SqlParams, rid: string) =>
-  `EXISTS (SELECT 1 FROM resource x, jsonb_array_elements(COALESCE(x.content::jsonb -> 'output', '[]')) o
-    WHERE x.rid = ${rid} AND o -> 'valueCodeableConcept' -> 'coding' @> ${p.add(JSON.stringify([{ system: CONTACT_OUTCOME.system, code: ContactOutcome.made }]), 'jsonb')})`;
+/**
+ * Whether the Task's contact outcome (Task.output contact-outcome, outreach/outcome.ts) is one of
+ * `codes`. Outputs are not indexed, so this reads the JSON, but only of a Task whose stored text
+ * mentions one of the codes at all (a LIKE, cheap), so a year of contacts is not parsed.
+ */
+function hasOutcome(p: SqlParams, rid: string, codes: readonly string[]): string {
+  const patterns = p.add(codes.map((c) => `%"${c}"%`), 'text[]');
+  const codings = p.add(codes.map((code) => JSON.stringify([{ system: CONTACT_OUTCOME.system, code }])), 'jsonb[]');
+  return `EXISTS (SELECT 1 FROM resource x, jsonb_array_elements(COALESCE(x.content::jsonb -> 'output', '[]')) o
+    WHERE x.rid = ${rid} AND x.content LIKE ANY(${patterns}) AND o -> 'valueCodeableConcept' -> 'coding' @> ANY(${codings}))`;
+}
+
+/** Every outcome of a contact but contact made: a completed contact is made unless it says one of these. */
+const NOT_MADE = Object.values(ContactOutcome).filter((c) => c !== ContactOutcome.made);
 
 /**
  * First contact within 72 hours after crisis care: first-contact Tasks made in the period (one
  * when a receiving team accepts a handover from crisis care, due within the configured hours,
- * default 72, elapsed: handover/acceptance.ts). Numerator: completed with the outcome contact made
- * by its due time. Excluded: cancelled, entered in error; still open and not yet due at `asOf`.
+ * default 72, elapsed: handover/acceptance.ts). Numerator: completed by its due time with the
+ * outcome contact made (what the server records for a completed contact unless the worker gave
+ * another outcome, outreach/outcome.ts). Excluded: cancelled, entered in error; still open and not yet due at `asOf`.
  * Observation: minutes from the acceptance (authoredOn) to the contact made.
  */
 const firstContact: MeasureDefinition = {
@@ -149,7 +163,7 @@ const firstContact: MeasureDefinition = {
       (t.status = ANY(${voids(p)}) OR (NOT t.done AND (t.due IS NULL OR t.due > ${w.asOf}))) AS excl,
       (t.made AND t.ended <= t.due) AS num,
       CASE WHEN t.made THEN ${minutesBetween('t.authored', 't.ended')} END AS minutes
-    FROM (SELECT d.*, (d.done AND d.status = 'completed' AND ${contactMade(p, 'd.rid')}) AS made
+    FROM (SELECT d.*, (d.done AND d.status = 'completed' AND NOT ${hasOutcome(p, 'd.rid', NOT_MADE)}) AS made
       FROM (SELECT f.*, (f.status IN ('completed', 'failed') AND f.ended <= ${w.asOf}) AS done FROM (${taskFacts(p, [TaskCode.firstContact])}) f) d) t
     WHERE t.authored >= ${w.start} AND t.authored < ${w.end}`,
 };
@@ -158,18 +172,20 @@ const firstContact: MeasureDefinition = {
  * Re-presentation within 30 days of step-down: step-downs in the period, each being a receiving
  * team's acceptance of a handover from crisis care (its first-contact Task's authoredOn, made in
  * the acceptance's transaction). Numerator: the person presented in crisis again (task-facts.ts
- * crisisPresentation) within 30 days (720 hours, elapsed) after it. Excluded: entered in error;
+ * crisisPresentations) within 30 days (720 hours, elapsed) after it. Excluded: entered in error;
  * no re-presentation yet and the 30 days not over at `asOf`. Lower is better.
  */
 const representation: MeasureDefinition = {
   id: 're-presentation-30d',
   observesMinutes: false,
-  cases: (p, w) => `SELECT t.rid, t.patient, t.team, t.priority, true AS ip, true AS den,
-      (t.status = 'entered-in-error' OR (NOT t.again AND t.authored + interval '720 hours' > ${w.asOf})) AS excl,
-      t.again AS num, NULL::float8 AS minutes
-    FROM (SELECT f.*, ${crisisPresentation(p, 'f.patient_id', 'f.authored', `LEAST(f.authored + interval '720 hours', ${w.asOf})`, 'f.rid')} AS again
+  cases: (p, w) => `WITH windows AS MATERIALIZED (
+      SELECT f.*, LEAST(f.authored + interval '720 hours', ${w.asOf}) AS up_to
       FROM (${taskFacts(p, [TaskCode.firstContact])}) f
-      WHERE f.authored >= ${w.start} AND f.authored < ${w.end}) t`,
+      WHERE f.authored >= ${w.start} AND f.authored < ${w.end})
+    SELECT t.rid, t.patient, t.team, t.priority, true AS ip, true AS den,
+      (t.status = 'entered-in-error' OR (hit.rid IS NULL AND t.authored + interval '720 hours' > ${w.asOf})) AS excl,
+      (hit.rid IS NOT NULL) AS num, NULL::float8 AS minutes
+    FROM windows t LEFT JOIN (${presentedWithin('windows')}) hit ON hit.rid = t.rid`,
 };
 
 /**
@@ -191,7 +207,7 @@ const handoverChecklist: MeasureDefinition = {
       FROM (SELECT h.*, fc.authored AS accepted,
           CASE WHEN h.status = 'completed' THEN h.status_since END AS completed
         FROM (${taskFacts(p, [TaskCode.handover])}) h
-        JOIN LATERAL (SELECT min(x.authored) AS authored FROM (${partsOf(p, TaskCode.firstContact, 'h.id')}) x) fc ON fc.authored IS NOT NULL
+        JOIN (${partsOf(p, TaskCode.firstContact)}) fc ON fc.part_of = h.id
         WHERE fc.authored >= ${w.start} AND fc.authored < ${w.end}) c) t`,
 };
 
@@ -211,8 +227,7 @@ const outreachOnTime: MeasureDefinition = {
   observesMinutes: false,
   cases: (p, w) => `SELECT t.rid, t.patient, t.team, t.priority, true AS ip, true AS den,
       (t.status = ANY(${voids(p)}) OR (NOT t.done AND t.due > ${w.asOf})) AS excl,
-      (t.done AND t.ended <= t.due AND NOT EXISTS (SELECT 1 FROM resource x, jsonb_array_elements(COALESCE(x.content::jsonb -> 'output', '[]')) o
-        WHERE x.rid = t.rid AND o -> 'valueCodeableConcept' -> 'coding' @> ${p.add(JSON.stringify([{ system: CONTACT_OUTCOME.system, code: ContactOutcome.notDoneInTime }]), 'jsonb')})) AS num,
+      (t.done AND t.ended <= t.due AND NOT ${hasOutcome(p, 't.rid', [ContactOutcome.notDoneInTime])}) AS num,
       NULL::float8 AS minutes
     FROM (SELECT f.*, (f.status IN ('completed', 'failed') AND f.ended <= ${w.asOf}) AS done FROM (${taskFacts(p, OUTREACH_STEPS)}) f) t
     WHERE t.due >= ${w.start} AND t.due < ${w.end}`,

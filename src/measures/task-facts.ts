@@ -31,23 +31,35 @@ export function taskFacts(p: SqlParams, codes: readonly string[]): string {
     WHERE f.code = ANY(${p.add(codes, 'text[]')})`;
 }
 
-/** Pathway Tasks of `code` that are `partOf` the Task with id `taskId` (task_fact_part_of). */
-export function partsOf(p: SqlParams, code: string, taskId: string): string {
-  return `SELECT pf.rid, pf.authored FROM task_fact pf WHERE pf.part_of = ${taskId} AND pf.code = ${p.add(code)}`;
+/**
+ * For each Task with parts of `code` (Task.partOf), the earliest authoredOn of those parts:
+ * `part_of` (the Task's id) and `authored`. Grouped once, then joined, so a year of Tasks is one
+ * hash join rather than a probe per Task.
+ */
+export function partsOf(p: SqlParams, code: string): string {
+  return `SELECT pf.part_of, min(pf.authored) AS authored FROM task_fact pf WHERE pf.code = ${p.add(code)} AND pf.part_of IS NOT NULL GROUP BY pf.part_of`;
 }
 
 /**
- * A crisis presentation of the patient `patientId` in the window (after, upTo]: a referral needing a same-day
- * response (its triage Task at priority stat or asap: a red flag, or urgency asked for that day)
- * or a same-day escalation (an escalation Task at stat or asap: a high-risk flag, a red flag at the
- * front door, an outreach ladder ending with risk indicators, or a clinician's). `except` is the
- * Task being measured, which is not a presentation of its own.
+ * Crisis presentations: Tasks that needed a same-day response, with the person (`patient`, an id)
+ * and when (`authored`). A referral needing a same-day response (its triage Task at priority stat
+ * or asap: a red flag, or urgency asked for that day) or a same-day escalation (an escalation Task
+ * at stat or asap: a high-risk flag, a red flag at the front door, an outreach ladder ending with
+ * risk indicators, or a clinician's), not entered in error.
  */
-export function crisisPresentation(p: SqlParams, patientId: string, after: string, upTo: string, except: string): string {
-  return `EXISTS (SELECT 1 FROM task_fact cp
-     WHERE cp.patient = ${patientId} AND cp.authored > ${after} AND cp.authored <= ${upTo}
-       AND cp.code IN ('triage', 'escalation') AND cp.priority IN ('stat', 'asap')
-       AND cp.rid <> ${except} AND cp.status IS DISTINCT FROM 'entered-in-error')`;
+export function crisisPresentations(): string {
+  return `SELECT cp.rid, cp.patient, cp.authored FROM task_fact cp
+    WHERE cp.code IN ('triage', 'escalation') AND cp.priority IN ('stat', 'asap') AND cp.status IS DISTINCT FROM 'entered-in-error'`;
+}
+
+/**
+ * The rids of the relation `base` (columns rid, patient_id, authored, up_to) whose person presented
+ * in crisis after `authored` and up to `up_to`, by a Task other than the one measured. A join, so a
+ * year of Tasks is matched in one pass.
+ */
+export function presentedWithin(base: string): string {
+  return `SELECT DISTINCT b.rid FROM ${base} b JOIN (${crisisPresentations()}) cp
+    ON cp.patient = b.patient_id AND cp.rid <> b.rid AND cp.authored > b.authored AND cp.authored <= b.up_to`;
 }
 
 /** Statuses of a Task that was never real work: withdrawn, or written in error. */
