@@ -12,11 +12,13 @@ export const CONFORMANCE_TYPES: readonly string[] = ['StructureDefinition', 'Val
 const R4_NAMESPACES = ['http://hl7.org/fhir/', 'http://terminology.hl7.org/'];
 
 /**
- * Whether anything stored could change how a resource validates: what it validates against beyond
- * the R4 base (which stored resources cannot replace) is named by a `meta.profile` or an
- * extension's url, at any depth (contained resources, Bundle entries), or it is itself a
- * conformance resource (checked against what is stored). A resource with none of these validates
- * the same whatever is stored, so a plain write skips the stamp check.
+ * Whether anything stored could change whether a resource is valid: what it validates against
+ * beyond the R4 base (which stored resources cannot replace) is named by a `meta.profile`, an
+ * extension's url, or a Coding's system (a stored complete CodeSystem must define its code,
+ * rules.ts), at any depth (contained resources, Bundle entries), or it is itself a conformance
+ * resource (checked against what is stored). A resource with none of these has the same errors
+ * whatever is stored, so its write skips the stamp check. (Warnings can differ: a stored code
+ * system makes its system known to extensible bindings.)
  */
 export function mayUseStored(value: unknown): boolean {
   if (value === null || typeof value !== 'object') return false;
@@ -24,6 +26,7 @@ export function mayUseStored(value: unknown): boolean {
   const obj = value as Record<string, unknown>;
   if (typeof obj.resourceType === 'string' && CONFORMANCE_TYPES.includes(obj.resourceType)) return true;
   if ('extension' in obj || 'modifierExtension' in obj) return true;
+  if (typeof obj.system === 'string' && typeof obj.code === 'string') return true;
   const meta = obj.meta as { profile?: unknown } | undefined;
   if (meta && typeof meta === 'object' && meta.profile !== undefined) return true;
   for (const key in obj) {

@@ -4,7 +4,7 @@ import { mayUseStored, StoredConformance } from '../../src/pipeline/stored-confo
 
 /**
  * Issue 15: a write checks the conformance stamp only when something stored could change its
- * verdict: a meta.profile or an extension anywhere in it, or a conformance resource itself.
+ * verdict: a meta.profile, an extension or a Coding anywhere in it, or a conformance resource itself.
  */
 describe('which writes check the conformance stamp', () => {
   it('a resource naming no profile and no extension does not; one that does, at any depth, does', () => {
@@ -15,6 +15,9 @@ describe('which writes check the conformance stamp', () => {
     expect(mayUseStored({ resourceType: 'Patient', contact: [{ modifierExtension: [] }] })).toBe(true);
     expect(mayUseStored({ resourceType: 'Bundle', type: 'collection', entry: [{ resource: { resourceType: 'Patient' } }, { resource: { resourceType: 'Flag', meta: { profile: ['http://example.org/F'] } } }] })).toBe(true);
     expect(mayUseStored({ resourceType: 'ValueSet', status: 'draft' })).toBe(true);
+    // a Coding: a stored complete CodeSystem for its system must define its code
+    expect(mayUseStored({ resourceType: 'Flag', status: 'active', code: { coding: [{ system: 'http://example.org/cs', code: 'a' }] } })).toBe(true);
+    expect(mayUseStored({ resourceType: 'Patient', identifier: [{ system: 'https://fhir.nhs.uk/Id/nhs-number', value: '9000000009' }] })).toBe(false);
   });
 
   it('prepare reads the stamp only for such a resource (and always without one: $validate)', async () => {

@@ -97,6 +97,19 @@ describe('a profile stored over REST is used by the next request', () => {
   });
 });
 
+describe('a stored code system is used by every write', () => {
+  it('a code its system does not define is refused on a resource that names no profile', async () => {
+    const shades = { resourceType: 'CodeSystem', id: 'shades', url: `${EX}/CodeSystem/shades`, status: 'active', content: 'complete', concept: [{ code: 'dark' }] };
+    const flag = (code: string) => ({ resourceType: 'Flag', status: 'active', code: { coding: [{ system: shades.url, code }] }, subject: { reference: 'Patient/p1' } });
+    expect((await t.fhir('POST', 'Flag', flag('light'))).status).toBe(201);
+    expect((await put(shades)).status).toBe(201);
+    const refused = await t.fhir('POST', 'Flag', flag('light'));
+    expect(refused.status).toBe(422);
+    expect(((await refused.json()) as OperationOutcome).issue[0].diagnostics).toMatch(/'light' is not defined in code system/);
+    expect((await t.fhir('POST', 'Flag', flag('dark'))).status).toBe(201);
+  });
+});
+
 describe('snapshots generated from differentials', () => {
   it('a profile on a user profile gets the constraints of both', async () => {
     await put(needsBirthDate(1));
