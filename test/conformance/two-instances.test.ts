@@ -2,6 +2,7 @@ import { randomBytes } from 'node:crypto';
 import type { OperationOutcome, StructureDefinition } from '@medplum/fhirtypes';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { packTgz } from '../../scripts/profiles/npm-package.js';
 import { createServerValidator } from '../../src/fhir/server-validator.js';
 import { StoredConformance } from '../../src/pipeline/stored-conformance.js';
 import { migrate } from '../../src/store/migrate.js';
@@ -68,6 +69,19 @@ describe('two instances on one PostgreSQL', () => {
     expect((await b.fhir('PUT', 'StructureDefinition/TwoInstances', profile(0))).status).toBe(200);
     expect(await errorsAt(a)).toEqual([]);
     expect(await errorsAt(b)).toEqual([]);
+  });
+
+  it("a package loaded through one (in one transaction) is used by the other's next $validate", async () => {
+    const [a, b] = instances;
+    const pkgProfile = { ...profile(1), id: 'FromPackage', url: `${url}FromPackage`, name: 'FromPackage' };
+    const tgz = packTgz([
+      { path: 'package/package.json', content: Buffer.from(JSON.stringify({ name: 'example.two', version: '1.0.0' })) },
+      { path: 'package/StructureDefinition-FromPackage.json', content: Buffer.from(JSON.stringify(pkgProfile)) },
+    ]);
+    const loaded = await a.app.request('http://stepwise.test/fhir/$load-package', { method: 'POST', headers: { 'Content-Type': 'application/gzip' }, body: tgz });
+    expect(loaded.status).toBe(200);
+    const res = await b.fhir('POST', `Patient/$validate?profile=${encodeURIComponent(pkgProfile.url)}`, { resourceType: 'Patient' });
+    expect(((await res.json()) as OperationOutcome).issue.filter((i) => i.severity === 'error').map((i) => i.expression?.[0])).toEqual(['Patient.gender']);
   });
 
   it("a write on one instance is checked against a profile stored through the other", async () => {
