@@ -7,6 +7,7 @@ import { PATHWAY } from '../../src/pathway/codes.js';
 import { seedPathwayData } from '../../src/pathway/seed-rules.js';
 import { seedPartnerMappings } from '../../src/mapping/publish.js';
 import { startTestApp, type TestApp } from '../support/app.js';
+import { postgresTestDatabase } from '../support/databases.js';
 import { fixturePath } from '../support/fixtures.js';
 
 const sample = readFileSync(fixturePath('mhsds', 'cmht-sample.json'), 'utf8');
@@ -173,5 +174,48 @@ describe('StructureMap/[id]/$transform', () => {
 
   it('404 for a map that is not there', async () => {
     expect((await t.fhir('POST', 'StructureMap/nope/$transform', { resourceType: 'Patient' })).status).toBe(404);
+  });
+});
+
+describe('$ingest on PostgreSQL', () => {
+  let t: TestApp;
+  beforeAll(async () => {
+    t = await startTestApp(() => postgresTestDatabase(), { logger: pino({ level: 'error' }) });
+    await seedPathwayData(t.store);
+  });
+  afterAll(() => t.close());
+
+  it('four ingests of the same new person and referral at once make each exactly once, with one triage Task', async () => {
+    const answers = await Promise.all(
+      Array.from({ length: 4 }, () => t.fhir('POST', '$ingest?format=mhsds-json', sample, { 'Content-Type': 'application/json' }).then((r) => r.status)),
+    );
+    expect(answers).toEqual([200, 200, 200, 200]);
+    const search = async (q: string) => ((await (await t.fhir('GET', q)).json()) as Bundle).entry ?? [];
+    expect(await search('Patient?identifier=https://fhir.stepwise.nhs.uk/Id/mhsds-local-patient-id|LP0001')).toHaveLength(1);
+    const referrals = await search('ServiceRequest?identifier=https://fhir.stepwise.nhs.uk/Id/mhsds-service-request-id|SR0001');
+    expect(referrals).toHaveLength(1);
+    expect(await search(`Task?focus=ServiceRequest/${referrals[0].resource!.id}&code=${PATHWAY.taskCode}|triage`)).toHaveLength(1);
+    expect(await search('Practitioner?identifier=https://fhir.stepwise.nhs.uk/Id/mhsds-care-professional-id|CP-JONES')).toHaveLength(1);
+    const [missed] = await search('Task?identifier=https://fhir.stepwise.nhs.uk/Id/mhsds-care-contact-id|CC0002');
+    expect(await search(`Task?part-of=Task/${missed.resource!.id}`)).toHaveLength(1);
+  });
+});
+
+describe('$ingest of a format read as a FHIR message (nhs111-pem)', () => {
+  let t: TestApp;
+  beforeAll(async () => {
+    t = await startTestApp(undefined, { logger: pino({ level: 'error' }) });
+    await seedPathwayData(t.store);
+  });
+  afterAll(() => t.close());
+
+  it('goes to the messaging front door as $process-message would take it, and says so', async () => {
+    const pem = readFileSync(fixturePath('nhs111', 'crisis-overdose-pem.xml'), 'utf8');
+    const res = await t.fhir('POST', '$ingest?format=nhs111-pem', pem, { 'Content-Type': 'application/xml' });
+    const outcome = (await res.json()) as OperationOutcome;
+    expect(res.status, JSON.stringify(outcome)).toBe(200);
+    expect(outcome.issue[0].diagnostics).toMatch(/^The payload was processed as a FHIR message: accepted \(20\d\)/);
+    const tasks = ((await (await t.fhir('GET', `Task?code=${PATHWAY.taskCode}|triage`)).json()) as Bundle).entry ?? [];
+    expect(tasks).toHaveLength(1);
   });
 });

@@ -46,7 +46,8 @@ export async function applyRecords(target: IngestTarget, bundle: Bundle): Promis
   const entries = (bundle.entry ?? [])
     .map((e, i) => ({ resource: e.resource!, at: e.extension?.find((x) => x.url === MAPPED_FROM)?.valueString ?? `Bundle.entry[${i}]` }))
     .filter((e) => e.resource)
-    .sort((a, b) => rank(a.resource) - rank(b.resource));
+    // one global order (type, then first identifier), so that two payloads lock what they share in the same order
+    .sort((a, b) => rank(a.resource) - rank(b.resource) || firstIdentifier(a.resource).localeCompare(firstIdentifier(b.resource)));
   return target.store.transaction(async (tx) => {
     const report: OperationOutcomeIssue[] = [];
     const scoped = { ...target, store: tx };
@@ -62,6 +63,11 @@ export async function applyRecords(target: IngestTarget, bundle: Bundle): Promis
   });
 }
 
+function firstIdentifier(r: Resource): string {
+  const id = (r as { identifier?: Identifier[] }).identifier?.[0];
+  return id ? `${id.system}|${id.value}` : '';
+}
+
 function rank(r: Resource): number {
   const i = ORDER.indexOf(r.resourceType);
   return i === -1 ? ORDER.length : i;
@@ -71,6 +77,7 @@ async function applyOne(t: IngestTarget, record: Resource, at: string): Promise<
   const resolved = await resolveReferences(t, record);
   if (resolved.resourceType === 'CareTeam') return applyCareCoordinator(t, resolved, at);
   const withPerson = await withPersonOfReferral(t, resolved);
+  await lockIdentifiers(t.store, withPerson);
   const existing = await findExisting(t.store, withPerson);
   const result = existing
     ? await t.pipeline.update(t.store, mergeRecord(existing, { ...withPerson, id: existing.id }), t.origin)
@@ -114,6 +121,12 @@ async function resolveReferences(t: IngestTarget, record: Resource): Promise<Res
     const found = await findByIdentifier(t.store, ref.type!, ref.identifier!);
     if (found) ref.reference = `${found.resourceType}/${found.id}`;
     else if (ref.type === 'Practitioner') {
+      await t.store.lock(identifierLock('Practitioner', ref.identifier!));
+      const again = await findByIdentifier(t.store, 'Practitioner', ref.identifier!);
+      if (again) {
+        ref.reference = `Practitioner/${again.id}`;
+        continue;
+      }
       const made = await t.pipeline.create(t.store, { resourceType: 'Practitioner', identifier: [ref.identifier!] }, t.origin);
       ref.reference = `Practitioner/${made.resource.id}`;
     } else if (ref.type === 'Patient' || ref.type === 'ServiceRequest') {
@@ -123,6 +136,18 @@ async function resolveReferences(t: IngestTarget, record: Resource): Promise<Res
   }
   return copy;
 }
+
+/**
+ * Two payloads about the same new person or referral, ingested at once, must not make it twice:
+ * a transaction-scoped advisory lock on each business identifier, taken before looking it up (as
+ * a conditional create locks its criteria).
+ */
+async function lockIdentifiers(store: ResourceStore, r: Resource): Promise<void> {
+  const ids = ((r as { identifier?: Identifier[] }).identifier ?? []).filter((i) => i.value).sort((a, b) => identifierLock(r.resourceType, a).localeCompare(identifierLock(r.resourceType, b)));
+  for (const id of ids) await store.lock(identifierLock(r.resourceType, id));
+}
+
+const identifierLock = (type: string, id: Identifier): string => `ingest:${type}:${id.system ?? ''}|${id.value}`;
 
 async function findByIdentifier(store: ResourceStore, type: string, identifier: Identifier): Promise<Resource | undefined> {
   if (!identifier.value) return undefined;
