@@ -66,6 +66,41 @@ describe('snapshot generation from a differential (profiling.html#snapshot)', ()
     expect(byId(registry().getTypeDefinition('ServiceRequest')?.snapshot?.element ?? [], 'ServiceRequest.requester')?.min).toBe(0);
   });
 
+  it('constrains a child of a choice in the one complex type that has it (event[x].system: Coding)', () => {
+    const sd = differential('http://x/MH', 'http://hl7.org/fhir/StructureDefinition/MessageHeader', 'MessageHeader', [
+      { id: 'MessageHeader.event[x].system', path: 'MessageHeader.event[x].system', fixedUri: 'http://x/events' },
+    ]);
+    const elements = snapshotElements(sd, registry());
+    expect(byId(elements, 'MessageHeader.event[x].system')?.fixedUri).toBe('http://x/events');
+    expect(byId(elements, 'MessageHeader.event[x]')?.type?.map((t) => t.code)).toEqual(['Coding', 'uri']);
+  });
+
+  it('expands an element typed with the profile being generated with its core type, so a self-referencing profile ends', () => {
+    const url = 'http://x/SelfExt';
+    const sd = differential(url, 'http://hl7.org/fhir/StructureDefinition/Extension', 'Extension', [
+      { id: 'Extension.extension:child', path: 'Extension.extension', sliceName: 'child', type: [{ code: 'Extension', profile: [url] }] },
+      { id: 'Extension.extension:child.url', path: 'Extension.extension.url', fixedUri: url },
+    ]);
+    const r = registry().copy();
+    r.addStructureDefinition(sd);
+    expect(byId(snapshotElements(sd, r), 'Extension.extension:child.url')?.fixedUri).toBe(url);
+  });
+
+  it('names the differential element at fault, or baseDefinition for a base chain that comes back to itself', () => {
+    const r = registry().copy();
+    const root = [{ id: 'Patient', path: 'Patient' }];
+    const a = differential('http://x/LoopA', 'http://x/LoopB', 'Patient', root);
+    r.addStructureDefinition(a).addStructureDefinition(differential('http://x/LoopB', 'http://x/LoopA', 'Patient', root));
+    expect(() => snapshotElements(a, r)).toThrow(/comes back to itself/);
+    try {
+      snapshotElements(a, r);
+    } catch (err) {
+      expect((err as SnapshotError).element).toBe('baseDefinition');
+    }
+    const bad = differential('http://x/Bad', 'http://hl7.org/fhir/StructureDefinition/Patient', 'Patient', [{ id: 'Patient', path: 'Patient' }, { id: 'Patient.colour', path: 'Patient.colour' }]);
+    expect(() => snapshotElements(bad, r)).toThrow(expect.objectContaining({ differentialIndex: 1 }));
+  });
+
   it.each([
     ['an unknown base', differential('http://x/A', 'http://nowhere/B', 'Patient', []), /is based on http:\/\/nowhere\/B, which is not loaded/],
     ['an unknown element', differential('http://x/C', 'http://hl7.org/fhir/StructureDefinition/Patient', 'Patient', [{ id: 'Patient.colour', path: 'Patient.colour' }]), /Patient.colour matches no element/],
