@@ -41,6 +41,11 @@ describe('operators list and replay dead letters over HTTP ($outbox, $outbox-rep
     expect(part(m, 'orderingKey')?.valueString).toBe('ServiceRequest/a');
     expect(JSON.stringify(body)).not.toContain('patient data');
     expect(((await (await app.fhir('GET', '$outbox')).json()) as Parameters).parameter).toHaveLength(2);
+    // paging by id: after the last id seen, and at most _count
+    const page = ((await (await app.fhir('GET', `$outbox?after=${ids.dead}&_count=1`)).json()) as Parameters).parameter!;
+    expect(page.map((m) => part(m.part!, 'id')?.valueString)).toEqual([ids.delivered]);
+    expect(((await (await app.fhir('GET', '$outbox?_count=1')).json()) as Parameters).parameter).toHaveLength(1);
+    expect((await app.fhir('GET', '$outbox?_count=0')).status).toBe(400);
 
     const bad = await app.fhir('GET', '$outbox?state=lost');
     expect(bad.status).toBe(400);

@@ -28,7 +28,7 @@ async function freePort(): Promise<number> {
 interface Running {
   child: ChildProcess;
   url: string;
-  exit: Promise<unknown>;
+  exit: Promise<unknown[]>;
 }
 
 /** `npm start` as a child process, delivering to the partner with short back-offs and leases. */
@@ -199,7 +199,8 @@ describe.each(['PGlite', 'PostgreSQL'])('outage and recovery, on %s: the partner
       expect(bodies[1].entry![0].resource).toMatchObject({ eventCoding: { code: 'servicerequest-response' } });
     }
 
+    // a graceful stop waits for the delivery run under way, then closes the database
     running.child.kill('SIGTERM');
-    await running.exit;
+    expect((await running.exit)[0]).toBe(0);
   });
 });
