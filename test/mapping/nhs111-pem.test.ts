@@ -223,3 +223,19 @@ describe('nhs111-pem: random messages (fast-check)', () => {
     );
   });
 });
+
+describe('nhs111-pem: the identity of a document', () => {
+  it('a UUID root is the message id and a urn:uuid identifier; an OID root with an extension gets a stable name-based UUID and keeps both', () => {
+    const uuid = readNhs111Pem(CRISIS).result;
+    expect(uuid.id).toBe('6f1b3d5a-7c9e-4b2d-a4f6-8e0c2a4b6d8f');
+    const withExtension = (ext: string) => readNhs111Pem(CRISIS.replace('<id root="6F1B3D5A-7C9E-4B2D-A4F6-8E0C2A4B6D8F"/>', `<id root="2.16.840.1.113883.2.1.3.2.4.18.99" extension="${ext}"/>`)).result;
+    const a = withExtension('DOC-1');
+    expect(a.id).toMatch(/^[0-9a-f]{8}-[0-9a-f]{4}-5[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/);
+    expect(withExtension('DOC-1').id).toBe(a.id);
+    expect(withExtension('DOC-2').id).not.toBe(a.id);
+    expect(only<ServiceRequest>(a, 'ServiceRequest').identifier).toEqual([{ system: 'urn:oid:2.16.840.1.113883.2.1.3.2.4.18.99', value: 'DOC-1' }]);
+    const oid = readNhs111Pem(CRISIS.replace('<id root="6F1B3D5A-7C9E-4B2D-A4F6-8E0C2A4B6D8F"/>', '<id root="2.16.840.1.113883.2.1.3.2.4.18.99.7"/>')).result;
+    expect(oid.id).toBe('2.16.840.1.113883.2.1.3.2.4.18.99.7');
+    expect(only<ServiceRequest>(oid, 'ServiceRequest').identifier).toEqual([{ system: 'urn:ietf:rfc:3986', value: 'urn:oid:2.16.840.1.113883.2.1.3.2.4.18.99.7' }]);
+  });
+});

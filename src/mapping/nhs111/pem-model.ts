@@ -46,8 +46,16 @@ export interface Nhs111Pem {
   trackingId?: string;
   /** ITK senderAddress, e.g. `urn:nhs-uk:addressing:ods:5L399:445510770`. */
   senderAddress?: string;
-  /** ClinicalDocument/id/@root: the document's own identity. */
+  /** ClinicalDocument/id/@root: the document's own identity (a UUID or an OID). */
   documentId: string;
+  /** ClinicalDocument/id/@extension, when the root is an OID that needs one. */
+  documentIdExtension?: string;
+  /**
+   * The referral message's Bundle.id, how a resend is recognised (code: messageIdOf): the root in
+   * lower case when it alone is the identity and a FHIR id, else a name-based UUID of root and
+   * extension.
+   */
+  messageId: string;
   /** ClinicalDocument/effectiveTime, as FHIR dateTime. */
   effectiveTime?: string;
   patient: {

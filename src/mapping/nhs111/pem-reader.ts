@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import type { OperationOutcomeIssue } from '@medplum/fhirtypes';
 import { FhirError, FhirErrorCode } from '../../errors.js';
 import { readHl7Timestamp } from './hl7-time.js';
@@ -41,6 +42,7 @@ export function readPem(xml: string): ReadPem {
   const documentId = docId?.attributes.root;
   if (!documentId) throw unreadable('The ClinicalDocument has no id/@root: a Post Event Message names itself', `${doc.path}/id/@root`);
   at.set('documentId', `${docId.path}/@root`);
+  const documentIdExtension = reader.attr('documentIdExtension', docId, 'extension');
 
   const header = descend(root, 'Body', 'DistributionEnvelope', 'header');
   const patientRole = descend(doc, 'recordTarget', 'patientRole');
@@ -56,6 +58,8 @@ export function readPem(xml: string): ReadPem {
     trackingId: reader.attr('trackingId', header, 'trackingid'),
     senderAddress: reader.attr('senderAddress', child(header, 'senderAddress'), 'uri'),
     documentId,
+    documentIdExtension,
+    messageId: messageIdOf(documentId, documentIdExtension),
     effectiveTime: reader.time('effectiveTime', child(doc, 'effectiveTime')),
     patient: {
       nhsNumber: reader.attr('patient.nhsNumber', childrenNamed(patientRole, 'id').find((i) => i.attributes.root === PEM_OID.nhsNumber), 'extension'),
@@ -100,6 +104,24 @@ export function readPem(xml: string): ReadPem {
   }
   return { pem: prune(pem) as Nhs111Pem, at, issues };
 }
+
+/**
+ * Step in code "message id" (the language has no hash): a FHIR id is at most 64 of
+ * [A-Za-z0-9-.], so a document identified by root and extension, or by a root that is no FHIR id,
+ * gets a name-based UUID (RFC 9562 version 5, SHA-1) of `root^extension`: the same document always
+ * gets the same id, two documents never share one.
+ */
+export function messageIdOf(root: string, extension: string | undefined): string {
+  if (extension === undefined && /^[A-Za-z0-9.-]{1,64}$/.test(root)) return root.toLowerCase();
+  const hash = createHash('sha1').update(PEM_ID_NAMESPACE).update(`${root}^${extension ?? ''}`, 'utf8').digest();
+  hash[6] = (hash[6] & 0x0f) | 0x50;
+  hash[8] = (hash[8] & 0x3f) | 0x80;
+  const hex = hash.subarray(0, 16).toString('hex');
+  return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-${hex.slice(12, 16)}-${hex.slice(16, 20)}-${hex.slice(20)}`;
+}
+
+/** The namespace of those UUIDs: the RFC 9562 OID namespace (6ba7b812-9dad-11d1-80b4-00c04fd430c8), as bytes. */
+const PEM_ID_NAMESPACE = Buffer.from('6ba7b8129dad11d180b400c04fd430c8', 'hex');
 
 /** The ClinicalDocument: the envelope's payload, or the root itself. */
 function clinicalDocumentOf(root: XmlElement): XmlElement {
