@@ -41,6 +41,7 @@ function load(name: string, prefix: string): Asset | undefined {
       case 'stepwise.css':
       case 'init.js':
       case 'js-enabled.js':
+      case 'queue-updates.js':
         return { type, body: readFileSync(new URL(name, ownStatic)) };
     }
     if (!name.startsWith('images/')) return undefined;

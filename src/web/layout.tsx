@@ -16,6 +16,8 @@ export interface LayoutProps {
   nav?: NavItem[];
   /** An error summary's presence changes the title, as the NHS.UK error summary pattern asks. */
   hasErrors?: boolean;
+  /** Scripts of the page's own, under /app/assets (modules, after the content). */
+  scripts?: string[];
 }
 
 /**
@@ -23,7 +25,7 @@ export interface LayoutProps {
  * header with the service name and navigation, one <main id="maincontent">, the footer. No inline
  * script or style: the pages' Content-Security-Policy allows only files served under /app/assets.
  */
-export const Layout: FC<PropsWithChildren<LayoutProps>> = ({ title, user, nav, hasErrors, children }) => (
+export const Layout: FC<PropsWithChildren<LayoutProps>> = ({ title, user, nav, hasErrors, scripts, children }) => (
   <html lang="en">
     <head>
       <meta charset="utf-8" />
@@ -53,6 +55,9 @@ export const Layout: FC<PropsWithChildren<LayoutProps>> = ({ title, user, nav, h
         </div>
       </footer>
       <script type="module" src={`${WEB_PREFIX}/assets/init.js`}></script>
+      {(scripts ?? []).map((name) => (
+        <script type="module" src={`${WEB_PREFIX}/assets/${name}`}></script>
+      ))}
     </body>
   </html>
 );

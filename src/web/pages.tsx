@@ -16,7 +16,7 @@ import { loadMeasures } from './measures-data.js';
 import { MeasuresPage } from './measures.js';
 import { Layout, renderPage, WEB_PREFIX, type FieldError, type NavItem } from './layout.js';
 import { SessionEnded, userOf, verifiedUser } from './page-user.js';
-import { isQueueView, loadQueue, whatOf, type QueueView } from './queue-data.js';
+import { isQueueView, loadQueue, queueState, whatOf, type QueueView } from './queue-data.js';
 import { QueuePage } from './queue.js';
 import { loadReferral, LEVELS_OF_SUPPORT } from './referral-data.js';
 import { DecisionPage, RedirectPage, ReferralPage } from './referral.js';
@@ -145,6 +145,15 @@ export function webPages(opts: WebOptions): Hono<WebEnv> {
     const { rows, next } = await loadQueue(store, view, { team: user.team?.id, practitioner: user.practitioner, now: store.clock.now(), cursor: c.req.query('cursor') });
     return page(c, <QueuePage user={user} nav={navOf('queue')} view={view} rows={rows} next={next} notice={notice} />, status);
   };
+  // what the first page of a view shows now, for the live updates (static/queue-updates.js)
+  web.get('/queue/state', async (c) => {
+    const user = c.get('user');
+    requireScope(user.principal, 'Task', 's');
+    const store = storeOf(c.get('services'), user);
+    const view = c.req.query('view');
+    const { rows } = await loadQueue(store, isQueueView(view) ? view : 'open', { team: user.team?.id, practitioner: user.practitioner, now: store.clock.now() });
+    return c.json({ rows: queueState(rows) });
+  });
   web.get('/queue', (c) => {
     const view = c.req.query('view');
     const done = c.req.query('done');

@@ -64,6 +64,11 @@ export async function loadQueue(store: ResourceStore, view: QueueView, opts: { t
 
 const NHS_NUMBER = 'https://fhir.nhs.uk/Id/nhs-number';
 
+/** What a queue page shows, as the live updates compare it: each row's Task and version. */
+export function queueState(rows: QueueRow[]): string[] {
+  return rows.map((r) => `${r.task.id}/${r.task.meta?.versionId ?? ''}`);
+}
+
 export function rowOf(task: Task, included: Map<string, Resource>, now: Date): QueueRow {
   const patient = task.for?.reference ? (included.get(task.for.reference) as Patient | undefined) : undefined;
   const dueText = task.restriction?.period?.end;

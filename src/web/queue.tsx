@@ -1,7 +1,7 @@
 import type { FC } from 'hono/jsx';
 import type { PageUser } from './context.js';
 import { Banner, Csrf, Layout, WEB_PREFIX, type NavItem } from './layout.js';
-import { londonTime, PRIORITY_LABELS, QUEUE_VIEWS, type QueueRow, type QueueView } from './queue-data.js';
+import { londonTime, PRIORITY_LABELS, QUEUE_VIEWS, queueState, type QueueRow, type QueueView } from './queue-data.js';
 
 export interface QueueProps {
   user: PageUser;
@@ -19,8 +19,9 @@ export interface QueueProps {
  * claim and release buttons. On a phone each row becomes a card (NHS.UK responsive table).
  */
 export const QueuePage: FC<QueueProps> = ({ user, nav, view, rows, next, notice }) => (
-  <Layout title={`${user.team?.name ?? 'Your'} queue`} user={{ name: user.name, team: user.team?.name, csrf: user.csrf }} nav={nav}>
+  <Layout title={`${user.team?.name ?? 'Your'} queue`} user={{ name: user.name, team: user.team?.name, csrf: user.csrf }} nav={nav} scripts={['queue-updates.js']}>
     {notice && <Banner kind={notice.kind} title={notice.text} />}
+    <div id="queue-updates" aria-live="polite" data-state-url={`${WEB_PREFIX}/queue/state?view=${view}`} data-rows={queueState(rows).join(',')}></div>
     <h1>{view === 'mine' ? 'Work you hold' : `${user.team?.name ?? 'Team'} queue`}</h1>
     {user.teams.length > 1 && <TeamSwitch user={user} />}
     <nav aria-label="Queue views">

@@ -181,6 +181,28 @@ describe('the triage pages in Chromium', () => {
     await page.context().close();
   });
 
+  it('says, politely, when the queue has changed since it was opened, and reloads only when asked', async () => {
+    const page = await (await personContext(browser)).newPage();
+    await page.clock.install();
+    await signInAs(page, server.url, 'Ben Okafor', FRONT_DOOR);
+    await row(page, 'Brown').waitFor();
+    const updates = page.locator('#queue-updates');
+    expect(await updates.getAttribute('aria-live')).toBe('polite');
+    // nothing new: the page asks, and says nothing
+    const asked = page.waitForResponse((r) => r.url().includes('/app/queue/state'));
+    await page.clock.runFor(31_000);
+    expect(await (await asked).json()).toEqual({ rows: expect.arrayContaining([`${tasks.brown.id}/${(await read(tasks.brown.id!)).meta?.versionId}`]) });
+    expect(await updates.textContent()).toBe('');
+    await admit(t, 'gale', { family: 'Gale' });
+    await page.clock.runFor(31_000);
+    await updates.getByRole('link', { name: 'Reload the queue' }).waitFor();
+    expect(await row(page, 'Gale').count()).toBe(0);
+    await expectAccessible(page);
+    await updates.getByRole('link', { name: 'Reload the queue' }).click();
+    await row(page, 'Gale').waitFor();
+    await page.context().close();
+  });
+
   it('fits a phone: 390 px wide, no sideways scrolling, still accessible', async () => {
     const page = await (await personContext(browser, { width: 390, height: 844 })).newPage();
     await signInAs(page, server.url, 'Asha Rao', FRONT_DOOR);

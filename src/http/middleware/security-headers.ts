@@ -31,7 +31,7 @@ export function securityHeaders(opts: SecurityHeaderOptions): MiddlewareHandler 
   });
   // the pages: files from their own /app/assets only, no inline script or style, forms post to themselves
   const pageHeaders = secureHeaders({
-    contentSecurityPolicy: { defaultSrc: ["'none'"], styleSrc: ["'self'"], scriptSrc: ["'self'"], imgSrc: ["'self'"], formAction: ["'self'"], baseUri: ["'none'"], frameAncestors: ["'none'"] },
+    contentSecurityPolicy: { defaultSrc: ["'none'"], styleSrc: ["'self'"], scriptSrc: ["'self'"], imgSrc: ["'self'"], connectSrc: ["'self'"], formAction: ["'self'"], baseUri: ["'none'"], frameAncestors: ["'none'"] },
     xFrameOptions: 'DENY',
     referrerPolicy: 'no-referrer',
     xContentTypeOptions: 'nosniff',
