@@ -212,11 +212,14 @@ describe('entry fullUrls', () => {
 describe('urn:uuid case rules', () => {
   it('a fullUrl urn:uuid must be lower case, like the uuid type', () => {
     const bundle = collection({ fullUrl: 'urn:uuid:04121321-4AF5-424C-A0E1-ED3AAB1C349D', resource: patient() });
-    expect(errorAt(validate(bundle), 'Bundle.entry[0].fullUrl')?.diagnostics).toMatch(/^UUIDs must be valid and lowercase/);
+    expect(errorAt(validate(bundle), 'Bundle.entry[0].fullUrl')?.diagnostics).toBe('UUIDs must be valid and lowercase (04121321-4AF5-424C-A0E1-ED3AAB1C349D)');
   });
 
-  it('a reference urn:uuid in upper case is an error, and does not resolve to a lower-case fullUrl', () => {
-    const bundle = collection({ fullUrl: 'urn:uuid:6f1c2a3e-0000-4000-8000-000000000001', resource: observation(UUID_PATIENT.toUpperCase().replace('URN:UUID:', 'urn:uuid:')) }, { fullUrl: UUID_PATIENT, resource: patient() });
-    expect(errorAt(validate(bundle), 'Bundle.entry[0].resource.subject.reference')?.diagnostics).toMatch(/^UUIDs must be valid and lowercase/);
+  it('a reference urn:uuid in upper case does not resolve to the lower-case fullUrl: a warning, as in the HL7 validator', () => {
+    const upper = UUID_PATIENT.toUpperCase().replace('URN:UUID:', 'urn:uuid:');
+    const bundle = collection({ fullUrl: 'urn:uuid:6f1c2a3e-0000-4000-8000-000000000001', resource: observation(upper) }, { fullUrl: UUID_PATIENT, resource: patient() });
+    const issues = validate(bundle);
+    expect(errors(issues)).toEqual([]);
+    expect(summary(warnings(issues))).toEqual([`warning Bundle.entry[0].resource.subject.reference: URN reference is not locally contained within the bundle ${upper}`]);
   });
 });

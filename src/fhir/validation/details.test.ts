@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { checkNarrativeDiv } from './xhtml.js';
 import { errors, summary, testValidator } from './test-support.js';
+import { createR4Validator } from './validator.js';
 
 /**
  * Issue 15's details, from the R4 specification and the HL7 validator's behaviour: contained
@@ -79,7 +80,52 @@ describe('ids of contained resources', () => {
   });
 });
 
+describe('FHIRPath variables inside contained resources, in profiles', () => {
+  it('%resource is the contained resource and %rootResource its container (fhirpath.html#variables)', () => {
+    const validator = createR4Validator();
+    const url = 'https://stepwise.example/fhir/StructureDefinition/ContainedVariables';
+    const constraint = (key: string, expression: string) => [{ key, severity: 'error' as const, human: key, expression }];
+    // a snapshot (as published profiles carry): the base Patient's, with constraints on contained and inside it
+    const base = structuredClone(validator.registry.getTypeDefinition('Patient')!.snapshot!.element!);
+    const at = base.findIndex((e) => e.path === 'Patient.contained');
+    base[at] = { ...base[at], constraint: [...(base[at].constraint ?? []), ...constraint('cv-1', "%resource.type().name = 'Patient' and %rootResource.type().name = 'Patient'")] };
+    base.splice(at + 1, 0, {
+      id: 'Patient.contained.name',
+      path: 'Patient.contained.name',
+      min: 0,
+      max: '*',
+      base: { path: 'Patient.contained.name', min: 0, max: '*' },
+      type: [{ code: 'HumanName' }],
+      constraint: constraint('cv-2', "%resource.type().name = 'Practitioner' and %rootResource.type().name = 'Patient'"),
+    });
+    validator.registry.addStructureDefinition({
+      resourceType: 'StructureDefinition',
+      url,
+      name: 'ContainedVariables',
+      status: 'draft',
+      kind: 'resource',
+      abstract: false,
+      type: 'Patient',
+      baseDefinition: 'http://hl7.org/fhir/StructureDefinition/Patient',
+      derivation: 'constraint',
+      snapshot: { element: base },
+    });
+    const patient = { resourceType: 'Patient', meta: { profile: [url] }, contained: [{ resourceType: 'Practitioner', id: 'p1', name: [{ text: 'Dr Malaprop' }] }], generalPractitioner: [{ reference: '#p1' }] };
+    expect(summary(validator.validate(patient))).toEqual([]);
+  });
+});
+
 describe('narrative', () => {
+  it('links only with schemes a reader can follow: not urn:uuid:', () => {
+    const div = (href: string) => `<div xmlns="http://www.w3.org/1999/xhtml"><a href="${href}">x</a></div>`;
+    for (const ok of ['https://nhs.uk', 'http://example.org/a', 'mailto:team@nhs.net', 'tel:+441234567890', '#section', 'Patient/1']) {
+      expect(checkNarrativeDiv(div(ok)), ok).toEqual([]);
+    }
+    expect(checkNarrativeDiv(div('urn:uuid:7221aa91-d9e1-44fa-8b90-c5a8c7caeade'))).toEqual([
+      { message: "Hyperlink scheme 'urn' in 'urn:uuid:7221aa91-d9e1-44fa-8b90-c5a8c7caeade' at <a> is not a valid hyperlinkable scheme" },
+    ]);
+  });
+
   it('allows xml:space on <pre>, as XHTML 1.0 does (with the HL7 validator\'s information note), and nowhere else', () => {
     expect(checkNarrativeDiv('<div xmlns="http://www.w3.org/1999/xhtml"><pre xml:space="preserve">a  b</pre></div>')).toEqual([
       { information: true, message: "The attribute 'xml:space' is legal but has a fixed value of 'preserve'. Its use is discouraged" },

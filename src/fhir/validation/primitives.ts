@@ -141,7 +141,7 @@ export const primitiveChecks: Readonly<Record<string, PrimitiveCheck>> = {
  */
 function uuidUri(value: string): string | undefined {
   if (!/^urn:uuid:/i.test(value) || primitiveRegexes.uuid.test(value)) return undefined;
-  return `UUIDs must be valid and lowercase: ${truncate(value)} is not urn:uuid: followed by a lower-case UUID`;
+  return `UUIDs must be valid and lowercase (${truncate(value.slice(9))})`;
 }
 
 function maxLength(type: string): (s: string) => string | undefined {

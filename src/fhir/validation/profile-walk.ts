@@ -1,4 +1,4 @@
-import type { ValidationContext } from './context.js';
+import { nestedContext, type ValidationContext } from './context.js';
 import { jsonTypeOfPrimitive } from './primitives.js';
 import type { SlicingCheck } from './slicing.js';
 
@@ -76,6 +76,18 @@ function pushItems(out: ProfileItem[], value: unknown, extension: unknown, type:
   }
 }
 
+/**
+ * The context for what is inside a value: a resource held by the element (contained, a Bundle
+ * entry's resource) is its own %resource (fhirpath.html#variables), and a contained one keeps its
+ * container as %rootResource. The element's own checks still see the holder as %resource.
+ */
+function inside(item: ProfileItem, node: ProfileNode, ctx: ValidationContext): ValidationContext {
+  const resourceType = (item.value as { resourceType?: unknown }).resourceType;
+  if (typeof resourceType !== 'string') return ctx;
+  const nested = nestedContext(ctx, { type: resourceType, value: item.value }, node.name === 'contained');
+  return { ...nested, resourcePath: item.path };
+}
+
 export function visitChildren(children: ProfileNode[], obj: Record<string, unknown>, path: string, ctx: ValidationContext): void {
   for (const node of children) {
     const items = itemsOf(node, obj, path);
@@ -101,7 +113,7 @@ export function checkItems(node: ProfileNode, items: ProfileItem[], parentPath: 
     }
     for (const check of node.valueChecks) check(item.value, item.type, item.path, ctx);
     if (node.children.length > 0 && item.value !== null && typeof item.value === 'object') {
-      visitChildren(node.children, item.value as Record<string, unknown>, item.path, ctx);
+      visitChildren(node.children, item.value as Record<string, unknown>, item.path, inside(item, node, ctx));
     }
   }
   node.slicing?.(items, where, ctx);

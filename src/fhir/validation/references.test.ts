@@ -17,15 +17,28 @@ describe('reference format (references.html#literal)', () => {
   });
 
   it.each([
-    ['Patient/12_3', /invalid id/],
     ['Patients/123', /not an R4 resource type/],
-    ['123', /is not Type\/id/],
-    ['urn:uuid:6F1C2A3E-0000-4000-8000-000000000001', /UUIDs must be valid and lowercase/],
-    ['URN:UUID:6f1c2a3e-0000-4000-8000-000000000001', /UUIDs must be valid and lowercase/],
-    ['urn:uuid:6f1c2a3e00004000800000000000001', /UUIDs must be valid and lowercase/],
-    ['http://example.org/fhir/Patient/1 2', /whitespace/],
+    ['http://example.org/fhir/Patient/1 2', /^The reference 'http:\/\/example.org\/fhir\/Patient\/1 2' is not a valid reference/],
   ])('rejects %s', (reference, message) => {
     expect(errorAt(validate(flag({ reference })), 'Flag.subject.reference')?.diagnostics).toMatch(message);
+  });
+
+  it.each([
+    ['Patient/12_3', /"12_3" is not a valid id/],
+    ['123', /expected Type\/id/],
+    ['Patient/1/_history/v_1', /"v_1" is not a valid version id/],
+  ])('warns about %s, whose syntax looks incorrect (a string that may still resolve), as the HL7 validator does', (reference, message) => {
+    const issues = validate(flag({ reference }));
+    expect(errors(issues)).toEqual([]);
+    const warning = issues.find((i) => i.severity === 'warning' && i.expression?.[0] === 'Flag.subject.reference');
+    expect(warning?.diagnostics).toMatch(new RegExp(`^The syntax of the reference '${reference.replace(/[/]/g, '\\/')}' looks incorrect, and it should be checked`));
+    expect(warning?.diagnostics).toMatch(message);
+  });
+
+  it('does not check the uuid of a urn:uuid reference (a string), unlike a uri such as a fullUrl', () => {
+    for (const reference of ['urn:uuid:6F1C2A3E-0000-4000-8000-000000000001', 'urn:uuid:6f1c2a3e-0000-4000-8000-000000000001-X']) {
+      expect(errors(validate(flag({ reference })))).toEqual([]);
+    }
   });
 
   it('rejects a Reference.type that contradicts the reference', () => {

@@ -14,8 +14,14 @@ const ABSOLUTE_TAIL = /\/([A-Z][A-Za-z]+)\/([A-Za-z0-9\-.]{1,64})(?:\/_history\/
 const SCHEME = /^[a-zA-Z][a-zA-Z0-9+.-]*:/;
 const CORE_SD = 'http://hl7.org/fhir/StructureDefinition/';
 
-/** The resource type a reference points at, when it can be told, or a problem with its format. */
-type Target = { type?: string; problem?: string };
+/**
+ * The resource type a reference points at, when it can be told, or a problem with its format: a
+ * `problem` is an error (the HL7 validator: "The reference … is not a valid reference"), a
+ * `suspicious` one a warning ("The syntax of the reference … looks incorrect, and it should be
+ * checked"): Reference.reference is a string, and a reference that does not look like Type/id may
+ * still be resolvable.
+ */
+type Target = { type?: string; problem?: string; suspicious?: string };
 
 export function referenceTarget(reference: string, ctx: ValidationContext, registry: ConformanceRegistry): Target {
   if (reference.startsWith('#')) {
@@ -29,8 +35,8 @@ export function referenceTarget(reference: string, ctx: ValidationContext, regis
     return {}; // ref-1 reports a local reference without a contained resource
   }
   if (/^urn:uuid:/i.test(reference)) {
-    // R4 uuid: "urn:uuid:" then a lower-case UUID (http://hl7.org/fhir/R4/datatypes.html#uuid); the HL7 validator: "UUIDs must be valid and lowercase"
-    if (!primitiveRegexes.uuid.test(reference)) return { problem: `UUIDs must be valid and lowercase: ${reference} is not urn:uuid: followed by a lower-case UUID` };
+    // Reference.reference is a string: like the HL7 validator, no uuid format here (a uri such as a
+    // fullUrl is checked: primitives.ts). In a Bundle an upper-case one simply matches no fullUrl.
     return { type: bundledType(reference, ctx) };
   }
   if (reference.startsWith('urn:oid:')) {
@@ -43,20 +49,19 @@ export function referenceTarget(reference: string, ctx: ValidationContext, regis
     return registry.isResourceType(type) ? { type } : { problem: `Conditional reference ${reference} does not start with a resource type` };
   }
   if (SCHEME.test(reference)) {
-    if (/\s/.test(reference)) return { problem: `Reference ${JSON.stringify(reference)} contains whitespace` };
+    if (/\s/.test(reference)) return { problem: `The reference '${reference}' is not a valid reference: it contains whitespace` };
     const bundled = bundledType(reference, ctx);
     if (bundled) return { type: bundled };
     const tail = ABSOLUTE_TAIL.exec(reference);
     return { type: tail && registry.isResourceType(tail[1]) ? tail[1] : undefined };
   }
+  const suspicious = `The syntax of the reference '${reference}' looks incorrect, and it should be checked`;
   const m = RELATIVE.exec(reference);
-  if (!m) {
-    return { problem: `Reference ${JSON.stringify(reference)} is not Type/id, an absolute URL, #id, urn:uuid: or urn:oid:` };
-  }
+  if (!m) return { suspicious: `${suspicious} (expected Type/id, an absolute URL, #id, urn:uuid: or urn:oid:)` };
   const [, type, id, version] = m;
   if (!registry.isResourceType(type)) return { problem: `Reference ${reference} names ${type}, which is not an R4 resource type` };
-  if (!primitiveRegexes.id.test(id)) return { problem: `Reference ${reference} has an invalid id ${JSON.stringify(id)}` };
-  if (version !== undefined && !primitiveRegexes.id.test(version)) return { problem: `Reference ${reference} has an invalid version id` };
+  if (!primitiveRegexes.id.test(id)) return { type, suspicious: `${suspicious} (${JSON.stringify(id)} is not a valid id)` };
+  if (version !== undefined && !primitiveRegexes.id.test(version)) return { type, suspicious: `${suspicious} (${JSON.stringify(version)} is not a valid version id)` };
   return { type };
 }
 
@@ -82,6 +87,7 @@ export function referenceFormatCheck(registry: ConformanceRegistry): ValueCheck 
       ctx.issues.error('value', `${path}.reference`, target.problem);
       return;
     }
+    if (target.suspicious) ctx.issues.warning('value', `${path}.reference`, target.suspicious);
     if (ctx.bundle && !ref.reference.startsWith('#') && !isConditional(ref.reference)) checkBundled(ref.reference, path, ctx);
     if (typeof ref.type === 'string' && target.type && !ref.type.endsWith(target.type) && ref.type !== CORE_SD + target.type) {
       ctx.issues.error('value', `${path}.type`, `Reference.type ${ref.type} does not match the reference ${ref.reference} (a ${target.type})`);

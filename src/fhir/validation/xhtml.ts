@@ -42,6 +42,12 @@ const elementAttributes: Record<string, Set<string>> = {
   q: new Set(['cite']),
 };
 
+/**
+ * Schemes a narrative link may use: a reader can follow them. The HL7 validator refuses others, such
+ * as `urn:uuid:` (a Bundle entry's identity, not a location): "… is not a valid hyperlinkable scheme".
+ */
+const hyperlinkSchemes = new Set(['http', 'https', 'ftp', 'mailto', 'tel', 'data']);
+
 const predefinedEntities = new Set(['lt', 'gt', 'amp', 'quot', 'apos']);
 const TOKEN = /<!--[\s\S]*?-->|<!\[CDATA\[[\s\S]*?\]\]>|<\/?([A-Za-z][\w.:-]*)((?:\s+[^\s=/>]+\s*=\s*(?:"[^"]*"|'[^']*'))*)\s*(\/?)>|<[^>]*>?|[^<]+/g;
 const ATTRIBUTE = /([^\s=/>]+)\s*=\s*(?:"([^"]*)"|'([^']*)')/g;
@@ -130,8 +136,13 @@ function checkElement(name: string, attributes: Map<string, string>, isRoot: boo
       continue;
     }
     if (allowedAttributes.has(attribute) || elementAttributes[name]?.has(attribute)) {
-      if (name === 'a' && attribute === 'href' && /^\s*javascript:/i.test(value)) {
+      if (attribute === 'href' && /^\s*javascript:/i.test(value)) {
         problems.push({ key: 'txt-1', message: 'The narrative SHALL contain only basic HTML (txt-1): javascript: links are not allowed' });
+      } else if (attribute === 'href') {
+        const scheme = /^([a-zA-Z][a-zA-Z0-9+.-]*):/.exec(value)?.[1];
+        if (scheme && !hyperlinkSchemes.has(scheme.toLowerCase())) {
+          problems.push({ message: `Hyperlink scheme '${scheme}' in '${value}' at <${name}> is not a valid hyperlinkable scheme` });
+        }
       }
       continue;
     }
