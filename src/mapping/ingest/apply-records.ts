@@ -74,8 +74,9 @@ function rank(r: Resource): number {
 }
 
 async function applyOne(t: IngestTarget, record: Resource, at: string): Promise<OperationOutcomeIssue[]> {
-  const resolved = await resolveReferences(t, record);
-  if (resolved.resourceType === 'CareTeam') return applyCareCoordinator(t, resolved, at);
+  const made: OperationOutcomeIssue[] = [];
+  const resolved = await resolveReferences(t, record, (r) => made.push(info(`Created ${r.resourceType}/${r.id}${describeIdentifier(r)}`, at)));
+  if (resolved.resourceType === 'CareTeam') return [...made, ...(await applyCareCoordinator(t, resolved, at))];
   const withPerson = await withPersonOfReferral(t, resolved);
   await lockIdentifiers(t.store, withPerson);
   const existing = await findExisting(t.store, withPerson);
@@ -88,7 +89,7 @@ async function applyOne(t: IngestTarget, record: Resource, at: string): Promise<
   if (written.resourceType === 'ServiceRequest' && existing && (existing as ServiceRequest).status !== (written as ServiceRequest).status) {
     done.push(info(`ServiceRequest/${written.id} is now ${(written as ServiceRequest).status} (was ${(existing as ServiceRequest).status})`, at));
   }
-  return done;
+  return [...made, ...done];
 }
 
 /** The business identifier a record was found or made by, for the report: ` (MHSDS ServiceRequestId SR0001)`. */
@@ -105,7 +106,7 @@ function describeIdentifier(r: Resource): string {
  * here makes the record unroutable; a care professional not known is recorded as a Practitioner;
  * a team or organisation not known stays a reference by identifier.
  */
-async function resolveReferences(t: IngestTarget, record: Resource): Promise<Resource> {
+async function resolveReferences(t: IngestTarget, record: Resource, created: (r: Resource) => void): Promise<Resource> {
   const refs: Reference[] = [];
   const collect = (v: unknown): void => {
     if (Array.isArray(v)) v.forEach(collect);
@@ -129,6 +130,7 @@ async function resolveReferences(t: IngestTarget, record: Resource): Promise<Res
       }
       const made = await t.pipeline.create(t.store, { resourceType: 'Practitioner', identifier: [ref.identifier!] }, t.origin);
       ref.reference = `Practitioner/${made.resource.id}`;
+      created(made.resource);
     } else if (ref.type === 'Patient' || ref.type === 'ServiceRequest') {
       const what = ref.type === 'Patient' ? 'person' : 'referral';
       throw new NotRoutable(`The ${what} ${ref.identifier!.value} (${ref.identifier!.system}) is not known here: the ${record.resourceType} about them is not recorded; send the ${what}'s own record first or in the same payload`);
