@@ -237,3 +237,52 @@ describe('property: format -> FHIR -> format gives back the same record', () => 
     });
   }
 });
+
+describe('out: what Stepwise holds, as MHSDS rows', () => {
+  it('a pathway care team and plan, a referral and a discharge plan from a search Bundle', async () => {
+    const searchset: Bundle = {
+      resourceType: 'Bundle',
+      type: 'searchset',
+      entry: [
+        { resource: { resourceType: 'Patient', id: 'p9', identifier: [{ system: 'https://fhir.nhs.uk/Id/nhs-number', value: '9000000009' }] } },
+        { resource: { resourceType: 'Practitioner', id: 'dr-a', identifier: [{ system: 'https://fhir.stepwise.nhs.uk/Id/mhsds-care-professional-id', value: 'CP-A' }] } },
+        {
+          resource: {
+            resourceType: 'CareTeam',
+            id: 'team-9',
+            status: 'active',
+            subject: { reference: 'Patient/p9' },
+            participant: [
+              { role: [{ coding: [{ system: 'https://fhir.stepwise.nhs.uk/CodeSystem/care-team-role', code: 'member' }] }], member: { reference: 'Organization/cmht' }, period: { start: '2026-01-01T09:00:00Z', end: '2026-06-01T10:00:00Z' } },
+              { role: [{ coding: [{ system: 'https://fhir.stepwise.nhs.uk/CodeSystem/care-team-role', code: 'accountable-lead' }] }], member: { reference: 'Practitioner/dr-a' }, period: { start: '2026-06-01T10:00:00Z' } },
+            ],
+          },
+        },
+        { resource: { resourceType: 'ServiceRequest', id: 'sr9', status: 'active', intent: 'order', subject: { reference: 'Patient/p9' }, requester: { reference: 'Organization/not-here' }, priority: 'urgent' } },
+        {
+          resource: {
+            resourceType: 'CarePlan',
+            id: 'dp9',
+            status: 'active',
+            intent: 'plan',
+            subject: { reference: 'Patient/p9' },
+            category: [{ coding: [{ system: 'https://fhir.stepwise.nhs.uk/CodeSystem/mhsds-plan-kind', code: 'discharge-plan' }] }],
+            supportingInfo: [{ reference: 'ServiceRequest/sr9' }],
+            extension: [{ url: 'https://fhir.stepwise.nhs.uk/StructureDefinition/mhsds-plan-agreed-at', valueDateTime: '2026-07-01T15:30:00Z' }],
+          },
+        },
+        { resource: { resourceType: 'OperationOutcome', issue: [{ severity: 'information', code: 'informational' }] }, search: { mode: 'outcome' } },
+      ],
+    };
+    const written = await MHSDS_JSON.write!(searchset);
+    expect(JSON.parse(written.result as string)).toEqual([
+      { table: 'MHS001MPI', LocalPatientId: 'p9', NHSNumber: '9000000009' },
+      // June: British Summer Time
+      { table: 'MHS006MHCareCoord', LocalPatientId: 'p9', CareProfLocalId: 'CP-A', StartDateAssCareCoord: '2026-06-01' },
+      // a requester not in the Bundle has no ODS code to give: OrgIDReferring is left out
+      { table: 'MHS101Referral', ServiceRequestId: 'sr9', LocalPatientId: 'p9', ClinRespPriorityType: '2' },
+      { table: 'MHS106DischargePlanAgreement', ServiceRequestId: 'sr9', DischPlanContentAgreedDate: '2026-07-01', DischPlanContentAgreedTime: '16:30:00' },
+    ]);
+    expect(written.issues.map((i) => i.expression?.[0])).toEqual(['Bundle.entry[1].resource', 'Bundle.entry[5].resource']);
+  });
+});

@@ -89,8 +89,9 @@ function referByIdentifier(resources: Resource[], tables: readonly MhsdsTable[])
     const [type, id] = ref.reference.split('/').slice(-2);
     const target = byRef.get(`${type}/${id}`) as (Resource & { identifier?: Identifier[] }) | undefined;
     const system = systems.get(type);
+    // a server id stands for an MHSDS identifier only where MHSDS has one for the type (LocalPatientId…), never for an ODS code
     const identifier =
-      target?.identifier?.find((i) => i.system === system) ?? target?.identifier?.find((i) => i.system === ODS) ?? target?.identifier?.[0] ?? (id ? { system: system ?? `${type}`, value: id } : undefined);
+      target?.identifier?.find((i) => i.system === system) ?? target?.identifier?.find((i) => i.system === ODS) ?? target?.identifier?.[0] ?? (id && system ? { system, value: id } : undefined);
     return identifier ? ({ ...ref, type: ref.type ?? type, identifier: { system: identifier.system, value: identifier.value } } as Reference) : ref;
   };
   const walk = (value: unknown): unknown => {
