@@ -228,10 +228,10 @@ async function writeTasks(db: PostgresDatabase): Promise<void> {
   );
   // the facts the write path derives from those index rows (store/task-fact.ts): instants as the index's upper bound
   await db.query(
-    `INSERT INTO task_fact (rid, id, code, status, priority, business_status, team, owner_type, owner_id, patient, part_of, authored, due, ended, status_since)
+    `INSERT INTO task_fact (rid, id, code, status, priority, business_status, team, owner_type, owner_id, patient, part_of, authored, due, ended, status_since, created)
      SELECT rid, id, code, status, priority, bstatus, team, 'Organization', team, patient, substr(part_of, 6),
        authored + interval '999 milliseconds', due + interval '999 milliseconds', ended + interval '999 milliseconds',
-       CASE WHEN status = 'accepted' THEN accepted WHEN status IN ('completed', 'failed') THEN COALESCE(last, ended, authored) ELSE authored END
+       CASE WHEN status = 'accepted' THEN accepted WHEN status IN ('completed', 'failed') THEN COALESCE(last, ended, authored) ELSE authored END, authored
      FROM bench_task`,
   );
   await db.query(

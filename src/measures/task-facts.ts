@@ -11,7 +11,7 @@ import type { SqlParams } from '../store/sql.js';
  * | `status`, `priority`, `business_status` | Task.status, .priority, .businessStatus (the triage-status code) |
  * | `team` | the task-team extension (tasks/team.ts); else `owner` when it is an Organization; else the Organization of the PractitionerRole that owns it. `Organization/[id]`, or null |
  * | `patient`, `patient_id` | `Patient/[id]` of Task.for, and its id |
- * | `authored` | Task.authoredOn (receipt, for a triage Task) |
+ * | `authored` | Task.authoredOn (receipt, for a triage Task); when the Task was first written if it has none |
  * | `due` | Task.restriction.period.end (the published `due` parameter): the standard, however it was worked out (elapsed hours, working days) |
  * | `ended` | Task.executionPeriod.end: stamped at completion of a triage (triage-completion.ts) and at the end of a contact or attempt (outreach/outcome.ts) |
  * | `status_since` | when the Task entered its current status: the lastUpdated of the first version with it, as its history records |
@@ -26,7 +26,7 @@ export function taskFacts(p: SqlParams, codes: readonly string[]): string {
   return `SELECT f.rid, f.id, f.status, f.priority, f.business_status,
       'Organization/' || COALESCE(f.team, CASE WHEN f.owner_type = 'Organization' THEN f.owner_id END,
         CASE WHEN f.owner_type = 'PractitionerRole' THEN ${roleOrganization} END) AS team,
-      'Patient/' || f.patient AS patient, f.patient AS patient_id, f.authored, f.due, f.ended, f.status_since
+      'Patient/' || f.patient AS patient, f.patient AS patient_id, COALESCE(f.authored, f.created) AS authored, f.due, f.ended, f.status_since
     FROM task_fact f
     WHERE f.code = ANY(${p.add(codes, 'text[]')})`;
 }

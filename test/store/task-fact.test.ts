@@ -38,7 +38,7 @@ const escalation = (id: string, extra: Partial<Task> = {}): Task => ({
 });
 
 const facts = () => t.db.query<Record<string, unknown>>(
-  `SELECT id, code, status, priority, business_status, team, owner_type, owner_id, patient, part_of, authored, due, ended, status_since FROM task_fact ORDER BY id`,
+  `SELECT id, code, status, priority, business_status, team, owner_type, owner_id, patient, part_of, authored, due, ended, status_since, created FROM task_fact ORDER BY id`,
 );
 const at = async (iso: string, task: Task) => {
   clock.set(new Date(iso));
@@ -52,7 +52,7 @@ describe('the write path', () => {
       {
         id: 'e1', code: 'escalation', status: 'requested', priority: 'asap', business_status: null, team: 'cmht', owner_type: 'PractitionerRole', owner_id: 'dr-rao',
         patient: 'p1', part_of: 'parent', authored: new Date('2026-03-02T09:00:00.999Z'), due: new Date('2026-03-02T13:00:00.999Z'), ended: null,
-        status_since: new Date('2026-03-02T09:00:00Z'),
+        status_since: new Date('2026-03-02T09:00:00Z'), created: new Date('2026-03-02T09:00:00Z'),
       },
     ]);
   });
@@ -63,7 +63,7 @@ describe('the write path', () => {
     expect((await facts())[0].status_since).toEqual(new Date('2026-03-02T09:00:00Z'));
     await at('2026-03-02T11:00:00Z', escalation('e1', { status: 'completed', executionPeriod: { end: '2026-03-02T11:00:00Z' } }));
     await at('2026-03-03T08:00:00Z', escalation('e1', { status: 'completed', executionPeriod: { end: '2026-03-02T11:00:00Z' }, note: [{ text: 'MDT booked' }] }));
-    expect(await facts()).toMatchObject([{ status: 'completed', status_since: new Date('2026-03-02T11:00:00Z'), ended: new Date('2026-03-02T11:00:00.999Z') }]);
+    expect(await facts()).toMatchObject([{ status: 'completed', status_since: new Date('2026-03-02T11:00:00Z'), ended: new Date('2026-03-02T11:00:00.999Z'), created: new Date('2026-03-02T09:00:00Z') }]);
     await store.delete('Task', 'e1');
     expect(await facts()).toEqual([]);
   });

@@ -26,7 +26,8 @@ CREATE TABLE task_fact (
   authored         timestamptz,
   due              timestamptz,
   ended            timestamptz,
-  status_since     timestamptz NOT NULL
+  status_since     timestamptz NOT NULL,
+  created          timestamptz NOT NULL
 );
 -- not a primary key: an update deletes and inserts a Task's index rows in one statement
 CREATE INDEX task_fact_rid ON task_fact (rid);
@@ -36,7 +37,7 @@ CREATE INDEX task_fact_ended ON task_fact (code, ended);
 CREATE INDEX task_fact_patient ON task_fact (patient, authored) WHERE patient IS NOT NULL;
 CREATE INDEX task_fact_part_of ON task_fact (part_of) WHERE part_of IS NOT NULL;
 
-INSERT INTO task_fact (rid, id, code, status, priority, business_status, team, owner_type, owner_id, patient, part_of, authored, due, ended, status_since)
+INSERT INTO task_fact (rid, id, code, status, priority, business_status, team, owner_type, owner_id, patient, part_of, authored, due, ended, status_since, created)
 SELECT c.rid, min(res.id), min(c.code),
   (SELECT min(t.code) FROM sp_token t WHERE t.rid = c.rid AND t.param = 'status'),
   (SELECT min(t.code) FROM sp_token t WHERE t.rid = c.rid AND t.param = 'priority'),
@@ -53,7 +54,8 @@ SELECT c.rid, min(res.id), min(c.code),
   COALESCE((SELECT min(v.last_updated) FROM resource_version v
      WHERE v.rid = c.rid AND v.content IS NOT NULL AND (v.content::jsonb ->> 'status') = (SELECT min(t.code) FROM sp_token t WHERE t.rid = c.rid AND t.param = 'status')
        AND NOT EXISTS (SELECT 1 FROM resource_version w WHERE w.rid = c.rid AND w.version_id > v.version_id AND w.content IS NOT NULL
-         AND (w.content::jsonb ->> 'status') IS DISTINCT FROM (v.content::jsonb ->> 'status'))), min(res.last_updated))
+         AND (w.content::jsonb ->> 'status') IS DISTINCT FROM (v.content::jsonb ->> 'status'))), min(res.last_updated)),
+  COALESCE((SELECT min(v.last_updated) FROM resource_version v WHERE v.rid = c.rid), min(res.last_updated))
 FROM sp_token c JOIN resource res ON res.rid = c.rid AND NOT res.deleted
 WHERE c.type = 'Task' AND c.param = 'code' AND c.system = ${quote(TASK_CODE_SYSTEM)} AND c.code IS NOT NULL
 GROUP BY c.rid
