@@ -104,7 +104,8 @@ describe('nhs111-pem: an NHS 111 Post Event Message becomes a crisis referral me
       .replace('code="Dx335" codeSystem="2.16.840.1.113883.2.1.3.2.4.24"', 'code="XaKwL" codeSystem="2.16.840.1.113883.2.1.3.2.4.14"')
       .replace('code="425691002" codeSystem="2.16.840.1.113883.2.1.3.2.4.15"', 'code="425691002" codeSystem="2.16.840.1.113883.2.1.3.2.4.99"')
       .replace('dischargeDispositionCode code="Dx335"', 'dischargeDispositionCode code="Dx9999"')
-      .replace('<telecom value="tel:07700900123" use="MC"/>', '<telecom value="tel:07700900123" use="PG"/>');
+      .replace('<telecom value="tel:07700900123" use="MC"/>', '<telecom value="tel:07700900123" use="PG"/>')
+      .replace('<telecom value="tel:01634111222" use="WP"/>', '<telecom value="fax:01634111222" use="WP"/>');
     const { result, issues } = readNhs111Pem(defective);
     const at = (suffix: string) => issues.filter((i) => i.expression?.[0].endsWith(suffix));
     expect(at('/recordTarget/patientRole/id[2]/@extension')[0]).toMatchObject({ severity: 'warning', code: 'value' });
@@ -114,7 +115,8 @@ describe('nhs111-pem: an NHS 111 Post Event Message becomes a crisis referral me
     expect(at('/authorization/consent/code/@codeSystem')[0].diagnostics).toMatch(/2\.16\.840\.1\.113883\.2\.1\.3\.2\.4\.99 is not SNOMED CT/);
     expect(at('/encompassingEncounter/dischargeDispositionCode/@code')[0]).toMatchObject({ code: 'code-invalid' });
     expect(at('/recordTarget/patientRole/telecom[2]/@value')[0].diagnostics).toMatch(/'PG' has no FHIR ContactPoint use/);
-    expect(issues).toHaveLength(5);
+    expect(at('/providerOrganization/telecom/@value')[0].diagnostics).toMatch(/'fax:01634111222' is neither a tel: nor a mailto: URL/);
+    expect(issues).toHaveLength(6);
 
     const sr = only<ServiceRequest>(result, 'ServiceRequest');
     expect(sr.priority).toBeUndefined(); // not guessed: the front door names urgency as missing

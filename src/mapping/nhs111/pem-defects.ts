@@ -67,6 +67,8 @@ export function pemDefects(pem: Nhs111Pem, at: PemLocations, maps: PemConceptMap
   telecomDefects('patient.telecom', pem.patient?.telecom, maps, warn);
   telecomDefects('informant.telecom', pem.informant?.telecom, maps, warn);
   telecomDefects('callback.telecom', pem.callback?.telecom, maps, warn);
+  telecomDefects('patient.gpPractice.telecom', pem.patient?.gpPractice?.telecom, maps, warn);
+  telecomDefects('author.organization.telecom', pem.author?.organization?.telecom, maps, warn);
   return issues;
 }
 

@@ -70,8 +70,8 @@ export interface Nhs111Pem {
   };
   /** The author: the 111 clinician, and the organisation they work for, who referred. */
   author?: { name?: PemName; role?: PemCode; organization?: PemOrganization };
-  /** The 111 call centre to call back (participant CALLBCK). */
-  callback?: PemOrganization & { telecom?: PemTelecom[] };
+  /** The 111 call centre to call back (participant CALLBCK): its organisation, with the associated entity's number. */
+  callback?: PemOrganization;
   /** Whoever gave information: carer, relative (informant/relatedEntity). */
   informant?: { relationship?: PemCode; name?: PemName; telecom?: PemTelecom[] };
   /** The 111 encounter (componentOf/encompassingEncounter). */

@@ -75,10 +75,8 @@ export function readPem(xml: string): ReadPem {
       role: reader.code('author.role', child(assignedAuthor, 'code')),
       organization: reader.organization('author.organization', child(assignedAuthor, 'representedOrganization')),
     },
-    callback: callback && {
-      ...reader.organization('callback', descend(callback, 'associatedEntity', 'scopingOrganization')),
-      telecom: reader.telecoms('callback.telecom', child(callback, 'associatedEntity')),
-    },
+    // the number to call back is the associated entity's (the call centre), named by its organisation
+    callback: callback && reader.organization('callback', descend(callback, 'associatedEntity', 'scopingOrganization'), child(callback, 'associatedEntity')),
     informant: related && {
       relationship: reader.code('informant.relationship', child(related, 'code')),
       name: reader.name('informant.name', descend(related, 'relatedPerson', 'name')),
@@ -201,12 +199,13 @@ class FieldReader {
     return list.length ? list.map((t) => ({ value: t.attributes.value, use: t.attributes.use })) : undefined;
   }
 
-  organization(field: string, element: XmlElement | undefined): PemOrganization | undefined {
+  /** An organisation; its telecom from `telecomOf` when another element carries the number. */
+  organization(field: string, element: XmlElement | undefined, telecomOf = element): PemOrganization | undefined {
     if (!element) return undefined;
     return {
       odsCode: this.attr(`${field}.odsCode`, child(element, 'id'), 'extension'),
       name: this.text(`${field}.name`, child(element, 'name')),
-      telecom: this.telecoms(`${field}.telecom`, element),
+      telecom: this.telecoms(`${field}.telecom`, telecomOf),
     };
   }
 
