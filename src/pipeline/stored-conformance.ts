@@ -1,6 +1,6 @@
 import type { OperationOutcomeIssue, Resource } from '@medplum/fhirtypes';
 import type { ConformanceQueryable, ResourceValidator, ValidateCallOptions } from '../fhir/resource-validator.js';
-import { isCoreDefinition, lenient, usabilityIssues } from '../fhir/validation/conformance-check.js';
+import { isCoreDefinition, lenient, usabilityIssues, withElementIds } from '../fhir/validation/conformance-check.js';
 import type { Validator } from '../fhir/validation/index.js';
 import type { Logger } from '../logger.js';
 import { parseStored } from '../store/stored-json.js';
@@ -157,7 +157,7 @@ export class StoredConformance implements ResourceValidator {
   private add(validator: Validator, resource: Resource): void {
     if (this.replacesR4(resource)) return;
     try {
-      validator.registry.addResource(resource);
+      validator.registry.addResource(resource.resourceType === 'StructureDefinition' ? withElementIds(resource) : resource);
     } catch (err) {
       this.logger?.warn({ err, resourceType: resource.resourceType, id: resource.id }, 'a stored conformance resource cannot be used by validation');
     }

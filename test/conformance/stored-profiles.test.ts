@@ -211,6 +211,19 @@ describe('conformance resources that are slightly off are accepted', () => {
     expect(messages(await validate('Patient', { resourceType: 'Patient' }, noIds.url))).toEqual([expect.stringMatching(/^Patient\.active: /)]);
   });
 
+  it('in a differential without ids, the elements after a slice constrain that slice', async () => {
+    const nhs = profile('NoIdsSliced', 'Patient', 'http://hl7.org/fhir/StructureDefinition/Patient', [
+      { path: 'Patient' },
+      { path: 'Patient.identifier', slicing: { discriminator: [{ type: 'value', path: 'system' }], rules: 'open' } },
+      { path: 'Patient.identifier', sliceName: 'nhs', min: 1, max: '1' },
+      { path: 'Patient.identifier.system', min: 1, fixedUri: 'https://fhir.nhs.uk/Id/nhs-number' },
+    ]);
+    expect((await put(nhs)).status).toBe(201);
+    const withIds = (systems: string[]) => ({ resourceType: 'Patient', identifier: systems.map((system) => ({ system, value: '9000000009' })) });
+    expect(errors(await validate('Patient', withIds(['https://fhir.nhs.uk/Id/nhs-number', 'http://example.org/mrn']), nhs.url))).toEqual([]);
+    expect(messages(await validate('Patient', withIds(['http://example.org/mrn']), nhs.url))).toEqual([expect.stringMatching(/^Patient\.identifier: .*nhs/)]);
+  });
+
   it('$validate of such a profile reports the flaws as warnings, and a fatal one as an error', async () => {
     const noIds = profile('NoIds2', 'Patient', 'http://hl7.org/fhir/StructureDefinition/Patient', [{ path: 'Patient' }]);
     const oo = await validate('StructureDefinition', noIds);

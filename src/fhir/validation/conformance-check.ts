@@ -37,8 +37,9 @@ export function usabilityIssues(resource: Resource, registry: ConformanceRegistr
     return [issue('warning', 'StructureDefinition.url', `${sd.url} is an R4 base definition: Stepwise validates against the R4 definitions it is built with, and stores this one without using it`)];
   }
   const trial = registry.copy();
-  trial.addStructureDefinition(sd);
-  const problem = compileProblem(sd, trial);
+  const usable = withElementIds(sd);
+  trial.addStructureDefinition(usable);
+  const problem = compileProblem(usable, trial);
   if (!problem) return [];
   return [issue(opts.unusable, problem.expression, `Profile ${sd.url} cannot be used for validation: ${problem.message}`, 'processing')];
 }
@@ -86,4 +87,30 @@ export function lenient(resource: Resource, issues: OperationOutcomeIssue[]): Op
 
 function issue(severity: 'error' | 'warning', expression: string, message: string, code: OperationOutcomeIssue['code'] = 'invalid'): OperationOutcomeIssue {
   return { severity, code, diagnostics: message, details: { text: message }, expression: [expression] };
+}
+
+/**
+ * The StructureDefinition with an id on every element that lacks one (a copy; the same object when
+ * none lacks one), made as ElementDefinition.id is defined (http://hl7.org/fhir/R4/elementdefinition.html#id):
+ * the parent's id, the last path segment, and `:sliceName` for a slice. Elements after a slice
+ * belong to it, so a differential without ids still constrains inside the slice it follows.
+ */
+export function withElementIds(sd: StructureDefinition): StructureDefinition {
+  const lists = [sd.snapshot?.element, sd.differential?.element];
+  if (!lists.some((list) => list?.some((e) => !e.id))) return sd;
+  const copy = structuredClone(sd);
+  for (const list of [copy.snapshot?.element, copy.differential?.element]) {
+    const idOfPath = new Map<string, string>();
+    for (const e of list ?? []) {
+      const path = e.path as string;
+      const dot = path.lastIndexOf('.');
+      if (!e.id) {
+        const parent = dot < 0 ? undefined : path.slice(0, dot);
+        const base = parent === undefined ? path : `${idOfPath.get(parent) ?? parent}.${path.slice(dot + 1)}`;
+        e.id = e.sliceName ? `${base}:${e.sliceName}` : base;
+      }
+      idOfPath.set(path, e.id);
+    }
+  }
+  return copy;
 }
