@@ -122,6 +122,16 @@ describe('element contexts', () => {
   });
 });
 
+describe('extension urls', () => {
+  it('are absolute, except the parts of a complex extension', () => {
+    expect(summary(errors(validate({ resourceType: 'Patient', extension: [{ url: 'birthPlace', valueString: 'Leeds' }] })))).toEqual([
+      "error Patient.extension[0].url: Extension.url must be an absolute URL (not 'birthPlace'); only the extensions inside a complex extension are named by a bare name",
+    ]);
+    const geo = { url: `${CORE}geolocation`, extension: [{ url: 'latitude', valueDecimal: 53.8 }, { url: 'longitude', valueDecimal: -1.5 }] };
+    expect(errors(validate({ resourceType: 'Patient', address: [{ city: 'Leeds', extension: [geo] }] }))).toEqual([]);
+  });
+});
+
 describe('extension and fhirpath contexts', () => {
   it('allows an extension whose context is another extension only inside that one', () => {
     const parent = { url: `${EX}Parent`, extension: [ext(`${EX}InsideParent`)] };

@@ -27,6 +27,7 @@ interface Compiled {
 }
 
 const ANYWHERE = new Set(['Element', 'Any']);
+const ABSOLUTE = /^[a-zA-Z][a-zA-Z0-9+.-]*:/;
 const CORE = 'http://hl7.org/fhir/StructureDefinition/';
 
 /**
@@ -54,6 +55,11 @@ export class ExtensionContexts {
     const host = ctx.extensionHost;
     const url = (value as { url?: unknown }).url;
     if (!host || typeof url !== 'string') return;
+    if (host.typeName !== 'Extension' && !ABSOLUTE.test(url)) {
+      // only the parts of a complex extension are named by a bare name (extensibility.html#url)
+      ctx.issues.error('value', `${path}.url`, `Extension.url must be an absolute URL (not '${url}'); only the extensions inside a complex extension are named by a bare name`);
+      return;
+    }
     const compiled = this.compile(url);
     if (!compiled) return;
     let places: string[] | undefined;

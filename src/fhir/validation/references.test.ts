@@ -19,6 +19,8 @@ describe('reference format (references.html#literal)', () => {
   it.each([
     ['Patients/123', /not an R4 resource type/],
     ['http://example.org/fhir/Patient/1 2', /^The reference 'http:\/\/example.org\/fhir\/Patient\/1 2' is not a valid reference/],
+    ['ht sdtps://example.org/Chicken/example', /^The reference 'ht sdtps:\/\/example.org\/Chicken\/example' is not a valid reference/],
+    ['Patient/1 ', /is not a valid reference: it contains whitespace/],
   ])('rejects %s', (reference, message) => {
     expect(errorAt(validate(flag({ reference })), 'Flag.subject.reference')?.diagnostics).toMatch(message);
   });

@@ -34,6 +34,7 @@ export function referenceTarget(reference: string, ctx: ValidationContext, regis
     }
     return {}; // ref-1 reports a local reference without a contained resource
   }
+  if (/\s/.test(reference)) return { problem: `The reference '${reference}' is not a valid reference: it contains whitespace` };
   if (/^urn:uuid:/i.test(reference)) {
     // Reference.reference is a string: like the HL7 validator, no uuid format here (a uri such as a
     // fullUrl is checked: primitives.ts). In a Bundle an upper-case one simply matches no fullUrl.
@@ -49,7 +50,6 @@ export function referenceTarget(reference: string, ctx: ValidationContext, regis
     return registry.isResourceType(type) ? { type } : { problem: `Conditional reference ${reference} does not start with a resource type` };
   }
   if (SCHEME.test(reference)) {
-    if (/\s/.test(reference)) return { problem: `The reference '${reference}' is not a valid reference: it contains whitespace` };
     const bundled = bundledType(reference, ctx);
     if (bundled) return { type: bundled };
     const tail = ABSOLUTE_TAIL.exec(reference);
