@@ -224,6 +224,14 @@ describe('conformance resources that are slightly off are accepted', () => {
     expect(messages(await validate('Patient', withIds(['http://example.org/mrn']), nhs.url))).toEqual([expect.stringMatching(/^Patient\.identifier: .*nhs/)]);
   });
 
+  it('a new type defined by differential only (a logical model) is stored with a warning: generating its snapshot is beyond Stepwise', async () => {
+    const model = { ...profile('MyModel', 'Basic', 'http://hl7.org/fhir/StructureDefinition/Element', [{ id: 'MyModel', path: 'MyModel' }, { id: 'MyModel.name', path: 'MyModel.name', min: 1, max: '1', type: [{ code: 'string' }] }]) };
+    Object.assign(model, { kind: 'logical', type: 'http://example.org/fhir/StructureDefinition/MyModel', derivation: 'specialization' });
+    const res = await t.fhir('PUT', 'StructureDefinition/MyModel', model, { Prefer: 'return=OperationOutcome' });
+    expect(res.status).toBe(201);
+    expect(((await res.json()) as OperationOutcome).issue.find((i) => i.severity === 'warning')?.diagnostics).toMatch(/derivation specialization/);
+  });
+
   it('$validate of such a profile reports the flaws as warnings, and a fatal one as an error', async () => {
     const noIds = profile('NoIds2', 'Patient', 'http://hl7.org/fhir/StructureDefinition/Patient', [{ path: 'Patient' }]);
     const oo = await validate('StructureDefinition', noIds);

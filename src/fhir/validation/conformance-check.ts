@@ -36,6 +36,11 @@ export function usabilityIssues(resource: Resource, registry: ConformanceRegistr
   if (isCoreDefinition(sd)) {
     return [issue('warning', 'StructureDefinition.url', `${sd.url} is an R4 base definition: Stepwise validates against the R4 definitions it is built with, and stores this one without using it`)];
   }
+  if (sd.derivation === 'specialization' && !sd.snapshot?.element?.length) {
+    // a new type (a logical model, a custom resource) adds elements rather than constraining them:
+    // Stepwise's snapshot generator does not build those, which is its limit, not the author's fault
+    return [issue('warning', 'StructureDefinition.differential', `${sd.url} defines a new type (derivation specialization) by differential only; Stepwise generates snapshots for constraints only, so it is stored without being used for validation (send it with its snapshot)`)];
+  }
   const trial = registry.copy();
   const usable = withElementIds(sd);
   trial.addStructureDefinition(usable);
