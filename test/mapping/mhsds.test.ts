@@ -1,5 +1,7 @@
 import { readdirSync, readFileSync } from 'node:fs';
 import type { Bundle, CarePlan, Patient, Resource, ServiceRequest, Task } from '@medplum/fhirtypes';
+import { parse } from 'csv-parse/sync';
+import { stringify } from 'csv-stringify/sync';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import type { Payload } from '../../src/mapping/format.js';
@@ -24,6 +26,22 @@ async function roundTripJson(rows: Row[]): Promise<{ back: Row[]; issues: unknow
   const read = await MHSDS_JSON.read!(JSON.stringify(rows));
   const written = await MHSDS_JSON.write!(read.result);
   return { back: JSON.parse(written.result as string) as Row[], issues: [...read.issues, ...written.issues] };
+}
+
+/** The same through mhsds-csv: one CSV per table in, one per table out, read back as rows. */
+async function roundTripCsv(rows: Row[]): Promise<{ back: Row[]; issues: unknown[] }> {
+  const tables: Record<string, string> = {};
+  for (const table of new Set(rows.map((r) => r.table))) {
+    const mine = rows.filter((r) => r.table === table);
+    const columns = [...new Set(mine.flatMap((r) => Object.keys(r).filter((k) => k !== 'table')))];
+    tables[table] = stringify(mine.map((r) => columns.map((c) => r[c] ?? '')), { header: true, columns });
+  }
+  const read = await MHSDS_CSV.read!(tables);
+  const written = (await MHSDS_CSV.write!(read.result)).result as Record<string, string>;
+  const back = Object.entries(written).flatMap(([table, csv]) =>
+    (parse(csv, { columns: true }) as Row[]).map((r) => ({ table, ...Object.fromEntries(Object.entries(r).filter(([, v]) => v !== '')) })),
+  );
+  return { back, issues: read.issues };
 }
 
 /** Rows compared as sets of records, whatever the order the writer gives them in. */
@@ -193,7 +211,8 @@ describe('the mappings as data', () => {
 function rowArbitrary(table: string): fc.Arbitrary<Row> {
   const t = mhsdsTables().get(table)!;
   const codeSystems = partnerMappings('mhsds').codeSystems;
-  const id = fc.stringMatching(/^[A-Z0-9]{1,8}$/);
+  // any text a case system may hold: commas, quotes, new lines and non-ASCII included (CSV quoting, JSON escapes)
+  const id = fc.oneof(fc.stringMatching(/^[A-Z0-9]{1,8}$/), fc.string({ minLength: 1, maxLength: 12, unit: 'grapheme' })).filter((s) => s.trim() === s && s.length > 0);
   const date = fc.date({ min: new Date('1990-01-01T00:00:00Z'), max: new Date('2040-12-31T00:00:00Z'), noInvalidDate: true }).map((d) => d.toISOString().slice(0, 10));
   const time = fc.tuple(fc.integer({ min: 0, max: 23 }), fc.integer({ min: 0, max: 59 }), fc.integer({ min: 0, max: 59 })).map((p) => p.map((n) => String(n).padStart(2, '0')).join(':'));
   const valueOf = (field: string): fc.Arbitrary<string> => {
@@ -214,16 +233,16 @@ function rowArbitrary(table: string): fc.Arbitrary<Row> {
   });
 }
 
-describe('property: format -> FHIR -> format gives back the same record', () => {
+describe('property: format -> FHIR -> format gives back the same record (mhsds-json and mhsds-csv)', () => {
   for (const table of mhsdsTables().keys()) {
     it(`for random ${table} records`, async () => {
       const t = mhsdsTables().get(table)!;
       const owner = t.into ? rowArbitrary(t.into) : fc.constant(undefined);
       await fc.assert(
-        fc.asyncProperty(rowArbitrary(table), owner, async (row, ownerRow) => {
+        fc.asyncProperty(rowArbitrary(table), owner, fc.constantFrom(roundTripJson, roundTripCsv), async (row, ownerRow, roundTrip) => {
           // a joining row is written back only beside its owner's row
           const rows = ownerRow ? [{ ...ownerRow, ...Object.fromEntries(t.key.map((k) => [k, row[k]])) }, row] : [row];
-          const { back, issues } = await roundTripJson(rows);
+          const { back, issues } = await roundTrip(rows);
           // a time London clocks skipped is named and read as GMT: not the same wall-clock time
           fc.pre(!issues.some((i) => /clocks skipped/.test(JSON.stringify(i))));
           // a retired code is named, and still mapped
@@ -232,7 +251,7 @@ describe('property: format -> FHIR -> format gives back the same record', () => 
           const sayingSomething = rows.filter((r) => !t.into || r.table !== table || Object.keys(r).some((k) => k !== 'table' && !t.key.includes(k)));
           expect(canonical(back)).toEqual(canonical(sayingSomething));
         }),
-        { numRuns: 60 },
+        { numRuns: Number(process.env.MHSDS_PROPERTY_RUNS ?? 60) },
       );
     });
   }
