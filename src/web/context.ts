@@ -43,12 +43,25 @@ export function requireScope(principal: Principal, type: string, permission: Per
   throw new FhirError(FhirErrorCode.FORBIDDEN, { code: 'forbidden', message: `Your sign-in does not allow this: it needs the scope ${type}.${permission}`, expression: type });
 }
 
+/**
+ * Whether the user's scopes allow a read a page makes for detail (a name, the risk flags, an
+ * include), as the API's route table would for the same read; a page leaves out what they do not.
+ */
+export function may(user: PageUser | Principal, type: string, permission: Permission): boolean {
+  const principal = 'principal' in user ? user.principal : user;
+  return allows(principal.scopes, type, permission);
+}
+
 /** The store of the signed-in user: every read confined to their compartment, in SQL. */
 export function storeOf(services: WebServices, user: PageUser): ResourceStore {
   return services.store.for(user.principal);
 }
 
-/** The teams (Organizations with a team identifier) the principal may see and work for. */
+/**
+ * The teams (Organizations with a team identifier) the principal works for. Which teams a
+ * principal has is the server's own look-up, as the compartment's SQL resolves its team keys
+ * (store/compartment.ts), not a read on the user's behalf: it needs no scope.
+ */
 export async function teamsOf(store: ResourceStore, principal: Principal): Promise<Team[]> {
   const page = await store.search(parseSearch('Organization', [['identifier', `${PATHWAY.teamId}|`], ['_count', '100'], ['_sort', 'name']]));
   const all = (page.matches as Organization[]).map((o) => ({ code: o.identifier?.find((i) => i.system === PATHWAY.teamId)?.value ?? o.id!, id: o.id!, name: o.name ?? o.id! }));

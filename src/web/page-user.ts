@@ -1,7 +1,7 @@
 import { InvalidToken } from '../security/bearer.js';
 import { DEVELOPMENT_PRINCIPAL, type Principal } from '../security/principal.js';
 import type { Security } from '../security/security.js';
-import { nameOf, teamsOf, type PageUser, type WebServices } from './context.js';
+import { may, nameOf, teamsOf, type PageUser, type WebServices } from './context.js';
 import type { Session } from './session.js';
 
 /** The signed-in session no longer holds: the token expired or no longer verifies. */
@@ -27,9 +27,9 @@ export async function userOf(session: Session, services: WebServices, security: 
     practitioner = principal.fhirUser;
   }
   const store = services.store.for(principal);
-  const teams = await teamsOf(store, principal);
+  const teams = await teamsOf(services.store, principal);
   const team = teams.find((t) => t.code === session.team) ?? teams[0];
-  const person = practitioner?.startsWith('Practitioner/') ? await store.readOrUndefined('Practitioner', practitioner.slice('Practitioner/'.length)) : undefined;
+  const person = practitioner?.startsWith('Practitioner/') && may(principal, 'Practitioner', 'r') ? await store.readOrUndefined('Practitioner', practitioner.slice('Practitioner/'.length)) : undefined;
   return { principal, practitioner, name: nameOf(person) ?? principal.user ?? practitioner ?? 'Signed in', teams, team, csrf: session.csrf };
 }
 

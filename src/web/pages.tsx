@@ -10,7 +10,7 @@ import { describeHolder, holderOf } from '../pathway/tasks/team.js';
 import { DEVELOPMENT_PRINCIPAL } from '../security/principal.js';
 import type { Security } from '../security/security.js';
 import { mountAssets } from './assets.js';
-import { nameOf, requireScope, runPageOperation, storeOf, teamsOf, type PageUser, type WebServices } from './context.js';
+import { may, nameOf, requireScope, runPageOperation, storeOf, teamsOf, type PageUser, type WebServices } from './context.js';
 import { HandoversPage, loadHandovers } from './handovers.js';
 import { loadMeasures } from './measures-data.js';
 import { MeasuresPage } from './measures.js';
@@ -142,7 +142,7 @@ export function webPages(opts: WebOptions): Hono<WebEnv> {
     const user = c.get('user');
     requireScope(user.principal, 'Task', 's');
     const store = storeOf(c.get('services'), user);
-    const { rows, next } = await loadQueue(store, view, { team: user.team?.id, practitioner: user.practitioner, now: store.clock.now(), cursor: c.req.query('cursor') });
+    const { rows, next } = await loadQueue(store, view, { team: user.team?.id, practitioner: user.practitioner, now: store.clock.now(), cursor: c.req.query('cursor'), include: includesFor(user) });
     return page(c, <QueuePage user={user} nav={navOf('queue')} view={view} rows={rows} next={next} notice={notice} />, status);
   };
   // what the first page of a view shows now, for the live updates (static/queue-updates.js)
@@ -151,7 +151,7 @@ export function webPages(opts: WebOptions): Hono<WebEnv> {
     requireScope(user.principal, 'Task', 's');
     const store = storeOf(c.get('services'), user);
     const view = c.req.query('view');
-    const { rows } = await loadQueue(store, isQueueView(view) ? view : 'open', { team: user.team?.id, practitioner: user.practitioner, now: store.clock.now() });
+    const { rows } = await loadQueue(store, isQueueView(view) ? view : 'open', { team: user.team?.id, practitioner: user.practitioner, now: store.clock.now(), include: { patients: false, holders: false } });
     return c.json({ rows: queueState(rows) });
   });
   web.get('/queue', (c) => {
@@ -178,7 +178,7 @@ export function webPages(opts: WebOptions): Hono<WebEnv> {
   const referralOf = async (c: C) => {
     const user = c.get('user');
     requireScope(user.principal, 'Task', 'r');
-    return loadReferral(storeOf(c.get('services'), user), c.req.param('id')!);
+    return loadReferral(storeOf(c.get('services'), user), c.req.param('id')!, (type, permission) => may(user, type, permission));
   };
   /** The decision and redirect forms are for a triage Task only. */
   const triageOf = async (c: C) => {
@@ -293,7 +293,7 @@ export function webPages(opts: WebOptions): Hono<WebEnv> {
     if (!isCalendarDate(period.start)) errors.push({ field: 'from', message: 'Enter the first day as a date, for example 2026-03-01' });
     if (!isCalendarDate(period.end)) errors.push({ field: 'to', message: 'Enter the last day as a date, for example 2026-03-31' });
     if (!errors.length && period.end < period.start) errors.push({ field: 'to', message: 'The last day must be the same as or after the first day' });
-    const names = new Map((await teamsOf(store, DEVELOPMENT_PRINCIPAL)).map((t) => [`Organization/${t.id}`, t.name]));
+    const names = new Map(may(user, 'Organization', 's') ? (await teamsOf(store, DEVELOPMENT_PRINCIPAL)).map((t) => [`Organization/${t.id}`, t.name]) : []);
     const measures = errors.length ? [] : await loadMeasures(store, period, (ref) => names.get(ref) ?? ref);
     return page(c, <MeasuresPage user={user} nav={navOf('measures')} period={period} measures={measures} errors={errors} />, errors.length ? 400 : 200);
   });
@@ -313,6 +313,9 @@ export function webPages(opts: WebOptions): Hono<WebEnv> {
 
   return web;
 }
+
+/** The includes of a queue page the user's scopes allow. */
+const includesFor = (user: PageUser) => ({ patients: may(user, 'Patient', 'r'), holders: may(user, 'Practitioner', 'r') });
 
 const navOf = (current: 'queue' | 'handovers' | 'measures'): NavItem[] => [
   { href: `${WEB_PREFIX}/queue`, text: 'Queue', current: current === 'queue' },
@@ -335,7 +338,7 @@ async function lostClaimMessage(c: C, id: string, err: FhirError): Promise<strin
   const task = await storeOf(c.get('services'), c.get('user')).readOrUndefined('Task', id);
   const holder = task && holderOf(task as never);
   if (!holder) return `This could not be done: ${err.message}`;
-  const person = holder.reference?.startsWith('Practitioner/') ? await c.get('services').store.for(c.get('user').principal).readOrUndefined('Practitioner', holder.reference.slice(13)) : undefined;
+  const person = holder.reference?.startsWith('Practitioner/') && may(c.get('user'), 'Practitioner', 'r') ? await storeOf(c.get('services'), c.get('user')).readOrUndefined('Practitioner', holder.reference.slice(13)) : undefined;
   const name = nameOf(person) ?? describeHolder(holder);
   return holder.reference === c.get('user').practitioner ? `You already hold this ${whatOf(task as never).toLowerCase()}.` : `${name} claimed this ${whatOf(task as never).toLowerCase()} before you. It stays with them unless they release it.`;
 }
@@ -345,7 +348,7 @@ function fieldErrorsOf(err: unknown, fields: Record<string, string> & { default:
   if (!(err instanceof FhirError) || ![403, 409, 412, 422].includes(err.status)) throw err;
   return err.issues.map((issue) => {
     const text = issue.diagnostics ?? err.message;
-    const part = Object.keys(fields).find((k) => k !== 'default' && text.includes(`#${k}`) || text.includes(`redirect-output#${k}`));
+    const part = Object.keys(fields).find((k) => k !== 'default' && text.includes(`#${k}`));
     return { field: part ? fields[part] : fields.default, message: text };
   });
 }

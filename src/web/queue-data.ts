@@ -45,18 +45,30 @@ export interface QueuePage {
  * so it is walked from the task_queue index (store/task-queue.ts) and costs the same at any size;
  * the person and the holder come in the same query as includes.
  */
-export function queueSearch(view: QueueView, opts: { team?: string; practitioner?: string; now: Date; cursor?: string }): [string, string][] {
+export interface QueueOptions {
+  team?: string;
+  practitioner?: string;
+  now: Date;
+  cursor?: string;
+  /** Include the people (needs Patient.r) and the holders (Practitioner.r), as the API's `_include` would need. */
+  include?: { patients: boolean; holders: boolean };
+}
+
+export function queueSearch(view: QueueView, opts: QueueOptions): [string, string][] {
   const params: [string, string][] = [];
   if (view === 'mine') params.push(['owner', opts.practitioner ?? 'Practitioner/none']);
   else params.push(['team', `Organization/${opts.team}`]);
   params.push(['status', view === 'on-hold' ? 'on-hold' : OPEN_STATUSES]);
   if (view === 'overdue') params.push(['due', `lt${opts.now.toISOString()}`]);
-  params.push(['_sort', 'priority-rank,due'], ['_count', String(QUEUE_PAGE_SIZE)], ['_include', 'Task:patient'], ['_include', 'Task:owner']);
+  params.push(['_sort', 'priority-rank,due'], ['_count', String(QUEUE_PAGE_SIZE)]);
+  const include = opts.include ?? { patients: true, holders: true };
+  if (include.patients) params.push(['_include', 'Task:patient']);
+  if (include.holders) params.push(['_include', 'Task:owner:Practitioner']);
   if (opts.cursor) params.push(['_cursor', opts.cursor]);
   return params;
 }
 
-export async function loadQueue(store: ResourceStore, view: QueueView, opts: { team?: string; practitioner?: string; now: Date; cursor?: string }): Promise<QueuePage> {
+export async function loadQueue(store: ResourceStore, view: QueueView, opts: QueueOptions): Promise<QueuePage> {
   const page = await store.search(parseSearch('Task', queueSearch(view, opts)));
   const included = new Map<string, Resource>(page.included.map((r) => [`${r.resourceType}/${r.id}`, r]));
   return { rows: (page.matches as Task[]).map((task) => rowOf(task, included, opts.now)), next: page.next };

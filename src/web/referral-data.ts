@@ -2,6 +2,7 @@ import type { Extension, Flag, Patient, Provenance, RiskAssessment, ServiceReque
 import { parseSearch } from '../fhir/search/parse.js';
 import { PATHWAY } from '../pathway/codes.js';
 import { localId } from '../pathway/referral-context.js';
+import type { Permission } from '../security/scopes.js';
 import type { ResourceStore } from '../store/resource-store.js';
 import { nameOf } from './context.js';
 
@@ -37,6 +38,8 @@ export interface ReferralView {
   versions: TaskVersion[];
   /** The nurses' notes on the Task (a decision's rationale is one). */
   notes: { text: string; time?: string }[];
+  /** The types the user's scopes do not let the page read for them: left out, and said so. */
+  hidden: string[];
 }
 
 /**
@@ -44,16 +47,18 @@ export interface ReferralView {
  * not read over the FHIR API is not here (a Provenance about a Task is visible only to those who
  * see everything, so a restricted user sees the rationale on the Task, not the rule's record).
  */
-export async function loadReferral(store: ResourceStore, taskId: string): Promise<ReferralView> {
+export async function loadReferral(store: ResourceStore, taskId: string, may: (type: string, permission: Permission) => boolean): Promise<ReferralView> {
   const task = (await store.read('Task', taskId)) as Task;
+  const hidden = ['ServiceRequest:r', 'Patient:r', 'Flag:s', 'RiskAssessment:s', 'Provenance:s', 'Practitioner:r', 'Organization:r'].filter((x) => !may(...(x.split(':') as [string, Permission]))).map((x) => x.split(':')[0]);
+  const shown = (type: string) => !hidden.includes(type);
   const referralId = localId(task.focus, 'ServiceRequest');
-  const referral = referralId ? ((await store.readOrUndefined('ServiceRequest', referralId)) as ServiceRequest | undefined) : undefined;
+  const referral = referralId && shown('ServiceRequest') ? ((await store.readOrUndefined('ServiceRequest', referralId)) as ServiceRequest | undefined) : undefined;
   const patientId = localId(task.for, 'Patient') ?? localId(referral?.subject, 'Patient');
   const [patient, flags, risks, provenance, history] = await Promise.all([
-    patientId ? (store.readOrUndefined('Patient', patientId) as Promise<Patient | undefined>) : undefined,
-    patientId ? searchAll<Flag>(store, 'Flag', [['patient', `Patient/${patientId}`], ['status', 'active']]) : [],
-    patientId ? searchAll<RiskAssessment>(store, 'RiskAssessment', [['patient', `Patient/${patientId}`]]) : [],
-    searchAll<Provenance>(store, 'Provenance', [['target', `Task/${task.id}`]]),
+    patientId && shown('Patient') ? (store.readOrUndefined('Patient', patientId) as Promise<Patient | undefined>) : undefined,
+    patientId && shown('Flag') ? searchAll<Flag>(store, 'Flag', [['patient', `Patient/${patientId}`], ['status', 'active']]) : [],
+    patientId && shown('RiskAssessment') ? searchAll<RiskAssessment>(store, 'RiskAssessment', [['patient', `Patient/${patientId}`]]) : [],
+    shown('Provenance') ? searchAll<Provenance>(store, 'Provenance', [['target', `Task/${task.id}`]]) : [],
     store.history({ type: 'Task', id: task.id, count: 100 }),
   ]);
   const byVersion = new Map(provenance.flatMap((p) => (p.target ?? []).map((t) => [t.reference ?? '', p] as const)));
@@ -75,7 +80,7 @@ export async function loadReferral(store: ResourceStore, taskId: string): Promis
   const holders = new Map<string, string>();
   for (const ref of new Set(versions.map((v) => v.holder).filter((r): r is string => !!r))) {
     const [type, id] = ref.split('/');
-    const held = type === 'Practitioner' || type === 'Organization' ? await store.readOrUndefined(type, id) : undefined;
+    const held = (type === 'Practitioner' || type === 'Organization') && shown(type) ? await store.readOrUndefined(type, id) : undefined;
     holders.set(ref, nameOf(held) ?? ref);
   }
   for (const v of versions) if (v.holder) v.holder = holders.get(v.holder) ?? v.holder;
@@ -88,6 +93,7 @@ export async function loadReferral(store: ResourceStore, taskId: string): Promis
     decisions: provenance.map(decisionOf).filter((d): d is RuleDecision => d !== undefined),
     versions,
     notes: (task.note ?? []).map((n) => ({ text: n.text, time: n.time })),
+    hidden,
   };
 }
 

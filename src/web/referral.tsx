@@ -52,6 +52,12 @@ export const ReferralPage: FC<Common & { notice?: { kind: 'success' | 'important
         {missing.length > 0 && <Item term="Waiting for" value={missing.join('; ')} />}
       </dl>
 
+      {view.hidden.length > 0 && (
+        <div class="nhsuk-inset-text">
+          <span class="nhsuk-u-visually-hidden">Information: </span>
+          <p>Your sign-in does not allow reading {view.hidden.join(', ')}: those parts of the referral are not shown.</p>
+        </div>
+      )}
       <h2>Risk</h2>
       <RiskFlags flags={view.flags} risks={view.risks} />
 

@@ -226,6 +226,20 @@ describe('the pages with authentication on: the identity provider’s token, and
     expect((await t.as(await nurse(['crisis-team']), 'GET', `Task/${frontDoor.id}`)).status).toBe(404);
   });
 
+  it('reads for a page only the types the token’s scopes allow: no names without Patient.r, and says what it left out', async () => {
+    const { v } = await signIn(await userToken(idp, 'user/Task.rus', { teams: ['crisis-team'], fhirUser: 'Practitioner/nurse-asha' }));
+    const queue = await (await v.request('/app/queue')).text();
+    expect(queue).toContain('Triage for person not known');
+    expect(queue).not.toContain('Sam Crane');
+    const crisis = /data-task="([^"]+)"/.exec(queue)![1];
+    const referral = await (await v.request(`/app/referrals/${crisis}`)).text();
+    expect(referral).toContain('Your sign-in does not allow reading ServiceRequest, Patient, Flag, RiskAssessment, Provenance, Practitioner, Organization');
+    expect(referral).not.toContain('Sam Crane');
+    // and what the scopes do not allow at all is refused, as over the API
+    const { v: reader } = await signIn(await userToken(idp, 'user/Patient.rs', { teams: ['crisis-team'], fhirUser: 'Practitioner/nurse-asha' }));
+    expect((await reader.request('/app/queue')).status).toBe(403);
+  });
+
   it('refuses a token that does not verify, naming why, and keeps no session', async () => {
     const other = await testKey('ES384');
     const { v, res } = await signIn(await userToken(other, 'user/*.cruds', { teams: ['cmht'] }));
