@@ -96,6 +96,7 @@ export function readPem(xml: string): ReadPem {
     ...reader.sections(doc),
     discriminators: reader.discriminators(doc),
   };
+  issues.push(...notRead(doc));
   if (!pem.senderAddress) {
     // MessageHeader.source.endpoint: without it the referral can be neither answered nor told from a resend.
     throw unreadable('The ITK header has no senderAddress/@uri: the sender of the Post Event Message cannot be named', `${header?.path ?? root.path}/senderAddress/@uri`);
@@ -131,6 +132,28 @@ function clinicalDocumentOf(root: XmlElement): XmlElement {
   const doc = payloads.map((p) => child(p, 'ClinicalDocument')).find((d) => d !== undefined);
   if (!doc) throw unreadable('The ITK DistributionEnvelope carries no CDA ClinicalDocument payload', `${root.path}/Body/DistributionEnvelope/payloads`);
   return doc;
+}
+
+/** Parts of a PEM Stepwise does not map, each named where it is (never dropped silently). */
+const NOT_READ: Record<string, string> = {
+  observationMedia: 'the NHS Pathways case (base64) is not mapped: it stays in the source document',
+  encounter: 'the appointment reference is not mapped (booking is not part of a referral here)',
+  informationRecipient: 'the information recipient is not mapped: Stepwise is the recipient',
+};
+
+function notRead(doc: XmlElement): OperationOutcomeIssue[] {
+  const issues: OperationOutcomeIssue[] = [];
+  const visit = (element: XmlElement): void => {
+    for (const c of element.children) {
+      const why = NOT_READ[c.name];
+      if (why) {
+        const diagnostics = `<${c.name}>: ${why}`;
+        issues.push({ severity: 'information', code: 'informational', diagnostics, details: { text: diagnostics }, expression: [c.path] });
+      } else visit(c);
+    }
+  };
+  visit(doc);
+  return issues;
 }
 
 /** Reads fields, remembering where each came from. */
