@@ -108,6 +108,23 @@ describe('POST $ingest?format=mhsds-json: MHSDS records routed through the front
     expect(triage.status).toBe('cancelled');
   });
 
+  it('a referral closure completes the referral, with when and why', async () => {
+    await ingest(JSON.stringify({ table: 'MHS101Referral', ServiceRequestId: 'SR0300', LocalPatientId: 'LP0001', ClinRespPriorityType: '3' }));
+    const { status, outcome } = await ingest(JSON.stringify({ table: 'MHS102ServiceTypeReferredTo', ServiceRequestId: 'SR0300', ReferClosureDate: '2026-06-30', ReferClosureTime: '17:00:00', ReferClosReason: '02' }));
+    expect(status).toBe(200);
+    const [referral] = await search<ServiceRequest>('ServiceRequest?identifier=https://fhir.stepwise.nhs.uk/Id/mhsds-service-request-id|SR0300');
+    expect(referral.status).toBe('completed');
+    expect(said(outcome)).toContain(`ServiceRequest/${referral.id} is now completed (was active)`);
+    expect(referral.extension?.find((e) => e.url.endsWith('mhsds-referral-closed'))?.valueDateTime).toBe('2026-06-30T17:00:00+01:00');
+  });
+
+  it('format=fhir: a collection of FHIR resources is applied the same way', async () => {
+    const bundle = { resourceType: 'Bundle', type: 'collection', entry: [{ resource: { resourceType: 'Patient', identifier: [{ system: 'https://fhir.stepwise.nhs.uk/Id/mhsds-local-patient-id', value: 'LP0400' }], birthDate: '1999-09-09' } }] };
+    const { status, outcome } = await ingest(JSON.stringify(bundle), 'format=fhir', 'application/fhir+json');
+    expect(status).toBe(200);
+    expect(said(outcome)[0]).toMatch(/^Created Patient\/.* \(MHSDS local-patient-id LP0400\)$/);
+  });
+
   it('names every defect at its place in the source, and still admits the referral of the person with a bad NHS number', async () => {
     const { status, outcome } = await ingest(defects);
     expect(status).toBe(200);
