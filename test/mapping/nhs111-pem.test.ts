@@ -155,6 +155,9 @@ describe('nhs111-pem: an NHS 111 Post Event Message becomes a crisis referral me
     expect(noPatient.issues[0].expression).toEqual([`${DOC}/recordTarget`]);
     const deep = `<a>${'<b>'.repeat(200)}${'</b>'.repeat(200)}</a>`;
     expect(refusal(deep).status).toBe(400);
+    const attributes = Array.from({ length: 65 }, (_, i) => `a${i}="x"`).join(' ');
+    expect(refusal(`<ClinicalDocument ${attributes}/>`).status).toBe(400);
+    expect(refusal(`<a>${'x'.repeat(11 * 1024 * 1024)}</a>`).status).toBe(400);
   });
 
   it('reads HL7 v3 points in time as FHIR dates and dateTimes, and nothing else', () => {
