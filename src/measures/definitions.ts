@@ -1,7 +1,7 @@
 import { PATHWAY, TaskCode } from '../pathway/codes.js';
 import { CONTACT_OUTCOME, ContactOutcome } from '../pathway/outreach/outcome.js';
 import type { SqlParams } from '../store/sql.js';
-import { partsOf, presentedWithin, taskFacts, VOID_STATUSES } from './task-facts.js';
+import { partsOf, presentedWithin, taskFacts, VOID_STATUSES, type Scope } from './task-facts.js';
 
 /**
  * The pathway measures (issue 16; domain.md "Why the software exists"), each the SQL behind one
@@ -12,6 +12,7 @@ import { partsOf, presentedWithin, taskFacts, VOID_STATUSES } from './task-facts
  * | --- | --- |
  * | `rid` | the resource measured (a Task), for the compartment check |
  * | `patient`, `team`, `priority` | its subject, team (`Organization/[id]`) and priority: the strata |
+ * | `team_via_role` | its team is its owner's Organization (taskFacts) |
  * | `ip`, `den`, `excl`, `num` | in the initial population, the denominator, a denominator exclusion, the numerator |
  * | `minutes` | the measure observation of a continuous-variable group (null when none) |
  *
@@ -26,6 +27,8 @@ export interface MeasureWindow {
   start: string;
   end: string;
   asOf: string;
+  /** What the report is limited to (a team, a person, the principal's teams), applied to the measured Tasks only. */
+  scope?: Scope;
 }
 
 export interface MeasureDefinition {
@@ -48,11 +51,11 @@ const minutesBetween = (from: string, to: string) => `(extract(epoch FROM (${to}
 const timeToTriage: MeasureDefinition = {
   id: 'time-to-triage',
   observesMinutes: true,
-  cases: (p, w) => `SELECT t.rid, t.patient, t.team, t.priority, true AS ip, true AS den,
+  cases: (p, w) => `SELECT t.rid, t.patient, t.team, t.team_via_role, t.priority, true AS ip, true AS den,
       (t.status = ANY(${voids(p)}) OR (NOT t.done AND (t.due IS NULL OR t.due > ${w.asOf}))) AS excl,
       (t.done AND t.ended <= t.due) AS num,
       CASE WHEN t.done THEN ${minutesBetween('t.authored', 't.ended')} END AS minutes
-    FROM (SELECT f.*, (f.status = 'completed' AND f.ended <= ${w.asOf}) AS done FROM (${taskFacts(p, [TaskCode.triage])}) f) t
+    FROM (SELECT f.*, (f.status = 'completed' AND f.ended <= ${w.asOf}) AS done FROM (${taskFacts(p, [TaskCode.triage], w.scope)}) f) t
     WHERE t.authored >= ${w.start} AND t.authored < ${w.end}`,
 };
 
@@ -65,11 +68,11 @@ const timeToTriage: MeasureDefinition = {
 const mdsCompliance: MeasureDefinition = {
   id: 'mds-compliance',
   observesMinutes: false,
-  cases: (p, w) => `SELECT t.rid, t.patient, t.team, t.priority, true AS ip, true AS den,
+  cases: (p, w) => `SELECT t.rid, t.patient, t.team, t.team_via_role, t.priority, true AS ip, true AS den,
       (t.status = 'entered-in-error') AS excl,
       (cl.part_of IS NULL) AS num,
       NULL::float8 AS minutes
-    FROM (${taskFacts(p, [TaskCode.triage])}) t
+    FROM (${taskFacts(p, [TaskCode.triage], w.scope)}) t
     LEFT JOIN (${partsOf(p, TaskCode.clarify)}) cl ON cl.part_of = t.id
     WHERE t.authored >= ${w.start} AND t.authored < ${w.end}`,
 };
@@ -83,12 +86,12 @@ const mdsCompliance: MeasureDefinition = {
 const redirectRate: MeasureDefinition = {
   id: 'redirect-rate',
   observesMinutes: false,
-  cases: (p, w) => `SELECT t.rid, t.patient, t.team, t.priority, true AS ip, true AS den, false AS excl,
+  cases: (p, w) => `SELECT t.rid, t.patient, t.team, t.team_via_role, t.priority, true AS ip, true AS den, false AS excl,
       (t.business_status = 'redirected' OR (t.business_status IS DISTINCT FROM 'triaged' AND EXISTS (
         SELECT 1 FROM resource x, jsonb_array_elements(COALESCE(x.content::jsonb -> 'output', '[]')) o
         WHERE x.rid = t.rid AND o -> 'valueCodeableConcept' -> 'coding' @> ${p.add(JSON.stringify([{ system: PATHWAY.levelOfSupport, code: 'redirected' }]), 'jsonb')}))) AS num,
       NULL::float8 AS minutes
-    FROM (${taskFacts(p, [TaskCode.triage])}) t
+    FROM (${taskFacts(p, [TaskCode.triage], w.scope)}) t
     WHERE t.status = 'completed' AND t.ended >= ${w.start} AND t.ended < ${w.end} AND t.ended <= ${w.asOf}`,
 };
 
@@ -103,9 +106,9 @@ const crisisWhileAwaiting: MeasureDefinition = {
   observesMinutes: false,
   cases: (p, w) => `WITH waits AS MATERIALIZED (
       SELECT t.*, LEAST(CASE WHEN t.status = 'completed' THEN t.ended END, ${w.asOf}) AS up_to
-      FROM (${taskFacts(p, [TaskCode.triage])}) t
+      FROM (${taskFacts(p, [TaskCode.triage], w.scope)}) t
       WHERE t.authored >= ${w.start} AND t.authored < ${w.end})
-    SELECT t.rid, t.patient, t.team, t.priority, true AS ip, true AS den,
+    SELECT t.rid, t.patient, t.team, t.team_via_role, t.priority, true AS ip, true AS den,
       (t.status = ANY(${voids(p)})) AS excl, (hit.rid IS NOT NULL) AS num, NULL::float8 AS minutes
     FROM waits t LEFT JOIN (${presentedWithin('waits')}) hit ON hit.rid = t.rid`,
 };
@@ -123,13 +126,13 @@ const crisisWhileAwaiting: MeasureDefinition = {
 const timeToClinicalReview: MeasureDefinition = {
   id: 'time-to-clinical-review',
   observesMinutes: true,
-  cases: (p, w) => `SELECT t.rid, t.patient, t.team, t.priority, true AS ip, true AS den,
+  cases: (p, w) => `SELECT t.rid, t.patient, t.team, t.team_via_role, t.priority, true AS ip, true AS den,
       (t.status = ANY(${p.add([...VOID_STATUSES, 'failed'], 'text[]')}) OR (NOT t.done AND (t.due IS NULL OR t.due > ${w.asOf}))) AS excl,
       (t.done AND t.reviewed <= t.due) AS num,
       CASE WHEN t.done THEN ${minutesBetween('t.authored', 't.reviewed')} END AS minutes
     FROM (SELECT r.*, (r.reviewed IS NOT NULL AND r.reviewed <= ${w.asOf}) AS done
       FROM (SELECT f.*, CASE WHEN f.status IN ('completed', 'rejected') THEN f.status_since END AS reviewed
-        FROM (${taskFacts(p, [TaskCode.escalation])}) f) r) t
+        FROM (${taskFacts(p, [TaskCode.escalation], w.scope)}) f) r) t
     WHERE t.authored >= ${w.start} AND t.authored < ${w.end}`,
 };
 
@@ -159,12 +162,12 @@ const NOT_MADE = Object.values(ContactOutcome).filter((c) => c !== ContactOutcom
 const firstContact: MeasureDefinition = {
   id: 'first-contact-72h',
   observesMinutes: true,
-  cases: (p, w) => `SELECT t.rid, t.patient, t.team, t.priority, true AS ip, true AS den,
+  cases: (p, w) => `SELECT t.rid, t.patient, t.team, t.team_via_role, t.priority, true AS ip, true AS den,
       (t.status = ANY(${voids(p)}) OR (NOT t.done AND (t.due IS NULL OR t.due > ${w.asOf}))) AS excl,
       (t.made AND t.ended <= t.due) AS num,
       CASE WHEN t.made THEN ${minutesBetween('t.authored', 't.ended')} END AS minutes
     FROM (SELECT d.*, (d.done AND d.status = 'completed' AND NOT ${hasOutcome(p, 'd.rid', NOT_MADE)}) AS made
-      FROM (SELECT f.*, (f.status IN ('completed', 'failed') AND f.ended <= ${w.asOf}) AS done FROM (${taskFacts(p, [TaskCode.firstContact])}) f) d) t
+      FROM (SELECT f.*, (f.status IN ('completed', 'failed') AND f.ended <= ${w.asOf}) AS done FROM (${taskFacts(p, [TaskCode.firstContact], w.scope)}) f) d) t
     WHERE t.authored >= ${w.start} AND t.authored < ${w.end}`,
 };
 
@@ -180,9 +183,9 @@ const representation: MeasureDefinition = {
   observesMinutes: false,
   cases: (p, w) => `WITH windows AS MATERIALIZED (
       SELECT f.*, LEAST(f.authored + interval '720 hours', ${w.asOf}) AS up_to
-      FROM (${taskFacts(p, [TaskCode.firstContact])}) f
+      FROM (${taskFacts(p, [TaskCode.firstContact], w.scope)}) f
       WHERE f.authored >= ${w.start} AND f.authored < ${w.end})
-    SELECT t.rid, t.patient, t.team, t.priority, true AS ip, true AS den,
+    SELECT t.rid, t.patient, t.team, t.team_via_role, t.priority, true AS ip, true AS den,
       (t.status = 'entered-in-error' OR (hit.rid IS NULL AND t.authored + interval '720 hours' > ${w.asOf})) AS excl,
       (hit.rid IS NOT NULL) AS num, NULL::float8 AS minutes
     FROM windows t LEFT JOIN (${presentedWithin('windows')}) hit ON hit.rid = t.rid`,
@@ -200,13 +203,13 @@ const representation: MeasureDefinition = {
 const handoverChecklist: MeasureDefinition = {
   id: 'handover-checklist-complete',
   observesMinutes: false,
-  cases: (p, w) => `SELECT t.rid, t.patient, t.team, t.priority, true AS ip, true AS den,
+  cases: (p, w) => `SELECT t.rid, t.patient, t.team, t.team_via_role, t.priority, true AS ip, true AS den,
       (t.status = 'entered-in-error' OR (NOT t.complete AND t.accepted + interval '336 hours' > ${w.asOf})) AS excl,
       t.complete AS num, NULL::float8 AS minutes
     FROM (SELECT c.*, COALESCE(c.completed <= LEAST(c.accepted + interval '336 hours', ${w.asOf}), false) AS complete
       FROM (SELECT h.*, fc.authored AS accepted,
           CASE WHEN h.status = 'completed' THEN h.status_since END AS completed
-        FROM (${taskFacts(p, [TaskCode.handover])}) h
+        FROM (${taskFacts(p, [TaskCode.handover], w.scope)}) h
         JOIN (${partsOf(p, TaskCode.firstContact)}) fc ON fc.part_of = h.id
         WHERE fc.authored >= ${w.start} AND fc.authored < ${w.end}) c) t`,
 };
@@ -225,11 +228,11 @@ const OUTREACH_STEPS = [TaskCode.outreachCall, TaskCode.outreachHomeVisit, TaskC
 const outreachOnTime: MeasureDefinition = {
   id: 'outreach-on-time',
   observesMinutes: false,
-  cases: (p, w) => `SELECT t.rid, t.patient, t.team, t.priority, true AS ip, true AS den,
+  cases: (p, w) => `SELECT t.rid, t.patient, t.team, t.team_via_role, t.priority, true AS ip, true AS den,
       (t.status = ANY(${voids(p)}) OR (NOT t.done AND t.due > ${w.asOf})) AS excl,
       (t.done AND t.ended <= t.due AND NOT ${hasOutcome(p, 't.rid', [ContactOutcome.notDoneInTime])}) AS num,
       NULL::float8 AS minutes
-    FROM (SELECT f.*, (f.status IN ('completed', 'failed') AND f.ended <= ${w.asOf}) AS done FROM (${taskFacts(p, OUTREACH_STEPS)}) f) t
+    FROM (SELECT f.*, (f.status IN ('completed', 'failed') AND f.ended <= ${w.asOf}) AS done FROM (${taskFacts(p, OUTREACH_STEPS, w.scope)}) f) t
     WHERE t.due >= ${w.start} AND t.due < ${w.end}`,
 };
 

@@ -45,20 +45,28 @@ interface Scope {
 
 async function aggregate(store: ResourceStore, definition: MeasureDefinition, scope: Scope): Promise<AggregateRow[]> {
   const p = new SqlParams();
-  const w = windowOf(p, scope);
-  const cases = definition.cases(p, w);
-  const where: string[] = [];
-  if (scope.subject) where.push(`c.patient = ${p.add(scope.subject)}`);
-  if (scope.team) where.push(`c.team = ${p.add(scope.team)}`);
-  let from = 'cases c';
-  const compartment = store.compartment;
-  if (compartment) {
-    // the cases the principal could read, and only those of its own teams: a team sees its own strata
-    from = 'cases c JOIN resource a ON a.rid = c.rid';
-    where.push(compartment.visible('a', p, 'Task'));
-    where.push(`c.team = ANY(ARRAY(SELECT 'Organization/' || o.id FROM sp_token tk JOIN resource o ON o.rid = tk.rid AND NOT o.deleted
-      WHERE tk.type = 'Organization' AND tk.param = 'identifier' AND tk.system = ${p.add(compartment.rule.teamIdentifierSystem)} AND tk.code = ANY(${p.add(compartment.rule.teams, 'text[]')})))`);
+  const limits: ((alias: string) => string)[] = [];
+  if (scope.subject) {
+    const subject = p.add(scope.subject);
+    limits.push((x) => `${x}.patient = ${subject}`);
   }
+  if (scope.team) {
+    const team = p.add(scope.team);
+    limits.push((x) => `${x}.team = ${team}`);
+  }
+  const compartment = store.compartment;
+  let where = '';
+  if (compartment) {
+    // only the principal's own teams' cases: a team sees its own strata
+    const teams = `ARRAY(SELECT 'Organization/' || o.id FROM sp_token tk JOIN resource o ON o.rid = tk.rid AND NOT o.deleted
+      WHERE tk.type = 'Organization' AND tk.param = 'identifier' AND tk.system = ${p.add(compartment.rule.teamIdentifierSystem)} AND tk.code = ANY(${p.add(compartment.rule.teams, 'text[]')}))`;
+    limits.push((x) => `${x}.team = ANY(${teams})`);
+    // and of those only what it may read: a Task naming the team is in its compartment by its own
+    // keys; one counted for the team through its owner's organisation is checked
+    where = `WHERE (NOT c.team_via_role OR EXISTS (SELECT 1 FROM resource a WHERE a.rid = c.rid AND ${compartment.visible('a', p, 'Task')}))`;
+  }
+  const w = windowOf(p, scope, limits.length ? (x) => limits.map((limit) => limit(x)).join(' AND ') : undefined);
+  const cases = definition.cases(p, w);
   const counted = `den AND NOT excl`;
   const sql = `WITH cases AS (${cases})
     SELECT GROUPING(c.team) = 0 AS by_team, GROUPING(c.priority) = 0 AS by_priority, c.team, c.priority,
@@ -69,8 +77,7 @@ async function aggregate(store: ResourceStore, definition: MeasureDefinition, sc
       count(minutes) FILTER (WHERE ${counted})::int AS observed,
       percentile_cont(0.5) WITHIN GROUP (ORDER BY minutes) FILTER (WHERE ${counted}) AS median,
       percentile_cont(0.9) WITHIN GROUP (ORDER BY minutes) FILTER (WHERE ${counted}) AS p90
-    FROM ${from}
-    ${where.length ? `WHERE ${where.join(' AND ')}` : ''}
+    FROM cases c ${where}
     GROUP BY GROUPING SETS ((), (c.team), (c.priority))`;
   return store.transaction(async (tx) => {
     // one large statement over a year of Tasks: compiling it with JIT cost more (0.6 s) than running
@@ -84,9 +91,9 @@ async function aggregate(store: ResourceStore, definition: MeasureDefinition, sc
 }
 
 /** The period's placeholders, each bound when a definition first uses it: a parameter no statement uses has no type. */
-function windowOf(p: SqlParams, scope: Scope): MeasureWindow {
-  const placeholders = new Map<keyof MeasureWindow, string>();
-  const at = (key: keyof MeasureWindow, instant: Date) => () => {
+function windowOf(p: SqlParams, scope: Scope, limit?: (alias: string) => string): MeasureWindow {
+  const placeholders = new Map<string, string>();
+  const at = (key: string, instant: Date) => () => {
     if (!placeholders.has(key)) placeholders.set(key, p.add(instant.toISOString(), 'timestamptz'));
     return placeholders.get(key)!;
   };
@@ -103,6 +110,7 @@ function windowOf(p: SqlParams, scope: Scope): MeasureWindow {
     get asOf() {
       return asOf();
     },
+    scope: limit,
   };
 }
 

@@ -12,6 +12,7 @@ import type { SqlParams } from '../store/sql.js';
  * | `team` | the task-team extension (tasks/team.ts); else `owner` when it is an Organization; else the Organization of the PractitionerRole that owns it. `Organization/[id]`, or null |
  * | `patient`, `patient_id` | `Patient/[id]` of Task.for, and its id |
  * | `authored` | Task.authoredOn (receipt, for a triage Task); when the Task was first written if it has none |
+ * | `team_via_role` | the team is the owning PractitionerRole's, not one the Task names (so the Task is not in that team's compartment by its own keys) |
  * | `due` | Task.restriction.period.end (the published `due` parameter): the standard, however it was worked out (elapsed hours, working days) |
  * | `ended` | Task.executionPeriod.end: stamped at completion of a triage (triage-completion.ts) and at the end of a contact or attempt (outreach/outcome.ts) |
  * | `status_since` | when the Task entered its current status: the lastUpdated of the first version with it, as its history records |
@@ -19,17 +20,22 @@ import type { SqlParams } from '../store/sql.js';
  * Instants are the end of the second written (the index's upper bound), the same for every column,
  * so "ended at or before due" is exact to the second.
  */
-export function taskFacts(p: SqlParams, codes: readonly string[]): string {
+export function taskFacts(p: SqlParams, codes: readonly string[], scope?: Scope): string {
   const roleOrganization = `(SELECT min(po.target_id) FROM resource prr
       JOIN sp_reference po ON po.rid = prr.rid AND po.param = 'organization' AND po.target_type = 'Organization'
      WHERE prr.type = 'PractitionerRole' AND prr.id = f.owner_id AND NOT prr.deleted)`;
-  return `SELECT f.rid, f.id, f.status, f.priority, f.business_status,
+  const facts = `SELECT f.rid, f.id, f.status, f.priority, f.business_status,
       'Organization/' || COALESCE(f.team, CASE WHEN f.owner_type = 'Organization' THEN f.owner_id END,
         CASE WHEN f.owner_type = 'PractitionerRole' THEN ${roleOrganization} END) AS team,
-      'Patient/' || f.patient AS patient, f.patient AS patient_id, COALESCE(f.authored, f.created) AS authored, f.due, f.ended, f.status_since
+      (f.team IS NULL AND f.owner_type IS DISTINCT FROM 'Organization') AS team_via_role,
+      'Patient/' || f.patient AS patient, f.patient AS patient_id, f.authored, f.due, f.ended, f.status_since
     FROM task_fact f
     WHERE f.code = ANY(${p.add(codes, 'text[]')})`;
+  return scope ? `SELECT s.* FROM (${facts}) s WHERE ${scope('s')}` : facts;
 }
+
+/** A condition on a row of taskFacts (alias given): the team, person or principal a report is limited to. */
+export type Scope = (alias: string) => string;
 
 /**
  * For each Task with parts of `code` (Task.partOf), the earliest authoredOn of those parts:

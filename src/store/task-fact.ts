@@ -13,7 +13,8 @@ import type { SqlParams } from './sql.js';
  * precision they were written with. `status_since` is when the Task entered its current status:
  * the lastUpdated of the first version with it (kept from the previous fact while the status
  * stays), so when a decision was made is known without reading the history; `created` is when
- * the Task was first written (for a Task without authoredOn).
+ * the Task was first written, and `authored` is Task.authoredOn or, for a Task without one (a
+ * clinician's own escalation), `created`.
  */
 export const TASK_FACT_TABLE = 'task_fact';
 
@@ -93,9 +94,10 @@ export function taskFactInsert(resources: { ord: number; type: string; id: strin
   const at = p.add(list.map((x) => x.lastUpdated), 'timestamptz[]');
   // every part of one statement sees the rows as they were before it, so the previous fact is
   // still readable here while a sibling part deletes it
+  const created = `COALESCE((SELECT min(old.created) FROM ${TASK_FACT_TABLE} old WHERE old.rid = n.rid), u.last_updated)`;
   return `INSERT INTO ${TASK_FACT_TABLE} (rid, ${names.join(', ')}, status_since, created)
-    SELECT n.rid, ${names.map((c) => `u.${c}`).join(', ')},
+    SELECT n.rid, ${names.map((c) => (c === 'authored' ? `COALESCE(u.authored, ${created})` : `u.${c}`)).join(', ')},
       COALESCE((SELECT min(old.status_since) FROM ${TASK_FACT_TABLE} old WHERE old.rid = n.rid AND old.status IS NOT DISTINCT FROM u.status), u.last_updated),
-      COALESCE((SELECT min(old.created) FROM ${TASK_FACT_TABLE} old WHERE old.rid = n.rid), u.last_updated)
+      ${created}
     FROM unnest(${arrays.join(', ')}, ${at}) AS u(ord, ${names.join(', ')}, last_updated) JOIN ${ridsCte} n ON n.ord = u.ord`;
 }

@@ -134,6 +134,19 @@ describe("a team's view", () => {
     expect(counts(await evaluateMeasure(a.store.for(nurseOf()), 'time-to-triage', march)).ip).toBe(0);
   });
 
+  it("a case counted for the team through its owner's organisation is counted only when the team may read it", async () => {
+    await a.store.update({ resourceType: 'PractitionerRole', id: 'dr-cmht', organization: { reference: CMHT } });
+    const esc = task('esc-px', TaskCode.escalation, { patient: 'Patient/px', owner: 'PractitionerRole/dr-cmht', priority: 'asap', status: 'completed', authored: '2026-03-03T09:00:00Z', due: '2026-03-03T13:00:00Z' });
+    await a.store.update(esc);
+    const review = () => evaluateMeasure(a.store.for(nurseOf('cmht')), 'time-to-clinical-review', march);
+    // the trust sees it under cmht; cmht's nurse cannot read it (px is on no cmht caseload)
+    expect(counts(await evaluateMeasure(a.store, 'time-to-clinical-review', { ...march, team: CMHT })).ip).toBe(1);
+    expect(counts(await review()).ip).toBe(0);
+    // once cmht has an open Task for px, px is on its caseload and the escalation is readable
+    await a.store.update(task('px-contact', TaskCode.contact, { patient: 'Patient/px', team: CMHT, status: 'ready', authored: '2026-03-03T10:00:00Z' }));
+    expect(counts(await review()).ip).toBe(1);
+  });
+
   it('a principal of every team (*) sees the whole trust', async () => {
     expect(counts(await evaluateMeasure(a.store.for(nurseOf('*')), 'time-to-triage', march)).ip).toBe(3);
   });

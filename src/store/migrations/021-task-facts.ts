@@ -47,7 +47,7 @@ SELECT c.rid, min(res.id), min(c.code),
   (SELECT min(r.target_id) FROM sp_reference r WHERE r.rid = c.rid AND r.param = 'owner'),
   (SELECT min(r.target_id) FROM sp_reference r WHERE r.rid = c.rid AND r.param = 'patient' AND r.target_type = 'Patient'),
   (SELECT min(r.target_id) FROM sp_reference r WHERE r.rid = c.rid AND r.param = 'part-of' AND r.target_type = 'Task'),
-  (SELECT min(d.hi) FROM sp_date d WHERE d.rid = c.rid AND d.param = 'authored-on'),
+  COALESCE((SELECT min(d.hi) FROM sp_date d WHERE d.rid = c.rid AND d.param = 'authored-on'), (SELECT min(v.last_updated) FROM resource_version v WHERE v.rid = c.rid), min(res.last_updated)),
   (SELECT min(d.hi) FROM sp_date d WHERE d.rid = c.rid AND d.param = 'due'),
   (SELECT min(d.hi) FROM sp_date d WHERE d.rid = c.rid AND d.param = 'period' AND d.hi < 'infinity'),
   -- when the current status was entered: the first version of the unbroken run with it at the end of the history
