@@ -14,15 +14,18 @@ const RESTFUL = /^https?:\/\/.+\/([A-Z][A-Za-z]+)\/([A-Za-z0-9\-.]{1,64})$/;
 
 /**
  * Each entry's fullUrl: present when the entry has a resource (except in transactions, batches and
- * their responses, and a search's own outcome), absolute, and when it is a RESTful URL ([base]/Type/id) its resource has an id.
- * (That the id agrees with the fullUrl is a warning, rules.ts bundleFullUrlRule.)
+ * their responses, and a search's own outcome), absolute, and when it is a RESTful URL
+ * ([base]/Type/id) its resource has that type and id: "The fullUrl SHALL NOT disagree with the id in
+ * the resource" (bundle.html#bundle-unique). In a message a disagreeing id is only a warning: the
+ * receiver gives every resource its own id, so it does not stop the message being read or routed,
+ * and a referral is not refused for it.
  */
 export const bundleEntryFullUrlRule: ValueCheck = (value, path, ctx) => {
   const bundle = value as { type?: unknown; entry?: unknown };
   if (!Array.isArray(bundle.entry)) return;
   const requests = typeof bundle.type === 'string' && REQUESTS.has(bundle.type);
   bundle.entry.forEach((entry, i) => {
-    const e = entry as { fullUrl?: unknown; resource?: { id?: unknown }; search?: { mode?: unknown } } | null;
+    const e = entry as { fullUrl?: unknown; resource?: { id?: unknown; resourceType?: unknown }; search?: { mode?: unknown } } | null;
     if (e === null || typeof e !== 'object') return;
     const where = `${path}.entry[${i}]`;
     if (typeof e.fullUrl !== 'string') {
@@ -34,8 +37,16 @@ export const bundleEntryFullUrlRule: ValueCheck = (value, path, ctx) => {
     }
     if (!SCHEME.test(e.fullUrl)) {
       ctx.issues.error('value', `${where}.fullUrl`, `The fullUrl must be an absolute URL (not '${e.fullUrl}')`);
-    } else if (RESTFUL.test(e.fullUrl) && e.resource && typeof e.resource === 'object' && e.resource.id === undefined && !requests) {
-      ctx.issues.error('value', `${where}.fullUrl`, `The fullUrl '${e.fullUrl}' looks like a RESTful server URL, but the resource has no id`);
+      return;
+    }
+    const restful = RESTFUL.exec(e.fullUrl.replace(/\/_history\/[^/]*$/, ''));
+    const resource = e.resource;
+    if (!restful || resource === null || typeof resource !== 'object' || typeof resource.resourceType !== 'string') return;
+    if (resource.id === undefined) {
+      if (!requests) ctx.issues.error('value', `${where}.fullUrl`, `The fullUrl '${e.fullUrl}' looks like a RESTful server URL, but the resource has no id`);
+    } else if (restful[1] !== resource.resourceType || restful[2] !== resource.id) {
+      const message = `The fullUrl '${e.fullUrl}' looks like a RESTful server URL, so it must end with the correct type and id (/${resource.resourceType}/${String(resource.id)})`;
+      ctx.issues.add(bundle.type === 'message' ? 'warning' : 'error', 'value', `${where}.fullUrl`, message);
     }
   });
 };

@@ -88,16 +88,21 @@ describe('a profile invariant that restates the NHS number rule (stepwise-nhs-nu
   });
 });
 
-describe('Bundle fullUrl and resource id', () => {
-  const bundle = (fullUrl: string) => ({ resourceType: 'Bundle', type: 'collection', entry: [{ fullUrl, resource: { resourceType: 'Patient', id: 'p1' } }] });
+describe('Bundle fullUrl and resource id (bundle.html#bundle-unique: the fullUrl SHALL NOT disagree with the id)', () => {
+  const bundle = (fullUrl: string, type = 'collection') => ({ resourceType: 'Bundle', type, entry: [{ fullUrl, resource: { resourceType: 'Patient', id: 'p1' } }] });
 
-  it.each(['http://x.org/fhir/Patient/p1', 'urn:uuid:6f1c2a3e-0000-4000-8000-000000000001'])('accepts %s', (fullUrl) => {
+  it.each(['http://x.org/fhir/Patient/p1', 'urn:uuid:6f1c2a3e-0000-4000-8000-000000000001', 'https://x.org/not-restful'])('accepts %s', (fullUrl) => {
     expect(testValidator().validate(bundle(fullUrl))).toEqual([]);
   });
 
-  it.each(['http://x.org/fhir/Patient/p2', 'http://x.org/fhir/Group/p1'])('warns about %s', (fullUrl) => {
+  it.each(['http://x.org/fhir/Patient/p2', 'http://x.org/fhir/Group/p1'])('refuses %s, a RESTful URL naming another resource, as the HL7 validator does', (fullUrl) => {
     const issues = testValidator().validate(bundle(fullUrl));
-    expect(issues.map((i) => [i.severity, i.expression?.[0]])).toEqual([['warning', 'Bundle.entry[0].fullUrl']]);
-    expect(issues[0].diagnostics).toMatch(/should end with \/Patient\/p1/);
+    expect(issues.map((i) => [i.severity, i.expression?.[0]])).toEqual([['error', 'Bundle.entry[0].fullUrl']]);
+    expect(issues[0].diagnostics).toBe(`The fullUrl '${fullUrl}' looks like a RESTful server URL, so it must end with the correct type and id (/Patient/p1)`);
+  });
+
+  it('only warns in a message: the receiver gives each resource its own id, so the message can still be read and routed', () => {
+    const issues = testValidator().validate(bundle('http://x.org/fhir/Patient/p2', 'message'));
+    expect(issues.filter((i) => i.expression?.[0] === 'Bundle.entry[0].fullUrl').map((i) => i.severity)).toEqual(['warning']);
   });
 });

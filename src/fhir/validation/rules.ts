@@ -45,37 +45,11 @@ export const extensionDefinitionRule: ValueCheck = (value, path, ctx) => {
   }
 };
 
-/**
- * "The fullUrl SHALL NOT disagree with the id in the resource": a fullUrl that is not a urn: ends
- * with the resource's type and id (http://hl7.org/fhir/R4/bundle.html#bundle-unique). A warning,
- * not an error: the official R4 examples themselves break it (Bundle 10bb101f..., Patient/pat12 with
- * id pat2).
- */
-export const bundleFullUrlRule: ValueCheck = (value, path, ctx) => {
-  const entries = (value as { entry?: unknown }).entry;
-  if (!Array.isArray(entries)) return;
-  entries.forEach((entry, i) => {
-    const fullUrl = (entry as { fullUrl?: unknown } | null)?.fullUrl;
-    const resource = (entry as { resource?: { resourceType?: unknown; id?: unknown } } | null)?.resource;
-    if (typeof fullUrl !== 'string' || fullUrl.startsWith('urn:') || typeof resource?.id !== 'string') return;
-    const segments = fullUrl.replace(/\/_history\/[^/]*$/, '').split('/');
-    const id = segments.at(-1);
-    const type = segments.at(-2);
-    if (id !== resource.id || (type !== undefined && /^[A-Z]/.test(type) && type !== resource.resourceType)) {
-      ctx.issues.warning(
-        'value',
-        `${path}.entry[${i}].fullUrl`,
-        `fullUrl ${fullUrl} disagrees with the entry's resource (${String(resource.resourceType)} with id ${resource.id}); it should end with /${String(resource.resourceType)}/${resource.id}`,
-      );
-    }
-  });
-};
-
 export function defaultTypeRules(terminology: Terminology): TypeRules {
   return {
     Identifier: [nhsNumberRule],
     Coding: [codeSystemRule(terminology)],
     Extension: [extensionDefinitionRule],
-    Bundle: [bundleFullUrlRule, bundleEntryFullUrlRule, bundleDocumentRule, bundleMessageRule],
+    Bundle: [bundleEntryFullUrlRule, bundleDocumentRule, bundleMessageRule],
   };
 }
