@@ -1,4 +1,5 @@
 import type { Bundle, OperationOutcomeIssue } from '@medplum/fhirtypes';
+import { stepwiseProfileUrl } from '../fhir/canonical.js';
 
 /**
  * The partner formats Stepwise maps (issue 14; docs: ../../mappings/README.md). `fhir` is the
@@ -44,7 +45,7 @@ export interface Mapped<T> {
  * On a `collection` entry: the places in the source it was mapped from (`MHS101Referral[0],
  * MHS102ServiceTypeReferredTo[0]`), which $ingest names when it says what it did with the entry.
  */
-export const MAPPED_FROM = 'https://fhir.stepwise.nhs.uk/StructureDefinition/mapped-from';
+export const MAPPED_FROM = stepwiseProfileUrl('mapped-from');
 
 export interface PartnerFormat {
   readonly name: FormatName;

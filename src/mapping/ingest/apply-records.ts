@@ -1,4 +1,5 @@
 import type { Bundle, CarePlan, CareTeam, Identifier, OperationOutcomeIssue, Reference, Resource, ServiceRequest, Task } from '@medplum/fhirtypes';
+import { stepwiseCodeSystemUrl } from '../../fhir/canonical.js';
 import { isValidNhsNumber } from '../../fhir/nhs-number.js';
 import { parseSearch } from '../../fhir/search/parse.js';
 import { isPathwayPlan } from '../../pathway/care/care-plan.js';
@@ -18,7 +19,8 @@ export interface IngestTarget {
 /** The order records are applied in: what others refer to first. */
 const ORDER = ['Patient', 'Practitioner', 'Organization', 'ServiceRequest', 'CarePlan', 'CareTeam', 'Task'];
 const NHS_NUMBER = 'https://fhir.nhs.uk/Id/nhs-number';
-const DISCHARGE_PLAN = { system: 'https://fhir.stepwise.nhs.uk/CodeSystem/mhsds-plan-kind', code: 'discharge-plan' };
+/** A discharge plan read from MHS106 (mappings/mhsds/maps/MHS106DischargePlanAgreement-to-fhir.map). */
+const DISCHARGE_PLAN = { system: stepwiseCodeSystemUrl('mhsds-plan-kind'), code: 'discharge-plan' };
 
 /** A record that cannot be routed: what it refers to is not known here. Reported; the others are applied. */
 class NotRoutable extends Error {}
