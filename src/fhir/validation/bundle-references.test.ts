@@ -199,6 +199,9 @@ describe('entry fullUrls', () => {
     expect(errors(validate(transaction))).toEqual([]);
     const searchset = { resourceType: 'Bundle', type: 'searchset', entry: [{ resource: { resourceType: 'OperationOutcome', issue: [{ severity: 'warning', code: 'informational' }] }, search: { mode: 'outcome' } }] };
     expect(errors(validate(searchset))).toEqual([]);
+    // in a message, a warning: the referral is not refused for it (the HL7 validator says error)
+    const message = { resourceType: 'Bundle', type: 'message', entry: [{ resource: patient() }] };
+    expect(validate(message).find((i) => i.expression?.[0] === 'Bundle.entry[0]')?.severity).toBe('warning');
   });
 
   it('are absolute, and a RESTful one needs a resource with an id', () => {

@@ -16,9 +16,10 @@ const RESTFUL = /^https?:\/\/.+\/([A-Z][A-Za-z]+)\/([A-Za-z0-9\-.]{1,64})$/;
  * Each entry's fullUrl: present when the entry has a resource (except in transactions, batches and
  * their responses, and a search's own outcome), absolute, and when it is a RESTful URL
  * ([base]/Type/id) its resource has that type and id: "The fullUrl SHALL NOT disagree with the id in
- * the resource" (bundle.html#bundle-unique). In a message a disagreeing id is only a warning: the
- * receiver gives every resource its own id, so it does not stop the message being read or routed,
- * and a referral is not refused for it.
+ * the resource" (bundle.html#bundle-unique). In a message a missing fullUrl or a disagreeing id is
+ * only a warning (the HL7 validator says error): the receiver gives every resource its own id, what
+ * the message must carry is checked by the references that need it, and a referral is not refused
+ * for what does not stop it being read or routed.
  */
 export const bundleEntryFullUrlRule: ValueCheck = (value, path, ctx) => {
   const bundle = value as { type?: unknown; entry?: unknown };
@@ -31,7 +32,8 @@ export const bundleEntryFullUrlRule: ValueCheck = (value, path, ctx) => {
     if (typeof e.fullUrl !== 'string') {
       // a searchset's OperationOutcome about the search itself (search.mode outcome) is nobody's resource
       if (e.fullUrl === undefined && e.resource !== undefined && !requests && e.search?.mode !== 'outcome') {
-        ctx.issues.error('required', where, 'Except for transactions and batches, each entry in a Bundle must have a fullUrl which is the identity of the resource in the entry');
+        const message = 'Except for transactions and batches, each entry in a Bundle must have a fullUrl which is the identity of the resource in the entry';
+        ctx.issues.add(bundle.type === 'message' ? 'warning' : 'error', 'required', where, message);
       }
       return;
     }
