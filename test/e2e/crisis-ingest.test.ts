@@ -9,17 +9,18 @@ import { readNhs111Pem } from '../../src/mapping/nhs111/format.js';
 import { readPem } from '../../src/mapping/nhs111/pem-reader.js';
 import { barsHeaders, headersAsHttp } from '../messaging/support.js';
 import { listen, startTestApp, type TestApp } from '../support/app.js';
+import { databaseFactories } from '../support/databases.js';
 import { fixturePath } from '../support/fixtures.js';
 
 const PEM = readFileSync(fixturePath('nhs111', 'crisis-overdose-pem.xml'), 'utf8');
 const SAMPLE = readFileSync(fixturePath('nhs', 'crisis', 'nhs111-pem-safeguarding-request.xml'), 'utf8');
 
-describe('POST /fhir/$ingest?format=nhs111-pem over HTTP: a Post Event Message becomes a crisis referral the front door admits', () => {
+describe.each(databaseFactories)('POST /fhir/$ingest?format=nhs111-pem over HTTP (%s): a Post Event Message becomes a crisis referral the front door admits', (_name, open) => {
   let t: TestApp;
   let server: Awaited<ReturnType<typeof listen>>;
 
   beforeAll(async () => {
-    t = await startTestApp();
+    t = await startTestApp(open);
     await seedPathwayData(t.store);
     await seedPartnerMappings(t.store);
     server = await listen(t.app);
