@@ -77,33 +77,48 @@ export class OutboxSender {
 
   /** One claim and its deliveries, their outcomes recorded in one statement; returns what happened (all zero: nothing was due). */
   async runOnce(): Promise<RunSummary> {
-    const rows = await this.claim();
-    const outcomes = await Promise.all(rows.map((row) => this.deliver(row)));
+    const rows = await this.claim(this.opts.concurrency);
+    const outcomes = await Promise.all(rows.map((row) => this.safely(row)));
     await this.record(outcomes);
-    const summary: RunSummary = { delivered: 0, retried: 0, dead: 0 };
-    for (const o of outcomes) {
-      if (o.result === 'delivered') summary.delivered++;
-      else if (o.result === 'retry') summary.retried++;
-      else summary.dead++;
-    }
-    return summary;
+    return tally({ delivered: 0, retried: 0, dead: 0 }, outcomes);
   }
 
-  /** Runs until nothing is due now (a referral's next message becomes claimable once the one before is delivered). */
-  async drain(maxRuns = 1000): Promise<RunSummary> {
+  /**
+   * Delivers until nothing more is due now, keeping up to `concurrency` requests in flight: a slot
+   * freed by one answer is claimed again at once, so a slow partner holds only its own requests,
+   * never a whole run. What has finished is recorded together each time round (one statement).
+   * A delivery may make the next message of its referral due, so the sender claims again after it.
+   */
+  async drain(): Promise<RunSummary> {
     const total: RunSummary = { delivered: 0, retried: 0, dead: 0 };
-    for (let i = 0; i < maxRuns; i++) {
-      const s = await this.runOnce();
-      total.delivered += s.delivered;
-      total.retried += s.retried;
-      total.dead += s.dead;
-      // only a delivery can make more due now (the next message of its referral)
-      if (s.delivered === 0) break;
+    const inFlight = new Set<Promise<void>>();
+    const finished: Outcome[] = [];
+    let more = true;
+    for (;;) {
+      const free = this.opts.concurrency - inFlight.size;
+      if (more && free > 0) {
+        const rows = await this.claim(free);
+        more = rows.length === free;
+        for (const row of rows) {
+          const p: Promise<void> = this.safely(row).then((o) => {
+            finished.push(o);
+            inFlight.delete(p);
+          });
+          inFlight.add(p);
+        }
+      }
+      if (inFlight.size === 0 && finished.length === 0) return total;
+      if (finished.length === 0) await Promise.race(inFlight);
+      // answers that arrived in the same turn are recorded together
+      await new Promise((r) => setImmediate(r));
+      const batch = finished.splice(0);
+      await this.record(batch);
+      tally(total, batch);
+      if (batch.some((o) => o.result === 'delivered')) more = true;
     }
-    return total;
   }
 
-  private async claim(): Promise<Claimed[]> {
+  private async claim(limit: number): Promise<Claimed[]> {
     const now = this.opts.clock.now();
     const token = randomUUID();
     const rows = await this.opts.db.query<Claimed>(
@@ -118,10 +133,15 @@ export class OutboxSender {
        UPDATE outbox SET state = 'delivering', attempts = outbox.attempts + 1, next_attempt_at = $3::timestamptz, lease_token = $4, updated_at = $1::timestamptz
          FROM due WHERE outbox.id = due.id
        RETURNING outbox.id::text AS id, partner, idempotency_key, content_type, payload, headers, attempts, retry_since, lease_token`,
-      [now.toISOString(), this.opts.concurrency, new Date(now.getTime() + this.opts.leaseMs).toISOString(), token],
+      [now.toISOString(), limit, new Date(now.getTime() + this.opts.leaseMs).toISOString(), token],
     );
     // the claim has no order of its own: oldest first, as claimed
     return rows.sort((a, b) => Number(a.id) - Number(b.id));
+  }
+
+  /** A delivery never rejects: what went wrong is its outcome. */
+  private safely(row: Claimed): Promise<Outcome> {
+    return this.deliver(row).catch((err: unknown) => this.retryOrDie(row, null, `delivery failed: ${err instanceof Error ? err.message : String(err)}`));
   }
 
   private async deliver(row: Claimed): Promise<Outcome> {
@@ -182,4 +202,13 @@ export class OutboxSender {
       ],
     );
   }
+}
+
+function tally(summary: RunSummary, outcomes: readonly Outcome[]): RunSummary {
+  for (const o of outcomes) {
+    if (o.result === 'delivered') summary.delivered++;
+    else if (o.result === 'retry') summary.retried++;
+    else summary.dead++;
+  }
+  return summary;
 }

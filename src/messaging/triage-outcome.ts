@@ -175,7 +175,8 @@ export function triageOutcomeMessage(args: { kind: TriageOutcomeKind; referral: 
     meta: { versionId: '1.0.0', profile: ['https://fhir.nhs.uk/StructureDefinition/BARSBundleMessage'] },
     type: 'message',
     timestamp: now.toISOString(),
-    entry: [{ fullUrl: `urn:uuid:${header.id}`, resource: header }, ...entries.map((r) => ({ fullUrl: `${base}/${r.resourceType}/${r.id}`, resource: r }))],
+    // under the base like the rest, so the header's relative focus resolves inside the Bundle (bundle.html#references)
+    entry: [{ fullUrl: `${base}/MessageHeader/${header.id}`, resource: header }, ...entries.map((r) => ({ fullUrl: `${base}/${r.resourceType}/${r.id}`, resource: r }))],
   };
   const useCase = referral.category?.flatMap((c) => c.coding ?? []).find((c) => c.system === BARS.useCases)?.code;
   return {

@@ -146,6 +146,22 @@ describe.each(databaseFactories)('the outbox sender on %s, to a partner on a rea
     expect(partner.received.map((r) => r.body).filter((x) => x.startsWith('a'))).toEqual(['a1', 'a1', 'a2', 'a3']);
   });
 
+  it('a slow partner holds only its own requests: the free slots keep delivering', async () => {
+    await enqueue(t.db, [message({ payload: 'slow' }), ...[1, 2, 3, 4, 5, 6].map((n) => message({ payload: `fast${n}` }))], clock.now());
+    partner.delay = (r) => (r.body === 'slow' ? 1500 : 0);
+    partner.events.length = 0;
+    try {
+      expect(await sender({ concurrency: 2 }).drain()).toEqual({ delivered: 7, retried: 0, dead: 0 });
+    } finally {
+      partner.delay = () => 0;
+    }
+    // with two slots, the six fast messages all went while the slow one was still waiting for its answer
+    const slowAnswered = partner.events.indexOf('out slow');
+    expect(partner.events[0]).toBe('in slow');
+    for (let n = 1; n <= 6; n++) expect(partner.events.indexOf(`out fast${n}`)).toBeLessThan(slowAnswered);
+    expect((await listOutbox(t.db)).every((r) => r.state === 'delivered' && r.attempts === 1)).toBe(true);
+  });
+
   it("retries a row whose sender died holding it, once its lease has run out", async () => {
     await enqueue(t.db, [message()], clock.now());
     // a sender claims it and dies before recording anything: simulated by a claim through a sender whose partner never answers in time

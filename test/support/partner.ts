@@ -18,6 +18,10 @@ export interface Received {
 export class TestPartner {
   readonly received: Received[] = [];
   answer: (r: Received) => number = () => 200;
+  /** What happened, in order: `in <body>` when a request arrived, `out <body>` when it was answered. */
+  readonly events: string[] = [];
+  /** Milliseconds to wait before answering a request (a slow partner). */
+  delay: (r: Received) => number = () => 0;
   private server: Server | undefined;
   port = 0;
 
@@ -32,9 +36,13 @@ export class TestPartner {
       req.on('end', () => {
         const r: Received = { path: req.url ?? '', headers: req.headers, body: Buffer.concat(chunks).toString('utf8'), requestId: String(req.headers['x-request-id'] ?? '') };
         this.received.push(r);
+        this.events.push(`in ${r.body}`);
         const status = this.answer(r);
-        res.writeHead(status, { 'Content-Type': 'application/fhir+json' });
-        res.end(JSON.stringify({ resourceType: 'OperationOutcome', issue: [{ severity: status < 300 ? 'information' : 'error', code: status < 300 ? 'informational' : 'exception', diagnostics: `answered ${status}` }] }));
+        setTimeout(() => {
+          this.events.push(`out ${r.body}`);
+          res.writeHead(status, { 'Content-Type': 'application/fhir+json' });
+          res.end(JSON.stringify({ resourceType: 'OperationOutcome', issue: [{ severity: status < 300 ? 'information' : 'error', code: status < 300 ? 'informational' : 'exception', diagnostics: `answered ${status}` }] }));
+        }, this.delay(r));
       });
     });
     await new Promise<void>((resolve, reject) => {
