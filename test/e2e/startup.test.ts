@@ -116,7 +116,7 @@ describe('npm start, as a real process on a real port', () => {
     // development mode (no STEPWISE_AUTH on the embedded database) is said loudly, at warn, every start
     expect(running.logs.find((l) => String(l.msg).startsWith('AUTHENTICATION IS OFF'))).toMatchObject({ level: 40, auth: 'off', explicit: false });
     const steps = running.logs.filter((l) => String(l.msg).startsWith('start-up: '));
-    expect(steps.map((l) => l.step)).toEqual(['database', 'R4 definitions', 'validators', 'published conformance resources', 'pathway rules and teams', 'stored conformance resources']);
+    expect(steps.map((l) => l.step)).toEqual(['database', 'R4 definitions', 'validators', 'published conformance resources', 'pathway rules and teams', 'stored conformance resources', 'partner mappings']);
     for (const step of steps) expect(step.ms).toEqual(expect.any(Number));
 
     running.child.kill('SIGTERM');
