@@ -122,6 +122,22 @@ describe('element contexts', () => {
   });
 });
 
+describe('modifier extensions', () => {
+  it('must be used as modifierExtension, and other extensions must not', () => {
+    const notModifier = { url: `${CORE}patient-birthPlace`, valueAddress: { city: 'Leeds' } };
+    expect(summary(errors(validate({ resourceType: 'Patient', modifierExtension: [notModifier] })))).toEqual([
+      `error Patient.modifierExtension[0]: Extension modifier mismatch: the extension element is labelled as a modifier, but the underlying extension ${CORE}patient-birthPlace is not`,
+    ]);
+    // an R4 core modifier extension, on its context (NutritionOrder)
+    const modifier = { url: `${CORE}request-doNotPerform`, valueBoolean: true };
+    const order = (extra: Record<string, unknown>) => ({ resourceType: 'NutritionOrder', status: 'active', intent: 'order', patient: { reference: 'Patient/1' }, dateTime: '2026-03-02', ...extra });
+    expect(errors(validate(order({ modifierExtension: [modifier] })))).toEqual([]);
+    expect(summary(errors(validate(order({ extension: [modifier] }))))).toEqual([
+      `error NutritionOrder.extension[0]: Extension modifier mismatch: the extension element is not labelled as a modifier, but the underlying extension ${CORE}request-doNotPerform is (use modifierExtension)`,
+    ]);
+  });
+});
+
 describe('extension urls', () => {
   it('are absolute, except the parts of a complex extension', () => {
     expect(summary(errors(validate({ resourceType: 'Patient', extension: [{ url: 'birthPlace', valueString: 'Leeds' }] })))).toEqual([

@@ -20,6 +20,8 @@ import type { ConformanceRegistry } from './registry.js';
 type Matcher = (host: ExtensionHost, where: () => string[], ctx: ValidationContext) => boolean;
 
 interface Compiled {
+  /** Whether the definition is a modifier extension (its root element's isModifier). */
+  isModifier: boolean;
   matchers: Matcher[];
   /** For messages, as the HL7 validator lists them: `e:Patient, x:http://…, p:expression`. */
   allowed: string;
@@ -62,6 +64,18 @@ export class ExtensionContexts {
     }
     const compiled = this.compile(url);
     if (!compiled) return;
+    const asModifier = /\.modifierExtension\[\d+\]$/.test(path);
+    if (asModifier !== compiled.isModifier) {
+      ctx.issues.underProfile(() =>
+        ctx.issues.error(
+          'structure',
+          path,
+          asModifier
+            ? `Extension modifier mismatch: the extension element is labelled as a modifier, but the underlying extension ${url} is not`
+            : `Extension modifier mismatch: the extension element is not labelled as a modifier, but the underlying extension ${url} is (use modifierExtension)`,
+        ),
+      );
+    }
     let places: string[] | undefined;
     const where = () => (places ??= this.placesOf(host, path, ctx));
     if (!compiled.matchers.some((m) => m(host, where, ctx))) {
@@ -81,7 +95,7 @@ export class ExtensionContexts {
     let compiled = this.compiled.get(url);
     if (compiled === undefined) {
       const sd = this.registry.getStructureDefinition(url);
-      compiled = sd?.type === 'Extension' && sd.context?.length ? this.compileDefinition(sd) : null;
+      compiled = sd?.type === 'Extension' ? this.compileDefinition(sd) : null;
       this.compiled.set(url, compiled);
     }
     return compiled;
@@ -90,6 +104,8 @@ export class ExtensionContexts {
   private compileDefinition(sd: StructureDefinition): Compiled {
     const matchers: Matcher[] = [];
     const allowed: string[] = [];
+    // no context stated: nothing to restrict (R4 requires one, but that is the definition's fault)
+    if (!sd.context?.length) matchers.push(() => true);
     const corrections = contextCorrections[sd.url as string] ?? {};
     for (const [i, context] of (sd.context ?? []).entries()) {
       const expression = corrections[i] ?? context.expression ?? '';
@@ -112,7 +128,8 @@ export class ExtensionContexts {
         return { expression, error: err instanceof Error ? err.message : String(err) };
       }
     });
-    return { matchers, allowed: allowed.join(', '), invariants };
+    const root = sd.snapshot?.element?.[0] ?? sd.differential?.element?.find((e) => e.path === 'Extension');
+    return { isModifier: root?.isModifier === true, matchers, allowed: allowed.join(', '), invariants };
   }
 
   private elementMatcher(expression: string): Matcher {
