@@ -59,6 +59,10 @@ describe('stepwise map', () => {
     expect(notJson.code).toBe(1);
     expect(notJson.err).toMatch(/not JSON/);
     expect((await run('--from', 'fhir', fixturePath('mhsds', 'defects.json'))).code).toBe(2);
+    // nhs111-pem is read, never written (a 111 service sends, Stepwise answers by BaRS)
+    const unserved = await run('--from', 'mhsds-json', '--to', 'nhs111-pem', fixturePath('mhsds', 'defects.json'));
+    expect(unserved.code).toBe(2);
+    expect(unserved.err).toMatch(/^error --to: The format 'nhs111-pem' cannot yet be written by this server; it can write fhir, bars, mhsds-json, mhsds-csv/m);
   });
 });
 
