@@ -99,7 +99,7 @@ const Cell: FC<{ heading: string; children?: unknown }> = ({ heading, children }
     <span class="nhsuk-table-responsive__heading" aria-hidden="true">
       {heading}{' '}
     </span>
-    {children as never}
+    <span class="app-cell-body">{children as never}</span>
   </td>
 );
 
