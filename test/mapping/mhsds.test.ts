@@ -263,7 +263,7 @@ describe('out: what Stepwise holds, as MHSDS rows', () => {
       resourceType: 'Bundle',
       type: 'searchset',
       entry: [
-        { resource: { resourceType: 'Patient', id: 'p9', identifier: [{ system: 'https://fhir.nhs.uk/Id/nhs-number', value: '9000000009' }] } },
+        { resource: { resourceType: 'Patient', id: 'p9', identifier: [{ system: 'https://fhir.nhs.uk/Id/nhs-number', value: '9000000009' }], name: [{ family: 'Nine' }] } },
         { resource: { resourceType: 'Practitioner', id: 'dr-a', identifier: [{ system: 'https://fhir.stepwise.nhs.uk/Id/mhsds-care-professional-id', value: 'CP-A' }] } },
         {
           resource: {
@@ -302,6 +302,8 @@ describe('out: what Stepwise holds, as MHSDS rows', () => {
       { table: 'MHS101Referral', ServiceRequestId: 'sr9', LocalPatientId: 'p9', ClinRespPriorityType: '2' },
       { table: 'MHS106DischargePlanAgreement', ServiceRequestId: 'sr9', DischPlanContentAgreedDate: '2026-07-01', DischPlanContentAgreedTime: '16:30:00' },
     ]);
-    expect(written.issues.map((i) => i.expression?.[0])).toEqual(['Bundle.entry[1].resource', 'Bundle.entry[5].resource']);
+    expect(written.issues.map((i) => i.expression?.[0])).toEqual(['Bundle.entry[0].resource', 'Bundle.entry[1].resource', 'Bundle.entry[5].resource']);
+    // what MHSDS cannot carry is named, not dropped silently
+    expect(written.issues[0].diagnostics).toBe('Patient/p9: name has no MHSDS v5 field; not written');
   });
 });

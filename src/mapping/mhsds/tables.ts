@@ -16,6 +16,8 @@ export interface MhsdsTable {
   identifier?: string;
   /** FHIRPath on a resource: whether it gives a row of this table (all of `resource` when absent). */
   when?: string;
+  /** FHIR elements a row implies without a field of its own (a contact's person is its referral's). */
+  implied: readonly string[];
   /** [date field, time field] pairs that are one instant, in London local time. */
   instants: readonly (readonly [string, string])[];
   /** Every field of the table, in the logical model's order (the CSV header). */
@@ -36,6 +38,7 @@ interface TableJson {
   identifier?: string;
   when?: string;
   instants?: [string, string][];
+  implied?: string[];
 }
 
 let tables: Map<string, MhsdsTable> | undefined;
@@ -66,7 +69,7 @@ function loadTables(): Map<string, MhsdsTable> {
     }
     const mapped = new Set(fieldsReadBy(toFhir));
     if (t.into) for (const k of t.key) mapped.add(k);
-    result.set(name, { name, resource: t.resource, key: t.key, into: t.into, identifier: t.identifier, when: t.when, instants: t.instants ?? [], fields, mapped, codeLists, logicalModel, toFhir, fromFhir });
+    result.set(name, { name, resource: t.resource, key: t.key, into: t.into, identifier: t.identifier, when: t.when, instants: t.instants ?? [], implied: t.implied ?? [], fields, mapped, codeLists, logicalModel, toFhir, fromFhir });
   }
   return result;
 }

@@ -5,7 +5,7 @@ import { partnerMappings } from '../mapping-data.js';
 import { runStructureMap } from '../transform.js';
 import { toLondonWallTime } from './london-time.js';
 import { issue, type MhsdsRow } from './rows.js';
-import { mhsdsTables, type MhsdsTable } from './tables.js';
+import { fieldsReadBy, mhsdsTables, type MhsdsTable } from './tables.js';
 
 const ODS = 'https://fhir.nhs.uk/Id/ods-organization-code';
 
@@ -30,6 +30,11 @@ export function writeMhsdsRows(bundle: Bundle): Mapped<MhsdsRow[]> {
       issues.push(issue('information', 'not-supported', `Bundle.entry[${i}].resource`, `${resource.resourceType}${resource.id ? `/${resource.id}` : ''} has no MHSDS v5 table; it is not written`));
       return;
     }
+    // of the resource as sent (before it was given identifiers to refer by)
+    const unwritten = elementsNoMapReads(resources[i], mine);
+    if (unwritten.length) {
+      issues.push(issue('information', 'not-supported', `Bundle.entry[${i}].resource`, `${resource.resourceType}${resource.id ? `/${resource.id}` : ''}: ${unwritten.join(', ')} ${unwritten.length === 1 ? 'has' : 'have'} no MHSDS v5 field; not written`));
+    }
     const local = toLondonWallTime(resource);
     const ownRows = new Map<string, Record<string, string>>();
     for (const table of mine) {
@@ -49,6 +54,21 @@ export function writeMhsdsRows(bundle: Bundle): Mapped<MhsdsRow[]> {
     }
   });
   return { result: rows, issues };
+}
+
+/** What every resource has that is no record's content, and what the maps to FHIR set as fixed (status, intent, a contact's code). */
+const NOT_CONTENT = new Set(['resourceType', 'id', 'meta', 'text', 'status', 'intent', 'code']);
+
+/**
+ * The top-level elements of a resource that none of its tables' maps reads (read from the maps:
+ * `src.<element>`), so that what MHSDS cannot carry is named rather than dropped silently. A choice
+ * element (`deceased`) covers its typed names (`deceasedDateTime`).
+ */
+function elementsNoMapReads(resource: Resource, tables: readonly MhsdsTable[]): string[] {
+  // what the maps read, what `when` reads to choose the table, and what a row implies (the person of its referral)
+  const read = new Set(tables.flatMap((t) => [...fieldsReadBy(t.fromFhir), ...t.implied, ...(t.when ? [t.when.split('.')[0]] : [])]));
+  const isRead = (key: string) => read.has(key) || [...read].some((el) => key.startsWith(el) && /^[A-Z]/.test(key.slice(el.length)));
+  return Object.keys(resource).filter((key) => !NOT_CONTENT.has(key) && !key.startsWith('_') && !isRead(key));
 }
 
 function textFields(row: Record<string, unknown>): Record<string, string> {
