@@ -20,7 +20,7 @@ import { isQueueView, loadQueue, queueState, whatOf, type QueueView } from './qu
 import { QueuePage } from './queue.js';
 import { loadReferral, LEVELS_OF_SUPPORT } from './referral-data.js';
 import { DecisionPage, RedirectPage, ReferralPage } from './referral.js';
-import { endSession, newCsrfToken, readSession, sameToken, signInCsrf, signInCsrfCookie, writeSession } from './session.js';
+import { endSession, MAX_TOKEN_LENGTH, newCsrfToken, readSession, sameToken, signInCsrf, signInCsrfCookie, writeSession } from './session.js';
 import { SignInPage } from './sign-in.js';
 
 export { WEB_PREFIX } from './layout.js';
@@ -63,7 +63,7 @@ export function webPages(opts: WebOptions): Hono<WebEnv> {
     if (c.req.method === 'POST') {
       // a form posted from another site is refused whatever it carries (SameSite=Strict keeps the cookie away too)
       const origin = c.req.header('Origin');
-      if (origin && origin !== 'null' && new URL(origin).host !== new URL(c.req.url).host) throw forbidden('This form was sent from another site.');
+      if (origin && origin !== 'null' && hostOf(origin) !== new URL(c.req.url).host) throw forbidden('This form was sent from another site.');
       c.set('form', await c.req.parseBody());
     }
     return next();
@@ -78,6 +78,7 @@ export function webPages(opts: WebOptions): Hono<WebEnv> {
     if (opts.security) {
       const token = typeof form.token === 'string' ? form.token.trim() : '';
       if (!token) return signInPage(c, [{ field: 'token', message: 'Enter your token from the identity provider' }], {}, undefined, 422);
+      if (token.length > MAX_TOKEN_LENGTH) return signInPage(c, [{ field: 'token', message: `The token is longer than ${MAX_TOKEN_LENGTH} characters, too long to keep in a browser cookie` }], {}, undefined, 422);
       try {
         const principal = await verifiedUser(opts.security, token, c.get('fhirBase'));
         writeSession(c, WEB_PREFIX, { csrf, token, team: principal.teams[0] });
@@ -328,6 +329,15 @@ const LONDON_DATE = new Intl.DateTimeFormat('en-CA', { timeZone: 'Europe/London'
 /** "2026-03-02": the London calendar day of an instant. */
 const londonDate = (d: Date): string => LONDON_DATE.format(d);
 const isCalendarDate = (s: string): boolean => /^\d{4}-\d{2}-\d{2}$/.test(s) && !Number.isNaN(Date.parse(`${s}T12:00:00Z`)) && new Date(`${s}T12:00:00Z`).toISOString().slice(0, 10) === s;
+
+/** The host an Origin header names, or undefined when it is not a URL. */
+function hostOf(origin: string): string | undefined {
+  try {
+    return new URL(origin).host;
+  } catch {
+    return undefined;
+  }
+}
 
 const str = (v: unknown): string | undefined => (typeof v === 'string' ? v : undefined);
 

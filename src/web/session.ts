@@ -14,6 +14,9 @@ export const SESSION_COOKIE = 'stepwise-session';
 /** A CSRF token for the sign-in form itself (there is no session yet to hold one). */
 export const SIGN_IN_COOKIE = 'stepwise-sign-in';
 
+/** A token longer than this would not fit, with the rest, in one cookie (browsers keep 4,096 bytes). */
+export const MAX_TOKEN_LENGTH = 2800;
+
 const SessionSchema = z.object({
   csrf: z.string().min(32).max(64),
   /** Development mode: `Practitioner/[id]` the person chose to act as. */
@@ -21,7 +24,7 @@ const SessionSchema = z.object({
   /** The team whose queue is shown (a team identifier value, e.g. `cmht`). */
   team: z.string().max(100).optional(),
   /** Auth on: the user's token from the identity provider. */
-  token: z.string().max(3500).optional(),
+  token: z.string().max(MAX_TOKEN_LENGTH).optional(),
 });
 export type Session = z.infer<typeof SessionSchema>;
 

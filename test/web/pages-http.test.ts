@@ -82,6 +82,7 @@ describe('the pages over HTTP, development mode', () => {
     expect((await v.request(`/app/tasks/${task.id}/claim`, { form: { csrf: 'x'.repeat(32) } })).status).toBe(403);
     const csrf = await v.csrfOf('/app/queue');
     expect((await v.request(`/app/tasks/${task.id}/claim`, { form: { csrf }, headers: { Origin: 'https://evil.example' } })).status).toBe(403);
+    expect((await v.request(`/app/tasks/${task.id}/claim`, { form: { csrf }, headers: { Origin: 'not a url' } })).status).toBe(403);
     expect(((await t.store.read('Task', task.id!)) as Task).meta?.versionId).toBe(task.meta?.versionId);
   });
 
@@ -248,6 +249,10 @@ describe('the pages with authentication on: the identity provider’s token, and
     expect(v.cookies.has('stepwise-session')).toBe(false);
     const empty = await signIn('');
     expect(empty.res.status).toBe(422);
+    // a token too long for a cookie is refused at once, not silently dropped by the browser
+    const long = await signIn(await nurse(['crisis-team'], { padding: 'x'.repeat(3000) }));
+    expect(long.res.status).toBe(422);
+    expect(await long.res.text()).toContain('too long to keep in a browser cookie');
   });
 
   it('refuses an expired token at sign-in, and ends a session whose token has expired', async () => {
