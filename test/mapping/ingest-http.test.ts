@@ -32,6 +32,15 @@ describe('$ingest over a real port', () => {
     expect(audit.entry?.length).toBeGreaterThanOrEqual(created.length);
   });
 
+  it('a payload that writes nothing is audited as the request it was', async () => {
+    const count = async () => ((await (await fetch(`${server.url}/fhir/AuditEvent?_summary=count`)).json()) as Bundle).total ?? 0;
+    const before = await count();
+    const res = await fetch(`${server.url}/fhir/$ingest?format=mhsds-json`, { method: 'POST', headers: { 'Content-Type': 'application/json' }, body: JSON.stringify({ table: 'MHS201CareContact', CareContactId: 'X', ServiceRequestId: 'NOWHERE' }) });
+    expect(res.status).toBe(422);
+    // the ingest's own AuditEvent, and the count search's before it
+    expect(await count()).toBe(before + 2);
+  });
+
   it('a CSV that is not an object of tables is 400 naming table=', async () => {
     const res = await fetch(`${server.url}/fhir/$ingest?format=mhsds-csv`, { method: 'POST', headers: { 'Content-Type': 'text/csv' }, body: 'LocalPatientId\nLP1\n' });
     expect(res.status).toBe(400);

@@ -60,10 +60,9 @@ async function applyAll(ctx: InteractionContext, bundle: Bundle): Promise<Operat
     if (d.details?.coding?.[0]?.code !== 'nhs-number') defects.push(d);
   });
   const pipeline = new WritePipeline({ validator, writeValidation: ctx.writeValidation, onInvalidWrite: ctx.onInvalidWrite, policies: ctx.pipeline.policies });
-  const issues = [...(await applyRecords({ store: ctx.store, pipeline, origin: ctx.origin }, bundle)), ...defects];
-  // each write left its AuditEvent (the pipeline): the request adds none
-  if (ctx.origin.audit) ctx.origin.audit.recorded++;
-  return issues;
+  // each write leaves its AuditEvent in its own statement (the pipeline counts them in origin.audit.wrote): a
+  // payload that wrote nothing, or was refused and rolled back, is audited as the request it was
+  return [...(await applyRecords({ store: ctx.store, pipeline, origin: ctx.origin }, bundle)), ...defects];
 }
 
 /** A payload read as a FHIR message goes to the messaging front door, as $process-message would take it. */
