@@ -20,7 +20,7 @@ export function checkContainedIds(resource: Record<string, unknown>, path: strin
     if (typeof id !== 'string') return; // the id's own type check reports it
     const first = seen.get(id);
     if (first !== undefined) {
-      ctx.issues.error('value', `${path}.contained[${i}].id`, `Duplicate id value '${id}': contained[${first}] has the same id, so #${id} cannot tell them apart`);
+      ctx.issues.error('value', `${path}.contained[${i}].id`, `Duplicate ID for contained resource: ${id} (contained[${first}] has it too, so #${id} cannot tell them apart)`);
     } else {
       seen.set(id, i);
     }

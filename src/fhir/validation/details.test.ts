@@ -20,7 +20,7 @@ describe('ids of contained resources', () => {
 
   it('are unique within their container', () => {
     const issues = validate(observation({ subject: { reference: '#p' }, performer: [{ reference: '#p' }], contained: [{ resourceType: 'Patient', id: 'p' }, { resourceType: 'Practitioner', id: 'p' }] }));
-    expect(summary(errors(issues))).toContain("error Observation.contained[1].id: Duplicate id value 'p': contained[0] has the same id, so #p cannot tell them apart");
+    expect(summary(errors(issues))).toContain("error Observation.contained[1].id: Duplicate ID for contained resource: p (contained[0] has it too, so #p cannot tell them apart)");
   });
 
   it('must be referred to from the resource (dom-3), but not necessarily from where they are used', () => {
