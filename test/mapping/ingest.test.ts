@@ -236,3 +236,25 @@ describe('$ingest of a format read as a FHIR message (nhs111-pem)', () => {
     expect(tasks).toHaveLength(1);
   });
 });
+
+describe('$ingest refuses a payload whose record the pipeline refuses, naming the record', () => {
+  let t: TestApp;
+  beforeAll(async () => {
+    t = await startTestApp(undefined, { logger: pino({ level: 'error' }) });
+    await seedPathwayData(t.store);
+  });
+  afterAll(() => t.close());
+
+  it('a contact already completed cannot be cancelled: 409, nothing of the payload written', async () => {
+    const post = (rows: unknown) => t.fhir('POST', '$ingest?format=mhsds-json', JSON.stringify(rows), { 'Content-Type': 'application/json' });
+    const referral = { table: 'MHS101Referral', ServiceRequestId: 'SR-R', LocalPatientId: 'LP-R' };
+    expect((await post([{ table: 'MHS001MPI', LocalPatientId: 'LP-R' }, referral, { table: 'MHS201CareContact', CareContactId: 'CC-R', ServiceRequestId: 'SR-R', AttendOrDNACode: '5' }])).status).toBe(200);
+    const res = await post([{ table: 'MHS001MPI', LocalPatientId: 'LP-NEW' }, { table: 'MHS201CareContact', CareContactId: 'CC-R', ServiceRequestId: 'SR-R', AttendOrDNACode: '2', Unknown: 'x' }]);
+    expect(res.status).toBe(409);
+    const outcome = (await res.json()) as OperationOutcome;
+    expect(outcome.issue.find((i) => i.expression?.[0] === 'MHS201CareContact[0]')?.diagnostics).toMatch(/The Task mapped from MHS201CareContact\[0\] was refused/);
+    expect(outcome.issue.some((i) => i.expression?.[0] === 'MHS201CareContact[0].Unknown')).toBe(true);
+    const created = ((await (await t.fhir('GET', 'Patient?identifier=https://fhir.stepwise.nhs.uk/Id/mhsds-local-patient-id|LP-NEW')).json()) as Bundle).entry ?? [];
+    expect(created).toEqual([]);
+  });
+});

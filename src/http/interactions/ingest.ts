@@ -26,7 +26,13 @@ export const ingestOperation: Handler = async (ctx, req) => {
   const format = requireFormat(name, 'read', 'format');
   const payload = payloadOf(req, format.name);
   const read = await format.read!(payload);
-  const done = read.result.type === 'message' ? await processAsMessage(ctx, req, read.result) : await applyAll(ctx, read.result);
+  let done: OperationOutcomeIssue[];
+  try {
+    done = read.result.type === 'message' ? await processAsMessage(ctx, req, read.result) : await applyAll(ctx, read.result);
+  } catch (err) {
+    // refused: the answer names the payload's defects too
+    throw err instanceof FhirError ? FhirError.fromIssues(err.code, [...err.issues, ...read.issues]) : err;
+  }
   const issues = [...done, ...read.issues];
   const routed = done.some((i) => i.severity === 'information');
   const outcome: OperationOutcome = { resourceType: 'OperationOutcome', issue: issues.length ? issues : [{ severity: 'information', code: 'informational', diagnostics: 'The payload held nothing to ingest' }] };

@@ -1,3 +1,4 @@
+import { FhirError } from '../../errors.js';
 import type { Bundle, CarePlan, CareTeam, Identifier, OperationOutcomeIssue, Reference, Resource, ServiceRequest, Task } from '@medplum/fhirtypes';
 import { stepwiseCodeSystemUrl } from '../../fhir/canonical.js';
 import { isValidNhsNumber } from '../../fhir/nhs-number.js';
@@ -57,12 +58,19 @@ export async function applyRecords(target: IngestTarget, bundle: Bundle): Promis
       try {
         report.push(...(await applyOne(scoped, resource, at)));
       } catch (err) {
+        if (err instanceof FhirError) throw refusedAt(err, resource, at);
         if (!(err instanceof NotRoutable)) throw err;
         report.push({ severity: 'error', code: 'not-found', details: { text: err.message }, diagnostics: err.message, expression: [at] });
       }
     }
     return report;
   });
+}
+
+/** A write the pipeline refused refuses the payload; the answer says which record of the source it was. */
+function refusedAt(err: FhirError, resource: Resource, at: string): FhirError {
+  const message = `The ${resource.resourceType} mapped from ${at} was refused (above), so nothing of the payload was written`;
+  return FhirError.fromIssues(err.code, [...err.issues, { severity: 'information', code: 'informational', diagnostics: message, details: { text: message }, expression: [at] }]);
 }
 
 function firstIdentifier(r: Resource): string {
