@@ -84,19 +84,22 @@ export class OutboxSender {
   }
 
   /**
-   * Delivers until nothing more is due now, keeping up to `concurrency` requests in flight: a slot
-   * freed by one answer is claimed again at once, so a slow partner holds only its own requests,
-   * never a whole run. What has finished is recorded together each time round (one statement).
-   * A delivery may make the next message of its referral due, so the sender claims again after it.
+   * Delivers until nothing more is due now, keeping up to `concurrency` requests in flight: slots
+   * freed by answers are claimed again (a quarter of them at a time, so claims and records stay
+   * few), so a slow partner holds only its own requests, never a whole run. Finished deliveries
+   * are recorded together. A delivery may make the next message of its referral due, so the sender
+   * claims again after one.
    */
   async drain(): Promise<RunSummary> {
     const total: RunSummary = { delivered: 0, retried: 0, dead: 0 };
+    const slots = this.opts.concurrency;
+    const batch = Math.max(1, Math.ceil(slots / 4));
     const inFlight = new Set<Promise<void>>();
     const finished: Outcome[] = [];
     let more = true;
     for (;;) {
-      const free = this.opts.concurrency - inFlight.size;
-      if (more && free > 0) {
+      const free = slots - inFlight.size;
+      if (more && free > 0 && (free >= batch || inFlight.size === 0)) {
         const rows = await this.claim(free);
         more = rows.length === free;
         for (const row of rows) {
@@ -108,13 +111,16 @@ export class OutboxSender {
         }
       }
       if (inFlight.size === 0 && finished.length === 0) return total;
-      if (finished.length === 0) await Promise.race(inFlight);
-      // answers that arrived in the same turn are recorded together
-      await new Promise((r) => setImmediate(r));
-      const batch = finished.splice(0);
-      await this.record(batch);
-      tally(total, batch);
-      if (batch.some((o) => o.result === 'delivered')) more = true;
+      if (finished.length < batch && inFlight.size > 0) {
+        await Promise.race(inFlight);
+        // answers that arrived in the same turn count together
+        await new Promise((r) => setImmediate(r));
+        if (finished.length < batch && inFlight.size > 0) continue;
+      }
+      const done = finished.splice(0);
+      await this.record(done);
+      tally(total, done);
+      if (done.some((o) => o.result === 'delivered')) more = true;
     }
   }
 
