@@ -137,7 +137,7 @@ describe('defects are named with their place in the source, and the records stil
     expect(ofType<ServiceRequest>(result, 'ServiceRequest')).toHaveLength(1);
   });
 
-  it('writes the national code of a retired UK Core NHS number status', async () => {
+  it('writes the national code of a retired UK Core NHS number status, and names the retired system', async () => {
     const patient: Patient = {
       resourceType: 'Patient',
       id: 'p1',
@@ -156,6 +156,11 @@ describe('defects are named with their place in the source, and the records stil
     };
     const written = await MHSDS_JSON.write!({ resourceType: 'Bundle', type: 'collection', entry: [{ resource: patient }] });
     expect(JSON.parse(written.result as string)).toEqual([{ table: 'MHS001MPI', LocalPatientId: 'p1', NHSNumber: '9000000009', NHSNumberStatus: '01' }]);
+    // and names the retired code system as a defect, at its place
+    expect(written.issues).toEqual([
+      expect.objectContaining({ severity: 'warning', code: 'code-invalid', expression: ['Bundle.entry[0].resource.identifier[0].extension[0].valueCodeableConcept.coding[0].system'] }),
+    ]);
+    expect(written.issues[0].diagnostics).toMatch(/'number-present-and-verified' is from .*a retired code system/);
   });
 });
 

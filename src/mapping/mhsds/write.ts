@@ -35,6 +35,7 @@ export function writeMhsdsRows(bundle: Bundle): Mapped<MhsdsRow[]> {
     if (unwritten.length) {
       issues.push(issue('information', 'not-supported', `Bundle.entry[${i}].resource`, `${resource.resourceType}${resource.id ? `/${resource.id}` : ''}: ${unwritten.join(', ')} ${unwritten.length === 1 ? 'has' : 'have'} no MHSDS v5 field; not written`));
     }
+    issues.push(...retiredCodings(resources[i], `Bundle.entry[${i}].resource`));
     const local = toLondonWallTime(resource);
     const ownRows = new Map<string, Record<string, string>>();
     for (const table of mine) {
@@ -69,6 +70,29 @@ function elementsNoMapReads(resource: Resource, tables: readonly MhsdsTable[]): 
   const read = new Set(tables.flatMap((t) => [...fieldsReadBy(t.fromFhir), ...t.implied, ...(t.when ? [t.when.split('.')[0]] : [])]));
   const isRead = (key: string) => read.has(key) || [...read].some((el) => key.startsWith(el) && /^[A-Z]/.test(key.slice(el.length)));
   return Object.keys(resource).filter((key) => !NOT_CONTENT.has(key) && !key.startsWith('_') && !isRead(key));
+}
+
+/**
+ * Step in code (the language cannot report): a coding from a code system the partner's folder
+ * holds as retired (UK Core's old NHS number verification status, still sent by BaRS examples) is
+ * a defect, named at its path; the map still translates it to the current code.
+ */
+function retiredCodings(resource: Resource, at: string): OperationOutcomeIssue[] {
+  const retired = new Map(partnerMappings('mhsds').codeSystems.filter((c) => c.status === 'retired').map((c) => [c.url, c] as const));
+  const found: OperationOutcomeIssue[] = [];
+  const walk = (value: unknown, path: string): void => {
+    if (Array.isArray(value)) value.forEach((v, i) => walk(v, `${path}[${i}]`));
+    else if (value && typeof value === 'object') {
+      const coding = value as { system?: unknown; code?: unknown };
+      const system = typeof coding.system === 'string' ? retired.get(coding.system) : undefined;
+      if (system && typeof coding.code === 'string') {
+        found.push(issue('warning', 'code-invalid', `${path}.system`, `${path}: '${coding.code}' is from ${system.title ?? system.url}, a retired code system (${system.url}); written as its current code`));
+      }
+      for (const [k, v] of Object.entries(value)) walk(v, `${path}.${k}`);
+    }
+  };
+  walk(resource, at);
+  return found;
 }
 
 function textFields(row: Record<string, unknown>): Record<string, string> {
