@@ -1,5 +1,6 @@
 import type { Organization, Practitioner, Reference, Resource, Task } from '@medplum/fhirtypes';
 import type { Context } from 'hono';
+import { auditEvent } from '../audit/audit-event.js';
 import { FhirError, FhirErrorCode } from '../errors.js';
 import { parseSearch } from '../fhir/search/parse.js';
 import { PATHWAY } from '../pathway/codes.js';
@@ -129,4 +130,27 @@ export function withOneTriageOutcome(task: Task): Task {
   if (outcomes.length < 2) return task;
   const latest = outcomes[outcomes.length - 1];
   return { ...task, output: (task.output ?? []).filter((o) => !isTriageOutcome(o) || o === latest) };
+}
+
+/**
+ * A page that shows a person's records leaves an AuditEvent, as a FHIR read or search would (BALP):
+ * who (the user, as a write's origin names them), what page, the resources shown and the person.
+ * The queue's own polling for changes shows no one's records and leaves none.
+ */
+export async function auditPageView(c: Context, services: WebServices, user: PageUser, fhirBase: string, seen: { interaction: 'read' | 'search-type'; focus?: string[]; patient?: string; query?: string }): Promise<void> {
+  const origin = pageOrigin(c, user, fhirBase);
+  await services.store.appendAuditEvent(
+    auditEvent({
+      interaction: seen.interaction,
+      action: seen.interaction === 'read' ? 'R' : 'E',
+      recorded: services.store.clock.now(),
+      status: 200,
+      requestor: origin.requestor!,
+      observer: fhirBase,
+      request: { name: `page ${c.req.path}`, details: { 'X-Request-ID': origin.requestId, route: 'page' } },
+      focus: (seen.focus ?? []).map((reference) => ({ reference })),
+      ...(seen.patient ? { patient: { reference: seen.patient } } : {}),
+      ...(seen.query !== undefined ? { query: seen.query } : {}),
+    }),
+  );
 }

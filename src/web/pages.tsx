@@ -10,13 +10,13 @@ import { describeHolder, holderOf } from '../pathway/tasks/team.js';
 import { DEVELOPMENT_PRINCIPAL } from '../security/principal.js';
 import type { Security } from '../security/security.js';
 import { mountAssets } from './assets.js';
-import { may, nameOf, requireScope, runPageOperation, storeOf, teamsOf, type PageUser, type WebServices } from './context.js';
+import { auditPageView, may, nameOf, requireScope, runPageOperation, storeOf, teamsOf, type PageUser, type WebServices } from './context.js';
 import { HandoversPage, loadHandovers } from './handovers.js';
 import { loadMeasures } from './measures-data.js';
 import { MeasuresPage } from './measures.js';
 import { Layout, renderPage, WEB_PREFIX, type FieldError, type NavItem } from './layout.js';
 import { SessionEnded, userOf, verifiedUser } from './page-user.js';
-import { isQueueView, loadQueue, queueState, whatOf, type QueueView } from './queue-data.js';
+import { isQueueView, loadQueue, queueSearch, queueState, whatOf, type QueueView } from './queue-data.js';
 import { QueuePage } from './queue.js';
 import { loadReferral, LEVELS_OF_SUPPORT } from './referral-data.js';
 import { DecisionPage, RedirectPage, ReferralPage } from './referral.js';
@@ -143,7 +143,9 @@ export function webPages(opts: WebOptions): Hono<WebEnv> {
     const user = c.get('user');
     requireScope(user.principal, 'Task', 's');
     const store = storeOf(c.get('services'), user);
-    const { rows, next } = await loadQueue(store, view, { team: user.team?.id, practitioner: user.practitioner, now: store.clock.now(), cursor: c.req.query('cursor'), include: includesFor(user) });
+    const options = { team: user.team?.id, practitioner: user.practitioner, now: store.clock.now(), cursor: c.req.query('cursor'), include: includesFor(user) };
+    const { rows, next } = await loadQueue(store, view, options);
+    await auditPageView(c, c.get('services'), user, c.get('fhirBase'), { interaction: 'search-type', query: `Task?${new URLSearchParams(queueSearch(view, options)).toString()}` });
     return page(c, <QueuePage user={user} nav={navOf('queue')} view={view} rows={rows} next={next} notice={notice} />, status);
   };
   // what the first page of a view shows now, for the live updates (static/queue-updates.js)
@@ -190,7 +192,10 @@ export function webPages(opts: WebOptions): Hono<WebEnv> {
   web.get('/referrals/:id', async (c) => {
     const done = c.req.query('done');
     const text = { claimed: 'You claimed this referral.', decided: 'Triage decision recorded.', redirected: 'Redirect sent: the referral is closed with its rationale and signposting.' }[done ?? ''];
-    return page(c, <ReferralPage user={c.get('user')} nav={navOf('queue')} view={await referralOf(c)} notice={text ? { kind: 'success', text } : undefined} />);
+    const view = await referralOf(c);
+    const focus = [`Task/${view.task.id}`, ...(view.referral ? [`ServiceRequest/${view.referral.id}`] : [])];
+    await auditPageView(c, c.get('services'), c.get('user'), c.get('fhirBase'), { interaction: 'read', focus, patient: view.patient ? `Patient/${view.patient.id}` : undefined });
+    return page(c, <ReferralPage user={c.get('user')} nav={navOf('queue')} view={view} notice={text ? { kind: 'success', text } : undefined} />);
   });
   web.get('/referrals/:id/decide', async (c) => page(c, <DecisionPage user={c.get('user')} nav={navOf('queue')} view={await triageOf(c)} errors={[]} values={{}} />));
   web.post('/referrals/:id/decide', async (c) => {
@@ -248,6 +253,7 @@ export function webPages(opts: WebOptions): Hono<WebEnv> {
     requireScope(user.principal, 'Task', 's');
     const store = storeOf(c.get('services'), user);
     const rows = await loadHandovers(store, user, store.clock.now());
+    await auditPageView(c, c.get('services'), user, c.get('fhirBase'), { interaction: 'search-type', focus: rows.map((r) => `Task/${r.task.id}`) });
     return page(c, <HandoversPage user={user} nav={navOf('handovers')} rows={rows} errors={extra.errors ?? []} notice={extra.notice} values={extra.values} />, status);
   };
   web.get('/handovers', (c) => {

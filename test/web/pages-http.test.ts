@@ -165,6 +165,13 @@ describe('the queue views, by the server’s clock', () => {
     expect([rowOf(overdue, 'Late') !== '', rowOf(overdue, 'Fresh') !== '']).toEqual([true, false]);
     await v.request(`/app/tasks/${late.id}/claim`, { form: { csrf: await v.csrfOf('/app/queue') } });
     const history = await (await v.request(`/app/referrals/${late.id}`)).text();
+    // the view is in the audit trail as a read of the referral, by the nurse, about the person
+    const viewed = ((await t.store.search(parseSearch('AuditEvent', [['entity', `Task/${late.id}`], ['subtype', 'read'], ['_count', '50']]))).matches as AuditEvent[]).filter((e) =>
+      e.entity?.some((x) => x.name === `page /app/referrals/${late.id}`),
+    );
+    expect(viewed).toHaveLength(1);
+    expect(viewed[0].agent?.[0].who?.display).toContain('Ben Okafor');
+    expect(viewed[0].entity?.some((x) => x.what?.reference === 'Patient/pat-late')).toBe(true);
     expect(history).toContain('<td class="nhsuk-table__cell">Ben Okafor</td>');
     expect(history).toContain('<td class="nhsuk-table__cell">Front-door team (single point of access)</td>');
   });
