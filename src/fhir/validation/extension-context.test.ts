@@ -181,6 +181,14 @@ describe('contextInvariant', () => {
     ]);
   });
 
+  it('gives the invariant the extension as %extension (questionnaire-minOccurs: required, or a value of 0)', () => {
+    const minOccurs = (value: number) => ({ url: `${CORE}questionnaire-minOccurs`, valueInteger: value });
+    const q = (required: boolean, value: number) => ({ resourceType: 'Questionnaire', status: 'active', item: [{ linkId: '1', text: 'Mood', type: 'string', required, extension: [minOccurs(value)] }] });
+    expect(errors(validate(q(true, 2)))).toEqual([]);
+    expect(errors(validate(q(false, 0)))).toEqual([]);
+    expect(summary(errors(validate(q(false, 2))))).toEqual([expect.stringMatching(/questionnaire-minOccurs is not allowed to be used at this point \(based on context invariant/)]);
+  });
+
   it('applies to nested items too (context Questionnaire.item.item)', () => {
     const nested = { linkId: 'g', text: 'Group', type: 'group', item: [item('string')] };
     expect(summary(errors(validate({ resourceType: 'Questionnaire', status: 'active', item: [nested] })))).toEqual([

@@ -88,7 +88,7 @@ export class ExtensionContexts {
       );
       return;
     }
-    for (const invariant of compiled.invariants) this.checkInvariant(url, invariant, host, path, ctx);
+    for (const invariant of compiled.invariants) this.checkInvariant(url, invariant, host, value, path, ctx);
   };
 
   private compile(url: string): Compiled | null {
@@ -191,12 +191,18 @@ export class ExtensionContexts {
     return places;
   }
 
-  private checkInvariant(url: string, invariant: Compiled['invariants'][number], host: ExtensionHost, path: string, ctx: ValidationContext): void {
+  /** A contextInvariant, with the element as focus and `%extension` the extension itself (as R5 names it; R4's core definitions use it). */
+  private checkInvariant(url: string, invariant: Compiled['invariants'][number], host: ExtensionHost, extension: unknown, path: string, ctx: ValidationContext): void {
     let result: TypedValue[] | undefined;
     if (invariant.atom) {
       try {
         const focus: TypedValue = { type: host.typeName, value: host.value };
-        result = evalFhirPathTyped(invariant.atom, [focus], { '%context': focus, '%resource': ctx.resource, '%rootResource': ctx.rootResource });
+        result = evalFhirPathTyped(invariant.atom, [focus], {
+          '%context': focus,
+          '%resource': ctx.resource,
+          '%rootResource': ctx.rootResource,
+          '%extension': { type: 'Extension', value: extension },
+        });
       } catch {
         result = undefined;
       }
