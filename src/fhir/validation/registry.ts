@@ -1,4 +1,4 @@
-import type { Bundle, CodeSystem, Resource, StructureDefinition, ValueSet } from '@medplum/fhirtypes';
+import type { Bundle, CodeSystem, Questionnaire, Resource, StructureDefinition, ValueSet } from '@medplum/fhirtypes';
 
 const CORE_PREFIX = 'http://hl7.org/fhir/StructureDefinition/';
 
@@ -19,6 +19,8 @@ export class ConformanceRegistry {
   private readonly coreTypes = new Map<string, StructureDefinition>();
   private readonly valueSets = new Map<string, ValueSet>();
   private readonly codeSystems = new Map<string, CodeSystem>();
+  /** What a QuestionnaireResponse is checked against (QuestionnaireResponse.questionnaire). */
+  private readonly questionnaires = new Map<string, Questionnaire>();
   private readonly resourceTypeNames = new Set<string>();
   private currentRevision = 0;
 
@@ -34,6 +36,7 @@ export class ConformanceRegistry {
       [this.coreTypes, out.coreTypes],
       [this.valueSets, out.valueSets],
       [this.codeSystems, out.codeSystems],
+      [this.questionnaires, out.questionnaires],
     ] as [Map<string, unknown>, Map<string, unknown>][]) {
       for (const [k, v] of from) to.set(k, v);
     }
@@ -73,7 +76,14 @@ export class ConformanceRegistry {
     return this;
   }
 
-  /** Adds every StructureDefinition, ValueSet and CodeSystem in a Bundle; other entries are ignored. */
+  addQuestionnaire(q: Questionnaire): this {
+    if (q.resourceType !== 'Questionnaire' || !q.url) throw new TypeError('addQuestionnaire needs a Questionnaire with a url');
+    this.questionnaires.set(unversioned(q.url), q);
+    this.currentRevision++;
+    return this;
+  }
+
+  /** Adds every StructureDefinition, ValueSet, CodeSystem and Questionnaire in a Bundle; other entries are ignored. */
   addBundle(bundle: Bundle): this {
     for (const entry of bundle.entry ?? []) {
       if (entry.resource) this.addResource(entry.resource);
@@ -92,6 +102,10 @@ export class ConformanceRegistry {
         return true;
       case 'CodeSystem':
         this.addCodeSystem(resource);
+        return true;
+      case 'Questionnaire':
+        if (!resource.url) return false;
+        this.addQuestionnaire(resource);
         return true;
       default:
         return false;
@@ -113,6 +127,10 @@ export class ConformanceRegistry {
 
   getCodeSystem(url: string): CodeSystem | undefined {
     return this.codeSystems.get(unversioned(url));
+  }
+
+  getQuestionnaire(url: string): Questionnaire | undefined {
+    return this.questionnaires.get(unversioned(url));
   }
 
   allStructureDefinitions(): IterableIterator<StructureDefinition> {

@@ -9,6 +9,7 @@ import { nestedContext, type ResourceEngine, type ValidationContext } from './co
 import { InvariantCompiler } from './invariants.js';
 import { IssueList } from './issues.js';
 import { ProfileCompiler } from './profiles.js';
+import { questionnaireResponseRule } from './questionnaire-response.js';
 import { createR4Registry } from './r4-definitions.js';
 import { referenceFormatCheck } from './references.js';
 import type { ConformanceRegistry } from './registry.js';
@@ -104,7 +105,12 @@ export class Validator implements ResourceEngine {
       const invariants = new InvariantCompiler();
       const base = defaultTypeRules(terminology);
       const extensionContexts = new ExtensionContexts(this.registry);
-      const rules = { ...base, Reference: [referenceFormatCheck(this.registry)], Extension: [...(base.Extension ?? []), extensionContexts.check] };
+      const rules = {
+        ...base,
+        Reference: [referenceFormatCheck(this.registry)],
+        Extension: [...(base.Extension ?? []), extensionContexts.check],
+        QuestionnaireResponse: [questionnaireResponseRule(this.registry, terminology)],
+      };
       const types = new TypeCompiler(this.registry, terminology, invariants, rules);
       const profiles = new ProfileCompiler(this.registry, terminology, invariants);
       this.compiled = { revision, types, profiles };
