@@ -211,7 +211,9 @@ describe('two senders sharing one PostgreSQL outbox (FOR UPDATE SKIP LOCKED)', (
     await t.dispose();
   });
 
-  it('sends every row exactly once, each referral in order', async () => {
+  it.each(['runOnce', 'drain'] as const)('sends every row exactly once, each referral in order (each sender by %s)', async (mode) => {
+    partner.received.length = 0;
+    await t.db.query('TRUNCATE outbox');
     const clock = new FixedClock(new Date('2026-03-02T09:00:00Z'));
     const referrals = 40;
     const perReferral = 5;
@@ -224,7 +226,7 @@ describe('two senders sharing one PostgreSQL outbox (FOR UPDATE SKIP LOCKED)', (
     const byA: number[] = [];
     const byB: number[] = [];
     for (let round = 0; round < 200; round++) {
-      const [ra, rb] = await Promise.all([a.runOnce(), b.runOnce()]);
+      const [ra, rb] = await Promise.all([a[mode](), b[mode]()]);
       byA.push(ra.delivered);
       byB.push(rb.delivered);
       if (ra.delivered + rb.delivered === 0) break;
