@@ -1,6 +1,6 @@
 import { parseArgs } from 'node:util';
 import { systemClock, type Clock } from '../clock.js';
-import { countByState, listOutbox, OUTBOX_STATES, replayDead, type OutboxState } from '../delivery/outbox.js';
+import { countByState, listOutbox, OUTBOX_STATES, purgeDelivered, replayDead, type OutboxState } from '../delivery/outbox.js';
 import type { Database } from '../store/database.js';
 import { migrate } from '../store/migrate.js';
 import { PgliteDatabase } from '../store/pglite-database.js';
@@ -9,10 +9,12 @@ import { ExitCode, type CommandIo } from './convert-command.js';
 
 const USAGE = `Usage: stepwise outbox list [--state pending|delivering|delivered|dead] [--partner <id|address>] [--topic <topic>] [--limit <n>] [--json]
        stepwise outbox replay <id>…
+       stepwise outbox purge --delivered-before <date or date-time>
 
 Outbound messages to partners (src/delivery). 'list' prints them by id, with their state, attempts,
 next attempt and last error, and a count per state; 'replay' sends dead messages again (due now,
-retried afresh). The database is DATABASE_URL's PostgreSQL, else the embedded one in DATA_DIR
+retried afresh); 'purge' deletes messages delivered before the date (their payloads are patient
+data the partner now holds; dead and pending ones are kept). The database is DATABASE_URL's PostgreSQL, else the embedded one in DATA_DIR
 (./data), which must not be open in a running server at the same time.
 Exit codes: 0 done, 1 a message to replay is not dead or not there, 2 usage or database error.
 `;
@@ -47,7 +49,7 @@ export async function runOutbox(args: string[], io: CommandIo, open: () => Promi
     io.stdout(USAGE);
     return ExitCode.OK;
   }
-  if (sub !== 'list' && sub !== 'replay') {
+  if (sub !== 'list' && sub !== 'replay' && sub !== 'purge') {
     io.stderr(`${sub ? `Unknown outbox command '${sub}'` : 'No outbox command given'}\n${USAGE}`);
     return ExitCode.USAGE;
   }
@@ -61,6 +63,11 @@ export async function runOutbox(args: string[], io: CommandIo, open: () => Promi
   }
   if (sub === 'replay' && (positionals.length === 0 || positionals.some((id) => !/^\d{1,18}$/.test(id)))) {
     io.stderr(`replay needs one or more outbox ids (digits)\n${USAGE}`);
+    return ExitCode.USAGE;
+  }
+  const before = values['delivered-before'] === undefined ? undefined : new Date(values['delivered-before']);
+  if (sub === 'purge' && (!before || Number.isNaN(before.getTime()) || !/^\d{4}-\d{2}-\d{2}/.test(values['delivered-before']!))) {
+    io.stderr(`purge needs --delivered-before with a date (2026-01-31) or date-time (2026-01-31T00:00:00Z)\n${USAGE}`);
     return ExitCode.USAGE;
   }
   let db: Database;
@@ -84,6 +91,10 @@ export async function runOutbox(args: string[], io: CommandIo, open: () => Promi
       io.stdout(`${rows.length} shown; ${OUTBOX_STATES.map((s) => `${counts[s]} ${s}`).join(', ')}\n`);
       return ExitCode.OK;
     }
+    if (sub === 'purge') {
+      io.stdout(`purged ${await purgeDelivered(db, before!)} messages delivered before ${before!.toISOString()}\n`);
+      return ExitCode.OK;
+    }
     let failed = 0;
     for (const id of positionals) {
       if (await replayDead(db, id, clock.now())) io.stdout(`replayed ${id}: pending, due now\n`);
@@ -103,6 +114,6 @@ function parse(args: string[]) {
     args,
     allowPositionals: true,
     strict: true,
-    options: { state: { type: 'string' }, partner: { type: 'string' }, topic: { type: 'string' }, limit: { type: 'string' }, json: { type: 'boolean' }, help: { type: 'boolean', short: 'h' } },
+    options: { 'delivered-before': { type: 'string' }, state: { type: 'string' }, partner: { type: 'string' }, topic: { type: 'string' }, limit: { type: 'string' }, json: { type: 'boolean' }, help: { type: 'boolean', short: 'h' } },
   });
 }

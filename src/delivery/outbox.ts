@@ -131,6 +131,16 @@ export async function replayDead(q: Queryable, id: string, now: Date): Promise<b
   return rows.length === 1;
 }
 
+/**
+ * Deletes delivered messages delivered before `before`: their payloads are patient data a partner
+ * now holds, kept here only as long as the deployment's retention says. Dead and pending rows are
+ * never purged. Returns how many went.
+ */
+export async function purgeDelivered(q: Queryable, before: Date): Promise<number> {
+  const rows = await q.query(`DELETE FROM outbox WHERE state = 'delivered' AND delivered_at < $1::timestamptz RETURNING id`, [before.toISOString()]);
+  return rows.length;
+}
+
 /** How many rows are in each state (metrics, the CLI's summary). */
 export async function countByState(q: Queryable): Promise<Record<OutboxState, number>> {
   const rows = await q.query<{ state: OutboxState; n: string }>('SELECT state, count(*)::text AS n FROM outbox GROUP BY state');

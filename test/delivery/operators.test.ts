@@ -138,6 +138,20 @@ describe('the CLI: stepwise outbox list | replay', () => {
     expect((await run('purge')).code).toBe(2);
   });
 
+  it('purges delivered messages delivered before a date, never dead or pending ones', async () => {
+    const when = app.clock.now();
+    await app.t.db.query(`UPDATE outbox SET delivered_at = $2::timestamptz WHERE id = $1::bigint`, [ids.delivered, new Date(when.getTime() - 86_400_000).toISOString()]);
+    expect((await run('purge')).code).toBe(2);
+    expect((await run('purge', '--delivered-before', 'yesterday')).code).toBe(2);
+    const early = await run('purge', '--delivered-before', new Date(when.getTime() - 2 * 86_400_000).toISOString());
+    expect(early.out).toMatch(/^purged 0 messages/);
+    const r = await run('purge', '--delivered-before', when.toISOString().slice(0, 10) + 'T23:59:59Z');
+    expect(r.code).toBe(0);
+    expect(r.out).toMatch(/^purged 1 messages delivered before/);
+    expect(await readOutboxRow(app.t.db, ids.delivered)).toBeUndefined();
+    expect((await readOutboxRow(app.t.db, ids.dead))?.state).toBe('dead');
+  });
+
   it('replays a dead message, and says which ids were not dead', async () => {
     const r = await run('replay', ids.dead, ids.delivered);
     expect(r.code).toBe(1);
