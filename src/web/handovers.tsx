@@ -53,7 +53,7 @@ export const HandoversPage: FC<{ user: PageUser; nav: NavItem[]; rows: QueueRow[
     <ErrorSummary errors={errors} />
     {notice && <Banner kind={notice.kind} title={notice.text} />}
     <h1>Handovers awaiting acceptance</h1>
-    <p class="nhsuk-body">The sending lead stays accountable until your team accepts: accepting makes you the accountable lead and books the first contact.</p>
+    <p class="nhsuk-body">The sending lead stays accountable until your team accepts: accepting makes you the accountable lead and opens the first contact, due within the standard.</p>
     {rows.length === 0 ? (
       <p class="nhsuk-body">No handovers are waiting for {user.team?.name ?? 'your team'}.</p>
     ) : (

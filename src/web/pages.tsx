@@ -258,7 +258,7 @@ export function webPages(opts: WebOptions): Hono<WebEnv> {
   };
   web.get('/handovers', (c) => {
     const done = c.req.query('done');
-    const text = done === 'accepted' ? 'Handover accepted: you are now the accountable lead, and the first contact is booked.' : done === 'rejected' ? 'Handover not accepted: the sending lead stays accountable and has been told why.' : undefined;
+    const text = done === 'accepted' ? 'Handover accepted: you are now the accountable lead, and the first contact is in your work.' : done === 'rejected' ? 'Handover not accepted: the sending lead stays accountable, and your reason is recorded on the handover.' : undefined;
     return handoversPage(c, { notice: text ? { kind: 'success', text } : undefined });
   });
   web.post('/handovers/:id/accept', async (c) => {
