@@ -1,5 +1,8 @@
 import type { Bundle, Resource } from '@medplum/fhirtypes';
 import { FhirError, FhirErrorCode } from '../../errors.js';
+import { refuseDuplicateKeys } from '../../fhir/duplicate-keys.js';
+import { parseJsonKeepingDecimals } from '../../fhir/fhir-json.js';
+import { checkInputLimits, DEFAULT_INPUT_LIMITS } from '../../fhir/input-limits.js';
 import type { PartnerFormat, Payload } from '../format.js';
 
 /**
@@ -13,10 +16,12 @@ export const FHIR_FORMAT: PartnerFormat = {
     if (typeof payload !== 'string') throw new FhirError(FhirErrorCode.INVALID, 'A FHIR payload is one JSON text, not a set of tables');
     let parsed: unknown;
     try {
-      parsed = JSON.parse(payload);
+      parsed = parseJsonKeepingDecimals(payload);
     } catch (err) {
       throw new FhirError(FhirErrorCode.INVALID, `The FHIR payload is not JSON: ${(err as Error).message}`);
     }
+    // as every FHIR JSON body (http/body.ts): bounded, and no member named twice
+    refuseDuplicateKeys(payload, parsed, checkInputLimits(parsed, DEFAULT_INPUT_LIMITS));
     const resource = parsed as Resource | undefined;
     if (!resource || typeof resource !== 'object' || typeof resource.resourceType !== 'string') {
       throw new FhirError(FhirErrorCode.INVALID, { message: 'The FHIR payload is not a resource (no resourceType)', expression: 'resourceType' });

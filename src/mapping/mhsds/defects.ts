@@ -55,6 +55,8 @@ function valueProblem(table: MhsdsTable, field: string, value: string): string |
   if (type === 'date' && !(DATE.test(value) && isCalendarDate(value))) return `'${value}' is not a date (YYYY-MM-DD)`;
   if (type === 'time' && !(TIME.test(value) && +value.slice(0, 2) < 24 && +value.slice(3, 5) < 60 && +value.slice(6, 8) < 60)) return `'${value}' is not a time (hh:mm:ss)`;
   if (value !== value.trim() || value.length === 0) return `'${value}' has leading or trailing spaces`;
+  // a CSV value may hold what no FHIR string may (http://hl7.org/fhir/R4/datatypes.html#string)
+  if (/[\u0000-\u0008\u000B\u000C\u000E-\u001F]/.test(value)) return 'the value holds a control character no FHIR string may hold';
   return undefined;
 }
 

@@ -2,6 +2,8 @@ import type { OperationOutcomeIssue } from '@medplum/fhirtypes';
 import { parse } from 'csv-parse/sync';
 import { stringify } from 'csv-stringify/sync';
 import { FhirError, FhirErrorCode } from '../../errors.js';
+import { refuseDuplicateKeys } from '../../fhir/duplicate-keys.js';
+import { checkInputLimits, DEFAULT_INPUT_LIMITS, type InputLimits } from '../../fhir/input-limits.js';
 import type { Payload } from '../format.js';
 import type { MhsdsTable } from './tables.js';
 
@@ -11,6 +13,9 @@ export interface MhsdsRow {
   index: number;
   fields: Record<string, string>;
 }
+
+/** A monthly extract can hold more rows than a FHIR body's arrays may; the body's size bounds it. */
+const ROWS_JSON_LIMITS: InputLimits = { ...DEFAULT_INPUT_LIMITS, maxArrayItems: Number.MAX_SAFE_INTEGER };
 
 /** Where a row, or one of its fields, is in the source: `MHS001MPI[2]`, `MHS001MPI[2].NHSNumber`. */
 export const rowPlace = (row: Pick<MhsdsRow, 'table' | 'index'>, field?: string): string => `${row.table}[${row.index}]${field ? `.${field}` : ''}`;
@@ -36,6 +41,9 @@ export function rowsOfJson(payload: Payload, tables: ReadonlyMap<string, MhsdsTa
   } catch (err) {
     throw new FhirError(FhirErrorCode.INVALID, `The mhsds-json payload is not JSON: ${(err as Error).message}`);
   }
+  // as every JSON body: bounded, no control characters or prototype names, no member named twice
+  // (JSON.parse would keep the last of two NHSNumber values silently)
+  refuseDuplicateKeys(payload, parsed, checkInputLimits(parsed, ROWS_JSON_LIMITS));
   const list = Array.isArray(parsed) ? parsed : [parsed];
   const rows: MhsdsRow[] = [];
   const issues: OperationOutcomeIssue[] = [];
