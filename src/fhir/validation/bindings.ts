@@ -3,8 +3,8 @@ import type { ValueCheck } from './context.js';
 import type { Expansion, Terminology } from './terminology.js';
 
 /**
- * Terminology bindings (http://hl7.org/fhir/R4/terminologies.html#strength) on code, Coding and
- * CodeableConcept elements:
+ * Terminology bindings (http://hl7.org/fhir/R4/terminologies.html#strength) on code, Coding,
+ * CodeableConcept and Quantity elements (a Quantity's system and code, like a Coding's):
  * - required: the code SHALL be in the value set; for a CodeableConcept at least one coding SHALL be.
  *   Text alone does not satisfy a required binding. A value set we cannot fully expand (SNOMED CT,
  *   external systems, unsupported filters) only fails codes it certainly excludes.
@@ -20,6 +20,7 @@ export function compileBinding(
   const url = binding?.valueSet;
   const strength = binding?.strength;
   if (!url || !strength || strength === 'example') return undefined;
+  if (quantityTypes.has(typeCode)) typeCode = 'Coding'; // a Quantity's unit is bound by its system and code (datatypes.html#Quantity)
   if (typeCode !== 'code' && typeCode !== 'Coding' && typeCode !== 'CodeableConcept') return undefined;
 
   let expansion: Expansion | null | undefined;
@@ -53,6 +54,9 @@ export function compileBinding(
     }
   };
 }
+
+/** Quantity and its profiles in R4 (datatypes.html#Quantity). */
+const quantityTypes = new Set(['Quantity', 'Age', 'Count', 'Distance', 'Duration', 'MoneyQuantity', 'SimpleQuantity']);
 
 interface CodingLike {
   system?: unknown;

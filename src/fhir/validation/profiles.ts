@@ -8,6 +8,7 @@ import { allowedTargetTypes, referenceTargetCheck } from './references.js';
 import type { ConformanceRegistry } from './registry.js';
 import { type ProfileNode, visitChildren } from './profile-walk.js';
 import { compileSlicing } from './slicing.js';
+import { valueLimitChecks } from './value-limits.js';
 import { snapshotElements } from './snapshot.js';
 import type { Terminology } from './terminology.js';
 import { deepEqual, matchesPattern } from './values.js';
@@ -172,6 +173,7 @@ export class ProfileCompiler {
         });
       }
     }
+    checks.push(...valueLimitChecks(def, label, url));
     if (typeof def.maxLength === 'number') {
       const max = def.maxLength;
       checks.push((value, _type, path, ctx) => {

@@ -1,0 +1,83 @@
+import type { StructureDefinition } from '@medplum/fhirtypes';
+import { describe, expect, it } from 'vitest';
+import { createR4Validator } from './validator.js';
+
+// Profiles that limit values (elementdefinition.html#ElementDefinition.minValue_x_) and bind the
+// units of a Quantity (terminologies.html#strength, datatypes.html#Quantity); small hand-written
+// differentials, as a user would PUT them.
+
+const UCUM = 'http://unitsofmeasure.org';
+const base = 'https://stepwise.example/fhir/StructureDefinition/';
+
+function profile(name: string, type: string, elements: StructureDefinition['differential'] extends infer D ? NonNullable<D>['element'] : never): StructureDefinition {
+  return {
+    resourceType: 'StructureDefinition',
+    url: base + name,
+    name,
+    status: 'active',
+    kind: 'resource',
+    abstract: false,
+    type,
+    baseDefinition: `http://hl7.org/fhir/StructureDefinition/${type}`,
+    derivation: 'constraint',
+    differential: { element: [{ id: type, path: type }, ...elements] },
+  };
+}
+
+const validator = createR4Validator();
+validator.registry.addStructureDefinition(
+  profile('WeightObservation', 'Observation', [
+    { id: 'Observation.value[x]', path: 'Observation.value[x]', type: [{ code: 'Quantity' }], minValueQuantity: { value: 0, system: UCUM, code: 'kg' }, maxValueQuantity: { value: 300, system: UCUM, code: 'kg' }, binding: { strength: 'required', valueSet: 'http://hl7.org/fhir/ValueSet/ucum-bodyweight' } },
+  ]),
+);
+validator.registry.addStructureDefinition(profile('RecentPatient', 'Patient', [{ id: 'Patient.birthDate', path: 'Patient.birthDate', minValueDate: '2020-01-01' }]));
+validator.registry.addStructureDefinition(
+  profile('SmallSupply', 'MedicationRequest', [{ id: 'MedicationRequest.dispenseRequest.quantity.value', path: 'MedicationRequest.dispenseRequest.quantity.value', maxValueDecimal: 100 }]),
+);
+validator.registry.addValueSet({
+  resourceType: 'ValueSet',
+  url: 'http://hl7.org/fhir/ValueSet/ucum-bodyweight',
+  status: 'active',
+  compose: { include: [{ system: UCUM, concept: [{ code: 'kg' }, { code: 'g' }, { code: '[lb_av]' }] }] },
+});
+
+const errors = (resource: unknown, name: string) =>
+  validator
+    .validate(resource, { profiles: [base + name] })
+    .filter((i) => i.severity === 'error')
+    .map((i) => `${i.expression?.[0]}: ${i.diagnostics}`);
+const weight = (value: number, code: string) => ({ resourceType: 'Observation', status: 'final', code: { text: 'weight' }, valueQuantity: { value, unit: code, system: UCUM, code } });
+
+describe('minValue[x] and maxValue[x] in a profile', () => {
+  it('accepts values inside the limits, in other units after UCUM conversion', () => {
+    expect(errors(weight(70, 'kg'), 'WeightObservation')).toEqual([]);
+    expect(errors(weight(70000, 'g'), 'WeightObservation')).toEqual([]);
+  });
+
+  it('refuses a Quantity below the minimum or above the maximum, converting units', () => {
+    expect(errors(weight(-1, 'g'), 'WeightObservation')).toEqual([
+      expect.stringMatching(/^Observation.value.ofType\(Quantity\): The value -1 g of Observation.value\[x\] is less than the minimum allowed/),
+    ]);
+    expect(errors(weight(700, '[lb_av]'), 'WeightObservation')[0]).toMatch(/greater than the maximum allowed/);
+  });
+
+  it('a date before minValueDate and a decimal inside a data type above maxValueDecimal are errors', () => {
+    expect(errors({ resourceType: 'Patient', birthDate: '2021-05-01' }, 'RecentPatient')).toEqual([]);
+    expect(errors({ resourceType: 'Patient', birthDate: '2019-12-31' }, 'RecentPatient')).toEqual([
+      expect.stringMatching(/^Patient.birthDate: The value 2019-12-31 of Patient.birthDate is less than the minimum allowed .*minValueDate 2020-01-01/),
+    ]);
+    const request = (value: number) => ({ resourceType: 'MedicationRequest', status: 'active', intent: 'order', subject: { reference: 'Patient/1' }, medicationCodeableConcept: { text: 'x' }, dispenseRequest: { quantity: { value } } });
+    expect(errors(request(100), 'SmallSupply')).toEqual([]);
+    expect(errors(request(101), 'SmallSupply')).toEqual([expect.stringMatching(/^MedicationRequest.dispenseRequest.quantity.value: The value 101 .* greater than the maximum allowed/)]);
+  });
+});
+
+describe('a required binding on a Quantity', () => {
+  it('binds its system and code; a unit of another dimension cannot be compared with the limits either', () => {
+    expect(errors(weight(2, 'm'), 'WeightObservation')).toEqual([
+      expect.stringMatching(/cannot be compared with minValueQuantity 0 kg .*: the units are not comparable$/),
+      expect.stringMatching(/cannot be compared with maxValueQuantity 300 kg/),
+      expect.stringMatching(/^Observation.value.ofType\(Quantity\): Code http:\/\/unitsofmeasure.org\|m is not in value set/),
+    ]);
+  });
+});

@@ -1,0 +1,51 @@
+import type { ElementDefinition } from '@medplum/fhirtypes';
+import type { ValidationContext } from './context.js';
+import { compareQuantities, type QuantityLike } from './quantities.js';
+
+/**
+ * ElementDefinition.minValue[x] and maxValue[x] (http://hl7.org/fhir/R4/elementdefinition-definitions.html#ElementDefinition.minValue_x_):
+ * "the minimum allowed value for the element. The value is inclusive." They apply to date, dateTime,
+ * instant, time, decimal, integer, positiveInt, unsignedInt and Quantity. Dates and times compare as
+ * written (same precision and zone, as profiles give them); Quantities compare after UCUM conversion
+ * (quantities.ts), and a quantity whose units cannot be converted to the limit's is an error, as in
+ * the HL7 validator.
+ */
+export function valueLimitChecks(
+  def: ElementDefinition,
+  label: string,
+  url: string,
+): Array<(value: unknown, type: string, path: string, ctx: ValidationContext) => void> {
+  const checks: Array<(value: unknown, type: string, path: string, ctx: ValidationContext) => void> = [];
+  for (const [key, limit] of Object.entries(def)) {
+    const isMin = key.startsWith('minValue');
+    if (!isMin && !key.startsWith('maxValue')) continue;
+    const word = isMin ? 'less than the minimum' : 'greater than the maximum';
+    const wrongWay = isMin ? -1 : 1;
+    checks.push((value, _type, path, ctx) => {
+      const order = compare(value, limit);
+      if (order === wrongWay) {
+        ctx.issues.error('value', path, `The value ${show(value)} of ${label} is ${word} allowed by profile ${url} (${key} ${show(limit)})`);
+      } else if (order === 'incompatible' || order === 'no-units') {
+        ctx.issues.error('value', path, `The value ${show(value)} of ${label} cannot be compared with ${key} ${show(limit)} in profile ${url}: ${order === 'no-units' ? 'no coded units' : 'the units are not comparable'}`);
+      }
+    });
+  }
+  return checks;
+}
+
+function compare(value: unknown, limit: unknown): -1 | 0 | 1 | 'incompatible' | 'no-units' | undefined {
+  if (typeof value === 'number' && typeof limit === 'number') return Math.sign(value - limit) as -1 | 0 | 1;
+  if (typeof value === 'string' && typeof limit === 'string') return value === limit ? 0 : value < limit ? -1 : 1;
+  if (value !== null && typeof value === 'object' && limit !== null && typeof limit === 'object') {
+    return compareQuantities(value as QuantityLike, limit as QuantityLike);
+  }
+  return undefined;
+}
+
+function show(x: unknown): string {
+  if (x !== null && typeof x === 'object') {
+    const q = x as QuantityLike & { unit?: string };
+    return `${q.value} ${q.code ?? q.unit ?? ''}`.trim();
+  }
+  return String(x);
+}
