@@ -79,6 +79,14 @@ describe('relative references resolve against the fullUrl of their entry', () =>
     expect(summary(warnings(validate(bundle)))).toEqual([expect.stringMatching(/Entry 1 matches the reference Patient\/23 by type and id but its fullUrl/)]);
   });
 
+  it('reports the same problems in a message as warnings: a referral is not refused for them', () => {
+    const entries = [{ fullUrl: `${BASE}Observation/o1`, resource: observation('Patient/23') }, { fullUrl: `${BASE}Patient/23`, resource: { resourceType: 'Group', id: '23', type: 'person', actual: true } }];
+    const asMessage = validate({ ...collection(...entries), type: 'message' }).filter((i) => i.expression?.[0] === 'Bundle.entry[0].resource.subject.reference');
+    expect(asMessage.map((i) => i.severity)).toEqual(['warning']);
+    const noBase = validate({ resourceType: 'Bundle', type: 'message', entry: [{ resource: observation('Patient/23') }] }).filter((i) => i.expression?.[0] === 'Bundle.entry[0].resource.subject.reference');
+    expect(noBase.map((i) => i.severity)).toEqual(['warning']);
+  });
+
   it('is an error in an entry without a fullUrl, except in batch and transaction responses', () => {
     const bundle = collection({ resource: observation('Patient/23') });
     expect(errorAt(validate(bundle), 'Bundle.entry[0].resource.subject.reference')?.diagnostics).toMatch(/^Relative reference Patient\/23 appears inside a Bundle entry without a fullUrl/);
@@ -187,6 +195,12 @@ describe('messages', () => {
   it('must carry what the MessageHeader focuses on', () => {
     expect(errors(validate(message(header(UUID_PATIENT), { fullUrl: UUID_PATIENT, resource: patient() })))).toEqual([]);
     expect(errorAt(validate(message(header(UUID_MISSING))), 'Bundle.entry[0].resource.focus[0]')?.diagnostics).toBe(`Can't find '${UUID_MISSING}' in the bundle (MessageHeader.focus)`);
+  });
+
+  it('only warns about a focus that names an entry by type and id but not by the Bundle rules (a BaRS receiver finds it)', () => {
+    const issues = validate(message(header('Patient/23'), { fullUrl: UUID_PATIENT, resource: patient('23') }));
+    expect(errors(issues)).toEqual([]);
+    expect(issues.find((i) => i.expression?.[0] === 'Bundle.entry[0].resource.focus[0]')?.severity).toBe('warning');
   });
 });
 

@@ -16,8 +16,8 @@ const RESTFUL = /^https?:\/\/.+\/([A-Z][A-Za-z]+)\/([A-Za-z0-9\-.]{1,64})$/;
  * Each entry's fullUrl: present when the entry has a resource (except in transactions, batches and
  * their responses, and a search's own outcome), absolute, and when it is a RESTful URL
  * ([base]/Type/id) its resource has that type and id: "The fullUrl SHALL NOT disagree with the id in
- * the resource" (bundle.html#bundle-unique). In a message a missing fullUrl or a disagreeing id is
- * only a warning (the HL7 validator says error): the receiver gives every resource its own id, what
+ * the resource" (bundle.html#bundle-unique). In a message each of these is only a warning (the HL7
+ * validator says error): the receiver gives every resource its own id, what
  * the message must carry is checked by the references that need it, and a referral is not refused
  * for what does not stop it being read or routed.
  */
@@ -25,6 +25,7 @@ export const bundleEntryFullUrlRule: ValueCheck = (value, path, ctx) => {
   const bundle = value as { type?: unknown; entry?: unknown };
   if (!Array.isArray(bundle.entry)) return;
   const requests = typeof bundle.type === 'string' && REQUESTS.has(bundle.type);
+  const severity = bundle.type === 'message' ? 'warning' : 'error';
   bundle.entry.forEach((entry, i) => {
     const e = entry as { fullUrl?: unknown; resource?: { id?: unknown; resourceType?: unknown }; search?: { mode?: unknown } } | null;
     if (e === null || typeof e !== 'object') return;
@@ -33,22 +34,22 @@ export const bundleEntryFullUrlRule: ValueCheck = (value, path, ctx) => {
       // a searchset's OperationOutcome about the search itself (search.mode outcome) is nobody's resource
       if (e.fullUrl === undefined && e.resource !== undefined && !requests && e.search?.mode !== 'outcome') {
         const message = 'Except for transactions and batches, each entry in a Bundle must have a fullUrl which is the identity of the resource in the entry';
-        ctx.issues.add(bundle.type === 'message' ? 'warning' : 'error', 'required', where, message);
+        ctx.issues.add(severity, 'required', where, message);
       }
       return;
     }
     if (!SCHEME.test(e.fullUrl)) {
-      ctx.issues.error('value', `${where}.fullUrl`, `The fullUrl must be an absolute URL (not '${e.fullUrl}')`);
+      ctx.issues.add(severity, 'value', `${where}.fullUrl`, `The fullUrl must be an absolute URL (not '${e.fullUrl}')`);
       return;
     }
     const restful = RESTFUL.exec(e.fullUrl.replace(/\/_history\/[^/]*$/, ''));
     const resource = e.resource;
     if (!restful || resource === null || typeof resource !== 'object' || typeof resource.resourceType !== 'string') return;
     if (resource.id === undefined) {
-      if (!requests) ctx.issues.error('value', `${where}.fullUrl`, `The fullUrl '${e.fullUrl}' looks like a RESTful server URL, but the resource has no id`);
+      if (!requests) ctx.issues.add(severity, 'value', `${where}.fullUrl`, `The fullUrl '${e.fullUrl}' looks like a RESTful server URL, but the resource has no id`);
     } else if (restful[1] !== resource.resourceType || restful[2] !== resource.id) {
       const message = `The fullUrl '${e.fullUrl}' looks like a RESTful server URL, so it must end with the correct type and id (/${resource.resourceType}/${String(resource.id)})`;
-      ctx.issues.add(bundle.type === 'message' ? 'warning' : 'error', 'value', `${where}.fullUrl`, message);
+      ctx.issues.add(severity, 'value', `${where}.fullUrl`, message);
     }
   });
 };
@@ -143,6 +144,12 @@ function reportUnreachable(index: BundleIndex, edges: Map<number, Set<number>>, 
   }
 }
 
+/** Whether an entry's fullUrl ends with the Type/id a reference ends with. */
+function namedByTail(index: BundleIndex, reference: string): boolean {
+  const tail = /(?:^|\/)([A-Z][A-Za-z]+\/[A-Za-z0-9\-.]{1,64})$/.exec(reference)?.[1];
+  return tail !== undefined && index.entries.some((e) => e.fullUrl?.endsWith(`/${tail}`) || `${e.resourceType}/${e.id}` === tail);
+}
+
 function reach(start: number, next: (i: number) => Iterable<number>): Set<number> {
   const seen = new Set<number>([start]);
   const queue = [start];
@@ -157,7 +164,12 @@ function reach(start: number, next: (i: number) => Iterable<number>): Set<number
   return seen;
 }
 
-/** A message (Bundle.type message) is read from its MessageHeader: what its focus names must be in it (messaging.html). */
+/**
+ * A message (Bundle.type message) is read from its MessageHeader: what its focus names must be in it
+ * (messaging.html), an error when no entry is it. A focus that names an entry only by its type and id
+ * (not by the Bundle's rules) is a warning where the HL7 validator says error: BaRS receivers find
+ * such a focus, and a referral is not refused for it.
+ */
 export const bundleMessageRule: ValueCheck = (value, path, ctx) => {
   const bundle = value as { type?: unknown; entry?: unknown };
   const index = ctx.bundle;
@@ -169,11 +181,13 @@ export const bundleMessageRule: ValueCheck = (value, path, ctx) => {
     const reference = (focus as { reference?: unknown } | null)?.reference;
     if (typeof reference !== 'string' || reference.startsWith('#')) return;
     const resolved = resolveInBundle(index, reference, from, true);
-    if (resolved.kind === 'missing') {
-      const note = resolved.sameTypeAndId.length
-        ? '. Note that there is a resource in the bundle with the same type and id, but it does not match because of the fullUrl based rules around matching relative references'
-        : '';
-      ctx.issues.error('not-found', `${path}.entry[0].resource.focus[${i}]`, `Can't find '${reference}' in the bundle (MessageHeader.focus)${note}`);
+    if (resolved.kind !== 'missing') return;
+    const where = `${path}.entry[0].resource.focus[${i}]`;
+    const byTypeAndId = resolved.sameTypeAndId.length > 0 || resolveInBundle(index, reference, from).kind === 'found' || namedByTail(index, reference);
+    if (byTypeAndId) {
+      ctx.issues.warning('not-found', where, `Can't find '${reference}' in the bundle (MessageHeader.focus) by the Bundle's rules; an entry matches it only by type and id`);
+    } else {
+      ctx.issues.error('not-found', where, `Can't find '${reference}' in the bundle (MessageHeader.focus)`);
     }
   });
 };

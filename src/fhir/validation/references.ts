@@ -145,29 +145,32 @@ function isConditional(reference: string): boolean {
  * responses); a target of another type than the reference names is an error; an entry that matches
  * only by type and id is a warning; a version-specific reference needs meta.versionId on its
  * target. Other references may be resolved outside the Bundle and are not reported here. What a
- * document or a message must carry is bundle-rules.ts.
+ * document or a message must carry is bundle-rules.ts. In a message the errors are warnings: a
+ * referral is never refused for what it says, only for what stops it being read or routed.
  */
 function checkBundled(reference: string, path: string, ctx: ValidationContext): void {
   const bundle = ctx.bundle!;
   const from = holdingEntry(ctx);
   if (!from) return; // a reference in the Bundle itself (signature) or deeper than its entries
   const where = `${path}.reference`;
+  // in a message these are warnings (the HL7 validator: errors): a referral is not refused for them
+  const severity = bundle.type === 'message' ? 'warning' : 'error';
   const resolved = resolveInBundle(bundle, reference, from);
   switch (resolved.kind) {
     case 'found': {
       const named = /^([A-Z][A-Za-z]+)\/[^/]+(?:\/_history\/[^/]+)?$/.exec(reference)?.[1] ?? ABSOLUTE_TAIL.exec(reference)?.[1];
       const actual = resolved.entry.resourceType;
       if (named && actual && named !== actual) {
-        ctx.issues.error('value', where, `Matching reference for reference ${reference} has resourceType ${actual} (Bundle.entry[${resolved.entry.index}])`);
+        ctx.issues.add(severity, 'value', where, `Matching reference for reference ${reference} has resourceType ${actual} (Bundle.entry[${resolved.entry.index}])`);
       }
       return;
     }
     case 'ambiguous':
-      ctx.issues.error('value', where, `Found ${resolved.entries.length} matches for ${reference} in the Bundle (entries ${resolved.entries.map((e) => e.index).join(', ')}); a reference must name one entry`);
+      ctx.issues.add(severity, 'value', where, `Found ${resolved.entries.length} matches for ${reference} in the Bundle (entries ${resolved.entries.map((e) => e.index).join(', ')}); a reference must name one entry`);
       return;
     case 'no-base':
       if (bundle.type !== 'batch-response' && bundle.type !== 'transaction-response') {
-        ctx.issues.error('required', where, `Relative reference ${reference} appears inside a Bundle entry without a fullUrl, so it cannot be resolved (http://hl7.org/fhir/R4/bundle.html#references)`);
+        ctx.issues.add(severity, 'required', where, `Relative reference ${reference} appears inside a Bundle entry without a fullUrl, so it cannot be resolved (http://hl7.org/fhir/R4/bundle.html#references)`);
       }
       return;
     case 'missing':
