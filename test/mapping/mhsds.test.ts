@@ -124,8 +124,9 @@ describe('defects are named with their place in the source, and the records stil
     expect(referral.performerType?.coding?.[0].code).toBe('A03');
   });
 
-  it('refuses a row that names a field twice (JSON would keep the last silently), and names a control character in a CSV value', async () => {
+  it('refuses a row or a CSV header that names a field twice (the parsers keep the last silently), and names a control character in a CSV value', async () => {
     await expect(MHSDS_JSON.read!('[{"table":"MHS001MPI","LocalPatientId":"LP1","NHSNumber":"9000000009","NHSNumber":"9000000008"}]')).rejects.toThrow(/NHSNumber more than once/);
+    await expect(MHSDS_CSV.read!({ MHS001MPI: 'LocalPatientId,NHSNumber,NHSNumber\nLP1,9000000009,9000000008\n' })).rejects.toThrow(/names the column NHSNumber more than once/);
     const { issues, result } = await MHSDS_CSV.read!({ MHS001MPI: 'LocalPatientId,Postcode\nLP1,"LS1\u0000 4AP"\n' });
     expect(issues.find((i) => i.expression?.[0] === 'MHS001MPI[0].Postcode')?.diagnostics).toMatch(/control character/);
     expect(ofType<Patient>(result, 'Patient')[0].address).toBeUndefined();

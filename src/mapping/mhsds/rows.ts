@@ -86,8 +86,9 @@ export function rowsOfCsv(payload: Payload, tables: ReadonlyMap<string, MhsdsTab
     }
     let records: Record<string, string>[];
     try {
-      records = parse(text, { columns: true, skip_empty_lines: true, bom: true, trim: false });
+      records = parse(text, { columns: (header: string[]) => headerOf(table, header), skip_empty_lines: true, bom: true, trim: false });
     } catch (err) {
+      if (err instanceof FhirError) throw err;
       throw new FhirError(FhirErrorCode.INVALID, { message: `The CSV of ${table} cannot be read: ${(err as Error).message}`, expression: table });
     }
     records.forEach((record, index) => {
@@ -98,6 +99,13 @@ export function rowsOfCsv(payload: Payload, tables: ReadonlyMap<string, MhsdsTab
   }
   if (rows.length === 0 && issues.length === 0) throw new FhirError(FhirErrorCode.INVALID, 'The mhsds-csv payload holds no rows');
   return { rows, issues };
+}
+
+/** A CSV header naming a field twice would keep the last value silently: refused, naming it. */
+function headerOf(table: string, header: string[]): string[] {
+  const twice = header.find((name, i) => header.indexOf(name) !== i);
+  if (twice !== undefined) throw new FhirError(FhirErrorCode.INVALID, { message: `The CSV of ${table} names the column ${twice} more than once`, expression: `${table}.${twice}` });
+  return header;
 }
 
 /** Rows as `mhsds-json`: a JSON array, each row's fields in its table's order. */
