@@ -1,5 +1,5 @@
 import { PATHWAY, TaskCode } from '../pathway/codes.js';
-import { CONTACT_OUTCOME, ContactOutcome } from '../pathway/outreach/outcome.js';
+import { ContactOutcome } from '../pathway/outreach/outcome.js';
 import type { SqlParams } from '../store/sql.js';
 import { partsOf, presentedWithin, taskFacts, VOID_STATUSES, type Scope } from './task-facts.js';
 
@@ -136,20 +136,8 @@ const timeToClinicalReview: MeasureDefinition = {
     WHERE t.authored >= ${w.start} AND t.authored < ${w.end}`,
 };
 
-/**
- * Whether the Task's contact outcome (Task.output contact-outcome, outreach/outcome.ts) is one of
- * `codes`. Outputs are not indexed, so this reads the JSON, but only of a Task whose stored text
- * mentions one of the codes at all (a LIKE, cheap), so a year of contacts is not parsed.
- */
-function hasOutcome(p: SqlParams, rid: string, codes: readonly string[]): string {
-  const patterns = p.add(codes.map((c) => `%"${c}"%`), 'text[]');
-  const codings = p.add(codes.map((code) => JSON.stringify([{ system: CONTACT_OUTCOME.system, code }])), 'jsonb[]');
-  return `EXISTS (SELECT 1 FROM resource x, jsonb_array_elements(COALESCE(x.content::jsonb -> 'output', '[]')) o
-    WHERE x.rid = ${rid} AND x.content LIKE ANY(${patterns}) AND o -> 'valueCodeableConcept' -> 'coding' @> ANY(${codings}))`;
-}
-
-/** Every outcome of a contact but contact made: a completed contact is made unless it says one of these. */
-const NOT_MADE = Object.values(ContactOutcome).filter((c) => c !== ContactOutcome.made);
+/** A completed contact is made unless its outcome says otherwise (outreach/outcome.ts records contact made when none is given). */
+const made = (t: string) => `(${t}.status = 'completed' AND (${t}.outcome IS NULL OR ${t}.outcome = '${ContactOutcome.made}'))`;
 
 /**
  * First contact within 72 hours after crisis care: first-contact Tasks made in the period (one
@@ -166,7 +154,7 @@ const firstContact: MeasureDefinition = {
       (t.status = ANY(${voids(p)}) OR (NOT t.done AND (t.due IS NULL OR t.due > ${w.asOf}))) AS excl,
       (t.made AND t.ended <= t.due) AS num,
       CASE WHEN t.made THEN ${minutesBetween('t.authored', 't.ended')} END AS minutes
-    FROM (SELECT d.*, (d.done AND d.status = 'completed' AND NOT ${hasOutcome(p, 'd.rid', NOT_MADE)}) AS made
+    FROM (SELECT d.*, (d.done AND ${made('d')}) AS made
       FROM (SELECT f.*, (f.status IN ('completed', 'failed') AND f.ended <= ${w.asOf}) AS done FROM (${taskFacts(p, [TaskCode.firstContact], w.scope)}) f) d) t
     WHERE t.authored >= ${w.start} AND t.authored < ${w.end}`,
 };
@@ -230,7 +218,7 @@ const outreachOnTime: MeasureDefinition = {
   observesMinutes: false,
   cases: (p, w) => `SELECT t.rid, t.patient, t.team, t.team_via_role, t.priority, true AS ip, true AS den,
       (t.status = ANY(${voids(p)}) OR (NOT t.done AND t.due > ${w.asOf})) AS excl,
-      (t.done AND t.ended <= t.due AND NOT ${hasOutcome(p, 't.rid', [ContactOutcome.notDoneInTime])}) AS num,
+      (t.done AND t.ended <= t.due AND t.outcome IS DISTINCT FROM ${p.add(ContactOutcome.notDoneInTime)}) AS num,
       NULL::float8 AS minutes
     FROM (SELECT f.*, (f.status IN ('completed', 'failed') AND f.ended <= ${w.asOf}) AS done FROM (${taskFacts(p, OUTREACH_STEPS, w.scope)}) f) t
     WHERE t.due >= ${w.start} AND t.due < ${w.end}`,

@@ -15,6 +15,7 @@ import type { SqlParams } from '../store/sql.js';
  * | `team_via_role` | the team is the owning PractitionerRole's, not one the Task names (so the Task is not in that team's compartment by its own keys) |
  * | `due` | Task.restriction.period.end (the published `due` parameter): the standard, however it was worked out (elapsed hours, working days) |
  * | `ended` | Task.executionPeriod.end: stamped at completion of a triage (triage-completion.ts) and at the end of a contact or attempt (outreach/outcome.ts) |
+ * | `outcome` | a contact's or attempt's outcome (Task.output contact-outcome: contact-made, did-not-attend, not-done-in-time) |
  * | `status_since` | when the Task entered its current status: the lastUpdated of the first version with it, as its history records |
  *
  * Instants are the end of the second written (the index's upper bound), the same for every column,
@@ -28,7 +29,7 @@ export function taskFacts(p: SqlParams, codes: readonly string[], scope?: Scope)
       'Organization/' || COALESCE(f.team, CASE WHEN f.owner_type = 'Organization' THEN f.owner_id END,
         CASE WHEN f.owner_type = 'PractitionerRole' THEN ${roleOrganization} END) AS team,
       (f.team IS NULL AND f.owner_type IS DISTINCT FROM 'Organization') AS team_via_role,
-      'Patient/' || f.patient AS patient, f.patient AS patient_id, f.authored, f.due, f.ended, f.status_since
+      'Patient/' || f.patient AS patient, f.patient AS patient_id, f.authored, f.due, f.ended, f.status_since, f.outcome
     FROM task_fact f
     WHERE f.code = ANY(${p.add(codes, 'text[]')})`;
   return scope ? `SELECT s.* FROM (${facts}) s WHERE ${scope('s')}` : facts;

@@ -6,7 +6,8 @@ import type { SqlParams } from './sql.js';
  * The task_fact table (migration 021): one narrow row per pathway Task (a Task.code of Stepwise's
  * task-code system) holding what the pathway measures count (src/measures), so a year of Tasks is
  * aggregated from one index range instead of a join per search parameter. Derived from the Task's
- * own index rows and written and deleted with them (index-writer.ts), like task_queue.
+ * own index rows and written and deleted with them (index-writer.ts), like task_queue. `outcome`
+ * is a contact's or attempt's outcome (the `contact-outcome` search parameter).
  *
  * Instants are the upper bound the index keeps for each (`hi`: the end of the second, or of the
  * millisecond, written), the same for every column, so comparing two of them is exact to the
@@ -20,6 +21,7 @@ export const TASK_FACT_TABLE = 'task_fact';
 
 export const TASK_CODE_SYSTEM = `${STEPWISE_CANONICAL_BASE}/CodeSystem/task-code`;
 export const TRIAGE_STATUS_SYSTEM = `${STEPWISE_CANONICAL_BASE}/CodeSystem/triage-status`;
+export const CONTACT_OUTCOME_SYSTEM = `${STEPWISE_CANONICAL_BASE}/CodeSystem/contact-outcome`;
 
 interface FactRow {
   id: string;
@@ -32,6 +34,7 @@ interface FactRow {
   ownerId: string | null;
   patient: string | null;
   partOf: string | null;
+  outcome: string | null;
   authored: string | null;
   due: string | null;
   ended: string | null;
@@ -60,6 +63,7 @@ export function taskFactOf(type: string, id: string, rows: IndexRows): FactRow |
     ownerId: owner?.targetId ?? null,
     patient: ref('patient', 'Patient')?.targetId ?? null,
     partOf: ref('part-of', 'Task')?.targetId ?? null,
+    outcome: token('contact-outcome', CONTACT_OUTCOME_SYSTEM),
     authored: hi('authored-on'),
     due: hi('due'),
     ended: hi('period'),
@@ -77,6 +81,7 @@ const COLUMNS: [column: string, cast: string, key: keyof FactRow][] = [
   ['owner_id', 'text', 'ownerId'],
   ['patient', 'text', 'patient'],
   ['part_of', 'text', 'partOf'],
+  ['outcome', 'text', 'outcome'],
   ['authored', 'timestamptz', 'authored'],
   ['due', 'timestamptz', 'due'],
   ['ended', 'timestamptz', 'ended'],

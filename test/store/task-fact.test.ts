@@ -2,6 +2,7 @@ import type { Task } from '@medplum/fhirtypes';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { FixedClock } from '../../src/clock.js';
 import { PATHWAY } from '../../src/pathway/codes.js';
+import { CONTACT_OUTCOME } from '../../src/pathway/outreach/outcome.js';
 import { migrate, migrations } from '../../src/store/migrate.js';
 import { ResourceStore } from '../../src/store/resource-store.js';
 import { pgliteTestDatabase, type TestDatabase } from '../support/databases.js';
@@ -38,7 +39,7 @@ const escalation = (id: string, extra: Partial<Task> = {}): Task => ({
 });
 
 const facts = () => t.db.query<Record<string, unknown>>(
-  `SELECT id, code, status, priority, business_status, team, owner_type, owner_id, patient, part_of, authored, due, ended, status_since, created FROM task_fact ORDER BY id`,
+  `SELECT id, code, status, priority, business_status, team, owner_type, owner_id, patient, part_of, outcome, authored, due, ended, status_since, created FROM task_fact ORDER BY id`,
 );
 const at = async (iso: string, task: Task) => {
   clock.set(new Date(iso));
@@ -51,7 +52,7 @@ describe('the write path', () => {
     expect(await facts()).toEqual([
       {
         id: 'e1', code: 'escalation', status: 'requested', priority: 'asap', business_status: null, team: 'cmht', owner_type: 'PractitionerRole', owner_id: 'dr-rao',
-        patient: 'p1', part_of: 'parent', authored: new Date('2026-03-02T09:00:00.999Z'), due: new Date('2026-03-02T13:00:00.999Z'), ended: null,
+        patient: 'p1', part_of: 'parent', outcome: null, authored: new Date('2026-03-02T09:00:00.999Z'), due: new Date('2026-03-02T13:00:00.999Z'), ended: null,
         status_since: new Date('2026-03-02T09:00:00Z'), created: new Date('2026-03-02T09:00:00Z'),
       },
     ]);
@@ -82,14 +83,14 @@ describe('migration 21', () => {
     await at('2026-03-03T08:00:00Z', escalation('e1', { status: 'completed', note: [{ text: 'MDT booked' }] }));
     await at('2026-03-02T09:30:00Z', escalation('e2', { status: 'in-progress' }));
     await at('2026-03-02T10:00:00Z', escalation('e2', { status: 'on-hold' }));
-    await at('2026-03-02T12:00:00Z', escalation('e2', { status: 'in-progress' }));
+    await at('2026-03-02T12:00:00Z', escalation('e2', { status: 'in-progress', output: [{ type: { coding: [{ system: PATHWAY.taskParameterType, code: 'contact-outcome' }] }, valueCodeableConcept: { coding: [{ system: CONTACT_OUTCOME.system, code: 'did-not-attend' }] } }] }));
     await at('2026-03-02T09:00:00Z', { ...escalation('t1'), code: { coding: [{ system: PATHWAY.taskCode, code: 'triage' }] }, businessStatus: { coding: [{ system: PATHWAY.triageStatus, code: 'triaged' }] } });
     await store.delete('Task', 't1');
     const written = await facts();
-    expect(written.map((f) => [f.id, f.status_since])).toEqual([
-      ['e1', new Date('2026-03-02T11:00:00Z')],
-      // in progress again since 12:00: the last run of versions with the status
-      ['e2', new Date('2026-03-02T12:00:00Z')],
+    expect(written.map((f) => [f.id, f.status_since, f.outcome])).toEqual([
+      ['e1', new Date('2026-03-02T11:00:00Z'), null],
+      // in progress again since 12:00: the last run of versions with the status; its outcome from the contact-outcome parameter
+      ['e2', new Date('2026-03-02T12:00:00Z'), 'did-not-attend'],
     ]);
     await t.db.query('DROP TABLE task_fact');
     await t.db.query('DELETE FROM schema_migration WHERE version = 21');

@@ -6,7 +6,7 @@
  * Filled here from the index rows already stored, as the write path fills it; `status_since` from
  * the history (the first version of the last run of versions with the current status).
  */
-import { TASK_CODE_SYSTEM, TRIAGE_STATUS_SYSTEM } from '../task-fact.js';
+import { CONTACT_OUTCOME_SYSTEM, TASK_CODE_SYSTEM, TRIAGE_STATUS_SYSTEM } from '../task-fact.js';
 
 const quote = (s: string) => `'${s.replace(/'/g, "''")}'`;
 
@@ -23,6 +23,7 @@ CREATE TABLE task_fact (
   owner_id         text COLLATE "C",
   patient          text COLLATE "C",
   part_of          text COLLATE "C",
+  outcome          text COLLATE "C",
   authored         timestamptz,
   due              timestamptz,
   ended            timestamptz,
@@ -37,7 +38,7 @@ CREATE INDEX task_fact_ended ON task_fact (code, ended);
 CREATE INDEX task_fact_patient ON task_fact (patient, authored) WHERE patient IS NOT NULL;
 CREATE INDEX task_fact_part_of ON task_fact (part_of) WHERE part_of IS NOT NULL;
 
-INSERT INTO task_fact (rid, id, code, status, priority, business_status, team, owner_type, owner_id, patient, part_of, authored, due, ended, status_since, created)
+INSERT INTO task_fact (rid, id, code, status, priority, business_status, team, owner_type, owner_id, patient, part_of, outcome, authored, due, ended, status_since, created)
 SELECT c.rid, min(res.id), min(c.code),
   (SELECT min(t.code) FROM sp_token t WHERE t.rid = c.rid AND t.param = 'status'),
   (SELECT min(t.code) FROM sp_token t WHERE t.rid = c.rid AND t.param = 'priority'),
@@ -47,6 +48,9 @@ SELECT c.rid, min(res.id), min(c.code),
   (SELECT min(r.target_id) FROM sp_reference r WHERE r.rid = c.rid AND r.param = 'owner'),
   (SELECT min(r.target_id) FROM sp_reference r WHERE r.rid = c.rid AND r.param = 'patient' AND r.target_type = 'Patient'),
   (SELECT min(r.target_id) FROM sp_reference r WHERE r.rid = c.rid AND r.param = 'part-of' AND r.target_type = 'Task'),
+  -- contact-outcome is a new search parameter: what Tasks written before it say, from their JSON
+  (SELECT min(cd ->> 'code') FROM jsonb_array_elements(COALESCE(res.content::jsonb -> 'output', '[]')) o, jsonb_array_elements(COALESCE(o -> 'valueCodeableConcept' -> 'coding', '[]')) cd
+    WHERE o -> 'type' -> 'coding' @> '[{"code": "contact-outcome"}]' AND cd ->> 'system' = ${quote(CONTACT_OUTCOME_SYSTEM)}),
   COALESCE((SELECT min(d.hi) FROM sp_date d WHERE d.rid = c.rid AND d.param = 'authored-on'), (SELECT min(v.last_updated) FROM resource_version v WHERE v.rid = c.rid), min(res.last_updated)),
   (SELECT min(d.hi) FROM sp_date d WHERE d.rid = c.rid AND d.param = 'due'),
   (SELECT min(d.hi) FROM sp_date d WHERE d.rid = c.rid AND d.param = 'period' AND d.hi < 'infinity'),
@@ -58,5 +62,5 @@ SELECT c.rid, min(res.id), min(c.code),
   COALESCE((SELECT min(v.last_updated) FROM resource_version v WHERE v.rid = c.rid), min(res.last_updated))
 FROM sp_token c JOIN resource res ON res.rid = c.rid AND NOT res.deleted
 WHERE c.type = 'Task' AND c.param = 'code' AND c.system = ${quote(TASK_CODE_SYSTEM)} AND c.code IS NOT NULL
-GROUP BY c.rid
+GROUP BY c.rid, res.rid
 `;
