@@ -63,6 +63,7 @@ const routes: Route[] = [
   ['GET', 'PlanDefinition/:id/$apply', applyPlanDefinition, APPLY],
   ['GET', 'Measure/:id/$evaluate-measure', evaluateMeasureOperation, EVALUATE_MEASURE],
   ['POST', 'Measure/:id/$evaluate-measure', evaluateMeasureOperation, EVALUATE_MEASURE],
+  ['POST', 'StructureMap/$transform', transformOperation, TRANSFORM],
   ['POST', 'StructureMap/:id/$transform', transformOperation, TRANSFORM],
   ...TASK_OPERATIONS,
   ['POST', ':type/$validate', validateOperation, VALIDATE],

@@ -43,6 +43,14 @@ export function publishedMappingResources(): Resource[] {
   });
 }
 
+let everyPartner: TransformMapCollection | undefined;
+
+/** Every partner's StructureMaps and ConceptMaps (reversed ones too), for a map run on its own ($transform). */
+export function allTransformMaps(): TransformMapCollection {
+  everyPartner ??= new TransformMapCollection(partnersWithMappings().flatMap((p) => partnerMappings(p).transformMaps.resources));
+  return everyPartner;
+}
+
 function partnersWithMappings(): string[] {
   return readdirSync(root, { withFileTypes: true })
     .filter((d) => d.isDirectory() && listFiles(`${d.name}/maps`, '.map').length > 0)

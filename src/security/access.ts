@@ -59,6 +59,7 @@ const RULES: Record<string, Rule> = {
   // a partner payload creates or updates what it carries, led by the referral, as a message does;
   // $transform reads the map and stores nothing
   'POST $ingest': () => all(...on('ServiceRequest', 'c'), ...on('ServiceRequest', 'u')),
+  'POST StructureMap/$transform': () => all(...on('StructureMap', 'r'), ...on('StructureMap', 's')),
   'POST StructureMap/:id/$transform': () => all(...on('StructureMap', 'r')),
   'GET MessageDefinition': () => all(...on('MessageDefinition', 's')),
   'GET ServiceRequest': () => all(...on('ServiceRequest', 's')),

@@ -189,6 +189,20 @@ describe('StructureMap/[id]/$transform', () => {
     expect(JSON.parse(Buffer.from(binary.data, 'base64').toString())).toEqual({ PersonBirthDate: '1990-01-02', Gender: '2' });
   });
 
+  it('at the type level, runs the map its source url names', async () => {
+    const res = await t.fhir('POST', 'StructureMap/$transform', {
+      resourceType: 'Parameters',
+      parameter: [
+        { name: 'source', valueUri: 'https://fhir.stepwise.nhs.uk/StructureMap/MHS001MPI-to-fhir' },
+        { name: 'content', resource: { resourceType: 'Basic', LocalPatientId: 'LP1', Gender: 'X' } },
+      ],
+    });
+    expect(res.status).toBe(200);
+    expect(await res.json()).toMatchObject({ resourceType: 'Patient', gender: 'unknown' });
+    expect((await t.fhir('POST', 'StructureMap/$transform?source=https://nowhere.example/map', { resourceType: 'Basic' })).status).toBe(404);
+    expect((await t.fhir('POST', 'StructureMap/$transform', { resourceType: 'Basic' })).status).toBe(400);
+  });
+
   it('404 for a map that is not there', async () => {
     expect((await t.fhir('POST', 'StructureMap/nope/$transform', { resourceType: 'Patient' })).status).toBe(404);
   });
