@@ -67,13 +67,14 @@ async function aggregate(store: ResourceStore, definition: MeasureDefinition, sc
   }
   const w = windowOf(p, scope, limits.length ? (x) => limits.map((limit) => limit(x)).join(' AND ') : undefined);
   const cases = definition.cases(p, w);
-  const counted = `den AND NOT excl`;
+  // a condition that is unknown (a fact not recorded) neither excludes a case nor puts it in the numerator
+  const counted = `den AND excl IS NOT TRUE`;
   const sql = `WITH cases AS (${cases})
     SELECT GROUPING(c.team) = 0 AS by_team, GROUPING(c.priority) = 0 AS by_priority, c.team, c.priority,
       count(*) FILTER (WHERE ip)::int AS ip,
       count(*) FILTER (WHERE den)::int AS den,
-      count(*) FILTER (WHERE den AND excl)::int AS excl,
-      count(*) FILTER (WHERE ${counted} AND num)::int AS num,
+      count(*) FILTER (WHERE den AND excl IS TRUE)::int AS excl,
+      count(*) FILTER (WHERE ${counted} AND num IS TRUE)::int AS num,
       count(minutes) FILTER (WHERE ${counted})::int AS observed,
       percentile_cont(0.5) WITHIN GROUP (ORDER BY minutes) FILTER (WHERE ${counted}) AS median,
       percentile_cont(0.9) WITHIN GROUP (ORDER BY minutes) FILTER (WHERE ${counted}) AS p90

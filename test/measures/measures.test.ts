@@ -80,6 +80,21 @@ describe.each(databaseFactories)('pathway measures on %s', (_name, open) => {
     });
   });
 
+  describe('a fact not recorded', () => {
+    beforeAll(async () => {
+      m = await measureStore(open);
+      // completed without the completion time the server stamps (written before the stamp existed): not known to be within standard
+      await m.put(task('u1', TaskCode.triage, { patient: 'Patient/p1', team: NORTH, priority: 'urgent', status: 'completed', authored: '2026-03-02T09:00:00Z', due: '2026-03-03T09:00:00Z' }));
+    });
+    afterAll(() => m.dispose());
+
+    it('neither excludes the case nor counts it within standard: 0 / 1, and no minutes', async () => {
+      const r = await m.evaluate('time-to-triage');
+      expect(counts(r)).toEqual({ ip: 1, den: 1, excl: 0, num: 0, score: 0 });
+      expect(minutes(r, 'median-minutes')).toBeUndefined();
+    });
+  });
+
   describe('minimum-dataset compliance', () => {
     beforeAll(async () => {
       m = await measureStore(open);
