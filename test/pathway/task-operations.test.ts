@@ -58,6 +58,9 @@ describe('Task operations for people working queues', () => {
       queuedTask('claim-me', 'triage'),
       queuedTask('held', 'triage'),
       queuedTask('triage-1', 'triage'),
+      queuedTask('proposed-1', 'triage', {
+        output: [{ type: { coding: [{ system: PATHWAY.taskParameterType, code: 'triage-outcome' }] }, valueCodeableConcept: { coding: [{ system: PATHWAY.levelOfSupport, code: 'routine-support' }] } }],
+      }),
       queuedTask('redirect-1', 'triage', { businessStatus: { coding: [{ system: PATHWAY.triageStatus, code: 'redirected' }] } }),
       queuedTask('call-1', 'clarify-referral'),
       queuedTask('reject-me', 'clarify-referral'),
@@ -145,6 +148,13 @@ describe('Task operations for people working queues', () => {
     expect(res.body.note?.[0].text).toBe('Seen by the duty worker');
     // the write policies ran: a completed triage records its time to triage
     expect(res.body.extension?.some((e) => e.url === PATHWAY.timeToTriage)).toBe(true);
+  });
+
+  it("replaces the rules' proposed outcome with the clinician's: one triage outcome, the one decided", async () => {
+    const res = await op('proposed-1', 'complete', params(triageOutcome('intensive-input')));
+    expect(res.status).toBe(200);
+    const outcomes = (res.body.output ?? []).filter((o) => o.type.coding?.[0].code === 'triage-outcome');
+    expect(outcomes.map((o) => o.valueCodeableConcept?.coding?.[0].code)).toEqual(['intensive-input']);
   });
 
   it('completes a redirected triage only with the redirect parts', async () => {

@@ -1,4 +1,4 @@
-import type { Annotation, Organization, Reference, Task } from '@medplum/fhirtypes';
+import type { Annotation, Organization, Reference, Task, TaskOutput } from '@medplum/fhirtypes';
 import { FhirError, FhirErrorCode } from '../../errors.js';
 import type { ResourceStore, WriteResult } from '../../store/resource-store.js';
 import { writeWithPolicies } from '../write-policies.js';
@@ -91,12 +91,21 @@ const STEPS: Record<TaskOperationName, Step> = {
     if (holder) checkHolder(task, holder, input);
     checkMove(task, 'completed');
     const next: Task = { ...task, status: 'completed' };
-    if (input.outputs.length) next.output = [...(task.output ?? []), ...input.outputs];
+    if (input.outputs.length) next.output = [...(task.output ?? []).filter((o) => !input.outputs.some((given) => sameOutputType(o, given))), ...input.outputs];
     if (input.note) next.note = [...(task.note ?? []), noteBy(input.note, input.practitioner?.ref, now)];
     checkRequiredOutputs(next);
     return next;
   },
 };
+
+/**
+ * Whether two outputs are of one type (a coding in common). An output the completer gives replaces
+ * those of its type already there: the rules' proposed triage outcome is superseded by the
+ * clinician's decision, never kept beside it for a policy to read first.
+ */
+function sameOutputType(a: TaskOutput, b: TaskOutput): boolean {
+  return (a.type.coding ?? []).some((x) => (b.type.coding ?? []).some((y) => x.system === y.system && x.code === y.code));
+}
 
 /** 409 when the Task cannot move to `to`: final already, or a move the state machine forbids. */
 function checkMove(task: Task, to: Task['status']): void {
