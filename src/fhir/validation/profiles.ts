@@ -10,6 +10,7 @@ import { type ProfileNode, visitChildren } from './profile-walk.js';
 import { compileSlicing } from './slicing.js';
 import { valueLimitChecks } from './value-limits.js';
 import { snapshotElements } from './snapshot.js';
+import { targetProfileCheck } from './target-profiles.js';
 import type { Terminology } from './terminology.js';
 import { deepEqual, matchesPattern } from './values.js';
 
@@ -145,7 +146,7 @@ export class ProfileCompiler {
     }
     if (node.isChoice && node.types.length > 0 && node.types.length < coreTypes.length) compiled.types = new Set(node.types);
     if (node.slices.length > 0 || node.def.slicing) {
-      compiled.slicing = compileSlicing(node, (slice) => this.compileNode(slice, url) ?? emptyNode(slice), this.terminology, url);
+      compiled.slicing = compileSlicing(node, (slice) => this.compileNode(slice, url) ?? emptyNode(slice), this.terminology, url, this.registry);
     }
     const adds = compiled.cardinality || compiled.types || compiled.valueChecks.length > 0 || compiled.children.length > 0 || compiled.slicing;
     return adds ? compiled : undefined;
@@ -219,6 +220,12 @@ export class ProfileCompiler {
         const check = referenceTargetCheck(allowed, this.registry, label);
         checks.push((value, type, path, ctx) => {
           if (type === 'Reference') check(value, path, ctx);
+        });
+      }
+      const conformance = targetProfileCheck(reference.targetProfile, this.registry, label);
+      if (conformance) {
+        checks.push((value, type, path, ctx) => {
+          if (type === 'Reference') conformance(value, path, ctx);
         });
       }
     }

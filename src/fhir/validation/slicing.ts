@@ -1,4 +1,6 @@
-import type { ValidationContext } from './context.js';
+import { nestedContext, type ValidationContext } from './context.js';
+import { IssueList } from './issues.js';
+import type { ConformanceRegistry } from './registry.js';
 import type { ElementNode } from './model.js';
 import { checkItems, type ProfileItem, type ProfileNode } from './profile-walk.js';
 import type { Terminology } from './terminology.js';
@@ -9,12 +11,14 @@ import { deepEqual, matchesPattern } from './values.js';
  * assigned to the first slice whose discriminators it matches; each slice then checks its own
  * cardinality and constraints on the values assigned to it; with `closed` rules a value that matches
  * no slice is an error. Discriminators supported: value and pattern (fixed[x], pattern[x], a required
- * binding, or an extension slice's profile URL for `url`), exists, and type. Not supported: profile
- * discriminators and `ordered` slicing (reported as warnings, never assumed to pass).
+ * binding, or an extension slice's profile URL for `url`; a slice that fixes nothing at one of
+ * several paths admits any value there), exists, type (of a value, of a choice's value, of what
+ * `resolve()` points to) and profile. Not supported: `ordered` slicing (reported as a warning, never
+ * assumed to pass).
  */
 export type SlicingCheck = (items: ProfileItem[], where: string, ctx: ValidationContext) => void;
 
-type Matcher = (item: ProfileItem) => boolean;
+type Matcher = (item: ProfileItem, ctx: ValidationContext) => boolean;
 
 interface CompiledSlice {
   name: string;
@@ -27,6 +31,7 @@ export function compileSlicing(
   compileSlice: (slice: ElementNode) => ProfileNode,
   terminology: Terminology,
   profileUrl: string,
+  registry?: ConformanceRegistry,
 ): SlicingCheck {
   const slicing = sliced.def.slicing;
   // Extensions are always sliced by url (http://hl7.org/fhir/R4/profiling.html#slicing), even
@@ -39,11 +44,16 @@ export function compileSlicing(
   for (const slice of sliced.slices) {
     const matchers: Matcher[] = [];
     let ok = discriminators.length > 0;
+    let unconstrained = 0;
     for (const d of discriminators) {
-      const matcher = compileDiscriminator(slice, d.type as string, d.path as string, terminology);
-      if (matcher) matchers.push(matcher);
+      const matcher = compileDiscriminator(slice, d.type as string, d.path as string, terminology, registry);
+      if (matcher === 'any') unconstrained++;
+      else if (matcher) matchers.push(matcher);
       else ok = false;
     }
+    // A slice that fixes no value at one of several discriminator paths admits any value there (the
+    // HL7 validator's reading); one that fixes none of them cannot be told apart.
+    if (unconstrained === discriminators.length) ok = false;
     if (!ok) {
       unsupported.push(
         `slice ${slice.sliceName} of ${sliced.path} cannot be recognised (discriminator ${discriminators.map((d) => `${d.type}:${d.path}`).join(', ') || 'missing'}), so its rules are not checked`,
@@ -52,13 +62,15 @@ export function compileSlicing(
     }
     slices.push({ name: slice.sliceName as string, node: compileSlice(slice), matchers });
   }
-  const closed = slicing?.rules === 'closed';
+  // A value that matches no recognisable slice may belong to one we cannot recognise: closed slicing
+  // is then not enforced (the unsupported slices are named in warnings).
+  const closed = slicing?.rules === 'closed' && slices.length === sliced.slices.length;
 
   return (items, where, ctx) => {
     for (const note of unsupported) ctx.issues.warning('not-supported', where, `Profile ${profileUrl}: ${note}`);
     const assigned = slices.map(() => [] as ProfileItem[]);
     for (const item of items) {
-      const index = slices.findIndex((s) => s.matchers.every((m) => m(item)));
+      const index = slices.findIndex((s) => s.matchers.every((m) => m(item, ctx)));
       if (index >= 0) assigned[index].push(item);
       else if (closed) {
         ctx.issues.error(
@@ -98,7 +110,7 @@ function valuesAt(value: unknown, path: string): unknown[] {
   return current;
 }
 
-function compileDiscriminator(slice: ElementNode, type: string, path: string, terminology: Terminology): Matcher | undefined {
+function compileDiscriminator(slice: ElementNode, type: string, path: string, terminology: Terminology, registry?: ConformanceRegistry): Matcher | 'any' | undefined {
   const element = elementAt(slice, path);
   switch (type) {
     case 'value':
@@ -113,6 +125,8 @@ function compileDiscriminator(slice: ElementNode, type: string, path: string, te
       // An extension slice is recognised by the url of its profile (http://hl7.org/fhir/R4/profiling.html#slicing).
       const extensionUrl = path === 'url' ? slice.def.type?.find((t) => t.code === 'Extension')?.profile?.[0] : undefined;
       if (extensionUrl) return (item) => valuesAt(item.value, 'url').includes(extensionUrl);
+      // A slice that prohibits the element (max 0) admits only values without it.
+      if (element?.max === 0) return (item) => valuesAt(item.value, path).length === 0;
       const binding = element?.def.binding;
       if (binding?.strength === 'required' && binding.valueSet) {
         const url = binding.valueSet;
@@ -125,7 +139,9 @@ function compileDiscriminator(slice: ElementNode, type: string, path: string, te
             return codings.some((c) => typeof c?.code === 'string' && expansion.has(c.system as string | undefined, c.code) === true);
           });
       }
-      return undefined;
+      // The slice constrains nothing at this path (e.g. Patient.telecom sliced by system and use, a
+      // slice fixing only system).
+      return 'any';
     }
     case 'exists': {
       if (!element) return undefined;
@@ -134,6 +150,8 @@ function compileDiscriminator(slice: ElementNode, type: string, path: string, te
       return (item) => valuesAt(item.value, path).length > 0 === mustExist;
     }
     case 'type': {
+      if (path.endsWith('resolve()')) return resolvedTypeMatcher(slice, path);
+      if (element?.isChoice && path !== '$this') return choiceTypeMatcher(element, path);
       if (!element || element.types.length === 0) return undefined;
       const allowed = new Set(element.types);
       return (item) => {
@@ -142,7 +160,75 @@ function compileDiscriminator(slice: ElementNode, type: string, path: string, te
         return allowed.has(item.type) || (typeof resourceType === 'string' && allowed.has(resourceType));
       };
     }
+    case 'profile':
+      return registry ? profileMatcher(slice, path, registry) : undefined;
     default:
       return undefined;
   }
+}
+
+/** `type` at a choice element (e.g. `content` for content[x]): the type of the value present. */
+function choiceTypeMatcher(element: ElementNode, path: string): Matcher | undefined {
+  if (element.types.length === 0) return undefined;
+  const allowed = new Set(element.types.map((t) => t.toLowerCase()));
+  const parentPath = path.includes('.') ? path.slice(0, path.lastIndexOf('.')) : '$this';
+  return (item) =>
+    valuesAt(item.value, parentPath).some((holder) => {
+      if (holder === null || typeof holder !== 'object') return false;
+      return Object.keys(holder).some((key) => key.startsWith(element.baseName) && allowed.has(key.slice(element.baseName.length).toLowerCase()));
+    });
+}
+
+/**
+ * `type` at `x.resolve()` (profiling.html#discriminator): the type of the resource a reference
+ * points to, from the element's target profiles; a contained target (`#id`) is looked up, any other
+ * reference is typed by its literal `Type/id`.
+ */
+function resolvedTypeMatcher(slice: ElementNode, path: string): Matcher | undefined {
+  const refPath = path === 'resolve()' ? '$this' : path.slice(0, -'.resolve()'.length);
+  const element = elementAt(slice, refPath);
+  const targets = element?.def.type?.flatMap((t) => t.targetProfile ?? []) ?? [];
+  if (targets.length === 0) return undefined;
+  const allowed = new Set(targets.map((t) => t.slice(t.lastIndexOf('/') + 1).split('|')[0]));
+  return (item, ctx) =>
+    valuesAt(item.value, refPath).some((ref) => {
+      const reference = (ref as { reference?: unknown } | null)?.reference;
+      if (typeof reference !== 'string') return false;
+      const type = reference.startsWith('#') ? containedType(ctx, reference.slice(1)) : /([A-Z][A-Za-z]+)\/[^/]+(?:\/_history\/[^/]+)?$/.exec(reference)?.[1];
+      return type !== undefined && allowed.has(type);
+    });
+}
+
+function containedType(ctx: ValidationContext, id: string): string | undefined {
+  const contained = (ctx.resource.value as { contained?: unknown }).contained;
+  const found = Array.isArray(contained) ? contained.find((r) => (r as { id?: unknown })?.id === id) : undefined;
+  const type = (found as { resourceType?: unknown } | undefined)?.resourceType;
+  return typeof type === 'string' ? type : undefined;
+}
+
+/**
+ * `profile` (profiling.html#discriminator): the value at the path conforms to the type profile the
+ * slice gives it; tried on a scratch issue list, so a value that does not match reports nothing here.
+ */
+function profileMatcher(slice: ElementNode, path: string, registry: ConformanceRegistry): Matcher | undefined {
+  const at = path.replace(/^\$this\.?/, '') || '$this';
+  const element = elementAt(slice, at);
+  const profiles = element?.def.type?.flatMap((t) => (t.profile ?? []).map((url) => ({ code: t.code, url }))) ?? [];
+  if (profiles.length === 0) return undefined;
+  return (item, ctx) =>
+    valuesAt(item.value, at).some((value) =>
+      profiles.some(({ code, url }) => {
+        const scratch = new IssueList();
+        const resourceType = (value as { resourceType?: unknown } | null)?.resourceType;
+        if (typeof resourceType === 'string' && resourceType !== code && code !== 'Resource' && code !== 'DomainResource') return false;
+        const sd = registry.getStructureDefinition(url);
+        if (!sd || (typeof resourceType === 'string' && sd.type !== resourceType)) return false;
+        // A core definition adds nothing to what base validation checks: its type is the match.
+        if (sd.derivation !== 'constraint') return true;
+        const inner: ValidationContext =
+          typeof resourceType === 'string' ? { ...nestedContext(ctx, { type: resourceType, value }, false), issues: scratch } : { ...ctx, issues: scratch };
+        const known = ctx.engine.checkAgainstProfile(url, value, item.path, inner);
+        return known && !scratch.items.some((i) => i.severity === 'error');
+      }),
+    );
 }

@@ -1,4 +1,4 @@
-import type { StructureDefinition } from '@medplum/fhirtypes';
+import type { ElementDefinition, StructureDefinition } from '@medplum/fhirtypes';
 import { describe, expect, it } from 'vitest';
 import { createR4Validator } from './validator.js';
 
@@ -9,7 +9,7 @@ import { createR4Validator } from './validator.js';
 const UCUM = 'http://unitsofmeasure.org';
 const base = 'https://stepwise.example/fhir/StructureDefinition/';
 
-function profile(name: string, type: string, elements: StructureDefinition['differential'] extends infer D ? NonNullable<D>['element'] : never): StructureDefinition {
+function profile(name: string, type: string, elements: ElementDefinition[]): StructureDefinition {
   return {
     resourceType: 'StructureDefinition',
     url: base + name,
