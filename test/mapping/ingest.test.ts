@@ -9,6 +9,7 @@ import { seedPartnerMappings } from '../../src/mapping/publish.js';
 import { startTestApp, type TestApp } from '../support/app.js';
 import { postgresTestDatabase } from '../support/databases.js';
 import { fixturePath } from '../support/fixtures.js';
+import { STEPWISE_CANONICAL_BASE } from '../../src/fhir/canonical.js';
 
 const sample = readFileSync(fixturePath('mhsds', 'cmht-sample.json'), 'utf8');
 const defects = readFileSync(fixturePath('mhsds', 'defects.json'), 'utf8');
@@ -33,23 +34,23 @@ describe('POST $ingest?format=mhsds-json: MHSDS records routed through the front
   it('creates the person and the referral, which the front door admits, and a missed contact starts the outreach ladder', async () => {
     const { status, outcome } = await ingest(sample);
     expect(status).toBe(200);
-    const [patient] = await search<Patient>('Patient?identifier=https://fhir.stepwise.nhs.uk/Id/mhsds-local-patient-id|LP0001');
+    const [patient] = await search<Patient>(`Patient?identifier=${STEPWISE_CANONICAL_BASE}/Id/mhsds-local-patient-id|LP0001`);
     expect(patient.generalPractitioner?.[0].identifier?.value).toBe('A83627');
-    const [referral] = await search<ServiceRequest>('ServiceRequest?identifier=https://fhir.stepwise.nhs.uk/Id/mhsds-service-request-id|SR0001');
+    const [referral] = await search<ServiceRequest>(`ServiceRequest?identifier=${STEPWISE_CANONICAL_BASE}/Id/mhsds-service-request-id|SR0001`);
     expect(referral.subject?.reference).toBe(`Patient/${patient.id}`);
     expect(said(outcome)).toContain(`Created ServiceRequest/${referral.id} (MHSDS service-request-id SR0001)`);
     // the front door's policy admitted it: its one triage Task
     const triage = await search<Task>(`Task?focus=ServiceRequest/${referral.id}&code=${PATHWAY.taskCode}|triage`);
     expect(triage).toHaveLength(1);
     // CC0002 did not attend: the ladder's same-day call, part of the missed contact
-    const [missed] = await search<Task>('Task?identifier=https://fhir.stepwise.nhs.uk/Id/mhsds-care-contact-id|CC0002');
+    const [missed] = await search<Task>(`Task?identifier=${STEPWISE_CANONICAL_BASE}/Id/mhsds-care-contact-id|CC0002`);
     expect(missed.for?.reference).toBe(`Patient/${patient.id}`);
     const [call, ...others] = await search<Task>(`Task?part-of=Task/${missed.id}`);
     expect(others).toEqual([]);
     expect(call.code?.coding?.[0].code).toBe('outreach-call');
     expect(said(outcome).some((m) => m.includes(`the outreach ladder started with Task/${call.id}`))).toBe(true);
     // the attended contact starts nothing
-    const [attended] = await search<Task>('Task?identifier=https://fhir.stepwise.nhs.uk/Id/mhsds-care-contact-id|CC0001');
+    const [attended] = await search<Task>(`Task?identifier=${STEPWISE_CANONICAL_BASE}/Id/mhsds-care-contact-id|CC0001`);
     expect(await search<Task>(`Task?part-of=Task/${attended.id}`)).toEqual([]);
     // no active pathway plan yet: the coordinator is recorded as a CareTeam of its own
     expect(said(outcome).some((m) => /CareTeam\/.*the person has no active care plan here/.test(m))).toBe(true);
@@ -58,16 +59,16 @@ describe('POST $ingest?format=mhsds-json: MHSDS records routed through the front
   it('a second ingest of the same records updates, never duplicates', async () => {
     const { status } = await ingest(sample);
     expect(status).toBe(200);
-    expect(await search<Patient>('Patient?identifier=https://fhir.stepwise.nhs.uk/Id/mhsds-local-patient-id|LP0001')).toHaveLength(1);
-    expect(await search<ServiceRequest>('ServiceRequest?identifier=https://fhir.stepwise.nhs.uk/Id/mhsds-service-request-id|SR0001')).toHaveLength(1);
-    expect(await search<Task>('Task?identifier=https://fhir.stepwise.nhs.uk/Id/mhsds-care-contact-id|CC0002')).toHaveLength(1);
+    expect(await search<Patient>(`Patient?identifier=${STEPWISE_CANONICAL_BASE}/Id/mhsds-local-patient-id|LP0001`)).toHaveLength(1);
+    expect(await search<ServiceRequest>(`ServiceRequest?identifier=${STEPWISE_CANONICAL_BASE}/Id/mhsds-service-request-id|SR0001`)).toHaveLength(1);
+    expect(await search<Task>(`Task?identifier=${STEPWISE_CANONICAL_BASE}/Id/mhsds-care-contact-id|CC0002`)).toHaveLength(1);
     // the coordinator assignment recorded once, not once per ingest
-    const [patient] = await search<Patient>('Patient?identifier=https://fhir.stepwise.nhs.uk/Id/mhsds-local-patient-id|LP0001');
+    const [patient] = await search<Patient>(`Patient?identifier=${STEPWISE_CANONICAL_BASE}/Id/mhsds-local-patient-id|LP0001`);
     expect(await search<CareTeam>(`CareTeam?subject=Patient/${patient.id}`)).toHaveLength(1);
   });
 
   it('a care coordinator change makes the coordinator the accountable lead of the active plan, and an agreement updates the plan', async () => {
-    const [patient] = await search<Patient>('Patient?identifier=https://fhir.stepwise.nhs.uk/Id/mhsds-local-patient-id|LP0001');
+    const [patient] = await search<Patient>(`Patient?identifier=${STEPWISE_CANONICAL_BASE}/Id/mhsds-local-patient-id|LP0001`);
     const lead = { reference: 'Organization/front-door-team' };
     await t.fhir('PUT', 'CareTeam/team-lp1', { resourceType: 'CareTeam', id: 'team-lp1', status: 'active', subject: { reference: `Patient/${patient.id}` }, participant: [{ role: [{ coding: [{ system: CARE.careTeamRole, code: 'accountable-lead' }] }], member: lead, period: { start: '2026-03-01T09:00:00Z' } }] });
     const put = await t.fhir('PUT', 'CarePlan/plan-lp1', {
@@ -90,7 +91,7 @@ describe('POST $ingest?format=mhsds-json: MHSDS records routed through the front
     const team = (await (await t.fhir('GET', 'CareTeam/team-lp1')).json()) as CareTeam;
     const leads = team.participant!.filter((p) => p.role?.some((r) => r.coding?.some((c) => c.code === 'accountable-lead')));
     expect(leads).toHaveLength(1);
-    const [smith] = await search<{ id: string }>('Practitioner?identifier=https://fhir.stepwise.nhs.uk/Id/mhsds-care-professional-id|CP-SMITH');
+    const [smith] = await search<{ id: string }>(`Practitioner?identifier=${STEPWISE_CANONICAL_BASE}/Id/mhsds-care-professional-id|CP-SMITH`);
     expect(leads[0].member?.reference).toBe(`Practitioner/${smith.id}`);
     expect(said(outcome)).toContain(`CareTeam/team-lp1 of CarePlan/plan-lp1: the accountable lead is now Practitioner/${smith.id} (MHSDS care-professional-id CP-SMITH)`);
     const plan = (await (await t.fhir('GET', 'CarePlan/plan-lp1')).json()) as CarePlan;
@@ -100,7 +101,7 @@ describe('POST $ingest?format=mhsds-json: MHSDS records routed through the front
   });
 
   it('a referral rejection closes the referral, and the front door cancels its triage', async () => {
-    const [referral] = await search<ServiceRequest>('ServiceRequest?identifier=https://fhir.stepwise.nhs.uk/Id/mhsds-service-request-id|SR0001');
+    const [referral] = await search<ServiceRequest>(`ServiceRequest?identifier=${STEPWISE_CANONICAL_BASE}/Id/mhsds-service-request-id|SR0001`);
     const { status, outcome } = await ingest(JSON.stringify({ table: 'MHS102ServiceTypeReferredTo', ServiceRequestId: 'SR0001', ReferRejectionDate: '2026-04-20', ReferRejectionTime: '11:00:00', ReferRejectReason: '02' }));
     expect(status).toBe(200);
     expect(said(outcome)).toContain(`ServiceRequest/${referral.id} is now revoked (was active)`);
@@ -112,14 +113,14 @@ describe('POST $ingest?format=mhsds-json: MHSDS records routed through the front
     await ingest(JSON.stringify({ table: 'MHS101Referral', ServiceRequestId: 'SR0300', LocalPatientId: 'LP0001', ClinRespPriorityType: '3' }));
     const { status, outcome } = await ingest(JSON.stringify({ table: 'MHS102ServiceTypeReferredTo', ServiceRequestId: 'SR0300', ReferClosureDate: '2026-06-30', ReferClosureTime: '17:00:00', ReferClosReason: '02' }));
     expect(status).toBe(200);
-    const [referral] = await search<ServiceRequest>('ServiceRequest?identifier=https://fhir.stepwise.nhs.uk/Id/mhsds-service-request-id|SR0300');
+    const [referral] = await search<ServiceRequest>(`ServiceRequest?identifier=${STEPWISE_CANONICAL_BASE}/Id/mhsds-service-request-id|SR0300`);
     expect(referral.status).toBe('completed');
     expect(said(outcome)).toContain(`ServiceRequest/${referral.id} is now completed (was active)`);
     expect(referral.extension?.find((e) => e.url.endsWith('mhsds-referral-closed'))?.valueDateTime).toBe('2026-06-30T17:00:00+01:00');
   });
 
   it('format=fhir: a collection of FHIR resources is applied the same way', async () => {
-    const bundle = { resourceType: 'Bundle', type: 'collection', entry: [{ resource: { resourceType: 'Patient', identifier: [{ system: 'https://fhir.stepwise.nhs.uk/Id/mhsds-local-patient-id', value: 'LP0400' }], birthDate: '1999-09-09' } }] };
+    const bundle = { resourceType: 'Bundle', type: 'collection', entry: [{ resource: { resourceType: 'Patient', identifier: [{ system: `${STEPWISE_CANONICAL_BASE}/Id/mhsds-local-patient-id`, value: 'LP0400' }], birthDate: '1999-09-09' } }] };
     const { status, outcome } = await ingest(JSON.stringify(bundle), 'format=fhir', 'application/fhir+json');
     expect(status).toBe(200);
     expect(said(outcome)[0]).toMatch(/^Created Patient\/.* \(MHSDS local-patient-id LP0400\)$/);
@@ -132,7 +133,7 @@ describe('POST $ingest?format=mhsds-json: MHSDS records routed through the front
     expect(at('MHS001MPI[1].NHSNumber')?.diagnostics).toMatch(/Modulus 11/);
     expect(at('MHS102ServiceTypeReferredTo[0].ServTeamTypeRefToMH')?.diagnostics).toMatch(/retired/);
     expect(at('MHS101Referral[0].SourceOfReferralMH')?.diagnostics).toMatch(/not a code/);
-    const [referral] = await search<ServiceRequest>('ServiceRequest?identifier=https://fhir.stepwise.nhs.uk/Id/mhsds-service-request-id|SR0101');
+    const [referral] = await search<ServiceRequest>(`ServiceRequest?identifier=${STEPWISE_CANONICAL_BASE}/Id/mhsds-service-request-id|SR0101`);
     expect(await search<Task>(`Task?focus=ServiceRequest/${referral.id}&code=${PATHWAY.taskCode}|triage`)).toHaveLength(1);
   });
 
@@ -168,7 +169,7 @@ describe('StructureMap/[id]/$transform', () => {
     const res = await t.fhir('GET', 'StructureMap/MHS101Referral-to-fhir');
     expect(res.status).toBe(200);
     const map = (await res.json()) as StructureMap;
-    expect(map.url).toBe('https://fhir.stepwise.nhs.uk/StructureMap/MHS101Referral-to-fhir');
+    expect(map.url).toBe(`${STEPWISE_CANONICAL_BASE}/StructureMap/MHS101Referral-to-fhir`);
     expect(map.group[0].name).toBe('MHS101ReferralToServiceRequest');
   });
 
@@ -193,7 +194,7 @@ describe('StructureMap/[id]/$transform', () => {
     const res = await t.fhir('POST', 'StructureMap/$transform', {
       resourceType: 'Parameters',
       parameter: [
-        { name: 'source', valueUri: 'https://fhir.stepwise.nhs.uk/StructureMap/MHS001MPI-to-fhir' },
+        { name: 'source', valueUri: `${STEPWISE_CANONICAL_BASE}/StructureMap/MHS001MPI-to-fhir` },
         { name: 'content', resource: { resourceType: 'Basic', LocalPatientId: 'LP1', Gender: 'X' } },
       ],
     });
@@ -222,12 +223,12 @@ describe('$ingest on PostgreSQL', () => {
     );
     expect(answers).toEqual([200, 200, 200, 200]);
     const search = async (q: string) => ((await (await t.fhir('GET', q)).json()) as Bundle).entry ?? [];
-    expect(await search('Patient?identifier=https://fhir.stepwise.nhs.uk/Id/mhsds-local-patient-id|LP0001')).toHaveLength(1);
-    const referrals = await search('ServiceRequest?identifier=https://fhir.stepwise.nhs.uk/Id/mhsds-service-request-id|SR0001');
+    expect(await search(`Patient?identifier=${STEPWISE_CANONICAL_BASE}/Id/mhsds-local-patient-id|LP0001`)).toHaveLength(1);
+    const referrals = await search(`ServiceRequest?identifier=${STEPWISE_CANONICAL_BASE}/Id/mhsds-service-request-id|SR0001`);
     expect(referrals).toHaveLength(1);
     expect(await search(`Task?focus=ServiceRequest/${referrals[0].resource!.id}&code=${PATHWAY.taskCode}|triage`)).toHaveLength(1);
-    expect(await search('Practitioner?identifier=https://fhir.stepwise.nhs.uk/Id/mhsds-care-professional-id|CP-JONES')).toHaveLength(1);
-    const [missed] = await search('Task?identifier=https://fhir.stepwise.nhs.uk/Id/mhsds-care-contact-id|CC0002');
+    expect(await search(`Practitioner?identifier=${STEPWISE_CANONICAL_BASE}/Id/mhsds-care-professional-id|CP-JONES`)).toHaveLength(1);
+    const [missed] = await search(`Task?identifier=${STEPWISE_CANONICAL_BASE}/Id/mhsds-care-contact-id|CC0002`);
     expect(await search(`Task?part-of=Task/${missed.resource!.id}`)).toHaveLength(1);
   });
 });
@@ -268,7 +269,7 @@ describe('$ingest refuses a payload whose record the pipeline refuses, naming th
     const outcome = (await res.json()) as OperationOutcome;
     expect(outcome.issue.find((i) => i.expression?.[0] === 'MHS201CareContact[0]')?.diagnostics).toMatch(/The Task mapped from MHS201CareContact\[0\] was refused/);
     expect(outcome.issue.some((i) => i.expression?.[0] === 'MHS201CareContact[0].Unknown')).toBe(true);
-    const created = ((await (await t.fhir('GET', 'Patient?identifier=https://fhir.stepwise.nhs.uk/Id/mhsds-local-patient-id|LP-NEW')).json()) as Bundle).entry ?? [];
+    const created = ((await (await t.fhir('GET', `Patient?identifier=${STEPWISE_CANONICAL_BASE}/Id/mhsds-local-patient-id|LP-NEW`)).json()) as Bundle).entry ?? [];
     expect(created).toEqual([]);
   });
 });

@@ -9,6 +9,7 @@ import { partnerMappings } from '../../src/mapping/mapping-data.js';
 import { MHSDS_CSV, MHSDS_JSON } from '../../src/mapping/mhsds/mhsds-formats.js';
 import { mhsdsTables } from '../../src/mapping/mhsds/tables.js';
 import { fixturePath } from '../support/fixtures.js';
+import { STEPWISE_CANONICAL_BASE } from '../../src/fhir/canonical.js';
 
 type Row = Record<string, string>;
 const sampleText = readFileSync(fixturePath('mhsds', 'cmht-sample.json'), 'utf8');
@@ -187,7 +188,7 @@ describe('Stepwise resources written out (references by server id)', () => {
             status: 'active',
             intent: 'plan',
             subject: { reference: 'Patient/pat-1' },
-            category: [{ coding: [{ system: 'https://fhir.stepwise.nhs.uk/CodeSystem/level-of-support', code: 'crisis-response' }] }],
+            category: [{ coding: [{ system: `${STEPWISE_CANONICAL_BASE}/CodeSystem/level-of-support`, code: 'crisis-response' }] }],
           },
         },
         { resource: { resourceType: 'Provenance', id: 'pv-1', target: [{ reference: 'CarePlan/cp-1' }], recorded: '2026-07-01T08:05:00Z', agent: [{ who: { display: 'x' } }] } },
@@ -277,7 +278,7 @@ describe('out: what Stepwise holds, as MHSDS rows', () => {
       type: 'searchset',
       entry: [
         { resource: { resourceType: 'Patient', id: 'p9', identifier: [{ system: 'https://fhir.nhs.uk/Id/nhs-number', value: '9000000009' }], name: [{ family: 'Nine' }] } },
-        { resource: { resourceType: 'Practitioner', id: 'dr-a', identifier: [{ system: 'https://fhir.stepwise.nhs.uk/Id/mhsds-care-professional-id', value: 'CP-A' }] } },
+        { resource: { resourceType: 'Practitioner', id: 'dr-a', identifier: [{ system: `${STEPWISE_CANONICAL_BASE}/Id/mhsds-care-professional-id`, value: 'CP-A' }] } },
         {
           resource: {
             resourceType: 'CareTeam',
@@ -285,8 +286,8 @@ describe('out: what Stepwise holds, as MHSDS rows', () => {
             status: 'active',
             subject: { reference: 'Patient/p9' },
             participant: [
-              { role: [{ coding: [{ system: 'https://fhir.stepwise.nhs.uk/CodeSystem/care-team-role', code: 'member' }] }], member: { reference: 'Organization/cmht' }, period: { start: '2026-01-01T09:00:00Z', end: '2026-06-01T10:00:00Z' } },
-              { role: [{ coding: [{ system: 'https://fhir.stepwise.nhs.uk/CodeSystem/care-team-role', code: 'accountable-lead' }] }], member: { reference: 'Practitioner/dr-a' }, period: { start: '2026-06-01T10:00:00Z' } },
+              { role: [{ coding: [{ system: `${STEPWISE_CANONICAL_BASE}/CodeSystem/care-team-role`, code: 'member' }] }], member: { reference: 'Organization/cmht' }, period: { start: '2026-01-01T09:00:00Z', end: '2026-06-01T10:00:00Z' } },
+              { role: [{ coding: [{ system: `${STEPWISE_CANONICAL_BASE}/CodeSystem/care-team-role`, code: 'accountable-lead' }] }], member: { reference: 'Practitioner/dr-a' }, period: { start: '2026-06-01T10:00:00Z' } },
             ],
           },
         },
@@ -298,9 +299,9 @@ describe('out: what Stepwise holds, as MHSDS rows', () => {
             status: 'active',
             intent: 'plan',
             subject: { reference: 'Patient/p9' },
-            category: [{ coding: [{ system: 'https://fhir.stepwise.nhs.uk/CodeSystem/mhsds-plan-kind', code: 'discharge-plan' }] }],
+            category: [{ coding: [{ system: `${STEPWISE_CANONICAL_BASE}/CodeSystem/mhsds-plan-kind`, code: 'discharge-plan' }] }],
             supportingInfo: [{ reference: 'ServiceRequest/sr9' }],
-            extension: [{ url: 'https://fhir.stepwise.nhs.uk/StructureDefinition/mhsds-plan-agreed-at', valueDateTime: '2026-07-01T15:30:00Z' }],
+            extension: [{ url: `${STEPWISE_CANONICAL_BASE}/StructureDefinition/mhsds-plan-agreed-at`, valueDateTime: '2026-07-01T15:30:00Z' }],
           },
         },
         { resource: { resourceType: 'OperationOutcome', issue: [{ severity: 'information', code: 'informational' }] }, search: { mode: 'outcome' } },

@@ -12,6 +12,7 @@ import type { MessageProcessor } from '../../src/messaging/index.js';
 import { pgliteTestDatabase, type TestDatabase } from '../support/databases.js';
 import { fixturePath } from '../support/fixtures.js';
 import { processor } from '../messaging/support.js';
+import { STEPWISE_CANONICAL_BASE } from '../../src/fhir/canonical.js';
 
 const CRISIS = readFileSync(fixturePath('nhs111', 'crisis-overdose-pem.xml'), 'utf8');
 /** The published sample as it is, placeholders and all (test/fixtures/SOURCES.md). */
@@ -48,7 +49,7 @@ describe('nhs111-pem: an NHS 111 Post Event Message becomes a crisis referral me
     expect(result.id).toBe('6f1b3d5a-7c9e-4b2d-a4f6-8e0c2a4b6d8f');
     const header = result.entry![0].resource as MessageHeader;
     expect(header.resourceType).toBe('MessageHeader');
-    expect(header.eventCoding).toEqual({ system: 'https://fhir.stepwise.nhs.uk/CodeSystem/message-event', code: 'referral-request' });
+    expect(header.eventCoding).toEqual({ system: `${STEPWISE_CANONICAL_BASE}/CodeSystem/message-event`, code: 'referral-request' });
     expect(header.source.endpoint).toBe('urn:nhs-uk:addressing:ods:5L399:445510770');
     const sr = only<ServiceRequest>(result, 'ServiceRequest');
     expect(resolve<ServiceRequest>(result, header.focus?.[0].reference)).toBe(sr);

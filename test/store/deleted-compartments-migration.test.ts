@@ -1,6 +1,7 @@
 import type { Resource } from '@medplum/fhirtypes';
 import { describe, expect, it } from 'vitest';
 import { FixedClock } from '../../src/clock.js';
+import { PATHWAY } from '../../src/pathway/codes.js';
 import { compartmentOf } from '../../src/security/compartments.js';
 import type { Principal } from '../../src/security/principal.js';
 import { parseScopes } from '../../src/security/scopes.js';
@@ -20,7 +21,7 @@ describe('compartment keys of resources deleted before migration 12', () => {
       await migrate(db);
       const store = new ResourceStore(db, new FixedClock(new Date('2026-03-02T09:00:00Z')));
       const data = [
-        { resourceType: 'Organization', id: 'cmht', identifier: [{ system: 'https://fhir.stepwise.nhs.uk/Id/team', value: 'cmht' }] },
+        { resourceType: 'Organization', id: 'cmht', identifier: [{ system: PATHWAY.teamId, value: 'cmht' }] },
         { resourceType: 'Patient', id: 'pa' },
         { resourceType: 'Observation', id: 'obs', status: 'final', code: { text: 'mood' }, subject: { reference: 'Patient/pa' } },
         { resourceType: 'Task', id: 'open', status: 'requested', intent: 'order', for: { reference: 'Patient/pa' }, owner: { reference: 'Organization/cmht' } },

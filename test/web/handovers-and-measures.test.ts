@@ -2,6 +2,7 @@ import type { Measure, Task } from '@medplum/fhirtypes';
 import type { Browser } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadStepwiseConformance } from '../../src/fhir/stepwise-profiles.js';
+import { PATHWAY } from '../../src/pathway/codes.js';
 import { upsertAll } from '../../src/store/seed.js';
 import { handover, leadsOf, personWithPlan, write } from '../pathway/care-support.js';
 import { listen, startTestApp, type TestApp } from '../support/app.js';
@@ -30,7 +31,7 @@ describe('handovers and measures in Chromium', () => {
     t.clock.advance(HOUR);
     const claim = await t.fhir('POST', `Task/${done.id}/$claim`, { resourceType: 'Parameters', parameter: [{ name: 'practitioner', valueReference: { reference: 'Practitioner/nurse-asha' } }] });
     expect(claim.status).toBe(200);
-    const outcome = { name: 'output', part: [{ name: 'type', valueCodeableConcept: { coding: [{ system: 'https://fhir.stepwise.nhs.uk/CodeSystem/task-parameter-type', code: 'triage-outcome' }] } }, { name: 'value', valueCodeableConcept: { coding: [{ system: 'https://fhir.stepwise.nhs.uk/CodeSystem/level-of-support', code: 'routine-support' }] } }] };
+    const outcome = { name: 'output', part: [{ name: 'type', valueCodeableConcept: { coding: [{ system: PATHWAY.taskParameterType, code: 'triage-outcome' }] } }, { name: 'value', valueCodeableConcept: { coding: [{ system: PATHWAY.levelOfSupport, code: 'routine-support' }] } }] };
     const complete = await t.fhir('POST', `Task/${done.id}/$complete`, { resourceType: 'Parameters', parameter: [outcome] });
     expect(complete.status).toBe(200);
     server = await listen(t.app);

@@ -1,3 +1,5 @@
+import { stepwiseCanonical } from '../../fhir/canonical.js';
+
 /**
  * The logical model of the NHS 111 Post Event Message subset Stepwise reads: one instance per
  * message, as JSON. Its definition (StructureDefinition of kind logical) is
@@ -5,7 +7,7 @@
  * instance to FHIR. Values are as the CDA document writes them (codes, OIDs, `tel:` URLs), except
  * times: HL7 v3 TS is read into FHIR dateTime by code (readHl7Timestamp; README: why).
  */
-export const PEM_MODEL_URL = 'https://fhir.stepwise.nhs.uk/StructureDefinition/Nhs111Pem';
+export const PEM_MODEL_URL = stepwiseCanonical('StructureDefinition', 'Nhs111Pem');
 export const PEM_MODEL_NAME = 'Nhs111Pem';
 
 export interface PemCode {
