@@ -20,10 +20,13 @@ export function accountableLeadOf(team: CareTeam): Reference | undefined {
   return leads.length === 1 ? leads[0].member : undefined;
 }
 
-/** The person's active care plan (the most recently changed, should there ever be two). */
+/**
+ * The person's active care plan (the most recently changed, should there ever be two). A search of
+ * one, sorted: `store.matches` drops the sort (it only tells none, one and several apart).
+ */
 export async function findActiveCarePlan(store: ResourceStore, patientId: string): Promise<CarePlan | undefined> {
-  const found = await store.matches(parseSearch('CarePlan', [['subject', `Patient/${patientId}`], ['status', 'active'], ['_sort', '-_lastUpdated']]));
-  return found[0] as CarePlan | undefined;
+  const page = await store.search(parseSearch('CarePlan', [['subject', `Patient/${patientId}`], ['status', 'active'], ['_sort', '-_lastUpdated'], ['_count', '1'], ['_total', 'none']]));
+  return page.matches[0] as CarePlan | undefined;
 }
 
 /** The care team of a care plan (its first CarePlan.careTeam that is stored here). */
