@@ -7,6 +7,7 @@ import { buildElementTree, type ElementNode, parseMax, typeCode } from './model.
 import { allowedTargetTypes, referenceTargetCheck } from './references.js';
 import type { ConformanceRegistry } from './registry.js';
 import { type ProfileNode, visitChildren } from './profile-walk.js';
+import { narrativeControlChecks } from './narrative-control.js';
 import { compileSlicing } from './slicing.js';
 import { valueLimitChecks } from './value-limits.js';
 import { snapshotElements } from './snapshot.js';
@@ -174,7 +175,7 @@ export class ProfileCompiler {
         });
       }
     }
-    checks.push(...valueLimitChecks(def, label, url));
+    checks.push(...valueLimitChecks(def, label, url), ...narrativeControlChecks(def, url));
     if (typeof def.maxLength === 'number') {
       const max = def.maxLength;
       checks.push((value, _type, path, ctx) => {
