@@ -30,6 +30,9 @@ const LOAD_PACKAGE = operation('load-package', `${STEPWISE_CANONICAL_BASE}/Opera
 const APPLY = operation('apply', 'http://hl7.org/fhir/OperationDefinition/PlanDefinition-apply');
 const EVALUATE_MEASURE = operation('evaluate-measure', EVALUATE_MEASURE_DEFINITION);
 const INGEST = operation('ingest', `${STEPWISE_CANONICAL_BASE}/OperationDefinition/ingest`);
+/** Operators' view of outbound delivery (src/delivery/README.md): the outbox listed, dead letters sent again. */
+const OUTBOX = operation('outbox', `${STEPWISE_CANONICAL_BASE}/OperationDefinition/outbox`);
+const OUTBOX_REPLAY = operation('outbox-replay', `${STEPWISE_CANONICAL_BASE}/OperationDefinition/outbox-replay`);
 const TRANSFORM = operation('transform', 'http://hl7.org/fhir/OperationDefinition/StructureMap-transform');
 /** Work-queue operations on a Task (pathway/tasks/operations.ts). */
 const TASK_OPERATIONS: Route[] = (['claim', 'release', 'accept', 'reject', 'complete'] as const).map((name) => ['POST', `Task/:id/$${name}`, taskOperation(name), operation(name, taskOperationDefinition(name))]);
@@ -53,8 +56,8 @@ const routes: Route[] = [
   ['PATCH', '$process-message', processMessageOtherMethod],
   ['DELETE', '$process-message', processMessageOtherMethod],
   // operators: outbound messages to partners, and replaying dead ones (delivery/; stepwise/admin)
-  ['GET', '$outbox', listOutboxOperation],
-  ['POST', '$outbox-replay', replayOutboxOperation],
+  ['GET', '$outbox', listOutboxOperation, OUTBOX],
+  ['POST', '$outbox-replay', replayOutboxOperation, OUTBOX_REPLAY],
   // the BaRS receiver's search and read stand in for the generic ones of their type
   ['GET', 'MessageDefinition', searchMessageDefinition, interaction('search-type')],
   ['GET', 'ServiceRequest', searchReferrals, interaction('search-type')],
