@@ -83,7 +83,7 @@ describe('GET metadata', () => {
     expect((await t.fhir('GET', '_history')).status).toBe(200);
     expect((await t.fhir('POST', 'Patient/$validate', patient())).status).toBe(200);
     // an operation that changes nothing may be served on GET only ($outbox lists the outbox)
-    const served = (name: string) => ['POST', 'GET'].some((method) => {
+    const served = (name: string | undefined) => ['POST', 'GET'].some((method) => {
       try {
         resolveRoute(method as 'POST', `$${name}`);
         return true;
