@@ -11,7 +11,7 @@ import { narrativeControlChecks } from './narrative-control.js';
 import { compileSlicing } from './slicing.js';
 import { valueLimitChecks } from './value-limits.js';
 import { snapshotElements } from './snapshot.js';
-import { targetProfileCheck } from './target-profiles.js';
+import { anyOfProfilesCheck, targetProfileCheck } from './target-profiles.js';
 import type { Terminology } from './terminology.js';
 import { deepEqual, matchesPattern } from './values.js';
 
@@ -232,6 +232,15 @@ export class ProfileCompiler {
     }
 
     for (const t of def.type ?? []) {
+      const own = (t.profile ?? []).filter((p) => p !== `http://hl7.org/fhir/StructureDefinition/${t.code}`);
+      if (own.length > 1 && t.code !== 'Extension') {
+        const code = t.code as string;
+        const anyOf = anyOfProfilesCheck(own, label, url);
+        checks.push((value, type, path, ctx) => {
+          if (type === code) anyOf(value, path, ctx);
+        });
+        continue;
+      }
       for (const profile of t.profile ?? []) {
         if (profile === `http://hl7.org/fhir/StructureDefinition/${t.code}`) continue;
         const code = t.code as string;

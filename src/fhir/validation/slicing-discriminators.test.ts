@@ -8,13 +8,13 @@ import { createR4Validator } from './validator.js';
 // differentials without element ids, as profiles in the wild often are.
 
 const base = 'https://stepwise.example/fhir/StructureDefinition/';
-function profile(name: string, type: string, elements: ElementDefinition[]): StructureDefinition {
+function profile(name: string, type: string, elements: ElementDefinition[], kind: StructureDefinition['kind'] = 'resource'): StructureDefinition {
   return {
     resourceType: 'StructureDefinition',
     url: base + name,
     name,
     status: 'active',
-    kind: 'resource',
+    kind,
     abstract: false,
     type,
     baseDefinition: `http://hl7.org/fhir/StructureDefinition/${type}`,
@@ -69,6 +69,10 @@ add(
     { path: 'Composition.subject', type: [{ code: 'Reference', targetProfile: [base + 'NamedPatient', 'http://hl7.org/fhir/StructureDefinition/Patient'] }] },
   ]),
 );
+
+add(profile('NamedAddress', 'Address', [{ path: 'Address.city', min: 1 }], 'complex-type'));
+add(profile('PostedAddress', 'Address', [{ path: 'Address.postalCode', min: 1 }], 'complex-type'));
+add(profile('AnyAddress', 'Patient', [{ path: 'Patient.address', type: [{ code: 'Address', profile: [base + 'NamedAddress', base + 'PostedAddress'] }] }]));
 
 const errors = (resource: unknown, name: string) =>
   validator
@@ -145,5 +149,14 @@ describe('Reference.targetProfile', () => {
     const bundle = document({});
     bundle.entry.pop();
     expect(withProfile(bundle)).toEqual([]);
+  });
+});
+
+describe('several profiles on a type', () => {
+  it('a value conforms to at least one of them (elementdefinition.html#ElementDefinition.type.profile)', () => {
+    expect(errors({ resourceType: 'Patient', address: [{ city: 'Leeds' }, { postalCode: 'LS1 1AA' }] }, 'AnyAddress')).toEqual([]);
+    expect(errors({ resourceType: 'Patient', address: [{ line: ['1 High Street'] }] }, 'AnyAddress')).toEqual([
+      expect.stringMatching(/^Patient.address\[0\]: Patient.address must conform to at least one of its profiles .* and conforms to none \(.*NamedAddress: .*city.*; .*PostedAddress: .*postalCode/),
+    ]);
   });
 });

@@ -72,3 +72,28 @@ function resolveLocally(reference: string, ctx: ValidationContext): Record<strin
 function isResource(x: unknown): x is Record<string, unknown> {
   return x !== null && typeof x === 'object' && typeof (x as { resourceType?: unknown }).resourceType === 'string';
 }
+
+/**
+ * ElementDefinition.type.profile with several profiles
+ * (http://hl7.org/fhir/R4/elementdefinition-definitions.html#ElementDefinition.type.profile): "the
+ * data type or resource SHALL conform to at least one profile defined". Each is tried on a scratch
+ * issue list; when none is met, one error names them with the first problem each found.
+ */
+export function anyOfProfilesCheck(profiles: string[], label: string, url: string): ValueCheck {
+  return (value, path, ctx) => {
+    const problems: string[] = [];
+    for (const profile of profiles) {
+      const scratch = new IssueList();
+      const resourceType = (value as { resourceType?: unknown } | null)?.resourceType;
+      const inner = typeof resourceType === 'string' ? { ...nestedContext(ctx, { type: resourceType, value }, false), issues: scratch } : { ...ctx, issues: scratch };
+      if (!ctx.engine.checkAgainstProfile(profile, value, path, inner)) {
+        problems.push(`${profile}: not loaded`);
+        continue;
+      }
+      const firstError = scratch.items.find((i) => i.severity === 'error');
+      if (!firstError) return;
+      problems.push(`${profile}: ${firstError.diagnostics}`);
+    }
+    ctx.issues.error('structure', path, `${label} must conform to at least one of its profiles in ${url}, and conforms to none (${problems.join('; ')})`);
+  };
+}
