@@ -34,6 +34,11 @@ validator.registry.addStructureDefinition(profile('RecentPatient', 'Patient', [{
 validator.registry.addStructureDefinition(
   profile('SmallSupply', 'MedicationRequest', [{ id: 'MedicationRequest.dispenseRequest.quantity.value', path: 'MedicationRequest.dispenseRequest.quantity.value', maxValueDecimal: 100 }]),
 );
+validator.registry.addStructureDefinition(
+  profile('ActiveValue', 'Patient', [
+    { id: 'Patient.active', path: 'Patient.active', min: 1, extension: [{ url: 'http://hl7.org/fhir/5.0/StructureDefinition/extension-ElementDefinition.mustHaveValue', valueBoolean: true }] },
+  ]),
+);
 validator.registry.addValueSet({
   resourceType: 'ValueSet',
   url: 'http://hl7.org/fhir/ValueSet/ucum-bodyweight',
@@ -79,5 +84,13 @@ describe('a required binding on a Quantity', () => {
       expect.stringMatching(/cannot be compared with maxValueQuantity 300 kg/),
       expect.stringMatching(/^Observation.value.ofType\(Quantity\): Code http:\/\/unitsofmeasure.org\|m is not in value set/),
     ]);
+  });
+});
+
+describe('mustHaveValue (R5 ElementDefinition.mustHaveValue through its R4 cross-version extension)', () => {
+  it('a primitive with only extensions does not meet it', () => {
+    expect(errors({ resourceType: 'Patient', active: true }, 'ActiveValue')).toEqual([]);
+    const absent = { resourceType: 'Patient', _active: { extension: [{ url: 'http://hl7.org/fhir/StructureDefinition/data-absent-reason', valueCode: 'unknown' }] } };
+    expect(errors(absent, 'ActiveValue')).toEqual([expect.stringMatching(/^Patient.active: The element definition Patient.active .* requires that a value be present/)]);
   });
 });

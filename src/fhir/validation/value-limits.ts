@@ -49,3 +49,25 @@ function show(x: unknown): string {
   }
   return String(x);
 }
+
+const MUST_HAVE_VALUE = 'http://hl7.org/fhir/5.0/StructureDefinition/extension-ElementDefinition.mustHaveValue';
+
+/**
+ * R5's ElementDefinition.mustHaveValue, used in R4 profiles through its cross-version extension
+ * (http://hl7.org/fhir/5.0/elementdefinition-definitions.html#ElementDefinition.mustHaveValue): "the
+ * value of the primitive data type cannot be replaced by an extension" — a primitive that has only
+ * extensions (`_active` without `active`) does not meet it.
+ */
+export function mustHaveValueChecks(
+  def: ElementDefinition,
+  label: string,
+  url: string,
+): Array<(value: unknown, type: string, path: string, ctx: ValidationContext) => void> {
+  const required = def.extension?.some((e) => e.url === MUST_HAVE_VALUE && e.valueBoolean === true);
+  if (!required) return [];
+  return [
+    (value, _type, path, ctx) => {
+      if (value === undefined) ctx.issues.error('required', path, `The element definition ${label} in the profile ${url} requires that a value be present in this element (mustHaveValue): extensions alone do not do`);
+    },
+  ];
+}
