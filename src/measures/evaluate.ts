@@ -35,7 +35,7 @@ export async function evaluateMeasure(store: ResourceStore, measureId: string, r
   return buildReport({ measure, definition, rows, start, end, subject, generated: now });
 }
 
-interface Scope {
+interface Evaluation {
   start: Date;
   end: Date;
   asOf: Date;
@@ -43,7 +43,7 @@ interface Scope {
   team?: string;
 }
 
-async function aggregate(store: ResourceStore, definition: MeasureDefinition, scope: Scope): Promise<AggregateRow[]> {
+async function aggregate(store: ResourceStore, definition: MeasureDefinition, scope: Evaluation): Promise<AggregateRow[]> {
   const p = new SqlParams();
   const limits: ((alias: string) => string)[] = [];
   if (scope.subject) {

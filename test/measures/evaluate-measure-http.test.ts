@@ -55,6 +55,7 @@ describe('GET and POST', () => {
         { name: 'periodStart', valueDate: '2026-03-01' },
         { name: 'periodEnd', valueDateTime: '2026-04-01T00:00:00+01:00' },
         { name: 'subject', valueReference: { reference: 'Patient/b1' } },
+        { name: 'reportType', valueCode: 'subject' },
       ],
     });
     expect(res.status).toBe(200);
@@ -88,7 +89,9 @@ describe('refusals', () => {
     ['periodEnd before periodStart', `${PATH}?periodStart=2026-03-31&periodEnd=2026-03-01`, 'periodEnd'],
     ['subject not a Patient', `${PATH}?periodStart=2026-03-01&periodEnd=2026-03-31&subject=Group/1`, 'subject'],
     ['team not a reference', `${PATH}?periodStart=2026-03-01&periodEnd=2026-03-31&team=a%20b`, 'team'],
-    ['an R4 parameter Stepwise does not offer', `${PATH}?periodStart=2026-03-01&periodEnd=2026-03-31&reportType=subject-list`, 'reportType'],
+    ['a report type Stepwise does not offer', `${PATH}?periodStart=2026-03-01&periodEnd=2026-03-31&reportType=subject-list`, 'reportType'],
+    ['reportType subject without the subject', `${PATH}?periodStart=2026-03-01&periodEnd=2026-03-31&reportType=subject`, 'subject'],
+    ['an R4 parameter Stepwise does not offer', `${PATH}?periodStart=2026-03-01&periodEnd=2026-03-31&practitioner=Practitioner/1`, 'practitioner'],
   ])('%s: 400 at its parameter', async (_what, path, expression) => {
     const res = await a.fhir('GET', path);
     expect(res.status).toBe(400);

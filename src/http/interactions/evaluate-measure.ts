@@ -19,13 +19,18 @@ export const evaluateMeasureOperation: Handler = async (ctx, req, { id }) => {
   return { status: 200, headers: {}, body: report };
 };
 
-const NAMES = ['periodStart', 'periodEnd', 'subject', 'team'] as const;
+const NAMES = ['periodStart', 'periodEnd', 'subject', 'team', 'reportType'] as const;
 type Name = (typeof NAMES)[number];
 /** R4 parameters of the operation Stepwise does not offer: refused rather than silently ignored. */
-const UNSUPPORTED = ['reportType', 'measure', 'practitioner', 'lastReceivedOn'];
+const UNSUPPORTED = ['measure', 'practitioner', 'lastReceivedOn'];
 
 function measureRequest(req: FhirRequest): MeasureRequest {
   const given = req.method === 'GET' || req.body === undefined ? fromQuery(req.query) : fromParameters(req.body);
+  // reportType: population (a summary) or subject (an individual report, which needs the subject); no subject-list
+  if (given.reportType !== undefined && given.reportType !== 'population' && given.reportType !== 'subject') {
+    throw badRequest(`$evaluate-measure: reportType '${given.reportType}' is not supported; use population or subject`, 'reportType');
+  }
+  if (given.reportType === 'subject' && given.subject === undefined) throw badRequest("$evaluate-measure: reportType 'subject' needs the subject (Patient/[id])", 'subject');
   return { periodStart: given.periodStart!, periodEnd: given.periodEnd!, subject: given.subject, team: given.team };
 }
 
@@ -52,13 +57,22 @@ function fromParameters(body: unknown): Partial<Record<Name, string>> {
     const name = p.name as Name;
     if (out[name] !== undefined) throw badRequest(`$evaluate-measure: parameter '${name}' is given more than once`, at);
     const value = valueOf(p);
-    if (value === undefined) throw badRequest(`$evaluate-measure: parameter '${name}' needs ${name.startsWith('period') ? 'valueDate or valueDateTime' : 'valueString or valueReference'}`, at);
+    if (value === undefined) throw badRequest(`$evaluate-measure: parameter '${name}' needs ${valueTypes[name]}`, at);
     out[name] = value;
   });
   return out;
 }
 
+const valueTypes: Record<Name, string> = {
+  periodStart: 'valueDate or valueDateTime',
+  periodEnd: 'valueDate or valueDateTime',
+  subject: 'valueString or valueReference',
+  team: 'valueString or valueReference',
+  reportType: 'valueCode',
+};
+
 function valueOf(p: ParametersParameter): string | undefined {
   if (p.name === 'periodStart' || p.name === 'periodEnd') return p.valueDate ?? p.valueDateTime;
+  if (p.name === 'reportType') return p.valueCode ?? p.valueString;
   return p.valueString ?? p.valueReference?.reference;
 }
