@@ -1,4 +1,4 @@
-import type { Bundle, CodeSystem, Questionnaire, Resource, StructureDefinition, ValueSet } from '@medplum/fhirtypes';
+import type { Bundle, CodeSystem, Measure, Questionnaire, Resource, StructureDefinition, ValueSet } from '@medplum/fhirtypes';
 
 const CORE_PREFIX = 'http://hl7.org/fhir/StructureDefinition/';
 
@@ -21,6 +21,8 @@ export class ConformanceRegistry {
   private readonly codeSystems = new Map<string, CodeSystem>();
   /** What a QuestionnaireResponse is checked against (QuestionnaireResponse.questionnaire). */
   private readonly questionnaires = new Map<string, Questionnaire>();
+  /** What a MeasureReport is checked against (MeasureReport.measure). */
+  private readonly measures = new Map<string, Measure>();
   private readonly resourceTypeNames = new Set<string>();
   private currentRevision = 0;
 
@@ -37,6 +39,7 @@ export class ConformanceRegistry {
       [this.valueSets, out.valueSets],
       [this.codeSystems, out.codeSystems],
       [this.questionnaires, out.questionnaires],
+      [this.measures, out.measures],
     ] as [Map<string, unknown>, Map<string, unknown>][]) {
       for (const [k, v] of from) to.set(k, v);
     }
@@ -83,7 +86,14 @@ export class ConformanceRegistry {
     return this;
   }
 
-  /** Adds every StructureDefinition, ValueSet, CodeSystem and Questionnaire in a Bundle; other entries are ignored. */
+  addMeasure(m: Measure): this {
+    if (m.resourceType !== 'Measure' || !m.url) throw new TypeError('addMeasure needs a Measure with a url');
+    this.measures.set(unversioned(m.url), m);
+    this.currentRevision++;
+    return this;
+  }
+
+  /** Adds every StructureDefinition, ValueSet, CodeSystem, Questionnaire and Measure in a Bundle; other entries are ignored. */
   addBundle(bundle: Bundle): this {
     for (const entry of bundle.entry ?? []) {
       if (entry.resource) this.addResource(entry.resource);
@@ -106,6 +116,10 @@ export class ConformanceRegistry {
       case 'Questionnaire':
         if (!resource.url) return false;
         this.addQuestionnaire(resource);
+        return true;
+      case 'Measure':
+        if (!resource.url) return false;
+        this.addMeasure(resource);
         return true;
       default:
         return false;
@@ -131,6 +145,10 @@ export class ConformanceRegistry {
 
   getQuestionnaire(url: string): Questionnaire | undefined {
     return this.questionnaires.get(unversioned(url));
+  }
+
+  getMeasure(url: string): Measure | undefined {
+    return this.measures.get(unversioned(url));
   }
 
   allStructureDefinitions(): IterableIterator<StructureDefinition> {

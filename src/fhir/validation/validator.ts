@@ -9,6 +9,7 @@ import { nestedContext, type ResourceEngine, type ValidationContext } from './co
 import { InvariantCompiler } from './invariants.js';
 import { IssueList } from './issues.js';
 import { ProfileCompiler } from './profiles.js';
+import { measureReportRule } from './measure-report.js';
 import { questionnaireResponseRule } from './questionnaire-response.js';
 import { createR4Registry } from './r4-definitions.js';
 import { referenceFormatCheck } from './references.js';
@@ -110,6 +111,7 @@ export class Validator implements ResourceEngine {
         Reference: [referenceFormatCheck(this.registry)],
         Extension: [...(base.Extension ?? []), extensionContexts.check],
         QuestionnaireResponse: [questionnaireResponseRule(this.registry, terminology)],
+        MeasureReport: [measureReportRule(this.registry)],
       };
       const types = new TypeCompiler(this.registry, terminology, invariants, rules);
       const profiles = new ProfileCompiler(this.registry, terminology, invariants);
