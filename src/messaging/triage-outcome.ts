@@ -198,9 +198,9 @@ export const TRIAGE_OUTCOME_POLICY = 'a triage decision on a BaRS referral goes 
 
 /**
  * The write policy: a triage Task completed (accepted or redirected) or put on hold awaiting
- * information, for a referral that came by BaRS, queues its response in the write's transaction;
- * so does a referral written again (an update message, a REST update) whose re-screen leaves it
- * held for information (the front door writes that Task itself, past the policies). The
+ * information, for a referral that came by BaRS, queues its response in the write's transaction
+ * (a re-screen's new version of the Task passes the policies too); so does a referral written
+ * over REST, whose admission the front door writes in one go, past the policies. The
  * X-Request-ID is named by the decision and the items asked for, so the same decision written
  * twice queues one message, and a second request names only what is still missing.
  */

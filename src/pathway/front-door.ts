@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import type { Coding, Extension, Organization, Provenance, Reference, Resource, ServiceRequest, Task, TaskInput } from '@medplum/fhirtypes';
 import type { Clock } from '../clock.js';
 import { parseSearch } from '../fhir/search/parse.js';
-import type { ResourceStore } from '../store/resource-store.js';
+import type { ResourceStore, WriteResult } from '../store/resource-store.js';
 import { FRONT_DOOR_TEAM_ID, PATHWAY, TaskCode, TriageStatus } from './codes.js';
 import { holderOf, teamExtension, teamOf, withTeam } from './tasks/team.js';
 import { isFinalTaskStatus } from './tasks/transitions.js';
@@ -44,6 +44,24 @@ const WITHDRAWN = new Set<ServiceRequest['status']>(['revoked', 'entered-in-erro
 /** Whether a referral's status withdraws it (revoked, or entered in error): its open Tasks are then cancelled. */
 export function isWithdrawn(status: ServiceRequest['status']): boolean {
   return WITHDRAWN.has(status);
+}
+
+/**
+ * How the front door writes the Tasks it changes after admission (a re-screen, a withdrawal): a
+ * write policy passes its context (`PolicyContext`), so that each new version of the triage Task
+ * passes the pathway's policies like any other write (the triage outcome to a BaRS sender among
+ * them). Straight to the store when absent (a caller outside any write: tests, tools).
+ */
+export interface FrontDoorWrites {
+  create<T extends Resource>(resource: T): Promise<T & { id: string }>;
+  update<T extends Resource>(resource: T, opts?: { ifMatch?: number }): Promise<WriteResult & { resource: T }>;
+}
+
+function directWrites(tx: ResourceStore): FrontDoorWrites {
+  return {
+    create: (r) => tx.create(r) as never,
+    update: (r, opts) => tx.update(r, opts) as never,
+  };
 }
 
 /** The writes of an admission, worked out before anything is written: every resource has its id. */
@@ -123,8 +141,9 @@ export interface RescreenResult {
  * decision already made is never rewritten: a new Provenance records the new one (none when the
  * Task does not change).
  */
-export async function rescreenReferral(store: ResourceStore, serviceRequestId: string, opts: FrontDoorOptions): Promise<RescreenResult> {
+export async function rescreenReferral(store: ResourceStore, serviceRequestId: string, opts: FrontDoorOptions, writes?: FrontDoorWrites): Promise<RescreenResult> {
   return store.transaction(async (tx) => {
+    const w = writes ?? directWrites(tx);
     await tx.lock(`front-door:ServiceRequest/${serviceRequestId}`);
     const current = await findTriageTask(tx, serviceRequestId);
     if (!current) return { ...(await admitReferral(tx, { serviceRequestId }, opts)), rescreened: true };
@@ -138,15 +157,15 @@ export async function rescreenReferral(store: ResourceStore, serviceRequestId: s
     // a person who claimed the Task keeps it; the team it belongs to follows the decision
     const claim = holderOf(current) ? { owner: current.owner } : {};
     const rescreened = { ...current, ...pick(next, ['status', 'businessStatus', 'priority', 'owner', 'performerType', 'restriction', 'input', 'output', 'description']), ...claim, extension: withTeam(current.extension, teamOf(next)!) };
-    const updated = await tx.update(rescreened, { ifMatch: Number(current.meta?.versionId) });
+    const updated = await w.update(rescreened, { ifMatch: Number(current.meta?.versionId) });
     const task = updated.resource;
 
     const open = await openTasks(tx, task.id!);
     for (const clarify of open.filter((t) => hasCode(t, TaskCode.clarify))) {
-      if (screen.gaps.length === 0) await tx.update({ ...clarify, status: 'completed', statusReason: { text: 'The missing information arrived' } });
-      else await tx.update({ ...clarify, input: gapInputs(screen.gaps), description: clarifyDescription(screen.gaps) });
+      if (screen.gaps.length === 0) await w.update({ ...clarify, status: 'completed', statusReason: { text: 'The missing information arrived' } });
+      else await w.update({ ...clarify, input: gapInputs(screen.gaps), description: clarifyDescription(screen.gaps) });
     }
-    if (screen.gaps.length && !open.some((t) => hasCode(t, TaskCode.clarify))) await tx.create(clarificationTask(task, screen.gaps, opts.clock.now(), opts));
+    if (screen.gaps.length && !open.some((t) => hasCode(t, TaskCode.clarify))) await w.create(clarificationTask(task, screen.gaps, opts.clock.now(), opts));
     // a re-screen that changes nothing on the Task records no new decision
     const provenance = updated.changed ? await tx.create(decisionProvenance(task, decision, screen.gaps, opts.clock.now(), 'UPDATE')) : undefined;
     return { task, rescreened: true, gaps: screen.gaps, decision, provenance };
@@ -158,14 +177,15 @@ export async function rescreenReferral(store: ResourceStore, serviceRequestId: s
  * calls and reviews that hang off it, are cancelled if still open; a completed triage stays as it
  * was. Returns the triage Task, if the referral had one.
  */
-export async function withdrawReferral(store: ResourceStore, serviceRequestId: string, reason: string): Promise<Task | undefined> {
+export async function withdrawReferral(store: ResourceStore, serviceRequestId: string, reason: string, writes?: FrontDoorWrites): Promise<Task | undefined> {
   return store.transaction(async (tx) => {
+    const w = writes ?? directWrites(tx);
     await tx.lock(`front-door:ServiceRequest/${serviceRequestId}`);
     const task = await findTriageTask(tx, serviceRequestId);
     if (!task || isFinalTaskStatus(task.status)) return task;
     const statusReason = { text: reason };
-    for (const child of await openTasks(tx, task.id!)) await tx.update({ ...child, status: 'cancelled', statusReason });
-    return (await tx.update({ ...task, status: 'cancelled', statusReason })).resource;
+    for (const child of await openTasks(tx, task.id!)) await w.update({ ...child, status: 'cancelled', statusReason });
+    return (await w.update({ ...task, status: 'cancelled', statusReason })).resource;
   });
 }
 

@@ -65,13 +65,13 @@ const ABOUT_THE_PATIENT = ['Patient', 'Flag', 'RiskAssessment', 'Consent', 'Medi
 export const FRONT_DOOR_POLICY: WritePolicy = {
   name: 'every referral goes through the single front door',
   types: ['ServiceRequest'],
-  after: (written, ctx) => admitRescreenOrWithdraw(ctx.store, written as ServiceRequest, ctx.now),
+  after: (written, ctx) => admitRescreenOrWithdraw(ctx, written as ServiceRequest),
 };
 
 export const RESCREEN_POLICY: WritePolicy = {
   name: 'new information about a person re-screens their waiting referrals',
   types: ABOUT_THE_PATIENT,
-  after: (written, ctx) => rescreenWaitingReferrals(ctx.store, written, ctx.now),
+  after: (written, ctx) => rescreenWaitingReferrals(ctx, written),
 };
 
 /** The pathway's rules, in the order they run. */
@@ -263,24 +263,37 @@ export async function deleteWithPolicies<R>(
 /**
  * Every route in gets the same front door: a referral created or made active is admitted with
  * its one triage Task; one still waiting is screened again when it changes; one revoked or
- * entered in error is withdrawn, its open Tasks cancelled (as a BaRS cancellation is).
+ * entered in error is withdrawn, and one closed (completed: an MHSDS referral closure) no longer
+ * waits for triage: either way its open Tasks are cancelled with the reason (as a BaRS
+ * cancellation is), and a triage already done stays as it was. The Task versions the front door
+ * writes after admission pass the policies (`ctx`), like any other write.
  */
-async function admitRescreenOrWithdraw(store: ResourceStore, referral: ServiceRequest, now: Date): Promise<void> {
+async function admitRescreenOrWithdraw(ctx: PolicyContext, referral: ServiceRequest): Promise<void> {
+  const { store, now } = ctx;
   const clock = { now: () => now };
   const triage = await findTriageTask(store, referral.id!);
-  if (isWithdrawn(referral.status)) {
-    if (triage) await withdrawReferral(store, referral.id!, `The referral was ${referral.status === 'revoked' ? 'revoked' : 'entered in error'}`);
+  const closed = closedBecause(referral.status);
+  if (closed) {
+    if (triage) await withdrawReferral(store, referral.id!, closed, ctx);
     return;
   }
   if (!triage) {
     if (referral.status === 'active') await admitReferral(store, { serviceRequestId: referral.id! }, { clock });
     return;
   }
-  if (triage.status === 'requested' || triage.status === 'on-hold') await rescreenReferral(store, referral.id!, { clock });
+  if (triage.status === 'requested' || triage.status === 'on-hold') await rescreenReferral(store, referral.id!, { clock }, ctx);
+}
+
+/** The statusReason of a triage Task whose referral no longer waits for it, if it does not. */
+function closedBecause(status: ServiceRequest['status']): string | undefined {
+  if (isWithdrawn(status)) return `The referral was ${status === 'revoked' ? 'revoked' : 'entered in error'}`;
+  if (status === 'completed') return 'The referral was closed (completed) before it was triaged';
+  return undefined;
 }
 
 /** When the triage team fills a gap about a person, their referrals waiting at the front door are screened again. */
-async function rescreenWaitingReferrals(store: ResourceStore, written: Resource, now: Date): Promise<void> {
+async function rescreenWaitingReferrals(ctx: PolicyContext, written: Resource): Promise<void> {
+  const { store, now } = ctx;
   const patientId = written.resourceType === 'Patient' ? written.id : patientOf(written);
   if (!patientId) return;
   const waiting = await store.search(
@@ -288,7 +301,7 @@ async function rescreenWaitingReferrals(store: ResourceStore, written: Resource,
   );
   for (const task of waiting.matches as Task[]) {
     const sr = localId(task.focus, 'ServiceRequest');
-    if (sr) await rescreenReferral(store, sr, { clock: { now: () => now } });
+    if (sr) await rescreenReferral(store, sr, { clock: { now: () => now } }, ctx);
   }
 }
 
