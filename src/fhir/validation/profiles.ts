@@ -9,7 +9,7 @@ import type { ConformanceRegistry } from './registry.js';
 import { type ProfileNode, visitChildren } from './profile-walk.js';
 import { narrativeControlChecks } from './narrative-control.js';
 import { compileSlicing } from './slicing.js';
-import { mustHaveValueChecks, valueLimitChecks } from './value-limits.js';
+import { mustHaveValueChecks, requiredAdditionalBindings, valueLimitChecks } from './value-limits.js';
 import { snapshotElements } from './snapshot.js';
 import { anyOfProfilesCheck, targetProfileCheck } from './target-profiles.js';
 import type { Terminology } from './terminology.js';
@@ -189,6 +189,13 @@ export class ProfileCompiler {
       const byType = new Map<string, ValueCheck | undefined>();
       checks.push((value, type, path, ctx) => {
         if (!byType.has(type)) byType.set(type, compileBinding(binding, type, this.terminology));
+        byType.get(type)?.(value, path, ctx);
+      });
+    }
+    for (const additional of requiredAdditionalBindings(def)) {
+      const byType = new Map<string, ValueCheck | undefined>();
+      checks.push((value, type, path, ctx) => {
+        if (!byType.has(type)) byType.set(type, compileBinding(additional, type, this.terminology));
         byType.get(type)?.(value, path, ctx);
       });
     }

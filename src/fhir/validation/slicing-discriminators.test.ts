@@ -55,6 +55,12 @@ add(
     { id: 'Patient.telecom:email.use', path: 'Patient.telecom.use', max: '0' },
   ]),
 );
+add(
+  profile('HomePhone', 'Practitioner', [
+    { id: 'Practitioner.telecom', path: 'Practitioner.telecom', slicing: { discriminator: [{ type: 'value', path: 'use' }], rules: 'open' } },
+    { id: 'Practitioner.telecom:home', path: 'Practitioner.telecom', sliceName: 'home', min: 1, max: '1', patternContactPoint: { system: 'phone', use: 'home' } },
+  ]),
+);
 add(profile('NamedPatient', 'Patient', [{ path: 'Patient.name', min: 1 }, { path: 'Patient.birthDate', min: 1 }]));
 add(
   profile('PatientCollection', 'Bundle', [
@@ -111,6 +117,13 @@ describe('slicing discriminators', () => {
     const patient = (...telecom: unknown[]) => ({ resourceType: 'Patient', telecom });
     expect(errors(patient({ system: 'phone', value: '1', use: 'home' }, { system: 'email', value: 'a@b.org' }), 'Phones')).toEqual([]);
     expect(errors(patient({ system: 'email', value: 'a@b.org', use: 'work' }), 'Phones')).toEqual([expect.stringMatching(/^Patient.telecom\[0\]: .* matches none of the slices of Patient.telecom \(home, email\)/)]);
+  });
+
+  it('value given by a pattern on the slice itself (patternContactPoint {use: home} with the discriminator use)', () => {
+    const practitioner = (...telecom: unknown[]) => ({ resourceType: 'Practitioner', telecom });
+    expect(errors(practitioner({ system: 'phone', value: '1', use: 'home' }, { system: 'email', value: 'a@b.org', use: 'work' }), 'HomePhone')).toEqual([]);
+    expect(errors(practitioner({ system: 'email', value: 'a@b.org', use: 'home' }), 'HomePhone')).toEqual([expect.stringMatching(/^Practitioner.telecom\[0\]: Practitioner.telecom:home must match/)]);
+    expect(errors(practitioner({ system: 'phone', value: '1', use: 'work' }), 'HomePhone')).toEqual([expect.stringMatching(/^Practitioner.telecom: Practitioner.telecom:home needs at least 1 value/)]);
   });
 
   it('profile: an entry belongs to the slice whose profile its resource conforms to', () => {

@@ -139,6 +139,13 @@ function compileDiscriminator(slice: ElementNode, type: string, path: string, te
             return codings.some((c) => typeof c?.code === 'string' && expansion.has(c.system as string | undefined, c.code) === true);
           });
       }
+      // A fixed or pattern value on an element above the path fixes the value at the path too
+      // (e.g. a slice fixedContactPoint {use: home} with the discriminator `use`).
+      const inherited = inheritedValue(slice, path);
+      if (inherited) {
+        const { expected, exact } = inherited;
+        return (item) => valuesAt(item.value, path).some((v) => (exact ? deepEqual(v, expected) : matchesPattern(v, expected)));
+      }
       // The slice constrains nothing at this path (e.g. Patient.telecom sliced by system and use, a
       // slice fixing only system).
       return 'any';
@@ -165,6 +172,23 @@ function compileDiscriminator(slice: ElementNode, type: string, path: string, te
     default:
       return undefined;
   }
+}
+
+/** The value a fixed[x] or pattern[x] on the slice or an element between it and `path` gives `path`. */
+function inheritedValue(slice: ElementNode, path: string): { expected: unknown; exact: boolean } | undefined {
+  if (path === '$this') return undefined;
+  const segments = path.split('.');
+  let node: ElementNode | undefined = slice;
+  for (let i = 0; i < segments.length && node; i++) {
+    const def = node.def as unknown as Record<string, unknown>;
+    const key = Object.keys(def).find((k) => k.startsWith('fixed') || k.startsWith('pattern'));
+    if (key) {
+      const found = valuesAt(def[key], segments.slice(i).join('.'));
+      return found.length === 1 ? { expected: found[0], exact: key.startsWith('fixed') } : undefined;
+    }
+    node = node.children.find((c) => c.name === segments[i] || (c.isChoice && c.baseName === segments[i]));
+  }
+  return undefined;
 }
 
 /** `type` at a choice element (e.g. `content` for content[x]): the type of the value present. */

@@ -39,6 +39,33 @@ validator.registry.addStructureDefinition(
     { id: 'Patient.active', path: 'Patient.active', min: 1, extension: [{ url: 'http://hl7.org/fhir/5.0/StructureDefinition/extension-ElementDefinition.mustHaveValue', valueBoolean: true }] },
   ]),
 );
+validator.registry.addStructureDefinition(
+  profile('PhqObservation', 'Observation', [
+    {
+      id: 'Observation.code',
+      path: 'Observation.code',
+      binding: {
+        strength: 'example',
+        valueSet: 'http://hl7.org/fhir/ValueSet/observation-codes',
+        extension: [
+          {
+            url: 'http://hl7.org/fhir/5.0/StructureDefinition/extension-ElementDefinition.binding.additional',
+            extension: [
+              { url: 'purpose', valueCode: 'required' },
+              { url: 'valueSet', valueCanonical: 'https://stepwise.example/fhir/ValueSet/phq' },
+            ],
+          },
+        ],
+      },
+    },
+  ]),
+);
+validator.registry.addValueSet({
+  resourceType: 'ValueSet',
+  url: 'https://stepwise.example/fhir/ValueSet/phq',
+  status: 'active',
+  compose: { include: [{ system: 'http://loinc.org', concept: [{ code: '44249-1' }, { code: '44261-6' }] }] },
+});
 validator.registry.addValueSet({
   resourceType: 'ValueSet',
   url: 'http://hl7.org/fhir/ValueSet/ucum-bodyweight',
@@ -92,5 +119,13 @@ describe('mustHaveValue (R5 ElementDefinition.mustHaveValue through its R4 cross
     expect(errors({ resourceType: 'Patient', active: true }, 'ActiveValue')).toEqual([]);
     const absent = { resourceType: 'Patient', _active: { extension: [{ url: 'http://hl7.org/fhir/StructureDefinition/data-absent-reason', valueCode: 'unknown' }] } };
     expect(errors(absent, 'ActiveValue')).toEqual([expect.stringMatching(/^Patient.active: The element definition Patient.active .* requires that a value be present/)]);
+  });
+});
+
+describe('additional bindings (R5 binding.additional through its R4 cross-version extension)', () => {
+  it('one whose purpose is required binds like a required binding', () => {
+    const observation = (code: string) => ({ resourceType: 'Observation', status: 'final', code: { coding: [{ system: 'http://loinc.org', code }] } });
+    expect(errors(observation('44249-1'), 'PhqObservation')).toEqual([]);
+    expect(errors(observation('8310-5'), 'PhqObservation')).toEqual([expect.stringMatching(/^Observation.code: None of the codings \(http:\/\/loinc.org\|8310-5\) is in value set/)]);
   });
 });

@@ -71,3 +71,23 @@ export function mustHaveValueChecks(
     },
   ];
 }
+
+const ADDITIONAL_BINDING = 'http://hl7.org/fhir/5.0/StructureDefinition/extension-ElementDefinition.binding.additional';
+
+/**
+ * R5's additional bindings (http://hl7.org/fhir/5.0/elementdefinition-definitions.html#ElementDefinition.binding.additional),
+ * used in R4 profiles through their cross-version extension: one whose purpose is `required` binds
+ * like a required binding ("the value set is required for this element"); the other purposes
+ * (maximum, minimum, extensible, candidate, current, preferred, ui, starter, component) describe
+ * conformance that a validator cannot judge from one instance, and are not checked.
+ */
+export function requiredAdditionalBindings(def: ElementDefinition): Array<{ strength: 'required'; valueSet: string }> {
+  const out: Array<{ strength: 'required'; valueSet: string }> = [];
+  for (const ext of def.binding?.extension ?? []) {
+    if (ext.url !== ADDITIONAL_BINDING) continue;
+    const purpose = ext.extension?.find((e) => e.url === 'purpose')?.valueCode;
+    const valueSet = ext.extension?.find((e) => e.url === 'valueSet')?.valueCanonical;
+    if (purpose === 'required' && typeof valueSet === 'string') out.push({ strength: 'required', valueSet });
+  }
+  return out;
+}
