@@ -39,6 +39,8 @@ export interface FhirServices {
   writeValidation?: 'reject' | 'log';
   /** UNKNOWN_PROFILE: a write's meta.profile the validator does not hold is a warning (`warn`, the default) or refused (`reject`). */
   unknownProfile?: 'warn' | 'reject';
+  /** UNKNOWN_EXTENSION: a write's extension the validator has no definition for is a warning (`warn`, the default) or refused (`reject`). */
+  unknownExtension?: 'warn' | 'reject';
   /** The pathway's policies as configured (pathwayPolicies); the defaults when absent. */
   policies?: readonly WritePolicy[];
 }
@@ -169,7 +171,7 @@ export function createAppWithLifecycle(options: AppOptions, lifecycle: Lifecycle
   const pipelines = new WeakMap<FhirServices, WritePipeline>();
   const pipelineOf = (services: FhirServices) => {
     let pipeline = pipelines.get(services);
-    if (!pipeline) pipelines.set(services, (pipeline = new WritePipeline({ validator: services.validator, writeValidation: services.writeValidation ?? 'reject', unknownProfile: services.unknownProfile, onInvalidWrite, policies: services.policies })));
+    if (!pipeline) pipelines.set(services, (pipeline = new WritePipeline({ validator: services.validator, writeValidation: services.writeValidation ?? 'reject', unknownProfile: services.unknownProfile, unknownExtension: services.unknownExtension, onInvalidWrite, policies: services.policies })));
     return pipeline;
   };
   const endpoint = fhirEndpoint(

@@ -57,6 +57,8 @@ const schema = z.object({
   WRITE_VALIDATION: z.enum(['reject', 'log']).default('reject'),
   /** `warn`: a write whose meta.profile names a profile the validator does not hold is checked against the rest and accepted; `reject`: it is refused (422). */
   UNKNOWN_PROFILE: z.enum(['warn', 'reject']).default('warn'),
+  /** `warn`: a write carrying an extension the validator has no definition for is accepted with a warning; `reject`: it is refused (422), as the HL7 validator's `$validate` does. */
+  UNKNOWN_EXTENSION: z.enum(['warn', 'reject']).default('warn'),
   /** Where start-up keeps what it builds once (see disk-cache.ts); empty turns the cache off. */
   CACHE_DIR: z.string().default(fileURLToPath(new URL('../node_modules/.cache/stepwise', import.meta.url))),
   /** How long a shutdown waits for requests in flight before closing their connections. */
@@ -109,6 +111,8 @@ export interface Config {
   writeValidation: 'reject' | 'log';
   /** UNKNOWN_PROFILE: what a write claiming an unknown profile gets (see README, configuration). */
   unknownProfile: 'warn' | 'reject';
+  /** UNKNOWN_EXTENSION: what a write carrying an extension without a known definition gets (see README, configuration). */
+  unknownExtension: 'warn' | 'reject';
   /** undefined: no cache. */
   cacheDir?: string;
   shutdownGraceMs: number;
@@ -187,6 +191,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     corsOrigins: c.CORS_ORIGINS,
     writeValidation: c.WRITE_VALIDATION,
     unknownProfile: c.UNKNOWN_PROFILE,
+    unknownExtension: c.UNKNOWN_EXTENSION,
     cacheDir: c.CACHE_DIR.trim() || undefined,
     shutdownGraceMs: c.SHUTDOWN_GRACE_SECONDS * 1000,
     firstContactAfterCrisisHours: c.FIRST_CONTACT_AFTER_CRISIS_HOURS,

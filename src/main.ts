@@ -140,7 +140,7 @@ async function start(config: Config, logger: Logger, lifecycle: Lifecycle<FhirSe
   const frontDoor = config.barsServices.find((s) => s.key === 'front-door') ?? config.barsServices[0];
   const policies = [...pathwayPolicies({ firstContactWithinHours: config.firstContactAfterCrisisHours }), triageOutcomePolicy({ dosId: frontDoor.dosId, baseUrl: config.baseUrl ?? `http://localhost:${config.port}/fhir` })];
   const messaging = createMessaging(db.db, systemClock, config.barsServices, policies);
-  lifecycle.ready({ store, messaging, validator, writeValidation: config.writeValidation, unknownProfile: config.unknownProfile, policies });
+  lifecycle.ready({ store, messaging, validator, writeValidation: config.writeValidation, unknownProfile: config.unknownProfile, unknownExtension: config.unknownExtension, policies });
   // outbound delivery: outbox rows claimed with SKIP LOCKED, so any number of instances may send
   const delivery = config.delivery.enabled ? startDelivery(db.db, systemClock, config, logger) : undefined;
   if (!config.scheduler.enabled) return delivery ? [delivery] : [];

@@ -43,7 +43,8 @@ export async function runValidate(args: string[], io: CommandIo): Promise<number
     let issues: OperationOutcomeIssue[];
     try {
       const resource = parse(await readFile(file, 'utf8'));
-      issues = validator.validate(resource, { profiles: values.profile ?? [] });
+      // the HL7 validator's command line refuses extensions it has no definition for
+      issues = validator.validate(resource, { profiles: values.profile ?? [], unknownExtension: 'error' });
     } catch (err) {
       const message = err instanceof FhirError || err instanceof Error ? err.message : String(err);
       issues = [{ severity: 'fatal', code: 'structure', diagnostics: message }];

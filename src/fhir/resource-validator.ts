@@ -6,6 +6,8 @@ export interface ValidateCallOptions {
   profiles?: string[];
   /** How a meta.profile the validator does not know is reported. */
   unknownProfile?: 'warning' | 'error';
+  /** How an extension the validator has no definition for is reported (not given: only an unknown core URL warns). */
+  unknownExtension?: 'warning' | 'error';
   /**
    * How a StructureDefinition that cannot be used for validation (no snapshot can be made, it does
    * not compile) is reported: `error` for a profile a client writes, `warning` for one loaded from

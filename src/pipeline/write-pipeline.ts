@@ -36,6 +36,8 @@ export interface WritePipelineOptions {
   writeValidation?: 'reject' | 'log';
   /** UNKNOWN_PROFILE: `warn` (the default) accepts a meta.profile the validator does not know, `reject` refuses it. */
   unknownProfile?: 'warn' | 'reject';
+  /** UNKNOWN_EXTENSION: `warn` (the default) accepts an extension the validator has no definition for, with a warning; `reject` refuses it. */
+  unknownExtension?: 'warn' | 'reject';
   onInvalidWrite?: (resource: Resource, issues: OperationOutcomeIssue[]) => void;
   policies?: readonly WritePolicy[];
 }
@@ -63,6 +65,7 @@ export class WritePipeline {
   validate(resource: Resource, origin?: WriteOrigin): OperationOutcomeIssue[] {
     const issues = this.opts.validator.validate(resource, {
       unknownProfile: this.opts.unknownProfile === 'reject' ? 'error' : 'warning',
+      unknownExtension: this.opts.unknownExtension === 'reject' ? 'error' : 'warning',
       // a profile from a published package is stored as published: what cannot be used says why where it is used
       unusableProfile: origin?.activity === LOAD_PACKAGE_ACTIVITY ? 'warning' : 'error',
     });

@@ -20,6 +20,10 @@ export interface ValidationContext {
   extensionHost?: ExtensionHost;
   /** Severity of a meta.profile this validator does not know (ValidateOptions.unknownProfile). */
   unknownProfile?: 'warning' | 'error';
+  /** Severity of an extension this validator has no definition for (ValidateOptions.unknownExtension). */
+  unknownExtension?: 'warning' | 'error';
+  /** URL prefixes whose extensions may be used without a definition (ValidateOptions.extensionDomains). */
+  extensionDomains?: readonly string[];
 }
 
 /** Where an extension sits: the element holding it (http://hl7.org/fhir/R4/extensibility.html#context). */
@@ -54,5 +58,7 @@ export function nestedContext(ctx: ValidationContext, resource: TypedValue, cont
     bundle: ctx.bundle,
     engine: ctx.engine,
     unknownProfile: ctx.unknownProfile,
+    unknownExtension: ctx.unknownExtension,
+    extensionDomains: ctx.extensionDomains,
   };
 }

@@ -11,7 +11,8 @@ export type IssueType =
   | 'not-found'
   | 'processing'
   | 'business-rule'
-  | 'not-supported';
+  | 'not-supported'
+  | 'extension';
 
 /** Issues raised while checking a profile, as opposed to the R4 base definitions. */
 const fromProfiles = new WeakSet<OperationOutcomeIssue>();

@@ -1,13 +1,15 @@
 import { describeNhsNumberProblem } from '../nhs-number.js';
 import { bundleDocumentRule, bundleEntryFullUrlRule, bundleMessageRule } from './bundle-rules.js';
 import type { ValueCheck } from './context.js';
+import type { ConformanceRegistry } from './registry.js';
 import type { Terminology } from './terminology.js';
+import { checkSubExtensionUrl, parentExtensionDefinition, reportUnknownExtension } from './unknown-extensions.js';
 
 /** Rules that apply to every value of a data type, wherever it appears. */
 export type TypeRules = Readonly<Record<string, readonly ValueCheck[]>>;
 
 export const NHS_NUMBER_SYSTEM = 'https://fhir.nhs.uk/Id/nhs-number';
-const CORE_EXTENSION = 'http://hl7.org/fhir/StructureDefinition/';
+const ABSOLUTE = /^[a-zA-Z][a-zA-Z0-9+.-]*:/;
 
 /** NHS numbers carry a Modulus 11 check digit (https://www.datadictionary.nhs.uk/attributes/nhs_number.html). */
 export const nhsNumberRule: ValueCheck = (value, path, ctx) => {
@@ -32,24 +34,28 @@ export function codeSystemRule(terminology: Terminology): ValueCheck {
 }
 
 /**
- * An extension whose definition is in the registry must conform to it. Unknown extensions from
- * outside hl7.org are allowed (http://hl7.org/fhir/R4/extensibility.html#exchange); an unknown core
- * extension URL is probably a typo and gets a warning.
+ * An extension whose definition is in the registry must conform to it. One that is not is reported
+ * as the validation asks (unknown-extensions.ts); a part of a complex extension must be one its
+ * extension defines.
  */
-export const extensionDefinitionRule: ValueCheck = (value, path, ctx) => {
-  const url = (value as { url?: unknown }).url;
-  if (typeof url !== 'string') return;
-  if (ctx.engine.checkAgainstProfile(url, value, path, ctx)) return;
-  if (url.startsWith(CORE_EXTENSION)) {
-    ctx.issues.warning('structure', `${path}.url`, `Extension ${url} is not a known FHIR R4 extension`);
-  }
-};
+export function extensionDefinitionRule(registry: ConformanceRegistry): ValueCheck {
+  return (value, path, ctx) => {
+    const url = (value as { url?: unknown }).url;
+    if (typeof url !== 'string') return;
+    if (ctx.engine.checkAgainstProfile(url, value, path, ctx)) return;
+    if (ctx.extensionHost?.typeName === 'Extension' && !ABSOLUTE.test(url)) {
+      checkSubExtensionUrl(url, parentExtensionDefinition(registry, ctx.extensionHost.value), path, ctx);
+      return;
+    }
+    if (ABSOLUTE.test(url)) reportUnknownExtension(url, path, ctx);
+  };
+}
 
-export function defaultTypeRules(terminology: Terminology): TypeRules {
+export function defaultTypeRules(terminology: Terminology, registry: ConformanceRegistry): TypeRules {
   return {
     Identifier: [nhsNumberRule],
     Coding: [codeSystemRule(terminology)],
-    Extension: [extensionDefinitionRule],
+    Extension: [extensionDefinitionRule(registry)],
     Bundle: [bundleEntryFullUrlRule, bundleDocumentRule, bundleMessageRule],
   };
 }

@@ -26,6 +26,17 @@ export interface ValidateOptions {
    * `error`: a resource may not claim a profile that cannot be checked (UNKNOWN_PROFILE=reject).
    */
   unknownProfile?: 'warning' | 'error';
+  /**
+   * How an extension whose definition this validator does not hold is reported
+   * (unknown-extensions.ts). `error` is the HL7 validator's default (`$validate`, the CLI): an
+   * extension that cannot be checked is not allowed, unless its URL is in `extensionDomains`, an
+   * example or a tool URL; `warning` notes it (writes, with UNKNOWN_EXTENSION=warn). Not given: only
+   * an unknown core extension URL (probably a typo) is reported, as a warning (messages: a referral
+   * is never refused for the extensions it carries).
+   */
+  unknownExtension?: 'warning' | 'error';
+  /** URL prefixes whose extensions may be used without a definition (the HL7 validator's `-extension`). */
+  extensionDomains?: readonly string[];
 }
 
 /**
@@ -53,7 +64,16 @@ export class Validator implements ResourceEngine {
       return issues.items;
     }
     const tv = { type: resourceType, value: resource };
-    const ctx: ValidationContext = { issues, resource: tv, rootResource: tv, bundle: undefined, engine: this, unknownProfile: opts.unknownProfile };
+    const ctx: ValidationContext = {
+      issues,
+      resource: tv,
+      rootResource: tv,
+      bundle: undefined,
+      engine: this,
+      unknownProfile: opts.unknownProfile,
+      unknownExtension: opts.unknownExtension,
+      extensionDomains: opts.extensionDomains,
+    };
     this.validateResourceAt(resource as Record<string, unknown>, resourceType, resourceType, ctx, opts.profiles ?? []);
     return withoutDuplicates(issues.items);
   }
@@ -104,7 +124,7 @@ export class Validator implements ResourceEngine {
     if (this.compiled?.revision !== revision) {
       const terminology = new Terminology(this.registry);
       const invariants = new InvariantCompiler();
-      const base = defaultTypeRules(terminology);
+      const base = defaultTypeRules(terminology, this.registry);
       const extensionContexts = new ExtensionContexts(this.registry);
       const rules = {
         ...base,

@@ -28,7 +28,8 @@ export const validateOperation: Handler = async (ctx, req, { type, id }) => {
     if (resource.resourceType !== type) throw badRequest(`The resource is a ${resource.resourceType} but the URL names ${type}`, `${resource.resourceType}.resourceType`);
     // profiles, value sets and code systems stored a moment ago, by any instance, are used (issue 15)
     await ctx.validator.prepare?.(ctx.store.queryable);
-    issues.push(...ctx.validator.validate(resource, { profiles: profile ? [profile] : [] }));
+    // an extension without a known definition is an error here, as in the HL7 validator (UNKNOWN_EXTENSION is about writes)
+    issues.push(...ctx.validator.validate(resource, { profiles: profile ? [profile] : [], unknownExtension: 'error' }));
     if (mode === 'update') {
       if (resource.id !== id) issues.push(error('invalid', `${type}.id`, `The resource id '${resource.id ?? ''}' must match the URL id '${id}' for an update`));
     }
