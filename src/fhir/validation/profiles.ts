@@ -11,7 +11,7 @@ import { narrativeControlChecks } from './narrative-control.js';
 import { compileSlicing } from './slicing.js';
 import { mustHaveValueChecks, requiredAdditionalBindings, valueLimitChecks } from './value-limits.js';
 import { snapshotElements } from './snapshot.js';
-import { anyOfProfilesCheck, targetProfileCheck } from './target-profiles.js';
+import { anyOfProfilesCheck, resourceTypeMismatch, targetProfileCheck } from './target-profiles.js';
 import type { Terminology } from './terminology.js';
 import { deepEqual, matchesPattern } from './values.js';
 
@@ -242,7 +242,7 @@ export class ProfileCompiler {
       const own = (t.profile ?? []).filter((p) => p !== `http://hl7.org/fhir/StructureDefinition/${t.code}`);
       if (own.length > 1 && t.code !== 'Extension') {
         const code = t.code as string;
-        const anyOf = anyOfProfilesCheck(own, label, url);
+        const anyOf = anyOfProfilesCheck(own, label, url, this.registry);
         checks.push((value, type, path, ctx) => {
           if (type === code) anyOf(value, path, ctx);
         });
@@ -262,6 +262,11 @@ export class ProfileCompiler {
         }
         checks.push((value, type, path, ctx) => {
           if (type !== code) return;
+          const wrongType = resourceTypeMismatch(this.registry, profile, value);
+          if (wrongType) {
+            ctx.issues.error('structure', path, `The type '${wrongType.actual}' is not valid - must be ${wrongType.expected} (${label}, profile ${url})`);
+            return;
+          }
           if (!ctx.engine.checkAgainstProfile(profile, value, path, ctx)) {
             ctx.issues.error('not-found', path, `${label} must conform to ${profile} (profile ${url}), which is not loaded`);
           }

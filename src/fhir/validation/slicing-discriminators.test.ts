@@ -80,6 +80,8 @@ add(profile('NamedAddress', 'Address', [{ path: 'Address.city', min: 1 }], 'comp
 add(profile('PostedAddress', 'Address', [{ path: 'Address.postalCode', min: 1 }], 'complex-type'));
 add(profile('AnyAddress', 'Patient', [{ path: 'Patient.address', type: [{ code: 'Address', profile: [base + 'NamedAddress', base + 'PostedAddress'] }] }]));
 
+add(profile('ListsOnly', 'Bundle', [{ path: 'Bundle.entry.resource', type: [{ code: 'Resource', profile: ['http://hl7.org/fhir/StructureDefinition/List'] }] }]));
+
 const errors = (resource: unknown, name: string) =>
   validator
     .validate(resource, { profiles: [base + name] })
@@ -162,6 +164,14 @@ describe('Reference.targetProfile', () => {
     const bundle = document({});
     bundle.entry.pop();
     expect(withProfile(bundle)).toEqual([]);
+  });
+});
+
+describe('a type profile names the resource type', () => {
+  it('Resource with the profile of List admits only Lists', () => {
+    const bundle = (resource: unknown) => ({ resourceType: 'Bundle', type: 'collection', entry: [{ fullUrl: 'urn:uuid:6f1c2a3e-0000-4000-8000-000000000001', resource }] });
+    expect(errors(bundle({ resourceType: 'List', status: 'current', mode: 'working' }), 'ListsOnly')).toEqual([]);
+    expect(errors(bundle({ resourceType: 'Patient' }), 'ListsOnly')).toEqual([expect.stringMatching(/^Bundle.entry\[0\].resource: The type 'Patient' is not valid - must be List/)]);
   });
 });
 

@@ -79,10 +79,15 @@ function isResource(x: unknown): x is Record<string, unknown> {
  * data type or resource SHALL conform to at least one profile defined". Each is tried on a scratch
  * issue list; when none is met, one error names them with the first problem each found.
  */
-export function anyOfProfilesCheck(profiles: string[], label: string, url: string): ValueCheck {
+export function anyOfProfilesCheck(profiles: string[], label: string, url: string, registry: ConformanceRegistry): ValueCheck {
   return (value, path, ctx) => {
     const problems: string[] = [];
     for (const profile of profiles) {
+      const wrongType = resourceTypeMismatch(registry, profile, value);
+      if (wrongType) {
+        problems.push(`${profile}: it is for ${wrongType.expected}, not ${wrongType.actual}`);
+        continue;
+      }
       const scratch = new IssueList();
       const resourceType = (value as { resourceType?: unknown } | null)?.resourceType;
       const inner = typeof resourceType === 'string' ? { ...nestedContext(ctx, { type: resourceType, value }, false), issues: scratch } : { ...ctx, issues: scratch };
@@ -96,4 +101,16 @@ export function anyOfProfilesCheck(profiles: string[], label: string, url: strin
     }
     ctx.issues.error('structure', path, `${label} must conform to at least one of its profiles in ${url}, and conforms to none (${problems.join('; ')})`);
   };
+}
+
+/**
+ * A resource held where a profile is required (Bundle.entry.resource, Parameters.parameter.resource,
+ * contained), when the profile is for another resource type: `type.code` may be `Resource` with the
+ * profile naming the type, and a profile applies only to its own type (profiling.html).
+ */
+export function resourceTypeMismatch(registry: ConformanceRegistry, profile: string, value: unknown): { actual: string; expected: string } | undefined {
+  const actual = (value as { resourceType?: unknown } | null)?.resourceType;
+  const sd = registry.getStructureDefinition(profile);
+  if (typeof actual !== 'string' || sd?.kind !== 'resource' || sd.abstract || !sd.type || sd.type === actual) return undefined;
+  return { actual, expected: sd.type };
 }
