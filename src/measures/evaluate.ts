@@ -92,7 +92,7 @@ async function aggregate(store: ResourceStore, definition: MeasureDefinition, sc
 }
 
 /** The period's placeholders, each bound when a definition first uses it: a parameter no statement uses has no type. */
-function windowOf(p: SqlParams, scope: Scope, limit?: (alias: string) => string): MeasureWindow {
+function windowOf(p: SqlParams, scope: Evaluation, limit?: (alias: string) => string): MeasureWindow {
   const placeholders = new Map<string, string>();
   const at = (key: string, instant: Date) => () => {
     if (!placeholders.has(key)) placeholders.set(key, p.add(instant.toISOString(), 'timestamptz'));
