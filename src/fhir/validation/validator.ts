@@ -11,6 +11,7 @@ import { IssueList } from './issues.js';
 import { ProfileCompiler } from './profiles.js';
 import { measureReportRule } from './measure-report.js';
 import { questionnaireResponseRule } from './questionnaire-response.js';
+import { supplementSystemRule } from './supplements.js';
 import { createR4Registry } from './r4-definitions.js';
 import { referenceFormatCheck } from './references.js';
 import type { ConformanceRegistry } from './registry.js';
@@ -132,6 +133,7 @@ export class Validator implements ResourceEngine {
         Extension: [...(base.Extension ?? []), extensionContexts.check],
         QuestionnaireResponse: [questionnaireResponseRule(this.registry, terminology)],
         MeasureReport: [measureReportRule(this.registry)],
+        Coding: [...(base.Coding ?? []), supplementSystemRule(this.registry)],
       };
       const types = new TypeCompiler(this.registry, terminology, invariants, rules);
       const profiles = new ProfileCompiler(this.registry, terminology, invariants);
