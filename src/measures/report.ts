@@ -1,4 +1,4 @@
-import type { CodeableConcept, Measure, MeasureReport, MeasureReportGroup, MeasureReportGroupPopulation, MeasureReportGroupStratifierStratum, Quantity } from '@medplum/fhirtypes';
+import type { CodeableConcept, Measure, MeasureReport, MeasureReportGroup, MeasureReportGroupPopulation, MeasureReportGroupStratifier, MeasureReportGroupStratifierStratum, Quantity } from '@medplum/fhirtypes';
 import type { MeasureDefinition } from './definitions.js';
 
 /** One row of the aggregate (evaluate.ts): the whole population, one team, or one priority. */
@@ -53,8 +53,8 @@ export function buildReport({ measure, definition, rows, start, end, subject, ge
     ...codeOf(measure, id),
     ...score(total),
     stratifier: [
-      { code: [{ text: 'team' }], stratum: teams.map((r) => stratum({ text: r.team ?? NOT_RECORDED }, score(r))) },
-      { code: [{ text: 'priority' }], stratum: priorities.map((r) => stratum(r.priority ? { coding: [{ system: PRIORITY, code: r.priority }], text: r.priority } : { text: NOT_RECORDED }, score(r))) },
+      stratifier('team', teams.map((r) => stratum({ text: r.team ?? NOT_RECORDED }, score(r)))),
+      stratifier('priority', priorities.map((r) => stratum(r.priority ? { coding: [{ system: PRIORITY, code: r.priority }], text: r.priority } : { text: NOT_RECORDED }, score(r)))),
     ],
   }));
   return {
@@ -88,6 +88,11 @@ function observation(r: AggregateRow, minutes: number | null): Scored {
     population: [population('initial-population', r.ip), population('measure-population', r.observed), population('measure-observation', r.observed)],
     ...(minutes !== null && r.observed > 0 ? { measureScore: { value: round(Number(minutes), 1), ...MINUTES } } : {}),
   };
+}
+
+/** A stratifier of the Measure, reported even with no strata (an empty list is left out: FHIR has no empty arrays). */
+function stratifier(code: string, strata: MeasureReportGroupStratifierStratum[]): MeasureReportGroupStratifier {
+  return { code: [{ text: code }], ...(strata.length ? { stratum: strata } : {}) };
 }
 
 function stratum(value: CodeableConcept, scored: Scored): MeasureReportGroupStratifierStratum {

@@ -1,6 +1,8 @@
 import type { Measure, MeasureReport, OperationOutcome } from '@medplum/fhirtypes';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadStepwiseConformance } from '../../src/fhir/stepwise-profiles.js';
+import { serverValidator } from '../../src/fhir/server-validator.js';
+import { MEASURES } from '../../src/measures/definitions.js';
 import { evaluateMeasure } from '../../src/measures/evaluate.js';
 import { TaskCode } from '../../src/pathway/codes.js';
 import { PATHWAY_TEAMS } from '../../src/pathway/seed-rules.js';
@@ -113,6 +115,17 @@ describe('refusals', () => {
     const res = await a.fhir('GET', 'Measure/not-stepwise/$evaluate-measure?periodStart=2026-03-01&periodEnd=2026-03-31');
     expect(res.status).toBe(422);
     expect((await issueOf(res))?.expression).toEqual(['Measure']);
+  });
+
+  it('every report is valid R4 and matches its Measure, with cases and without', async () => {
+    const validator = serverValidator();
+    for (const { id } of MEASURES) {
+      for (const query of ['periodStart=2026-03-01&periodEnd=2026-03-31', 'periodStart=2025-01-01&periodEnd=2025-01-31', 'periodStart=2026-03-01&periodEnd=2026-03-31&subject=Patient/a1']) {
+        const report = await body<MeasureReport>(await a.fhir('GET', `Measure/${id}/$evaluate-measure?${query}`));
+        const errors = validator.validate(report).filter((i) => i.severity === 'error' || i.severity === 'fatal');
+        expect(errors.map((i) => `${id} ${query}: ${i.diagnostics}`)).toEqual([]);
+      }
+    }
   });
 
   it('the CapabilityStatement offers the operation on Measure', async () => {
