@@ -114,7 +114,7 @@ function calendarDate(value: string): string | undefined {
 export const primitiveChecks: Readonly<Record<string, PrimitiveCheck>> = {
   base64Binary: stringCheck('base64Binary', primitiveRegexes.base64Binary),
   boolean: (value) => (typeof value === 'boolean' ? undefined : wrongJsonType('boolean', 'boolean', value)),
-  canonical: stringCheck('canonical', primitiveRegexes.uri),
+  canonical: stringCheck('canonical', primitiveRegexes.uri, canonicalNotAbsolute),
   code: stringCheck('code', primitiveRegexes.code),
   date: stringCheck('date', primitiveRegexes.date, calendarDate),
   dateTime: stringCheck('dateTime', primitiveRegexes.dateTime, calendarDate),
@@ -133,6 +133,15 @@ export const primitiveChecks: Readonly<Record<string, PrimitiveCheck>> = {
   uuid: stringCheck('uuid', primitiveRegexes.uuid),
   xhtml: stringCheck('xhtml', undefined),
 };
+
+/**
+ * A canonical is absolute, or `#id` for a contained resource (http://hl7.org/fhir/R4/references.html#canonical;
+ * the HL7 validator's message).
+ */
+function canonicalNotAbsolute(value: string): string | undefined {
+  if (value.startsWith('#') || /^[a-zA-Z][a-zA-Z0-9+.-]*:/.test(value)) return undefined;
+  return `Canonical URLs must be absolute URLs if they are not fragment references (${value})`;
+}
 
 /**
  * A uri that is a urn:uuid (a Bundle fullUrl, a system) follows the R4 uuid type: lower-case

@@ -1,5 +1,6 @@
 import { describeNhsNumberProblem } from '../nhs-number.js';
 import { bundleDocumentRule, bundleEntryFullUrlRule, bundleMessageRule } from './bundle-rules.js';
+import { CANONICAL_RESOURCE_TYPES, canonicalResourceUrlRule, codingSystemRule, uriIdentifierRule, valueSetSystemRule } from './canonical-rules.js';
 import type { ValueCheck } from './context.js';
 import type { ConformanceRegistry } from './registry.js';
 import type { Terminology } from './terminology.js';
@@ -52,10 +53,13 @@ export function extensionDefinitionRule(registry: ConformanceRegistry): ValueChe
 }
 
 export function defaultTypeRules(terminology: Terminology, registry: ConformanceRegistry): TypeRules {
-  return {
-    Identifier: [nhsNumberRule],
-    Coding: [codeSystemRule(terminology)],
+  const rules: Record<string, ValueCheck[]> = {
+    Identifier: [nhsNumberRule, uriIdentifierRule],
+    Coding: [codeSystemRule(terminology), codingSystemRule(registry)],
     Extension: [extensionDefinitionRule(registry)],
     Bundle: [bundleEntryFullUrlRule, bundleDocumentRule, bundleMessageRule],
   };
+  for (const type of CANONICAL_RESOURCE_TYPES) rules[type] = [canonicalResourceUrlRule];
+  rules.ValueSet.push(valueSetSystemRule);
+  return rules;
 }
