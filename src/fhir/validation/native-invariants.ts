@@ -25,6 +25,11 @@ export const invariantStrategies: Readonly<Record<string, { how: 'structural' | 
   'que-2': { how: 'native', reason: 'descendants() is a stub in medplum' },
   'csd-1': { how: 'native', reason: 'descendants() is a stub in medplum' },
   'sdf-9': { how: 'native', reason: 'children() is a stub in medplum' },
+  'que-12': {
+    how: 'native',
+    reason:
+      "R4's expression says enableWhen.count() > 2, against its own words ('more than one enableWhen') and R5's count() > 1; the HL7 validator refuses two enableWhen without enableBehavior, as the words say",
+  },
   'per-1': {
     how: 'native',
     reason: 'medplum compares dateTimes as strings (wrong across time zones) and its hasValue() ignores extension-only values',
@@ -64,6 +69,7 @@ export const nativeExpressions: Readonly<Record<string, string>> = {
   'bdl-5': 'resource.exists() or request.exists() or response.exists()',
   'bdl-8': "fullUrl.contains('/_history/').not()",
   'que-2': 'descendants().linkId.isDistinct()',
+  'que-12': 'enableWhen.count() > 2 implies enableBehavior.exists()',
   'csd-1': 'concept.code.combine($this.descendants().concept.code).isDistinct()',
   'stepwise-nhs-number-1':
     "value.exists() implies (value.matches('^[0-9]{10}$') and ((11 - ((value.substring(0,1).toInteger() * 10 + value.substring(1,1).toInteger() * 9 + value.substring(2,1).toInteger() * 8 + value.substring(3,1).toInteger() * 7 + value.substring(4,1).toInteger() * 6 + value.substring(5,1).toInteger() * 5 + value.substring(6,1).toInteger() * 4 + value.substring(7,1).toInteger() * 3 + value.substring(8,1).toInteger() * 2) mod 11)) mod 11) = value.substring(9,1).toInteger())",
@@ -90,6 +96,8 @@ export const nativeRules: Record<string, NativeRule> = {
     if (typeof start !== 'string' || typeof end !== 'string') return true;
     return compareDates(start, end) !== 1;
   },
+  // "If there are more than one enableWhen, enableBehavior must be specified" (see invariantStrategies)
+  'que-12': (v) => !(Array.isArray(v.enableWhen) && v.enableWhen.length > 1) || v.enableBehavior !== undefined,
   'dom-3': (v, ctx) => containedAreReferenced(v, ctx.resource.value as Record<string, unknown>),
   'ref-1': (v, ctx) => {
     const reference = v.reference;
