@@ -1,3 +1,4 @@
+import type { CarePlan } from '@medplum/fhirtypes';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { findActiveCarePlan } from '../../src/pathway/care/care-team.js';
 import { carePlan, careTeam, CMHT_NORTH, CRISIS_LEAD, personWithPlan, write } from './care-support.js';
@@ -18,18 +19,18 @@ describe("findActiveCarePlan: the most recently changed of a person's active pla
     expect((await findActiveCarePlan(t.store, 'pat-1'))?.id).toBe('plan-2');
 
     t.clock.advance(60_000);
-    const first = await t.store.read('CarePlan', 'plan-1');
+    const first = (await t.store.read('CarePlan', 'plan-1')) as CarePlan;
     await write(t.store, { ...first, description: 'Reviewed after the home visit' });
     expect((await findActiveCarePlan(t.store, 'pat-1'))?.id).toBe('plan-1');
 
     t.clock.advance(60_000);
-    const second = await t.store.read('CarePlan', 'plan-2');
+    const second = (await t.store.read('CarePlan', 'plan-2')) as CarePlan;
     await write(t.store, { ...second, description: 'Reviewed at the MDT' });
     expect((await findActiveCarePlan(t.store, 'pat-1'))?.id).toBe('plan-2');
   });
 
   it('a plan no longer active is not found', async () => {
-    const plan = await t.store.read('CarePlan', 'plan-1');
+    const plan = (await t.store.read('CarePlan', 'plan-1')) as CarePlan;
     await write(t.store, { ...plan, status: 'completed' });
     expect(await findActiveCarePlan(t.store, 'pat-1')).toBeUndefined();
   });
