@@ -15,6 +15,7 @@ import { Lifecycle } from './lifecycle.js';
 import { createLogger, type Logger } from './logger.js';
 import { createMessaging } from './messaging/index.js';
 import { sharedBarsValidator } from './messaging/conformance.js';
+import { handoverMessagePolicy } from './delivery/handover-message.js';
 import { triageOutcomePolicy } from './messaging/triage-outcome.js';
 import { SchedulerPoll } from './pathway/scheduler/poll.js';
 import { createSecurity } from './security/security.js';
@@ -138,7 +139,13 @@ async function start(config: Config, logger: Logger, lifecycle: Lifecycle<FhirSe
   // one set of pathway policies, as configured, for every route a write can take
   // and a triage decision on a BaRS referral goes back to its sender through the outbox (issue 14)
   const frontDoor = config.barsServices.find((s) => s.key === 'front-door') ?? config.barsServices[0];
-  const policies = [...pathwayPolicies({ firstContactWithinHours: config.firstContactAfterCrisisHours }), triageOutcomePolicy({ dosId: frontDoor.dosId, baseUrl: config.baseUrl ?? `http://localhost:${config.port}/fhir` })];
+  // the step-down handover leaves from the crisis service (STEPWISE_BARS_SERVICES key crisis-line)
+  const crisisLine = config.barsServices.find((s) => s.key === 'crisis-line') ?? frontDoor;
+  const policies = [
+    ...pathwayPolicies({ firstContactWithinHours: config.firstContactAfterCrisisHours }),
+    triageOutcomePolicy({ dosId: frontDoor.dosId, baseUrl: config.baseUrl ?? `http://localhost:${config.port}/fhir` }),
+    handoverMessagePolicy({ partners: config.partners, dosId: crisisLine.dosId }),
+  ];
   const messaging = createMessaging(db.db, systemClock, config.barsServices, policies);
   lifecycle.ready({ store, messaging, validator, writeValidation: config.writeValidation, unknownProfile: config.unknownProfile, unknownExtension: config.unknownExtension, policies });
   // outbound delivery: outbox rows claimed with SKIP LOCKED, so any number of instances may send

@@ -32,21 +32,31 @@ const authSchema = z.discriminatedUnion('type', [
   }),
 ]);
 
-const partnerSchema = z.object({
-  /** Short stable name: how operators and outbox rows name the partner. */
-  id: z.string().regex(/^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/, 'letters, digits, dot, underscore and hyphen'),
-  /** The partner's FHIR base; BaRS messages are posted to `<endpoint>/$process-message`. */
-  endpoint: url,
-  /**
-   * The addresses its messages come from, as BaRS MessageHeader.source.endpoint names them
-   * (`https://fhir.nhs.uk/Id/dos-service-id|<DoS id>`): a referral from one of them has its answers
-   * and triage outcome delivered here, with NHSD-Target-Identifier that address.
-   */
-  addresses: z.array(z.string().min(1)).default([]),
-  auth: authSchema.default({ type: 'none' }),
-  /** Seconds a request to the partner may take before it counts as failed. */
-  timeoutSeconds: z.number().positive().max(300).default(30),
-});
+const partnerSchema = z
+  .object({
+    /** Short stable name: how operators and outbox rows name the partner. */
+    id: z.string().regex(/^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/, 'letters, digits, dot, underscore and hyphen'),
+    /** The partner's FHIR base; BaRS messages are posted to `<endpoint>/$process-message`. */
+    endpoint: url,
+    /**
+     * The addresses its messages come from, as BaRS MessageHeader.source.endpoint names them
+     * (`https://fhir.nhs.uk/Id/dos-service-id|<DoS id>`): a referral from one of them has its answers
+     * and triage outcome delivered here, with NHSD-Target-Identifier that address.
+     */
+    addresses: z.array(z.string().min(1)).default([]),
+    /**
+     * The teams reached through this partner, as Stepwise names them (`Organization/<id>`, the
+     * receiving team a handover Task is owned by): a step-down handover to one of them is sent here
+     * as a BaRS handover message (delivery/handover-message.ts). The message's destination is the
+     * team's DoS service id when its Organization has one, else the partner's first address (so a
+     * partner with teams needs an address).
+     */
+    teams: z.array(z.string().regex(/^Organization\/[A-Za-z0-9\-.]{1,64}$/, 'a team is named Organization/<id>')).min(1).optional(),
+    auth: authSchema.default({ type: 'none' }),
+    /** Seconds a request to the partner may take before it counts as failed. */
+    timeoutSeconds: z.number().positive().max(300).default(30),
+  })
+  .refine((p) => !p.teams || p.addresses.length > 0, { message: 'a partner that reaches teams needs an address: the destination of what is sent to them', path: ['addresses'] });
 
 export type PartnerAuth = z.infer<typeof authSchema>;
 export type Partner = z.infer<typeof partnerSchema>;
@@ -57,7 +67,11 @@ const partnersSchema = z
   .refine((list) => {
     const all = list.flatMap((p) => p.addresses);
     return new Set(all).size === all.length;
-  }, 'two partners share an address');
+  }, 'two partners share an address')
+  .refine((list) => {
+    const all = list.flatMap((p) => p.teams ?? []);
+    return new Set(all).size === all.length;
+  }, 'two partners reach the same team');
 
 export const PARTNERS_ENV = 'STEPWISE_PARTNERS';
 
@@ -84,6 +98,11 @@ export function loadPartners(env: Record<string, string | undefined> = process.e
     throw new PartnersConfigError(`Invalid configuration:\n${lines.join('\n')}`);
   }
   return parsed.data;
+}
+
+/** The partner a team (`Organization/<id>`) is reached through, if it is not one of ours. */
+export function partnerForTeam(partners: readonly Partner[], team: string): Partner | undefined {
+  return partners.find((p) => p.teams?.includes(team));
 }
 
 /** The partner a message for `address` goes to: by its id, or one of its addresses. */
