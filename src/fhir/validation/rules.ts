@@ -1,4 +1,5 @@
 import { describeNhsNumberProblem } from '../nhs-number.js';
+import { bundleLinkRule, bundleSearchSetRule } from './bundle-search.js';
 import { bundleDocumentRule, bundleEntryFullUrlRule, bundleMessageRule } from './bundle-rules.js';
 import { CANONICAL_RESOURCE_TYPES, canonicalResourceUrlRule, codingSystemRule, uriIdentifierRule, valueSetSystemRule } from './canonical-rules.js';
 import type { ValueCheck } from './context.js';
@@ -57,7 +58,7 @@ export function defaultTypeRules(terminology: Terminology, registry: Conformance
     Identifier: [nhsNumberRule, uriIdentifierRule],
     Coding: [codeSystemRule(terminology), codingSystemRule(registry)],
     Extension: [extensionDefinitionRule(registry)],
-    Bundle: [bundleEntryFullUrlRule, bundleDocumentRule, bundleMessageRule],
+    Bundle: [bundleEntryFullUrlRule, bundleDocumentRule, bundleMessageRule, bundleLinkRule, bundleSearchSetRule],
   };
   for (const type of CANONICAL_RESOURCE_TYPES) rules[type] = [canonicalResourceUrlRule];
   rules.ValueSet.push(valueSetSystemRule);
