@@ -16,6 +16,9 @@ import { MessageCatalogue, MessageProcessor } from '../../src/messaging/index.js
 import { CARE } from '../../src/pathway/care/codes.js';
 import { PATHWAY } from '../../src/pathway/codes.js';
 import { PATHWAY_POLICIES } from '../../src/pathway/write-policies.js';
+import { barsRequestHeaders } from '../../src/delivery/bars-headers.js';
+import { seedPathwayData } from '../../src/pathway/seed-rules.js';
+import { startTestApp } from '../support/app.js';
 import { pgliteTestDatabase, type TestDatabase } from '../support/databases.js';
 import { CHECKLIST, CMHT_NORTH, CRISIS_LEAD, handover, personWithPlan, TRANSITION_PLAN, write } from '../pathway/care-support.js';
 import { pathwayStore, type PathwayTestStore } from '../pathway/support.js';
@@ -141,6 +144,33 @@ describe('the step-down handover to a partner CMHT goes out through the outbox',
     expect(parts(CARE.handoverChecklist)).toEqual(['appointments-booked', 'support-hours-adjusted', 'risk-plan-updated', 'carer-contact-agreed']);
     expect(stored!.owner?.reference).toMatch(/^Organization\//);
     expect((await listOutbox(p.t.db, { topic: HANDOVER_TOPIC }))[0]).toMatchObject({ state: 'delivered', lastStatus: 200 });
+  });
+});
+
+describe('the other way: a handover message received by $ingest?format=bars', () => {
+  it('becomes one handover Task with its transition plan and checklist, waiting for the CMHT to accept', async () => {
+    await write(p.store, handover('h-1'), policies);
+    const [row] = await queued();
+    const app = await startTestApp();
+    try {
+      await seedPathwayData(app.store);
+      const headers = barsRequestHeaders({ stored: row.headers, requestId: row.idempotencyKey, contentType: row.contentType, address: row.partner, sender: { odsCode: 'RV5', name: 'Test trust', software: { name: 'Stepwise', version: 'test' } } });
+      const res = await app.fhir('POST', '$ingest?format=bars', row.payload, headers);
+      const text = await res.text();
+      expect(res.status, text).toBe(200);
+      const found = (await (await app.fhir('GET', `Task?code=${PATHWAY.taskCode}|transfer-of-responsibility`)).json()) as Bundle;
+      const [task, ...more] = (found.entry ?? []).map((e) => e.resource as Task);
+      expect(more).toEqual([]);
+      expect(task.status).toBe('requested');
+      expect(task.input?.find((i) => i.type.coding?.[0].code === 'red-flag-thresholds')?.valueString).toBe(TRANSITION_PLAN[3].valueString);
+      expect(task.input?.find((i) => i.type.coding?.[0].code === 'carer-contact-agreed')?.valueString).toBe(CHECKLIST[3].valueString);
+      // the same message again (a retry with the same X-Request-ID) makes no second handover
+      await app.fhir('POST', '$ingest?format=bars', row.payload, headers);
+      const again = (await (await app.fhir('GET', `Task?code=${PATHWAY.taskCode}|transfer-of-responsibility`)).json()) as Bundle;
+      expect(again.entry).toHaveLength(1);
+    } finally {
+      await app.close();
+    }
   });
 });
 
