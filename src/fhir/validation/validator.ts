@@ -12,6 +12,7 @@ import { ProfileCompiler } from './profiles.js';
 import { measureReportRule } from './measure-report.js';
 import { questionnaireResponseRule } from './questionnaire-response.js';
 import { supplementSystemRule } from './supplements.js';
+import { structureDefinitionRule } from './structure-definition-rules.js';
 import { createR4Registry } from './r4-definitions.js';
 import { referenceFormatCheck } from './references.js';
 import type { ConformanceRegistry } from './registry.js';
@@ -134,6 +135,7 @@ export class Validator implements ResourceEngine {
         QuestionnaireResponse: [questionnaireResponseRule(this.registry, terminology)],
         MeasureReport: [measureReportRule(this.registry)],
         Coding: [...(base.Coding ?? []), supplementSystemRule(this.registry)],
+        StructureDefinition: [...(base.StructureDefinition ?? []), structureDefinitionRule(this.registry)],
       };
       const types = new TypeCompiler(this.registry, terminology, invariants, rules);
       const profiles = new ProfileCompiler(this.registry, terminology, invariants);

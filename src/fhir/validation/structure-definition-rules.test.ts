@@ -1,0 +1,55 @@
+import type { StructureDefinition } from '@medplum/fhirtypes';
+import { describe, expect, it } from 'vitest';
+import { createR4Validator } from './validator.js';
+
+// A StructureDefinition's content (structuredefinition.html, elementdefinition.html#path), as the
+// HL7 validator checks it.
+
+const validator = createR4Validator();
+const errors = (sd: Partial<StructureDefinition>) =>
+  validator
+    .validate({ resourceType: 'StructureDefinition', status: 'active', abstract: false, ...sd })
+    .filter((i) => i.severity === 'error')
+    .map((i) => `${i.expression?.[0]}: ${i.diagnostics}`);
+const logical = (type: string, paths: string[]): Partial<StructureDefinition> => ({
+  url: 'https://stepwise.example/fhir/StructureDefinition/Referral',
+  name: 'Referral',
+  kind: 'logical',
+  type,
+  baseDefinition: 'http://hl7.org/fhir/StructureDefinition/Base',
+  derivation: 'specialization',
+  snapshot: { element: paths.map((path) => ({ id: path, path, min: 0, max: '1', definition: path, short: path, base: { path, min: 0, max: '1' } })) },
+});
+
+describe('StructureDefinition content', () => {
+  it('a logical model is named by an absolute URL, and its paths start with its last segment', () => {
+    expect(errors(logical('https://stepwise.example/fhir/StructureDefinition/Referral', ['Referral', 'Referral.reason']))).toEqual([]);
+    expect(errors(logical('Referral', ['Referral', 'Referral.reason']))).toEqual([
+      'StructureDefinition.type: The type Referral is not legal because it is not defined in the FHIR specification. Other types must have a namespace on them',
+    ]);
+    expect(errors(logical('https://stepwise.example/fhir/StructureDefinition/Referral', ['Referral', 'Ref.reason']))).toContain(
+      'StructureDefinition.snapshot.element[1]: The path Ref.reason must start with the type of the structure Referral',
+    );
+    // sdf-8 only compares the elements with the first one; the type names the root
+    expect(errors(logical('https://stepwise.example/fhir/StructureDefinition/Referral', ['Ref', 'Ref.reason']))).toEqual([
+      'StructureDefinition.snapshot.element[0]: The path Ref must start with the type of the structure Referral',
+      'StructureDefinition.snapshot.element[1]: The path Ref.reason must start with the type of the structure Referral',
+    ]);
+  });
+
+  it('a type profile is a profile of that type', () => {
+    const profile = (code: string, typeProfile: string): Partial<StructureDefinition> => ({
+      url: 'https://stepwise.example/fhir/StructureDefinition/Score',
+      name: 'Score',
+      kind: 'resource',
+      type: 'Observation',
+      baseDefinition: 'http://hl7.org/fhir/StructureDefinition/Observation',
+      derivation: 'constraint',
+      differential: { element: [{ id: 'Observation.valueQuantity', path: 'Observation.valueQuantity', type: [{ code, profile: [typeProfile] }] }] },
+    });
+    expect(errors(profile('Quantity', 'http://hl7.org/fhir/StructureDefinition/SimpleQuantity'))).toEqual([]);
+    expect(errors(profile('Quantity', 'http://hl7.org/fhir/StructureDefinition/Count'))).toEqual([
+      'StructureDefinition.differential.element[0].type[0].profile[0]: Profile http://hl7.org/fhir/StructureDefinition/Count is for type Count, but the Observation.valueQuantity element has type Quantity',
+    ]);
+  });
+});

@@ -1,0 +1,49 @@
+import type { ElementDefinition, StructureDefinition } from '@medplum/fhirtypes';
+import type { ValueCheck } from './context.js';
+import type { ConformanceRegistry } from './registry.js';
+
+/**
+ * Rules of a StructureDefinition's content that its invariants do not express, as the HL7
+ * validator checks them when a StructureDefinition is validated (structuredefinition.html):
+ * - the type of a logical model is a FHIR type or an absolute URL ("other types must have a
+ *   namespace on them");
+ * - every element path starts with the name of the type it defines (elementdefinition.html#path:
+ *   "the first element in the path is the name of the resource or data type"; for a logical model
+ *   named by URL, the URL's last segment);
+ * - a type profile is a profile of that type (ElementDefinition.type.profile: "profiles that apply
+ *   to this type"): its StructureDefinition.type is the type's code.
+ */
+export function structureDefinitionRule(registry: ConformanceRegistry): ValueCheck {
+  return (value, path, ctx) => {
+    const sd = value as StructureDefinition;
+    if (typeof sd.type !== 'string') return;
+    const isUrl = /^[a-z][a-z0-9+.-]*:/i.test(sd.type);
+    if (sd.kind === 'logical' && !isUrl && !registry.getTypeDefinition(sd.type)) {
+      ctx.issues.error('structure', `${path}.type`, `The type ${sd.type} is not legal because it is not defined in the FHIR specification. Other types must have a namespace on them`);
+    }
+    const root = isUrl ? sd.type.slice(sd.type.lastIndexOf('/') + 1) : sd.type;
+    for (const part of ['differential', 'snapshot'] as const) {
+      (sd[part]?.element ?? []).forEach((element: ElementDefinition, i) => {
+        const where = `${path}.${part}.element[${i}]`;
+        if (typeof element?.path !== 'string') return;
+        if (element.path !== root && !element.path.startsWith(`${root}.`)) {
+          ctx.issues.error('structure', where, `The path ${element.path} must start with the type of the structure ${root}`);
+          return;
+        }
+        checkTypeProfiles(element, where, registry, (at, message) => ctx.issues.error('structure', at, message));
+      });
+    }
+  };
+}
+
+function checkTypeProfiles(element: ElementDefinition, where: string, registry: ConformanceRegistry, error: (at: string, message: string) => void): void {
+  (element.type ?? []).forEach((type, t) => {
+    (type.profile ?? []).forEach((profile, p) => {
+      const target = registry.getStructureDefinition(profile);
+      if (!target?.type || !type.code || target.type === type.code) return;
+      // A resource element (Resource, DomainResource) may be profiled with any resource's profile.
+      if ((type.code === 'Resource' || type.code === 'DomainResource') && target.kind === 'resource') return;
+      error(`${where}.type[${t}].profile[${p}]`, `Profile ${profile} is for type ${target.type}, but the ${element.path} element has type ${type.code}`);
+    });
+  });
+}
