@@ -1,4 +1,5 @@
 import { describeNhsNumberProblem } from '../nhs-number.js';
+import { attachmentSizeRule } from './attachment-rules.js';
 import { bundleLinkRule, bundleSearchSetRule } from './bundle-search.js';
 import { bundleDocumentRule, bundleEntryFullUrlRule, bundleMessageRule } from './bundle-rules.js';
 import { CANONICAL_RESOURCE_TYPES, canonicalResourceUrlRule, codingSystemRule, uriIdentifierRule, valueSetSystemRule } from './canonical-rules.js';
@@ -56,6 +57,7 @@ export function extensionDefinitionRule(registry: ConformanceRegistry): ValueChe
 export function defaultTypeRules(terminology: Terminology, registry: ConformanceRegistry): TypeRules {
   const rules: Record<string, ValueCheck[]> = {
     Identifier: [nhsNumberRule, uriIdentifierRule],
+    Attachment: [attachmentSizeRule],
     Coding: [codeSystemRule(terminology), codingSystemRule(registry)],
     Extension: [extensionDefinitionRule(registry)],
     Bundle: [bundleEntryFullUrlRule, bundleDocumentRule, bundleMessageRule, bundleLinkRule, bundleSearchSetRule],
