@@ -13,6 +13,7 @@ import { measureReportRule } from './measure-report.js';
 import { questionnaireResponseRule } from './questionnaire-response.js';
 import { supplementSystemRule } from './supplements.js';
 import { structureDefinitionRule } from './structure-definition-rules.js';
+import { valueSetFilterRule } from './valueset-filters.js';
 import { createR4Registry } from './r4-definitions.js';
 import { referenceFormatCheck } from './references.js';
 import type { ConformanceRegistry } from './registry.js';
@@ -136,6 +137,7 @@ export class Validator implements ResourceEngine {
         MeasureReport: [measureReportRule(this.registry)],
         Coding: [...(base.Coding ?? []), supplementSystemRule(this.registry)],
         StructureDefinition: [...(base.StructureDefinition ?? []), structureDefinitionRule(this.registry)],
+        ValueSet: [...(base.ValueSet ?? []), valueSetFilterRule(this.registry)],
       };
       const types = new TypeCompiler(this.registry, terminology, invariants, rules);
       const profiles = new ProfileCompiler(this.registry, terminology, invariants);
