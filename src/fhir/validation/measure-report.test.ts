@@ -8,6 +8,7 @@ import { createR4Validator } from './validator.js';
 
 const POP = 'http://terminology.hl7.org/CodeSystem/measure-population';
 const population = (code: string) => ({ code: { coding: [{ system: POP, code }] } });
+const defined = (code: string) => ({ ...population(code), criteria: { language: 'text/cql' as const, expression: code } });
 const validator = createR4Validator();
 function measure(name: string, extra: Partial<Measure>): string {
   const url = `https://stepwise.example/fhir/Measure/${name}`;
@@ -15,13 +16,13 @@ function measure(name: string, extra: Partial<Measure>): string {
   return url;
 }
 const SINGLE = measure('single', {
-  group: [{ population: [population('initial-population')], stratifier: [{ id: 'age', code: { text: 'by-age' } }] }],
+  group: [{ population: [defined('initial-population')], stratifier: [{ id: 'age', code: { text: 'by-age' } }] }],
 });
 const TWO = measure('two', {
   scoring: { coding: [{ system: 'http://terminology.hl7.org/CodeSystem/measure-scoring', code: 'cohort' }] },
   group: [
-    { code: { text: 'waits' }, population: [population('initial-population')] },
-    { code: { text: 'contacts' }, population: [population('initial-population')] },
+    { code: { text: 'waits' }, population: [defined('initial-population')] },
+    { code: { text: 'contacts' }, population: [defined('initial-population')] },
   ],
 });
 
