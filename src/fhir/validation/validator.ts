@@ -14,6 +14,7 @@ import { questionnaireResponseRule } from './questionnaire-response.js';
 import { supplementSystemRule } from './supplements.js';
 import { structureDefinitionRule } from './structure-definition-rules.js';
 import { valueSetFilterRule } from './valueset-filters.js';
+import { conceptMapRule } from './concept-map-rules.js';
 import { createR4Registry } from './r4-definitions.js';
 import { referenceFormatCheck } from './references.js';
 import type { ConformanceRegistry } from './registry.js';
@@ -138,6 +139,7 @@ export class Validator implements ResourceEngine {
         Coding: [...(base.Coding ?? []), supplementSystemRule(this.registry)],
         StructureDefinition: [...(base.StructureDefinition ?? []), structureDefinitionRule(this.registry)],
         ValueSet: [...(base.ValueSet ?? []), valueSetFilterRule(this.registry)],
+        ConceptMap: [...(base.ConceptMap ?? []), conceptMapRule(terminology)],
       };
       const types = new TypeCompiler(this.registry, terminology, invariants, rules);
       const profiles = new ProfileCompiler(this.registry, terminology, invariants);
