@@ -3,9 +3,11 @@ import { attachmentSizeRule } from './attachment-rules.js';
 import { bundleLinkRule, bundleSearchSetRule } from './bundle-search.js';
 import { bundleDocumentRule, bundleEntryFullUrlRule, bundleMessageRule } from './bundle-rules.js';
 import { CANONICAL_RESOURCE_TYPES, canonicalResourceUrlRule, codingSystemRule, uriIdentifierRule, valueSetSystemRule } from './canonical-rules.js';
+import { codeSystemResourceRule } from './codesystem-rules.js';
 import type { ValueCheck } from './context.js';
 import type { ConformanceRegistry } from './registry.js';
 import type { Terminology } from './terminology.js';
+import { valueSetFilterRule } from './valueset-filter-rules.js';
 import { checkSubExtensionUrl, parentExtensionDefinition, reportUnknownExtension } from './unknown-extensions.js';
 
 /** Rules that apply to every value of a data type, wherever it appears. */
@@ -63,6 +65,7 @@ export function defaultTypeRules(terminology: Terminology, registry: Conformance
     Bundle: [bundleEntryFullUrlRule, bundleDocumentRule, bundleMessageRule, bundleLinkRule, bundleSearchSetRule],
   };
   for (const type of CANONICAL_RESOURCE_TYPES) rules[type] = [canonicalResourceUrlRule];
-  rules.ValueSet.push(valueSetSystemRule);
+  rules.ValueSet.push(valueSetSystemRule, valueSetFilterRule(registry, terminology));
+  rules.CodeSystem.push(codeSystemResourceRule);
   return rules;
 }
