@@ -24,6 +24,8 @@ export interface ValidationContext {
   unknownExtension?: 'warning' | 'error';
   /** URL prefixes whose extensions may be used without a definition (ValidateOptions.extensionDomains). */
   extensionDomains?: readonly string[];
+  /** Reads a referenced resource that is not in what is validated (ValidateOptions.resolveReference). */
+  resolveReference?: (reference: string) => Record<string, unknown> | undefined;
 }
 
 /** Where an extension sits: the element holding it (http://hl7.org/fhir/R4/extensibility.html#context). */
@@ -60,5 +62,6 @@ export function nestedContext(ctx: ValidationContext, resource: TypedValue, cont
     unknownProfile: ctx.unknownProfile,
     unknownExtension: ctx.unknownExtension,
     extensionDomains: ctx.extensionDomains,
+    resolveReference: ctx.resolveReference,
   };
 }

@@ -80,6 +80,12 @@ add(profile('NamedAddress', 'Address', [{ path: 'Address.city', min: 1 }], 'comp
 add(profile('PostedAddress', 'Address', [{ path: 'Address.postalCode', min: 1 }], 'complex-type'));
 add(profile('AnyAddress', 'Patient', [{ path: 'Patient.address', type: [{ code: 'Address', profile: [base + 'NamedAddress', base + 'PostedAddress'] }] }]));
 
+add(
+  profile('LinkedPatient', 'Patient', [
+    { path: 'Patient.name', min: 1 },
+    { path: 'Patient.link.other', type: [{ code: 'Reference', targetProfile: [base + 'LinkedPatient'] }] },
+  ]),
+);
 add(profile('ListsOnly', 'Bundle', [{ path: 'Bundle.entry.resource', type: [{ code: 'Resource', profile: ['http://hl7.org/fhir/StructureDefinition/List'] }] }]));
 
 const errors = (resource: unknown, name: string) =>
@@ -158,6 +164,22 @@ describe('Reference.targetProfile', () => {
 
   it('a core definition of the target type among the choices is met by any such resource', () => {
     expect(withProfile(document({ name: [{ family: 'Jones' }] }), 'LooseComposition')).toEqual([]);
+  });
+
+  it("a target outside is read with the caller's resolveReference, and profiles that refer to themselves end", () => {
+    const patients: Record<string, Record<string, unknown>> = {
+      'Patient/a': { resourceType: 'Patient', id: 'a', name: [{ family: 'A' }], link: [{ other: { reference: 'Patient/b' }, type: 'seealso' }] },
+      'Patient/b': { resourceType: 'Patient', id: 'b', name: [{ family: 'B' }], link: [{ other: { reference: 'Patient/a' }, type: 'seealso' }] },
+      'Patient/c': { resourceType: 'Patient', id: 'c', link: [{ other: { reference: 'Patient/a' }, type: 'seealso' }] },
+    };
+    const resolveReference = (reference: string) => patients[reference];
+    const check = (id: string) =>
+      validator
+        .validate({ resourceType: 'Patient', id: 'x', name: [{ family: 'X' }], link: [{ other: { reference: `Patient/${id}` }, type: 'seealso' }] }, { profiles: [base + 'LinkedPatient'], resolveReference })
+        .filter((i) => i.severity === 'error')
+        .map((i) => `${i.expression?.[0]}: ${i.diagnostics}`);
+    expect(check('a')).toEqual([]);
+    expect(check('c')).toEqual([expect.stringMatching(/^Patient.link\[0\].other: Unable to find a profile match for Patient\/c among choices/)]);
   });
 
   it('a target outside the Bundle is not fetched', () => {

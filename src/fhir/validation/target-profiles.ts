@@ -6,10 +6,10 @@ import type { ConformanceRegistry } from './registry.js';
 /**
  * Reference.targetProfile naming profiles (http://hl7.org/fhir/R4/elementdefinition-definitions.html#ElementDefinition.type.targetProfile):
  * "the target resource SHALL conform to at least one profile defined". A target that can be read
- * here — a contained resource, or an entry of the enclosing Bundle by the Bundle's reference rules —
- * is checked against each named profile; when it conforms to none, that is an error, with the HL7
- * validator's words ("Unable to find a profile match for … among choices: …"). A target elsewhere is
- * not fetched. Core definitions are left to the type check (references.ts).
+ * here — a contained resource, an entry of the enclosing Bundle by the Bundle's reference rules, or
+ * one the caller's `resolveReference` returns — is checked against each named profile; when it
+ * conforms to none, that is an error, with the HL7 validator's words ("Unable to find a profile
+ * match for … among choices: …"). Core definitions are left to the type check (references.ts).
  */
 export function targetProfileCheck(targetProfiles: string[], registry: ConformanceRegistry, label: string): ValueCheck | undefined {
   const profiles = targetProfiles.filter((url) => registry.getStructureDefinition(url)?.derivation === 'constraint');
@@ -59,14 +59,19 @@ function resolveLocally(reference: string, ctx: ValidationContext): Record<strin
     return isResource(found) ? found : undefined;
   }
   const bundle = ctx.bundle;
-  if (!bundle) return undefined;
-  const holder = ctx.resource.value as object;
-  const resolution = resolveInBundle(bundle, reference, bundle.entryOf.get(holder));
-  if (resolution.kind !== 'found') return undefined;
-  for (const [resource, info] of bundle.entryOf) {
-    if (info === resolution.entry) return isResource(resource) ? resource : undefined;
+  if (bundle) {
+    const holder = ctx.resource.value as object;
+    const resolution = resolveInBundle(bundle, reference, bundle.entryOf.get(holder));
+    if (resolution.kind === 'found') {
+      for (const [resource, info] of bundle.entryOf) {
+        if (info === resolution.entry) return isResource(resource) ? resource : undefined;
+      }
+    }
+    // a reference that names an entry by the Bundle's rules is the Bundle's to resolve
+    if (resolution.kind !== 'missing') return undefined;
   }
-  return undefined;
+  const fetched = ctx.resolveReference?.(reference);
+  return isResource(fetched) ? fetched : undefined;
 }
 
 function isResource(x: unknown): x is Record<string, unknown> {

@@ -41,6 +41,12 @@ export interface ValidateOptions {
   unknownExtension?: 'warning' | 'error';
   /** URL prefixes whose extensions may be used without a definition (the HL7 validator's `-extension`). */
   extensionDomains?: readonly string[];
+  /**
+   * Reads a resource that a reference outside what is validated names (the HL7 validator's
+   * resource fetcher), so that it can be checked against the reference's target profiles. Without
+   * it, only contained resources and Bundle entries are checked (target-profiles.ts).
+   */
+  resolveReference?: (reference: string) => Record<string, unknown> | undefined;
 }
 
 /**
@@ -77,6 +83,7 @@ export class Validator implements ResourceEngine {
       unknownProfile: opts.unknownProfile,
       unknownExtension: opts.unknownExtension,
       extensionDomains: opts.extensionDomains,
+      resolveReference: opts.resolveReference,
     };
     this.validateResourceAt(resource as Record<string, unknown>, resourceType, resourceType, ctx, opts.profiles ?? []);
     return withoutDuplicates(issues.items);
