@@ -1,8 +1,12 @@
 import { randomUUID } from 'node:crypto';
+import type { AuditEvent, Bundle, Resource } from '@medplum/fhirtypes';
+import { transmitAuditEvent } from '../audit/transmit-event.js';
 import type { Clock } from '../clock.js';
 import { partnerFor, type Partner } from '../config/partners.js';
 import type { Logger } from '../logger.js';
+import { addAuditInserts } from '../store/audit-log.js';
 import type { Queryable } from '../store/database.js';
+import { WriteBatch } from '../store/write-batch.js';
 import { barsRequestHeaders, type Sender } from './bars-headers.js';
 import { CredentialsError, PartnerCredentials } from './credentials.js';
 import { nextAttempt, type RetryPolicy } from './backoff.js';
@@ -26,6 +30,8 @@ export interface SenderOptions extends RetryPolicy {
 
 interface Claimed {
   id: string;
+  topic: string;
+  ordering_key: string | null;
   partner: string;
   idempotency_key: string;
   content_type: string;
@@ -138,7 +144,7 @@ export class OutboxSender {
           LIMIT $2 FOR UPDATE OF o SKIP LOCKED)
        UPDATE outbox SET state = 'delivering', attempts = outbox.attempts + 1, next_attempt_at = $3::timestamptz, lease_token = $4, updated_at = $1::timestamptz
          FROM due WHERE outbox.id = due.id
-       RETURNING outbox.id::text AS id, partner, idempotency_key, content_type, payload, headers, attempts, retry_since, lease_token`,
+       RETURNING outbox.id::text AS id, topic, ordering_key, partner, idempotency_key, content_type, payload, headers, attempts, retry_since, lease_token`,
       [now.toISOString(), limit, new Date(now.getTime() + this.opts.leaseMs).toISOString(), token],
     );
     // the claim has no order of its own: oldest first, as claimed
@@ -187,27 +193,77 @@ export class OutboxSender {
 
   /**
    * Records outcomes in one statement, each only if its lease is still ours: a row whose lease ran
-   * out may be another sender's now, and what that sender finds stands.
+   * out may be another sender's now, and what that sender finds stands. A message delivered or
+   * gone dead leaves its AuditEvent (audit/transmit-event.ts) in the same statement, written only
+   * with its row's outcome (gated on the rows the update kept), so a record and its AuditEvent
+   * commit together and a lease lost to another sender records neither.
    */
   private async record(outcomes: Outcome[]): Promise<void> {
     if (outcomes.length === 0) return;
-    const now = this.opts.clock.now().toISOString();
-    await this.opts.db.query(
-      `UPDATE outbox o SET state = v.state, last_status = v.status, last_error = v.error, updated_at = $7::timestamptz, lease_token = NULL,
-              next_attempt_at = COALESCE(v.retry_at, o.next_attempt_at), delivered_at = CASE WHEN v.state = 'delivered' THEN $7::timestamptz ELSE o.delivered_at END
-         FROM unnest($1::bigint[], $2::text[], $3::text[], $4::int[], $5::text[], $6::timestamptz[]) AS v(id, token, state, status, error, retry_at)
-        WHERE o.id = v.id AND o.lease_token = v.token`,
-      [
-        outcomes.map((o) => o.row.id),
-        outcomes.map((o) => o.row.lease_token),
-        outcomes.map((o) => (o.result === 'retry' ? 'pending' : o.result)),
-        outcomes.map((o) => o.status),
-        outcomes.map((o) => o.error),
-        outcomes.map((o) => o.retryAt?.toISOString() ?? null),
-        now,
-      ],
-    );
+    const now = this.opts.clock.now();
+    const events = outcomes.map((o) => (o.result === 'retry' ? undefined : this.auditEventOf(o, now)));
+    const batch = new WriteBatch();
+    const recorded = batch.fresh('recorded');
+    batch.with(recorded, (p) => {
+      const at = p.add(now.toISOString(), 'timestamptz');
+      const ids = p.add(outcomes.map((o) => o.row.id), 'bigint[]');
+      const tokens = p.add(outcomes.map((o) => o.row.lease_token), 'text[]');
+      const states = p.add(outcomes.map((o) => (o.result === 'retry' ? 'pending' : o.result)), 'text[]');
+      const statuses = p.add(outcomes.map((o) => o.status), 'int[]');
+      const errors = p.add(outcomes.map((o) => o.error), 'text[]');
+      const retryAts = p.add(outcomes.map((o) => o.retryAt?.toISOString() ?? null), 'timestamptz[]');
+      const auditIds = p.add(events.map((e) => e?.id ?? null), 'text[]');
+      return `UPDATE outbox o SET state = v.state, last_status = v.status, last_error = v.error, updated_at = ${at}, lease_token = NULL,
+              next_attempt_at = COALESCE(v.retry_at, o.next_attempt_at), delivered_at = CASE WHEN v.state = 'delivered' THEN ${at} ELSE o.delivered_at END
+         FROM unnest(${ids}, ${tokens}, ${states}, ${statuses}, ${errors}, ${retryAts}, ${auditIds}) AS v(id, token, state, status, error, retry_at, audit_id)
+        WHERE o.id = v.id AND o.lease_token = v.token
+        RETURNING v.audit_id`;
+    });
+    const kept = events.filter((e): e is AuditEvent & { id: string } => e !== undefined);
+    addAuditInserts(batch, kept, `u.id IN (SELECT audit_id FROM ${recorded})`, true);
+    await batch.run(this.opts.db);
   }
+
+  /** The AuditEvent of a message delivered or gone dead: the partner, the outcome, the patient and record it is about. */
+  private auditEventOf(o: Outcome, now: Date): AuditEvent & { id: string } {
+    const partner = partnerFor(this.opts.partners, o.row.partner);
+    const about = aboutOf(o.row);
+    return {
+      ...transmitAuditEvent({
+        recorded: now,
+        status: o.status,
+        delivered: o.result === 'delivered',
+        error: o.error,
+        sender: this.opts.sender,
+        partner: { id: partner?.id ?? o.row.partner, endpoint: partner?.endpoint },
+        message: { requestId: o.row.idempotency_key, topic: o.row.topic, outboxId: o.row.id, attempts: o.row.attempts },
+        ...about,
+      }),
+      id: randomUUID(),
+    };
+  }
+}
+
+/**
+ * The patient and the record a message is about, read from its payload (a FHIR message: the
+ * MessageHeader's focus, the Patient it carries, each under the id it has here), else from its
+ * ordering key. A payload that is not such a message names neither.
+ */
+function aboutOf(row: Claimed): { patient?: string; focus?: string } {
+  const fromKey = (type: string) => (row.ordering_key?.startsWith(`${type}/`) ? row.ordering_key : undefined);
+  let bundle: Bundle | undefined;
+  try {
+    bundle = row.content_type.includes('json') ? (JSON.parse(row.payload) as Bundle) : undefined;
+  } catch {
+    bundle = undefined;
+  }
+  const entries = bundle?.resourceType === 'Bundle' ? (bundle.entry ?? []) : [];
+  const local = (r: Resource | undefined) => (r?.id ? `${r.resourceType}/${r.id}` : undefined);
+  const focusRef = (entries[0]?.resource as { focus?: { reference?: string }[] } | undefined)?.focus?.[0]?.reference;
+  const focused = focusRef ? entries.find((e) => e.fullUrl === focusRef || local(e.resource) === focusRef)?.resource : undefined;
+  const patient = local(entries.find((e) => e.resource?.resourceType === 'Patient')?.resource) ?? fromKey('Patient');
+  const focus = local(focused) ?? fromKey('ServiceRequest');
+  return { ...(patient ? { patient } : {}), ...(focus ? { focus } : {}) };
 }
 
 function tally(summary: RunSummary, outcomes: readonly Outcome[]): RunSummary {

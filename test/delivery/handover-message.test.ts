@@ -1,4 +1,4 @@
-import type { Bundle, MessageHeader, Organization, Task } from '@medplum/fhirtypes';
+import type { AuditEvent, Bundle, MessageHeader, Organization, Task } from '@medplum/fhirtypes';
 import { http, HttpResponse } from 'msw';
 import { setupServer } from 'msw/node';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
@@ -10,6 +10,7 @@ import { listOutbox } from '../../src/delivery/outbox.js';
 import { OutboxSender } from '../../src/delivery/sender.js';
 import { fetchTransport } from '../../src/delivery/transport.js';
 import { STEPWISE_CANONICAL_BASE } from '../../src/fhir/canonical.js';
+import { parseSearch } from '../../src/fhir/search/parse.js';
 import { readBars } from '../../src/mapping/bars/bars-format.js';
 import { sharedBarsValidator } from '../../src/messaging/conformance.js';
 import { MessageCatalogue, MessageProcessor } from '../../src/messaging/index.js';
@@ -144,6 +145,10 @@ describe('the step-down handover to a partner CMHT goes out through the outbox',
     expect(parts(CARE.handoverChecklist)).toEqual(['appointments-booked', 'support-hours-adjusted', 'risk-plan-updated', 'carer-contact-agreed']);
     expect(stored!.owner?.reference).toMatch(/^Organization\//);
     expect((await listOutbox(p.t.db, { topic: HANDOVER_TOPIC }))[0]).toMatchObject({ state: 'delivered', lastStatus: 200 });
+    // the delivery's AuditEvent names the person and the handover sent
+    const [event] = (await p.store.search(parseSearch('AuditEvent', [['patient', 'Patient/pat-1']]))).matches as AuditEvent[];
+    expect(event.outcome).toBe('0');
+    expect(event.entity?.find((e) => e.role?.code === '4')?.what?.reference).toBe('Task/h-1');
   });
 });
 
