@@ -1,4 +1,4 @@
-import type { Bundle, CodeSystem, Measure, Questionnaire, Resource, StructureDefinition, ValueSet } from '@medplum/fhirtypes';
+import type { Bundle, CodeSystem, ImplementationGuide, Measure, Questionnaire, Resource, StructureDefinition, ValueSet } from '@medplum/fhirtypes';
 
 const CORE_PREFIX = 'http://hl7.org/fhir/StructureDefinition/';
 
@@ -23,6 +23,8 @@ export class ConformanceRegistry {
   private readonly questionnaires = new Map<string, Questionnaire>();
   /** What a MeasureReport is checked against (MeasureReport.measure). */
   private readonly measures = new Map<string, Measure>();
+  /** ImplementationGuide.global: profiles every resource of a type must conform to, by type. */
+  private readonly globals = new Map<string, string[]>();
   private readonly resourceTypeNames = new Set<string>();
   private currentRevision = 0;
 
@@ -40,6 +42,7 @@ export class ConformanceRegistry {
       [this.codeSystems, out.codeSystems],
       [this.questionnaires, out.questionnaires],
       [this.measures, out.measures],
+      [this.globals, out.globals],
     ] as [Map<string, unknown>, Map<string, unknown>][]) {
       for (const [k, v] of from) to.set(k, v);
     }
@@ -121,6 +124,9 @@ export class ConformanceRegistry {
         if (!resource.url) return false;
         this.addMeasure(resource);
         return true;
+      case 'ImplementationGuide':
+        this.addImplementationGuide(resource);
+        return true;
       default:
         return false;
     }
@@ -145,6 +151,25 @@ export class ConformanceRegistry {
 
   getQuestionnaire(url: string): Questionnaire | undefined {
     return this.questionnaires.get(unversioned(url));
+  }
+
+  /**
+   * Holds an ImplementationGuide's global profiles (implementationguide-definitions.html#ImplementationGuide.global:
+   * "a set of profiles that all resources covered by this implementation guide must conform to").
+   */
+  addImplementationGuide(ig: ImplementationGuide): this {
+    for (const g of ig.global ?? []) {
+      if (!g?.type || !g.profile) continue;
+      const list = this.globals.get(g.type) ?? [];
+      if (!list.includes(g.profile)) this.globals.set(g.type, [...list, g.profile]);
+    }
+    this.currentRevision++;
+    return this;
+  }
+
+  /** Global profiles of the ImplementationGuides held, for a resource type. */
+  globalProfiles(type: string): readonly string[] {
+    return this.globals.get(type) ?? [];
   }
 
   getMeasure(url: string): Measure | undefined {

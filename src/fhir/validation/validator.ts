@@ -127,7 +127,9 @@ export class Validator implements ResourceEngine {
     if (resourceType === 'Bundle') ctx.bundle = indexBundle(resource);
     checkObject(shape, resource, path, ctx, types);
     checkContainedIds(resource, path, ctx);
-    profiles.checkDeclared(resource, resourceType, path, ctx, extraProfiles, ctx.unknownProfile);
+    // An ImplementationGuide's global profiles apply to every resource of their type, nested ones too.
+    const globals = this.registry.globalProfiles(resourceType).filter((url) => this.registry.getStructureDefinition(url));
+    profiles.checkDeclared(resource, resourceType, path, ctx, globals.length ? [...extraProfiles, ...globals] : extraProfiles, ctx.unknownProfile);
   }
 
   private state(): { types: TypeCompiler; profiles: ProfileCompiler } {
