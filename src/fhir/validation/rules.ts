@@ -9,6 +9,7 @@ import type { ConformanceRegistry } from './registry.js';
 import type { Terminology } from './terminology.js';
 import { capabilitySearchParamRule, searchParameterDerivationRule } from './searchparameter-rules.js';
 import { valueSetFilterRule } from './valueset-filter-rules.js';
+import { valueSetParameterRule } from './valueset-parameters.js';
 import { checkSubExtensionUrl, parentExtensionDefinition, reportUnknownExtension } from './unknown-extensions.js';
 
 /** Rules that apply to every value of a data type, wherever it appears. */
@@ -66,7 +67,7 @@ export function defaultTypeRules(terminology: Terminology, registry: Conformance
     Bundle: [bundleEntryFullUrlRule, bundleDocumentRule, bundleMessageRule, bundleLinkRule, bundleSearchSetRule],
   };
   for (const type of CANONICAL_RESOURCE_TYPES) rules[type] = [canonicalResourceUrlRule];
-  rules.ValueSet.push(valueSetSystemRule, valueSetFilterRule(registry, terminology));
+  rules.ValueSet.push(valueSetSystemRule, valueSetFilterRule(registry, terminology), valueSetParameterRule);
   rules.CodeSystem.push(codeSystemResourceRule);
   rules.SearchParameter.push(searchParameterDerivationRule);
   rules.CapabilityStatement.push(capabilitySearchParamRule);
