@@ -11,6 +11,8 @@ import {
 import type { ElementDefinitionConstraint } from '@medplum/fhirtypes';
 import type { ValidationContext } from './context.js';
 import { compareDates } from './dates.js';
+import { MEMBER_OF, memberOfCheck } from './member-of.js';
+import type { Terminology } from './terminology.js';
 import { invariantStrategies, nativeExpressions, nativeRules, ruleInvariants } from './native-invariants.js';
 
 export { invariantStrategies, nativeExpressions } from './native-invariants.js';
@@ -49,6 +51,9 @@ export type InvariantCheck = (value: unknown, path: string, ctx: ValidationConte
 export class InvariantCompiler {
   private readonly parsed = new Map<string, { atom: FhirPathAtom; unsupported: string[] } | { error: string }>();
 
+  /** With a terminology, a constraint that is only `memberOf('…')` is checked against its expansion (member-of.ts). */
+  constructor(private readonly terminology?: Terminology) {}
+
   /**
    * A check for one constraint at an element whose FHIRPath type name is `fhirType`
    * (medplum's name for backbone elements, e.g. PatientContact). Undefined when nothing is to be checked
@@ -70,6 +75,8 @@ export class InvariantCompiler {
         }
       };
     }
+    const memberOf = this.terminology ? MEMBER_OF.exec(constraint.expression) : null;
+    if (memberOf && this.terminology) return memberOfCheck(memberOf[1], key, human, this.terminology);
     const parsed = this.parse(constraint.expression);
     if ('error' in parsed || parsed.unsupported.length > 0) {
       const why = 'error' in parsed ? `it does not parse (${parsed.error})` : `it uses ${parsed.unsupported.join(', ')}(), which the FHIRPath engine does not implement`;

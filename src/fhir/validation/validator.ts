@@ -136,7 +136,7 @@ export class Validator implements ResourceEngine {
     const revision = this.registry.revision;
     if (this.compiled?.revision !== revision) {
       const terminology = new Terminology(this.registry);
-      const invariants = new InvariantCompiler();
+      const invariants = new InvariantCompiler(terminology);
       const base = defaultTypeRules(terminology, this.registry);
       const extensionContexts = new ExtensionContexts(this.registry);
       const rules = {
