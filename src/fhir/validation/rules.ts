@@ -7,6 +7,7 @@ import { codeSystemResourceRule } from './codesystem-rules.js';
 import type { ValueCheck } from './context.js';
 import type { ConformanceRegistry } from './registry.js';
 import type { Terminology } from './terminology.js';
+import { questionnaireEnableWhenRule } from './questionnaire-rules.js';
 import { capabilitySearchParamRule, searchParameterDerivationRule } from './searchparameter-rules.js';
 import { valueSetFilterRule } from './valueset-filter-rules.js';
 import { valueSetParameterRule } from './valueset-parameters.js';
@@ -69,6 +70,7 @@ export function defaultTypeRules(terminology: Terminology, registry: Conformance
   for (const type of CANONICAL_RESOURCE_TYPES) rules[type] = [canonicalResourceUrlRule];
   rules.ValueSet.push(valueSetSystemRule, valueSetFilterRule(registry, terminology), valueSetParameterRule);
   rules.CodeSystem.push(codeSystemResourceRule);
+  rules.Questionnaire.push(questionnaireEnableWhenRule);
   rules.SearchParameter.push(searchParameterDerivationRule);
   rules.CapabilityStatement.push(capabilitySearchParamRule);
   return rules;
