@@ -3,6 +3,7 @@ import { loadR4Definitions } from '../definitions.js';
 import { TypeCompiler } from './compile.js';
 import { checkObject } from './json-walk.js';
 import { indexBundle } from './bundle-index.js';
+import { type BundleProfileRule, checkBundleProfiles } from './bundle-profiles.js';
 import { checkContainedIds } from './contained.js';
 import { ExtensionContexts } from './extension-context.js';
 import { nestedContext, type ResourceEngine, type ValidationContext } from './context.js';
@@ -47,6 +48,8 @@ export interface ValidateOptions {
    * it, only contained resources and Bundle entries are checked (target-profiles.ts).
    */
   resolveReference?: (reference: string) => Record<string, unknown> | undefined;
+  /** Profiles for chosen entries of a Bundle (the HL7 validator's `-bundle {rule} {profile}`; bundle-profiles.ts). */
+  bundleProfiles?: readonly BundleProfileRule[];
 }
 
 /**
@@ -86,6 +89,7 @@ export class Validator implements ResourceEngine {
       resolveReference: opts.resolveReference,
     };
     this.validateResourceAt(resource as Record<string, unknown>, resourceType, resourceType, ctx, opts.profiles ?? []);
+    if (resourceType === 'Bundle' && opts.bundleProfiles?.length) checkBundleProfiles(resource as Record<string, unknown>, opts.bundleProfiles, resourceType, ctx);
     return withoutDuplicates(issues.items);
   }
 
