@@ -21,7 +21,7 @@ export interface ProfileNode {
   /** Types allowed, when a choice is narrowed. */
   types?: Set<string>;
   /** Checks for each value; receives the value's type code. */
-  valueChecks: Array<(value: unknown, type: string, path: string, ctx: ValidationContext) => void>;
+  valueChecks: Array<(value: unknown, type: string, path: string, ctx: ValidationContext, item?: ProfileItem) => void>;
   children: ProfileNode[];
   slicing?: SlicingCheck;
 }
@@ -30,6 +30,8 @@ export interface ProfileItem {
   value: unknown;
   type: string;
   path: string;
+  /** A primitive's `_name` object (its id and extensions), when it has one (json.html#primitive). */
+  primitiveElement?: unknown;
 }
 
 /**
@@ -69,10 +71,12 @@ function pushItems(out: ProfileItem[], value: unknown, extension: unknown, type:
     const values = Array.isArray(value) ? value : [];
     const extensions = Array.isArray(extension) ? extension : [];
     for (let i = 0; i < Math.max(values.length, extensions.length); i++) {
-      if (present(values[i]) || present(extensions[i])) out.push({ value: present(values[i]) ? values[i] : undefined, type, path: `${path}[${i}]` });
+      if (present(values[i]) || present(extensions[i])) {
+        out.push({ value: present(values[i]) ? values[i] : undefined, type, path: `${path}[${i}]`, primitiveElement: present(extensions[i]) ? extensions[i] : undefined });
+      }
     }
   } else if (present(value) || present(extension)) {
-    out.push({ value: present(value) ? value : undefined, type, path });
+    out.push({ value: present(value) ? value : undefined, type, path, primitiveElement: present(extension) ? extension : undefined });
   }
 }
 
@@ -111,7 +115,7 @@ export function checkItems(node: ProfileNode, items: ProfileItem[], parentPath: 
       ctx.issues.error('structure', item.path, `${node.label} allows only ${[...node.types].join(', ')} in this profile, not ${item.type}`);
       continue;
     }
-    for (const check of node.valueChecks) check(item.value, item.type, item.path, ctx);
+    for (const check of node.valueChecks) check(item.value, item.type, item.path, ctx, item);
     if (node.children.length > 0 && item.value !== null && typeof item.value === 'object') {
       visitChildren(node.children, item.value as Record<string, unknown>, item.path, inside(item, node, ctx));
     }

@@ -40,6 +40,16 @@ validator.registry.addStructureDefinition(
   ]),
 );
 validator.registry.addStructureDefinition(
+  profile('ActiveOrAbsent', 'Patient', [
+    {
+      id: 'Patient.active',
+      path: 'Patient.active',
+      min: 1,
+      extension: [{ url: 'http://hl7.org/fhir/5.0/StructureDefinition/extension-ElementDefinition.valueAlternatives', valueCanonical: 'http://hl7.org/fhir/StructureDefinition/data-absent-reason' }],
+    },
+  ]),
+);
+validator.registry.addStructureDefinition(
   profile('PhqObservation', 'Observation', [
     {
       id: 'Observation.code',
@@ -126,6 +136,17 @@ describe('additional bindings (R5 binding.additional through its R4 cross-versio
   it('one whose purpose is required binds like a required binding', () => {
     const observation = (code: string) => ({ resourceType: 'Observation', status: 'final', code: { coding: [{ system: 'http://loinc.org', code }] } });
     expect(errors(observation('44249-1'), 'PhqObservation')).toEqual([]);
-    expect(errors(observation('8310-5'), 'PhqObservation')).toEqual([expect.stringMatching(/^Observation.code: None of the codings \(http:\/\/loinc.org\|8310-5\) is in value set/)]);
+    expect(errors(observation('72166-2'), 'PhqObservation')).toEqual([expect.stringMatching(/^Observation.code: None of the codings \(http:\/\/loinc.org\|72166-2\) is in value set/)]);
+  });
+});
+
+describe('valueAlternatives (R5 ElementDefinition.valueAlternatives through its R4 cross-version extension)', () => {
+  it('a primitive without a value carries one of the alternative extensions', () => {
+    const active = (url: string) => ({ resourceType: 'Patient', _active: { extension: [{ url, valueCode: 'unknown' }] } });
+    expect(errors({ resourceType: 'Patient', active: false }, 'ActiveOrAbsent')).toEqual([]);
+    expect(errors(active('http://hl7.org/fhir/StructureDefinition/data-absent-reason'), 'ActiveOrAbsent')).toEqual([]);
+    expect(errors(active('https://stepwise.example/fhir/StructureDefinition/other'), 'ActiveOrAbsent')).toEqual([
+      expect.stringMatching(/^Patient.active: The element definition Patient.active .* requires that if a value is not present, one of the extensions http:\/\/hl7.org\/fhir\/StructureDefinition\/data-absent-reason must be present/),
+    ]);
   });
 });

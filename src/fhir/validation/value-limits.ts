@@ -1,5 +1,6 @@
 import type { ElementDefinition } from '@medplum/fhirtypes';
 import type { ValidationContext } from './context.js';
+import type { ProfileItem } from './profile-walk.js';
 import { compareQuantities, type QuantityLike } from './quantities.js';
 
 /**
@@ -90,4 +91,29 @@ export function requiredAdditionalBindings(def: ElementDefinition): Array<{ stre
     if (purpose === 'required' && typeof valueSet === 'string') out.push({ strength: 'required', valueSet });
   }
   return out;
+}
+
+const VALUE_ALTERNATIVES = 'http://hl7.org/fhir/5.0/StructureDefinition/extension-ElementDefinition.valueAlternatives';
+
+/**
+ * R5's ElementDefinition.valueAlternatives, through its R4 cross-version extension
+ * (http://hl7.org/fhir/5.0/elementdefinition-definitions.html#ElementDefinition.valueAlternatives):
+ * "extensions that can appear in place of a primitive value" — a primitive without a value must
+ * carry one of them (e.g. data-absent-reason).
+ */
+export function valueAlternativesChecks(def: ElementDefinition, label: string, url: string): Array<(value: unknown, type: string, path: string, ctx: ValidationContext, item?: ProfileItem) => void> {
+  const alternatives = (def.extension ?? []).filter((e) => e.url === VALUE_ALTERNATIVES && typeof e.valueCanonical === 'string').map((e) => e.valueCanonical as string);
+  if (alternatives.length === 0) return [];
+  return [
+    (value, _type, path, ctx, item) => {
+      if (value !== undefined || !item) return;
+      const extensions = (item.primitiveElement as { extension?: Array<{ url?: unknown }> } | undefined)?.extension ?? [];
+      if (extensions.some((e) => typeof e?.url === 'string' && alternatives.includes(e.url))) return;
+      ctx.issues.error(
+        'required',
+        path,
+        `The element definition ${label} in the profile ${url} requires that if a value is not present, one of the extensions ${alternatives.join(', ')} must be present`,
+      );
+    },
+  ];
 }
