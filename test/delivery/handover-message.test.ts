@@ -102,6 +102,16 @@ describe('the step-down handover to a partner CMHT goes out through the outbox',
     expect(await queued()).toHaveLength(1);
   });
 
+  it('is queued in the handover write transaction: a write that fails queues nothing', async () => {
+    const failed = p.store.transaction(async (tx) => {
+      await write(tx, handover('h-2'), policies);
+      throw new Error('a later step of the same write failed');
+    });
+    await expect(failed).rejects.toThrow('a later step');
+    expect(await queued()).toEqual([]);
+    expect(await p.store.readOrUndefined('Task', 'h-2')).toBeUndefined();
+  });
+
   it('queues nothing for a team of our own, nor for a handover not yet asking (draft)', async () => {
     await write(p.store, handover('h-ours', { owner: { reference: 'Organization/cmht' } }), policies);
     await write(p.store, handover('h-draft', { status: 'draft' }), policies);
