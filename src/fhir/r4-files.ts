@@ -13,7 +13,11 @@ export const R4_FILES = {
   resources: 'fhir/r4/profiles-resources.json',
   extensions: 'fhir/r4/extension-definitions.json',
   terminology: ['fhir/r4/valuesets.json', 'fhir/r4/v3-codesystems.json', 'fhir/r4/v2-tables.json'],
+  /** The core profiles; only the vital signs profiles are read from it. */
+  others: 'fhir/r4/profiles-others.json',
 } as const;
+
+const VITAL_SIGNS = 'http://hl7.org/fhir/StructureDefinition/vitalsigns';
 
 /** ElementDefinition properties that only document; nothing validates or navigates by them. */
 const DOCUMENTATION_KEYS = ['definition', 'comment', 'requirements', 'alias', 'mapping', 'example', 'meaningWhenMissing', 'isModifierReason'] as const;
@@ -45,6 +49,16 @@ export function readR4Terminology(cache?: DiskCache): R4Terminology {
     extensions: structureDefinitionsOf(R4_FILES.extensions),
     terminology: R4_FILES.terminology.map((file) => resourcesOf(file).map(withoutNarrative)),
   }));
+}
+
+/**
+ * The vital signs profiles of R4 (http://hl7.org/fhir/R4/observation-vitalsigns.html): vitalsigns and
+ * the profiles on it (bodytemp, bp…), which observations with their codes must conform to.
+ */
+export function readR4VitalSignsProfiles(cache?: DiskCache): StructureDefinition[] {
+  return throughCache(cache, 'r4-vital-signs', () =>
+    structureDefinitionsOf(R4_FILES.others).filter((sd) => sd.url === VITAL_SIGNS || sd.baseDefinition === VITAL_SIGNS),
+  );
 }
 
 /** Drops documentation from a StructureDefinition, in place. */

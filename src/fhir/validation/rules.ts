@@ -10,6 +10,7 @@ import type { Terminology } from './terminology.js';
 import { questionnaireEnableWhenRule } from './questionnaire-rules.js';
 import { capabilitySearchParamRule, searchParameterDerivationRule } from './searchparameter-rules.js';
 import { valueSetFilterRule } from './valueset-filter-rules.js';
+import { vitalSignsRule } from './vital-signs.js';
 import { valueSetParameterRule } from './valueset-parameters.js';
 import { checkSubExtensionUrl, parentExtensionDefinition, reportUnknownExtension } from './unknown-extensions.js';
 
@@ -71,6 +72,7 @@ export function defaultTypeRules(terminology: Terminology, registry: Conformance
   rules.ValueSet.push(valueSetSystemRule, valueSetFilterRule(registry, terminology), valueSetParameterRule);
   rules.CodeSystem.push(codeSystemResourceRule);
   rules.Questionnaire.push(questionnaireEnableWhenRule);
+  rules.Observation = [vitalSignsRule(registry)];
   rules.SearchParameter.push(searchParameterDerivationRule);
   rules.CapabilityStatement.push(capabilitySearchParamRule);
   return rules;
