@@ -53,3 +53,30 @@ describe('StructureDefinition content', () => {
     ]);
   });
 });
+
+describe('a constraint keeps the fixed values of its base', () => {
+  const extension = (name: string, baseDefinition: string, url: string): Partial<StructureDefinition> => ({
+    url: `https://stepwise.example/fhir/StructureDefinition/${name}`,
+    name,
+    kind: 'complex-type',
+    type: 'Extension',
+    context: [{ type: 'element', expression: 'Patient' }],
+    baseDefinition,
+    derivation: 'constraint',
+    differential: { element: [{ id: 'Extension.url', path: 'Extension.url', fixedUri: url }, { id: 'Extension.value[x]', path: 'Extension.value[x]', type: [{ code: 'string' }] }] },
+  });
+  validator.registry.addStructureDefinition({
+    resourceType: 'StructureDefinition',
+    status: 'active',
+    abstract: false,
+    ...extension('contact-preference', 'http://hl7.org/fhir/StructureDefinition/Extension', 'https://stepwise.example/fhir/StructureDefinition/contact-preference'),
+  } as StructureDefinition);
+
+  it('may restate it, not change it', () => {
+    const base = 'https://stepwise.example/fhir/StructureDefinition/contact-preference';
+    expect(errors(extension('contact-preference-2', base, base))).toEqual([]);
+    expect(errors(extension('contact-preference-3', base, 'https://stepwise.example/fhir/StructureDefinition/contact-preference-3'))).toEqual([
+      expect.stringMatching(/^StructureDefinition.differential.element\[0\].fixedUri: Value is "https:\/\/stepwise.example\/fhir\/StructureDefinition\/contact-preference-3" but is fixed to "https:\/\/stepwise.example\/fhir\/StructureDefinition\/contact-preference" in the base profile/),
+    ]);
+  });
+});

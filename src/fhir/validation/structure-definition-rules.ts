@@ -1,6 +1,7 @@
 import type { ElementDefinition, StructureDefinition } from '@medplum/fhirtypes';
 import type { ValueCheck } from './context.js';
 import type { ConformanceRegistry } from './registry.js';
+import { snapshotElements } from './snapshot.js';
 
 /**
  * Rules of a StructureDefinition's content that its invariants do not express, as the HL7
@@ -33,7 +34,40 @@ export function structureDefinitionRule(registry: ConformanceRegistry): ValueChe
         checkTypeProfiles(element, where, registry, (at, message) => ctx.issues.error('structure', at, message));
       });
     }
+    if (sd.derivation === 'constraint') checkFixedAgainstBase(sd, registry, path, (at, message) => ctx.issues.error('value', at, message));
   };
+}
+
+/**
+ * A constraint cannot undo its base (profiling.html#constraints: "profiles cannot break the rules
+ * established in the base"): an element its base fixes to a value can only be fixed to that value.
+ * Checked against a base profile the registry holds (core definitions fix nothing).
+ */
+function checkFixedAgainstBase(sd: StructureDefinition, registry: ConformanceRegistry, path: string, error: (at: string, message: string) => void): void {
+  const base = typeof sd.baseDefinition === 'string' ? registry.getStructureDefinition(sd.baseDefinition) : undefined;
+  if (!base || base.derivation !== 'constraint') return;
+  let baseElements: ElementDefinition[];
+  try {
+    baseElements = snapshotElements(base, registry);
+  } catch {
+    return; // an unusable base is reported where it is used
+  }
+  (sd.differential?.element ?? []).forEach((element, i) => {
+    const mine = fixedOf(element);
+    if (!mine) return;
+    const theirs = baseElements.find((e) => (e.id ?? e.path) === (element.id ?? element.path));
+    const fixed = theirs ? fixedOf(theirs) : undefined;
+    if (!fixed || fixed.key !== mine.key || JSON.stringify(fixed.value) === JSON.stringify(mine.value)) return;
+    error(
+      `${path}.differential.element[${i}].${mine.key}`,
+      `Value is ${JSON.stringify(mine.value)} but is fixed to ${JSON.stringify(fixed.value)} in the base profile ${base.url}, and a constraint cannot change it`,
+    );
+  });
+}
+
+function fixedOf(element: ElementDefinition): { key: string; value: unknown } | undefined {
+  const key = Object.keys(element).find((k) => k.startsWith('fixed'));
+  return key ? { key, value: (element as unknown as Record<string, unknown>)[key] } : undefined;
 }
 
 function checkTypeProfiles(element: ElementDefinition, where: string, registry: ConformanceRegistry, error: (at: string, message: string) => void): void {
