@@ -80,3 +80,26 @@ describe('a constraint keeps the fixed values of its base', () => {
     ]);
   });
 });
+
+describe('slicing discriminator paths', () => {
+  const sliced = (path: string, discriminator: string): Partial<StructureDefinition> => ({
+    url: 'https://stepwise.example/fhir/StructureDefinition/SlicedEncounter',
+    name: 'SlicedEncounter',
+    kind: 'resource',
+    type: 'Encounter',
+    baseDefinition: 'http://hl7.org/fhir/StructureDefinition/Encounter',
+    derivation: 'constraint',
+    differential: { element: [{ id: path, path, slicing: { discriminator: [{ type: 'value', path: discriminator }], rules: 'open' } }] },
+  });
+
+  it("name an element of what is sliced (its own children, or its data type's)", () => {
+    expect(errors(sliced('Encounter.identifier', 'system'))).toEqual([]);
+    expect(errors(sliced('Encounter.participant', 'type.coding.code'))).toEqual([]);
+    expect(errors(sliced('Encounter.extension', 'url'))).toEqual([]);
+    expect(errors(sliced('Encounter.extension', 'value.code'))).toEqual([]);
+    expect(errors(sliced('Encounter.identifier', '$this'))).toEqual([]);
+    expect(errors(sliced('Encounter.extension', 'type'))).toEqual([
+      "StructureDefinition.differential.element[0].slicing.discriminator[0]: The discriminator path 'type' does not appear to be valid for the element that is being sliced 'Encounter.extension'",
+    ]);
+  });
+});

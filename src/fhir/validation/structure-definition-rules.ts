@@ -35,6 +35,22 @@ export function structureDefinitionRule(registry: ConformanceRegistry): ValueChe
       });
     }
     if (sd.derivation === 'constraint') checkFixedAgainstBase(sd, registry, path, (at, message) => ctx.issues.error('value', at, message));
+    if (sd.derivation === 'constraint' && registry.getTypeDefinition(root)) {
+      (sd.differential?.element ?? []).forEach((element, i) => {
+        (element.slicing?.discriminator ?? []).forEach((d, j) => {
+          if (typeof element.path !== 'string' || typeof d?.path !== 'string') return;
+          const first = d.path.replace(/^\$this\.?/, '').split('.')[0];
+          if (!first || /[()]/.test(first)) return; // $this, resolve(), extension('…'), ofType(…)
+          const children = childNames(registry, element.path);
+          if (!children || children.has(first)) return;
+          ctx.issues.error(
+            'structure',
+            `${path}.differential.element[${i}].slicing.discriminator[${j}]`,
+            `The discriminator path '${d.path}' does not appear to be valid for the element that is being sliced '${element.path}'`,
+          );
+        });
+      });
+    }
   };
 }
 
@@ -68,6 +84,69 @@ function checkFixedAgainstBase(sd: StructureDefinition, registry: ConformanceReg
 function fixedOf(element: ElementDefinition): { key: string; value: unknown } | undefined {
   const key = Object.keys(element).find((k) => k.startsWith('fixed'));
   return key ? { key, value: (element as unknown as Record<string, unknown>)[key] } : undefined;
+}
+
+/**
+ * Names of the children of the element at `path` in its R4 definition (a choice `value[x]` as
+ * `value`), stepping into the data type of an element with one type; undefined when the path
+ * cannot be followed here (then nothing is said about it).
+ */
+function childNames(registry: ConformanceRegistry, path: string): Set<string> | undefined {
+  const found = resolveElement(registry, path);
+  if (!found) return undefined;
+  let names = directChildren(found.elements, found.prefix);
+  if (names.length === 0) {
+    const inType = intoType(registry, found.element);
+    names = inType ? directChildren(inType.elements, inType.prefix) : [];
+  }
+  return names.length > 0 ? new Set(names) : undefined;
+}
+
+interface Located {
+  elements: ElementDefinition[];
+  prefix: string;
+  element: ElementDefinition;
+}
+
+function resolveElement(registry: ConformanceRegistry, path: string): Located | undefined {
+  const segments = path.split('.');
+  let elements = registry.getTypeDefinition(segments[0])?.snapshot?.element;
+  if (!elements?.length) return undefined;
+  let prefix = segments[0];
+  let element = elements[0];
+  for (const segment of segments.slice(1)) {
+    let next = childNamed(elements, prefix, segment);
+    if (!next) {
+      const inType = intoType(registry, element);
+      if (!inType) return undefined;
+      elements = inType.elements;
+      prefix = inType.prefix;
+      next = childNamed(elements, prefix, segment);
+      if (!next) return undefined;
+    }
+    element = next;
+    prefix = next.path as string;
+  }
+  return { elements, prefix, element };
+}
+
+function childNamed(elements: ElementDefinition[], prefix: string, segment: string): ElementDefinition | undefined {
+  return elements.find((e) => e.path === `${prefix}.${segment}` || e.path === `${prefix}.${segment}[x]`);
+}
+
+/** The definition of an element's one data type (not for content references or several types). */
+function intoType(registry: ConformanceRegistry, element: ElementDefinition): { elements: ElementDefinition[]; prefix: string } | undefined {
+  const codes = (element.type ?? []).map((t) => t.code as string);
+  if (element.contentReference || codes.length !== 1) return undefined;
+  const elements = registry.getTypeDefinition(codes[0])?.snapshot?.element;
+  return elements ? { elements, prefix: codes[0] } : undefined;
+}
+
+function directChildren(elements: ElementDefinition[], prefix: string): string[] {
+  return elements
+    .map((e) => e.path as string)
+    .filter((p) => p?.startsWith(`${prefix}.`) && !p.slice(prefix.length + 1).includes('.'))
+    .map((p) => p.slice(prefix.length + 1).replace(/\[x\]$/, ''));
 }
 
 function checkTypeProfiles(element: ElementDefinition, where: string, registry: ConformanceRegistry, error: (at: string, message: string) => void): void {
