@@ -2,11 +2,10 @@ import type { Resource } from '@medplum/fhirtypes';
 import { request } from 'undici';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { offeringRoutes } from '../../src/http/fhir-router.js';
-import { PATHWAY } from '../../src/pathway/codes.js';
 import { PATHWAY_TEAMS } from '../../src/pathway/seed-rules.js';
 import { listen } from '../support/app.js';
 import { postgresTestDatabase } from '../support/databases.js';
-import { clientAssertion, startAuthApp, testKey, tokenForm, userToken, type AuthTestApp, type TestKey } from '../security/support.js';
+import { clientAssertion, startAuthApp, testKey, tokenForm, userToken, type AuthTestApp, type TestKey, teamTask as task } from '../security/support.js';
 
 /**
  * Issue 13's "Done when", as a black box: the server with STEPWISE_AUTH=on on a real socket, on
@@ -18,19 +17,6 @@ let server: Awaited<ReturnType<typeof listen>>;
 let idpKey: TestKey;
 let gpKey: TestKey;
 
-const team = (id: string) => ({ url: PATHWAY.taskTeam, valueReference: { reference: `Organization/${id}` } });
-const task = (id: string, patient: string, teamId: string, extra: Record<string, unknown> = {}) => ({
-  resourceType: 'Task',
-  id,
-  status: 'requested',
-  intent: 'order',
-  priority: 'routine',
-  for: { reference: `Patient/${patient}` },
-  owner: { reference: `Organization/${teamId}` },
-  extension: [team(teamId)],
-  restriction: { period: { end: '2030-01-01T00:00:00Z' } },
-  ...extra,
-});
 const DATA = [
   ...PATHWAY_TEAMS,
   { resourceType: 'Patient', id: 'pa', name: [{ family: 'Avery' }] },

@@ -1,9 +1,8 @@
 import type { Resource } from '@medplum/fhirtypes';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { IDENTIFIER } from '../../src/messaging/bars.js';
-import { PATHWAY } from '../../src/pathway/codes.js';
 import { PATHWAY_TEAMS } from '../../src/pathway/seed-rules.js';
-import { clientAssertion, json, startAuthApp, testKey, tokenForm, userToken, type AuthTestApp, type TestKey } from './support.js';
+import { clientAssertion, json, startAuthApp, testKey, tokenForm, userToken, type AuthTestApp, type TestKey, teamTask as task, observationOf as observation } from './support.js';
 
 /**
  * Team compartments (issue 13, "Authorisation"; src/security/README.md): team A (the CMHT) and
@@ -14,26 +13,6 @@ let key: TestKey;
 let gpKey: TestKey;
 let app: AuthTestApp;
 
-const team = (id: string) => ({ url: PATHWAY.taskTeam, valueReference: { reference: `Organization/${id}` } });
-const task = (id: string, patient: string, teamId: string, extra: Record<string, unknown> = {}) => ({
-  resourceType: 'Task',
-  id,
-  status: 'requested',
-  intent: 'order',
-  priority: 'routine',
-  for: { reference: `Patient/${patient}` },
-  owner: { reference: `Organization/${teamId}` },
-  extension: [team(teamId)],
-  restriction: { period: { end: '2030-01-01T00:00:00Z' } },
-  ...extra,
-});
-const observation = (id: string, patient: string) => ({
-  resourceType: 'Observation',
-  id,
-  status: 'final',
-  code: { coding: [{ system: 'http://example.org/codes', code: 'mood' }] },
-  subject: { reference: `Patient/${patient}` },
-});
 
 const DATA: Resource[] = [
   ...PATHWAY_TEAMS,

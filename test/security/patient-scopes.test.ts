@@ -1,8 +1,7 @@
 import type { Resource } from '@medplum/fhirtypes';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { PATHWAY } from '../../src/pathway/codes.js';
 import { PATHWAY_TEAMS } from '../../src/pathway/seed-rules.js';
-import { json, startAuthApp, testKey, userToken, type AuthTestApp, type TestKey } from './support.js';
+import { json, startAuthApp, testKey, userToken, type AuthTestApp, type TestKey, teamTask, observationOf as observation } from './support.js';
 
 /**
  * `patient/` scopes (SMART App Launch v2) reach the patient in context only: the team's nurse
@@ -12,19 +11,6 @@ import { json, startAuthApp, testKey, userToken, type AuthTestApp, type TestKey 
 let key: TestKey;
 let app: AuthTestApp;
 
-const team = (id: string) => ({ url: PATHWAY.taskTeam, valueReference: { reference: `Organization/${id}` } });
-const task = (id: string, patient: string) => ({
-  resourceType: 'Task',
-  id,
-  status: 'requested',
-  intent: 'order',
-  priority: 'routine',
-  for: { reference: `Patient/${patient}` },
-  owner: { reference: 'Organization/cmht' },
-  extension: [team('cmht')],
-  restriction: { period: { end: '2030-01-01T00:00:00Z' } },
-});
-const observation = (id: string, patient: string) => ({ resourceType: 'Observation', id, status: 'final', code: { text: 'mood' }, subject: { reference: `Patient/${patient}` } });
 
 const DATA = [
   ...PATHWAY_TEAMS,
@@ -33,8 +19,8 @@ const DATA = [
   { resourceType: 'Patient', id: 'pc', name: [{ family: 'Carr' }] },
   observation('obs-a', 'pa'),
   observation('obs-c', 'pc'),
-  task('task-a', 'pa'),
-  task('task-c', 'pc'),
+  teamTask('task-a', 'pa', 'cmht'),
+  teamTask('task-c', 'pc', 'cmht'),
 ] as Resource[];
 
 const ids = (bundle: { entry?: { resource: Resource }[] }) => (bundle.entry ?? []).map((e) => `${e.resource.resourceType}/${e.resource.id}`).sort();

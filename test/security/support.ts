@@ -1,3 +1,5 @@
+import type { Resource } from '@medplum/fhirtypes';
+import { PATHWAY } from '../../src/pathway/codes.js';
 import { randomUUID } from 'node:crypto';
 import { exportJWK, generateKeyPair, SignJWT, type CryptoKey, type JWK, type JWTPayload } from 'jose';
 import { loadAuth } from '../../src/config/auth.js';
@@ -94,3 +96,24 @@ export { BASE };
 /** A response's JSON, loosely typed: the tests look into OperationOutcomes, Bundles and OAuth answers alike. */
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
 export const json = (res: Response): Promise<any> => res.json();
+
+/** A pathway Task waiting in `teamId`'s queue for `patient` (the team in its owner and in task-team): what puts the person on that team's caseload. */
+export function teamTask(id: string, patient: string, teamId: string, extra: Record<string, unknown> = {}): Resource {
+  return {
+    resourceType: 'Task',
+    id,
+    status: 'requested',
+    intent: 'order',
+    priority: 'routine',
+    for: { reference: `Patient/${patient}` },
+    owner: { reference: `Organization/${teamId}` },
+    extension: [{ url: PATHWAY.taskTeam, valueReference: { reference: `Organization/${teamId}` } }],
+    restriction: { period: { end: '2030-01-01T00:00:00Z' } },
+    ...extra,
+  } as Resource;
+}
+
+/** A final Observation about `patient`, coded `code` (searchable as `code=` and as `code:text=`). */
+export function observationOf(id: string, patient: string, code = 'mood'): Resource {
+  return { resourceType: 'Observation', id, status: 'final', code: { coding: [{ system: 'http://example.org/codes', code }], text: code }, subject: { reference: `Patient/${patient}` } } as Resource;
+}
