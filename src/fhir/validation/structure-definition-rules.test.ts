@@ -103,3 +103,24 @@ describe('slicing discriminator paths', () => {
     ]);
   });
 });
+
+describe('a renamed choice names one of its types', () => {
+  const profile = (path: string): Partial<StructureDefinition> => ({
+    url: 'https://stepwise.example/fhir/StructureDefinition/Score',
+    name: 'Score',
+    kind: 'resource',
+    type: 'Observation',
+    baseDefinition: 'http://hl7.org/fhir/StructureDefinition/Observation',
+    derivation: 'constraint',
+    differential: { element: [{ id: path, path }] },
+  });
+
+  it('valueQuantity, value[x] and elements that merely start like a choice are fine; valueBla is not', () => {
+    expect(errors(profile('Observation.valueQuantity'))).toEqual([]);
+    expect(errors(profile('Observation.value[x]'))).toEqual([]);
+    expect(errors(profile('Observation.component.valueString'))).toEqual([]);
+    expect(errors(profile('Observation.valueBla'))).toEqual([
+      "StructureDefinition.differential.element[0]: The path must be 'Observation.value[x]' not 'Observation.valueBla': a choice is renamed only with one of its types (profiling.html#choice)",
+    ]);
+  });
+});

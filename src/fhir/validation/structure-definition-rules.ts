@@ -37,6 +37,12 @@ export function structureDefinitionRule(registry: ConformanceRegistry): ValueChe
     if (sd.derivation === 'constraint') checkFixedAgainstBase(sd, registry, path, (at, message) => ctx.issues.error('value', at, message));
     if (sd.derivation === 'constraint' && registry.getTypeDefinition(root)) {
       (sd.differential?.element ?? []).forEach((element, i) => {
+        const wrongChoice = typeof element.path === 'string' ? misnamedChoice(registry, element.path) : undefined;
+        if (wrongChoice) {
+          ctx.issues.error('structure', `${path}.differential.element[${i}]`, `The path must be '${wrongChoice}' not '${element.path}': a choice is renamed only with one of its types (profiling.html#choice)`);
+        }
+      });
+      (sd.differential?.element ?? []).forEach((element, i) => {
         (element.slicing?.discriminator ?? []).forEach((d, j) => {
           if (typeof element.path !== 'string' || typeof d?.path !== 'string') return;
           const first = d.path.replace(/^\$this\.?/, '').split('.')[0];
@@ -100,6 +106,31 @@ function childNames(registry: ConformanceRegistry, path: string): Set<string> | 
     names = inType ? directChildren(inType.elements, inType.prefix) : [];
   }
   return names.length > 0 ? new Set(names) : undefined;
+}
+
+/**
+ * The choice element a path misnames: `Observation.valueBla` where `Observation.value[x]` has no
+ * type Bla. Only this is said here; a path that names nothing at all is the snapshot generator's
+ * to report (conformance-check.ts), where an unusable profile from a package is a warning.
+ */
+function misnamedChoice(registry: ConformanceRegistry, path: string): string | undefined {
+  const dot = path.lastIndexOf('.');
+  if (dot < 0) return undefined;
+  const segment = path.slice(dot + 1);
+  const parent = resolveElement(registry, path.slice(0, dot));
+  if (!parent) return undefined;
+  const inType = directChildren(parent.elements, parent.prefix).length > 0 ? { elements: parent.elements, prefix: parent.prefix } : intoType(registry, parent.element);
+  if (!inType || childNamed(inType.elements, inType.prefix, segment)) return undefined;
+  for (const e of inType.elements) {
+    const p = e.path as string;
+    if (!p?.startsWith(`${inType.prefix}.`) || !p.endsWith('[x]') || p.slice(inType.prefix.length + 1).includes('.')) continue;
+    const base = p.slice(inType.prefix.length + 1, -3);
+    if (!segment.startsWith(base) || !/^[A-Z]/.test(segment.slice(base.length))) continue;
+    const suffix = segment.slice(base.length).toLowerCase();
+    if ((e.type ?? []).some((t) => (t.code as string).toLowerCase() === suffix)) return undefined;
+    return `${path.slice(0, dot)}.${base}[x]`;
+  }
+  return undefined;
 }
 
 interface Located {
