@@ -14,5 +14,5 @@ export const attachmentSizeRule: ValueCheck = (value, path, ctx) => {
   if (!/^[A-Za-z0-9+/]*={0,2}$/.test(base64) || base64.length % 4 !== 0) return;
   const padding = base64.endsWith('==') ? 2 : base64.endsWith('=') ? 1 : 0;
   const actual = (base64.length / 4) * 3 - padding;
-  if (actual !== attachment.size) ctx.issues.error('structure', path, `Stated Attachment Size ${attachment.size} does not match actual attachment size ${actual}`);
+  if (actual !== attachment.size) ctx.issues.error('value', path, `Stated Attachment Size ${attachment.size} does not match actual attachment size ${actual}`, 'attachment-size');
 };

@@ -56,15 +56,15 @@ export const valueSetSystemRule: ValueCheck = (value, path, ctx) => {
   }
 };
 
-/** Coding.system: an absolute URL, and the URL of a code system rather than of a value set. */
+/** Coding.system: an absolute URL, and the URL of a code system rather than of a value set (code-invalid: what a code says). */
 export function codingSystemRule(registry: ConformanceRegistry): ValueCheck {
   return (value, path, ctx) => {
     const system = (value as { system?: unknown }).system;
     if (typeof system !== 'string') return;
     if (!ABSOLUTE.test(system)) {
-      ctx.issues.error('value', `${path}.system`, 'Coding.system must be an absolute reference, not a local reference');
+      ctx.issues.error('code-invalid', `${path}.system`, 'Coding.system must be an absolute reference, not a local reference');
     } else if (registry.getValueSet(system) && !registry.getCodeSystem(system)) {
-      ctx.issues.error('value', `${path}.system`, `The Coding references a value set, not a code system ('${system}')`);
+      ctx.issues.error('code-invalid', `${path}.system`, `The Coding references a value set, not a code system ('${system}')`);
     }
   };
 }
@@ -77,5 +77,6 @@ export const uriIdentifierRule: ValueCheck = (value, path, ctx) => {
     'value',
     path,
     `if identifier.system is 'urn:ietf:rfc:3986', then the identifier.value must be a full URI (e.g. start with a scheme), not '${identifier.value}'`,
+    'identifier-uri',
   );
 };
