@@ -77,3 +77,14 @@ describe('an Identifier in urn:ietf:rfc:3986', () => {
     expect(errorLines(patient('urn:oid:2.16.840.1.113883.6.57'))).toEqual([]);
   });
 });
+
+describe('a canonical the registry holds', () => {
+  it('names a resource of a type its element allows', () => {
+    const response = (questionnaire: string) => ({ resourceType: 'QuestionnaireResponse', status: 'completed', questionnaire });
+    expect(errorLines(response('http://hl7.org/fhir/ValueSet/administrative-gender'))).toEqual([
+      "error QuestionnaireResponse.questionnaire: Canonical URL 'http://hl7.org/fhir/ValueSet/administrative-gender' refers to a resource that has the wrong type. Found ValueSet expecting one of [Questionnaire]",
+    ]);
+    // not held: it may be anywhere
+    expect(errorLines(response('https://fhir.nhs.uk/Questionnaire/NOC'))).toEqual([]);
+  });
+});

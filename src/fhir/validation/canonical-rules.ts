@@ -80,3 +80,27 @@ export const uriIdentifierRule: ValueCheck = (value, path, ctx) => {
     'identifier-uri',
   );
 };
+
+/**
+ * A canonical names a resource of a type its element allows (its targetProfile, e.g.
+ * QuestionnaireResponse.questionnaire: Questionnaire). Checked when the registry holds a resource
+ * with that URL; one it does not hold may be anywhere. The HL7 validator's message.
+ */
+export function canonicalTargetCheck(allowed: Set<string>, registry: ConformanceRegistry): ValueCheck {
+  return (value, path, ctx) => {
+    if (typeof value !== 'string' || value.startsWith('#')) return;
+    const found = heldTypeOf(value, registry);
+    if (found && !allowed.has(found)) {
+      ctx.issues.error('value', path, `Canonical URL '${value}' refers to a resource that has the wrong type. Found ${found} expecting one of [${[...allowed].join(', ')}]`);
+    }
+  };
+}
+
+function heldTypeOf(url: string, registry: ConformanceRegistry): string | undefined {
+  if (registry.getStructureDefinition(url)) return 'StructureDefinition';
+  if (registry.getValueSet(url)) return 'ValueSet';
+  if (registry.getCodeSystem(url)) return 'CodeSystem';
+  if (registry.getQuestionnaire(url)) return 'Questionnaire';
+  if (registry.getMeasure(url)) return 'Measure';
+  return undefined;
+}

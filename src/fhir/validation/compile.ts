@@ -1,6 +1,7 @@
 import { buildTypeName } from '@medplum/core';
 import type { ElementDefinitionConstraint } from '@medplum/fhirtypes';
 import { compileBinding } from './bindings.js';
+import { canonicalTargetCheck } from './canonical-rules.js';
 import type { ValueCheck } from './context.js';
 import type { InvariantCheck, InvariantCompiler } from './invariants.js';
 import { checkObject, type ObjectShape, type PropertyRule, type ShapeSource } from './json-walk.js';
@@ -140,6 +141,10 @@ export class TypeCompiler implements ShapeSource {
       const reference = node.def.type?.find((t) => t.code === 'Reference');
       const allowed = allowedTargetTypes(reference?.targetProfile, this.registry);
       if (allowed) checks.push(referenceTargetCheck(allowed, this.registry, node.path));
+    }
+    if (typeCode === 'canonical') {
+      const allowed = allowedTargetTypes(node.def.type?.find((t) => t.code === 'canonical')?.targetProfile, this.registry);
+      if (allowed) checks.push(canonicalTargetCheck(allowed, this.registry));
     }
     return checks.length === 1 ? checks[0] : sequence(checks);
   }
