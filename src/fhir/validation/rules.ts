@@ -7,6 +7,7 @@ import { codeSystemResourceRule } from './codesystem-rules.js';
 import type { ValueCheck } from './context.js';
 import type { ConformanceRegistry } from './registry.js';
 import type { Terminology } from './terminology.js';
+import { narrativeLinkRule } from './narrative-links.js';
 import { questionnaireEnableWhenRule } from './questionnaire-rules.js';
 import { capabilitySearchParamRule, searchParameterDerivationRule } from './searchparameter-rules.js';
 import { valueSetFilterRule } from './valueset-filter-rules.js';
@@ -64,6 +65,7 @@ export function defaultTypeRules(terminology: Terminology, registry: Conformance
   const rules: Record<string, ValueCheck[]> = {
     Identifier: [nhsNumberRule, uriIdentifierRule],
     Attachment: [attachmentSizeRule],
+    Narrative: [narrativeLinkRule],
     Coding: [codeSystemRule(terminology), codingSystemRule(registry)],
     Extension: [extensionDefinitionRule(registry)],
     Bundle: [bundleEntryFullUrlRule, bundleDocumentRule, bundleMessageRule, bundleLinkRule, bundleSearchSetRule],
