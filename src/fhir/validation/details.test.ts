@@ -63,7 +63,7 @@ describe('ids of contained resources', () => {
     expect(summary(validate(composition))).toEqual([]);
     const linked = { ...composition, section: [{ text: { status: 'additional', div: '<div xmlns="http://www.w3.org/1999/xhtml"><a href="#img">scan</a></div>' } }] };
     expect(summary(validate(linked))).toEqual([]);
-    const unlinked = { ...composition, section: [{ text: { status: 'additional', div: '<div xmlns="http://www.w3.org/1999/xhtml"><a href="#other">scan</a></div>' } }] };
+    const unlinked = { ...composition, section: [{ text: { status: 'additional', div: '<div xmlns="http://www.w3.org/1999/xhtml"><p id="other">Scan</p><a href="#other">scan</a></div>' } }] };
     expect(errors(validate(unlinked)).map((i) => i.details?.coding?.[0]?.code)).toEqual(['dom-3']);
   });
 
