@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { errors, summary } from './test-support.js';
 import { createR4Validator } from './validator.js';
 
-/** CodeSystem and ValueSet filter consistency (codesystem-rules.ts, valueset-filter-rules.ts), with the HL7 validator's messages. */
+/** CodeSystem consistency (codesystem-rules.ts) and boolean ValueSet filters (valueset-filter-rules.ts), with the HL7 validator's messages. */
 
 const validator = createR4Validator();
 const codeSystem = (extra: Record<string, unknown>) => ({ resourceType: 'CodeSystem', url: 'https://example.net/cs/test', status: 'active', content: 'complete', ...extra });
@@ -60,7 +60,7 @@ describe('ValueSet filters on a code system we hold', () => {
   own.registry.addResource(
     codeSystem({
       url: 'https://example.net/cs/filtered',
-      property: [{ code: 'related', type: 'Coding' }, { uri: `${STD}notSelectable`, code: 'notSelectable', type: 'boolean' }],
+      property: [{ uri: `${STD}notSelectable`, code: 'notSelectable', type: 'boolean' }],
       concept: [{ code: 'a' }],
     }) as never,
   );
@@ -75,15 +75,5 @@ describe('ValueSet filters on a code system we hold', () => {
       "error ValueSet.compose.include[0].filter[0]: The value for a filter based on property 'notSelectable' must be either 'true' or 'false', not '1'",
     ]);
     expect(errorLines(filtered('notSelectable', 'true'), own)).toEqual([]);
-  });
-
-  it('filter a Coding property by system#code, a code of that system when we hold it', () => {
-    expect(errorLines(filtered('related', 'a'), own)).toEqual([
-      "error ValueSet.compose.include[0].filter[0]: The value for a filter based on property 'related' must be in the format system(|version)#code, not 'a'",
-    ]);
-    expect(errorLines(filtered('related', 'https://example.net/cs/filtered#zz'), own)).toEqual([
-      "error ValueSet.compose.include[0].filter[0]: The value for a filter based on property 'related' is 'https://example.net/cs/filtered#zz' which is not a valid code (Unknown code 'zz' in the CodeSystem 'https://example.net/cs/filtered')",
-    ]);
-    expect(errorLines(filtered('related', 'https://example.net/cs/filtered|1.0#a'), own)).toEqual([]);
   });
 });

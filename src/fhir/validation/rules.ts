@@ -10,7 +10,7 @@ import type { Terminology } from './terminology.js';
 import { narrativeLinkRule } from './narrative-links.js';
 import { questionnaireEnableWhenRule } from './questionnaire-rules.js';
 import { capabilitySearchParamRule, searchParameterDerivationRule } from './searchparameter-rules.js';
-import { valueSetFilterRule } from './valueset-filter-rules.js';
+import { valueSetBooleanFilterRule } from './valueset-filter-rules.js';
 import { vitalSignsRule } from './vital-signs.js';
 import { valueSetParameterRule } from './valueset-parameters.js';
 import { checkSubExtensionUrl, parentExtensionDefinition, reportUnknownExtension } from './unknown-extensions.js';
@@ -71,7 +71,7 @@ export function defaultTypeRules(terminology: Terminology, registry: Conformance
     Bundle: [bundleEntryFullUrlRule, bundleDocumentRule, bundleMessageRule, bundleLinkRule, bundleSearchSetRule],
   };
   for (const type of CANONICAL_RESOURCE_TYPES) rules[type] = [canonicalResourceUrlRule];
-  rules.ValueSet.push(valueSetSystemRule, valueSetFilterRule(registry, terminology), valueSetParameterRule);
+  rules.ValueSet.push(valueSetSystemRule, valueSetBooleanFilterRule(registry), valueSetParameterRule);
   rules.CodeSystem.push(codeSystemResourceRule);
   rules.Questionnaire.push(questionnaireEnableWhenRule);
   rules.Observation = [vitalSignsRule(registry)];

@@ -2,17 +2,15 @@ import type { CodeSystem } from '@medplum/fhirtypes';
 import { STANDARD_PROPERTY_TYPES } from './codesystem-rules.js';
 import type { ValueCheck } from './context.js';
 import type { ConformanceRegistry } from './registry.js';
-import type { Terminology } from './terminology.js';
 
 /**
- * A ValueSet filter on a property of a code system we hold (ValueSet.compose.include.filter,
- * http://hl7.org/fhir/R4/valueset-definitions.html#ValueSet.compose.include.filter.value): the value
- * must be one the property can have. A boolean property is filtered by `true` or `false`; a Coding
- * property by `system(|version)#code`, and when that system is held, by one of its codes. The
- * property's type is the code system's declaration, or the standard property's
- * (http://hl7.org/fhir/concept-properties). Messages are the HL7 validator's.
+ * A ValueSet filter on a boolean property of a code system we hold (ValueSet.compose.include.filter,
+ * http://hl7.org/fhir/R4/valueset-definitions.html#ValueSet.compose.include.filter.value) is `true`
+ * or `false`. The property's type is the code system's declaration, or the standard property's
+ * (http://hl7.org/fhir/concept-properties, e.g. notSelectable). The HL7 validator's message. Coding
+ * properties are checked in valueset-filters.ts.
  */
-export function valueSetFilterRule(registry: ConformanceRegistry, terminology: Terminology): ValueCheck {
+export function valueSetBooleanFilterRule(registry: ConformanceRegistry): ValueCheck {
   return (value, path, ctx) => {
     const compose = (value as { compose?: { include?: unknown; exclude?: unknown } }).compose;
     if (!compose || typeof compose !== 'object') return;
@@ -25,7 +23,7 @@ export function valueSetFilterRule(registry: ConformanceRegistry, terminology: T
         if (!cs) return;
         entry.filter.forEach((filter: { property?: unknown; op?: unknown; value?: unknown } | null, j) => {
           if (filter?.op !== '=' || typeof filter.property !== 'string' || typeof filter.value !== 'string') return;
-          const problem = filterValueProblem(propertyType(cs, filter.property), filter.property, filter.value, terminology);
+          const problem = filterValueProblem(propertyType(cs, filter.property), filter.property, filter.value);
           if (problem) ctx.issues.error('code-invalid', `${path}.compose.${part}[${i}].filter[${j}]`, problem);
         });
       });
@@ -38,15 +36,9 @@ function propertyType(cs: CodeSystem, property: string): string | undefined {
   return declared ?? STANDARD_PROPERTY_TYPES[property];
 }
 
-function filterValueProblem(type: string | undefined, property: string, value: string, terminology: Terminology): string | undefined {
+function filterValueProblem(type: string | undefined, property: string, value: string): string | undefined {
   if (type === 'boolean' && value !== 'true' && value !== 'false') {
     return `The value for a filter based on property '${property}' must be either 'true' or 'false', not '${value}'`;
-  }
-  if (type !== 'Coding') return undefined;
-  const m = /^([^#|]+)(?:\|[^#]*)?#(.+)$/.exec(value);
-  if (!m) return `The value for a filter based on property '${property}' must be in the format system(|version)#code, not '${value}'`;
-  if (terminology.codeSystemHas(m[1], m[2]) === false) {
-    return `The value for a filter based on property '${property}' is '${value}' which is not a valid code (Unknown code '${m[2]}' in the CodeSystem '${m[1]}')`;
   }
   return undefined;
 }
