@@ -13,9 +13,9 @@ const CONTENT_ISSUE_CODES = new Set<string>(['code-invalid']);
 /**
  * R4 base rules of the same kind, by rule key: an NHS number failing Modulus 11, an identifier in
  * urn:ietf:rfc:3986 whose value is not a URI, an attachment whose stated size is not its data's, a
- * narrative link within the message that leads nowhere.
+ * narrative link within the message that leads nowhere, an element id used twice.
  */
-const CONTENT_RULE_KEYS = new Set<string>(['nhs-number', 'identifier-uri', 'attachment-size', 'narrative-link']);
+const CONTENT_RULE_KEYS = new Set<string>(['nhs-number', 'identifier-uri', 'attachment-size', 'narrative-link', 'element-id']);
 
 const CONTENT_ENTRY = /^Bundle\.entry\[(\d+)\]\.resource(?:[.[]|$)/;
 /** A content resource's own id: the receiver gives every resource its own, so the sender's is not kept. */

@@ -1,3 +1,4 @@
+import { getResourceTypes } from '@medplum/core';
 import { describeNhsNumberProblem } from '../nhs-number.js';
 import { attachmentSizeRule } from './attachment-rules.js';
 import { bundleLinkRule, bundleSearchSetRule } from './bundle-search.js';
@@ -7,6 +8,7 @@ import { codeSystemResourceRule } from './codesystem-rules.js';
 import type { ValueCheck } from './context.js';
 import type { ConformanceRegistry } from './registry.js';
 import type { Terminology } from './terminology.js';
+import { elementIdRule } from './element-ids.js';
 import { narrativeLinkRule } from './narrative-links.js';
 import { questionnaireEnableWhenRule } from './questionnaire-rules.js';
 import { capabilitySearchParamRule, searchParameterDerivationRule } from './searchparameter-rules.js';
@@ -77,5 +79,6 @@ export function defaultTypeRules(terminology: Terminology, registry: Conformance
   rules.Observation = [vitalSignsRule(registry)];
   rules.SearchParameter.push(searchParameterDerivationRule);
   rules.CapabilityStatement.push(capabilitySearchParamRule);
+  for (const type of getResourceTypes()) (rules[type] ??= []).push(elementIdRule);
   return rules;
 }
