@@ -67,6 +67,12 @@ describe('an extension whose definition is not held', () => {
     expect(issues.map((i) => i.code)).toEqual(['not-supported']);
   });
 
+  it('an unknown URL in the core namespace cannot be checked (the HL7 extensions pack uses it): a warning, never an error', () => {
+    const issues = validator.validate(patientWith('http://hl7.org/fhir/StructureDefinition/patient-favouriteColour'), { unknownExtension: 'error' });
+    expect(errors(issues)).toEqual([]);
+    expect(issues.map((i) => [i.severity, i.expression?.[0]])).toEqual([['warning', 'Patient.extension[0]']]);
+  });
+
   it('a known core extension is not reported', () => {
     const patient = { resourceType: 'Patient', extension: [{ url: 'http://hl7.org/fhir/StructureDefinition/patient-birthPlace', valueAddress: { city: 'Leeds' } }] };
     expect(validator.validate(patient, { unknownExtension: 'error' })).toEqual([]);

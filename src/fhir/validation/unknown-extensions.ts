@@ -10,7 +10,9 @@ import type { ConformanceRegistry } from './registry.js';
  * (its `-extension` option), an example domain, or one of its own tool extensions. A
  * cross-version extension (`http://hl7.org/fhir/1.0/StructureDefinition/extension-…`) is built
  * by the HL7 validator from another FHIR version's definitions, which Stepwise does not hold: it
- * cannot be checked, so it is a warning. The issue type is `extension` ("an extension was found that
+ * cannot be checked, so it is a warning; so is an unknown URL in the core namespace
+ * (http://hl7.org/fhir/StructureDefinition/), where the HL7 validator also finds the extensions
+ * pack published after R4, which Stepwise does not hold. The issue type is `extension` ("an extension was found that
  * was not acceptable, could not be resolved", valueset-issue-type.html; a processing issue, so a
  * refused write is 422, not 400: its content is well-formed).
  */
@@ -42,6 +44,16 @@ export function reportUnknownExtension(url: string, path: string, ctx: Validatio
   }
   if (!severity) {
     if (url.startsWith(CORE)) ctx.issues.warning('structure', `${path}.url`, `Extension ${url} is not a known FHIR R4 extension`);
+    return;
+  }
+  if (url.startsWith(CORE)) {
+    // the HL7 validator also reads the HL7 extensions pack (hl7.fhir.uv.extensions), published after
+    // R4 under this same namespace: an extension from it is known there, and cannot be judged here
+    ctx.issues.warning(
+      'extension',
+      path,
+      `The extension ${url} is not an R4 core extension; it cannot be checked (it may be one of the HL7 extensions pack, which this validator does not hold)`,
+    );
     return;
   }
   if (severity === 'error' && !isUnknownExtensionAllowed(url, ctx.extensionDomains)) {
