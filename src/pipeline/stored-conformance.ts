@@ -5,8 +5,18 @@ import type { Validator } from '../fhir/validation/index.js';
 import type { Logger } from '../logger.js';
 import { parseStored } from '../store/stored-json.js';
 
-/** The resource types validation reads from the store (issue 15). */
+/** The conformance resources validation reads from the store and checks for use when stored (issue 15). */
 export const CONFORMANCE_TYPES: readonly string[] = ['StructureDefinition', 'ValueSet', 'CodeSystem'];
+
+/**
+ * Every type validation reads from the store: the conformance resources, and the definitions a
+ * QuestionnaireResponse and a MeasureReport are checked against (migration 22 moves the stamp for
+ * these too).
+ */
+export const DEFINITION_TYPES: readonly string[] = [...CONFORMANCE_TYPES, 'Questionnaire', 'Measure'];
+
+/** Resources checked against a stored definition they name (`questionnaire`, `measure`). */
+const DEFINED_BY_STORED = ['QuestionnaireResponse', 'MeasureReport'];
 
 /** Where FHIR R4's own definitions and terminology live; only what the built-in base holds there is kept (an IG's profiles under http://hl7.org/fhir/us/… are not in it). */
 const R4_NAMESPACES = ['http://hl7.org/fhir/', 'http://terminology.hl7.org/'];
@@ -24,7 +34,7 @@ export function mayUseStored(value: unknown): boolean {
   if (value === null || typeof value !== 'object') return false;
   if (Array.isArray(value)) return value.some(mayUseStored);
   const obj = value as Record<string, unknown>;
-  if (typeof obj.resourceType === 'string' && CONFORMANCE_TYPES.includes(obj.resourceType)) return true;
+  if (typeof obj.resourceType === 'string' && (DEFINITION_TYPES.includes(obj.resourceType) || DEFINED_BY_STORED.includes(obj.resourceType))) return true;
   if ('extension' in obj || 'modifierExtension' in obj) return true;
   if (typeof obj.system === 'string' && typeof obj.code === 'string') return true;
   const meta = obj.meta as { profile?: unknown } | undefined;
@@ -127,7 +137,7 @@ export class StoredConformance implements ResourceValidator {
     const generation = ++this.started;
     const rows = await db.query<{ rid: string; version_id: number }>(
       'SELECT rid::text AS rid, version_id FROM resource WHERE type = ANY($1) AND NOT deleted ORDER BY last_updated, rid',
-      [CONFORMANCE_TYPES],
+      [DEFINITION_TYPES],
     );
     const unseen = rows.filter((r) => this.loaded.get(r.rid)?.versionId !== r.version_id).map((r) => r.rid);
     const fetched = new Map<string, Loaded>();

@@ -239,3 +239,25 @@ describe('conformance resources that are slightly off are accepted', () => {
     expect(oo.issue.some((i) => i.severity === 'warning' && i.details?.coding?.[0]?.code === 'sdf-14')).toBe(true);
   });
 });
+
+describe('a Questionnaire stored over REST is used by the next validation of its responses', () => {
+  it('a required item left unanswered is an error once the Questionnaire is stored, and not before', async () => {
+    const url = `${EX}/Questionnaire/mood-check`;
+    const response = { resourceType: 'QuestionnaireResponse', status: 'completed', questionnaire: url, item: [{ linkId: 'sleep', answer: [{ valueBoolean: true }] }] };
+    const before = await validate('QuestionnaireResponse', response);
+    expect(messages(before).filter((m) => m.includes('mood'))).toEqual([]);
+    const questionnaire = {
+      resourceType: 'Questionnaire',
+      id: 'mood-check',
+      url,
+      status: 'active',
+      item: [
+        { linkId: 'mood', text: 'How is your mood?', type: 'string', required: true },
+        { linkId: 'sleep', text: 'Sleeping well?', type: 'boolean' },
+      ],
+    };
+    expect((await put(questionnaire)).status).toBe(201);
+    const after = await validate('QuestionnaireResponse', response);
+    expect(messages(after).some((m) => m.includes('mood'))).toBe(true);
+  });
+});
