@@ -72,9 +72,12 @@ export async function relatedResources(
   consents: (patient: string) => Promise<Resource[]>,
 ): Promise<Resource[]> {
   const found = new Map<string, Resource>();
+  // each reference is read once, found or not (the owner is often the team too)
+  const visited = new Set<string>();
   const visit = async (ref: Reference | undefined) => {
     const m = /^([A-Za-z]+)\/([A-Za-z0-9\-.]{1,64})$/.exec(ref?.reference ?? '');
-    if (!m || found.has(m[0])) return;
+    if (!m || visited.has(m[0])) return;
+    visited.add(m[0]);
     const r = await read(m[1], m[2]);
     if (!r) return;
     found.set(m[0], r);
