@@ -1,16 +1,10 @@
 import { readFile, stat, writeFile } from 'node:fs/promises';
-import { parseArgs } from 'node:util';
 import type { Resource } from '@medplum/fhirtypes';
 import { FhirError, FhirErrorCode } from '../errors.js';
 import { DEFAULT_MAX_BYTES, formatFhirJson, formatFhirXml, parseFhirJson, parseFhirXml } from '../fhir/xml/index.js';
+import { ExitCode, parseCommandArgs, usageError, type CommandIo, type CommandUsage } from './command-args.js';
 
-export interface CommandIo {
-  stdout: (s: string) => void;
-  stderr: (s: string) => void;
-}
-
-/** Exit codes: 0 done; 1 the input is not a FHIR R4 resource we accept; 2 usage or file error. */
-export const ExitCode = { OK: 0, INVALID_INPUT: 1, USAGE: 2 } as const;
+export { ExitCode, type CommandIo } from './command-args.js';
 
 const USAGE = `Usage: stepwise convert <input.xml|input.json> --to json|xml [--out <file>] [--compact]
 
@@ -18,32 +12,15 @@ Converts one FHIR R4 resource between XML and JSON. The input format is read fro
 Output goes to stdout, or to --out. Output is indented unless --compact.
 Exit codes: 0 converted, 1 input refused (reason on stderr), 2 usage or file error.
 `;
+const COMMAND: CommandUsage = { name: 'convert', usage: USAGE };
 
 /** `stepwise convert in.xml --to json` and `stepwise convert in.json --to xml [--out file]`. */
 export async function runConvert(args: string[], io: CommandIo): Promise<number> {
-  let values: { to?: string; out?: string; compact?: boolean; help?: boolean };
-  let positionals: string[];
-  try {
-    ({ values, positionals } = parseArgs({
-      args,
-      allowPositionals: true,
-      strict: true,
-      options: {
-        to: { type: 'string' },
-        out: { type: 'string' },
-        compact: { type: 'boolean' },
-        help: { type: 'boolean', short: 'h' },
-      },
-    }));
-  } catch (err) {
-    return usageError(io, err instanceof Error ? err.message : String(err));
-  }
-  if (values.help) {
-    io.stdout(USAGE);
-    return ExitCode.OK;
-  }
-  if (positionals.length !== 1) return usageError(io, 'Expected exactly one input file');
-  if (values.to !== 'json' && values.to !== 'xml') return usageError(io, '--to must be json or xml');
+  const parsed = parseCommandArgs(COMMAND, args, { to: { type: 'string' }, out: { type: 'string' }, compact: { type: 'boolean' } }, io);
+  if (typeof parsed === 'number') return parsed;
+  const { values, positionals } = parsed;
+  if (positionals.length !== 1) return usageError(COMMAND, io, 'Expected exactly one input file');
+  if (values.to !== 'json' && values.to !== 'xml') return usageError(COMMAND, io, '--to must be json or xml');
   const [input] = positionals;
 
   let text: string;
@@ -98,9 +75,4 @@ function refused(io: CommandIo, input: string, err: FhirError): number {
     io.stderr(`stepwise convert: ${input}: ${issue.diagnostics}${where}\n`);
   }
   return ExitCode.INVALID_INPUT;
-}
-
-function usageError(io: CommandIo, message: string): number {
-  io.stderr(`stepwise convert: ${message}\n${USAGE}`);
-  return ExitCode.USAGE;
 }

@@ -1,12 +1,11 @@
 import { mkdir, readdir, readFile, stat, writeFile } from 'node:fs/promises';
 import { basename, join } from 'node:path';
-import { parseArgs } from 'node:util';
 import type { OperationOutcomeIssue } from '@medplum/fhirtypes';
 import { FhirError } from '../errors.js';
 import { requireFormat } from '../mapping/formats.js';
 import type { Payload } from '../mapping/format.js';
 import '../mapping/registered-formats.js';
-import { ExitCode, type CommandIo } from './convert-command.js';
+import { ExitCode, parseCommandArgs, usageError, type CommandIo, type CommandUsage } from './command-args.js';
 
 const USAGE = `Usage: stepwise map --from <format> --to <format> <file|folder> [--out <file|folder>]
 
@@ -18,27 +17,15 @@ Every defect and every field that could not be mapped is written to stderr, with
 source (MHS001MPI[2].NHSNumber); the mapping goes on.
 Exit codes: 0 mapped, 1 the payload could not be read (reason on stderr), 2 usage or file error.
 `;
+const COMMAND: CommandUsage = { name: 'map', usage: USAGE };
 
 /** `stepwise map --from mhsds-json --to fhir records.json` (issue 14). */
 export async function runMap(args: string[], io: CommandIo): Promise<number> {
-  let values: { from?: string; to?: string; out?: string; help?: boolean };
-  let positionals: string[];
-  try {
-    ({ values, positionals } = parseArgs({
-      args,
-      allowPositionals: true,
-      strict: true,
-      options: { from: { type: 'string' }, to: { type: 'string' }, out: { type: 'string' }, help: { type: 'boolean', short: 'h' } },
-    }));
-  } catch (err) {
-    return usage(io, err instanceof Error ? err.message : String(err));
-  }
-  if (values.help) {
-    io.stdout(USAGE);
-    return ExitCode.OK;
-  }
-  if (positionals.length !== 1) return usage(io, 'Expected exactly one input file or folder');
-  if (!values.from || !values.to) return usage(io, '--from and --to are both required');
+  const parsed = parseCommandArgs(COMMAND, args, { from: { type: 'string' }, to: { type: 'string' }, out: { type: 'string' } }, io);
+  if (typeof parsed === 'number') return parsed;
+  const { values, positionals } = parsed;
+  if (positionals.length !== 1) return usageError(COMMAND, io, 'Expected exactly one input file or folder');
+  if (!values.from || !values.to) return usageError(COMMAND, io, '--from and --to are both required');
   try {
     const from = requireFormat(values.from, 'read', '--from');
     const to = requireFormat(values.to, 'write', '--to');
@@ -88,9 +75,4 @@ async function writeOutput(result: Payload, out: string | undefined, io: Command
 
 function issueLine(i: OperationOutcomeIssue): string {
   return `${i.severity}${i.expression?.length ? ` ${i.expression.join(', ')}` : ''}: ${i.diagnostics ?? i.details?.text ?? i.code}\n`;
-}
-
-function usage(io: CommandIo, message: string): number {
-  io.stderr(`stepwise map: ${message}\n${USAGE}`);
-  return ExitCode.USAGE;
 }
