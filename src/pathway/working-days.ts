@@ -6,7 +6,8 @@
  * Crown (jubilees, coronations, a state funeral) come from a list that a deployment can extend.
  */
 
-const TIME_ZONE = 'Europe/London';
+import { londonWallTime } from '../london-time.js';
+
 const DAY_MS = 86_400_000;
 
 /** A calendar date as `YYYY-MM-DD`. */
@@ -105,7 +106,7 @@ export function isWorkingDay(date: IsoDate, opts: WorkingDayOptions = {}): boole
  */
 export function addWorkingDays(from: Date, n: number, opts: WorkingDayOptions = {}): Date {
   if (!Number.isInteger(n) || n < 0) throw new RangeError(`working days must be a non-negative integer, got ${n}`);
-  const local = londonParts(from);
+  const local = londonWallTime(from);
   let day = Date.UTC(local.year, local.month - 1, local.day);
   let left = n;
   while (left > 0) {
@@ -122,7 +123,7 @@ export function addWorkingDays(from: Date, n: number, opts: WorkingDayOptions = 
  * month that the target month lacks becomes its last day (31 January + 1 month is 28 February).
  */
 export function addLondonCalendar(from: Date, shift: { days?: number; months?: number }): Date {
-  const local = londonParts(from);
+  const local = londonWallTime(from);
   const monthIndex = local.month - 1 + (shift.months ?? 0);
   const year = local.year + Math.floor(monthIndex / 12);
   const month = ((monthIndex % 12) + 12) % 12;
@@ -138,34 +139,8 @@ export function onWorkingDay(at: Date, opts: WorkingDayOptions = {}): Date {
 
 /** The London calendar date of an instant. */
 export function londonDate(at: Date): IsoDate {
-  const p = londonParts(at);
+  const p = londonWallTime(at);
   return `${p.year}-${pad(p.month)}-${pad(p.day)}`;
-}
-
-const formatter = new Intl.DateTimeFormat('en-GB', {
-  timeZone: TIME_ZONE,
-  hourCycle: 'h23',
-  year: 'numeric',
-  month: '2-digit',
-  day: '2-digit',
-  hour: '2-digit',
-  minute: '2-digit',
-  second: '2-digit',
-});
-
-interface WallTime {
-  year: number;
-  month: number;
-  day: number;
-  hour: number;
-  minute: number;
-  second: number;
-}
-
-function londonParts(at: Date): WallTime {
-  const parts: Record<string, number> = {};
-  for (const p of formatter.formatToParts(at)) if (p.type !== 'literal') parts[p.type] = Number(p.value);
-  return { year: parts.year, month: parts.month, day: parts.day, hour: parts.hour, minute: parts.minute, second: parts.second };
 }
 
 /**
@@ -177,7 +152,7 @@ function fromLondonWallTime(year: number, month: number, day: number, hour: numb
   const asUtc = Date.UTC(year, month - 1, day, hour, minute, second, ms);
   for (const offsetHours of [1, 0]) {
     const candidate = asUtc - offsetHours * 3_600_000;
-    const p = londonParts(new Date(candidate));
+    const p = londonWallTime(new Date(candidate));
     if (p.year === year && p.month === month && p.day === day && p.hour === hour && p.minute === minute) return new Date(candidate);
   }
   return new Date(asUtc);

@@ -3,19 +3,10 @@
  * needs one (http://hl7.org/fhir/R4/datatypes.html#dateTime). The mapping language has no time-zone
  * arithmetic, so these two steps are code (mappings/README.md, "Engine limits").
  */
+import { londonWallTime } from '../../london-time.js';
+
 const LOCAL = /^(\d{4})-(\d{2})-(\d{2})T(\d{2}):(\d{2}):(\d{2})$/;
 const WITH_OFFSET = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d+)?)?(Z|[+-]\d{2}:\d{2})$/;
-
-const formatter = new Intl.DateTimeFormat('en-GB', {
-  timeZone: 'Europe/London',
-  hourCycle: 'h23',
-  year: 'numeric',
-  month: '2-digit',
-  day: '2-digit',
-  hour: '2-digit',
-  minute: '2-digit',
-  second: '2-digit',
-});
 
 /** `2024-07-01T09:30:00` (London) as `2024-07-01T09:30:00+01:00`; undefined when London clocks never showed it (the hour skipped in March). */
 export function londonLocalToDateTime(local: string): string | undefined {
@@ -32,9 +23,12 @@ export function londonLocalToDateTime(local: string): string | undefined {
 
 /** The London wall-clock time of an instant, `YYYY-MM-DDThh:mm:ss`. */
 export function londonLocalOf(instant: Date): string {
-  const p: Record<string, string> = {};
-  for (const part of formatter.formatToParts(instant)) p[part.type] = part.value;
-  return `${p.year}-${p.month}-${p.day}T${p.hour}:${p.minute}:${p.second}`;
+  const p = londonWallTime(instant);
+  return `${p.year}-${pad(p.month)}-${pad(p.day)}T${pad(p.hour)}:${pad(p.minute)}:${pad(p.second)}`;
+}
+
+function pad(n: number): string {
+  return String(n).padStart(2, '0');
 }
 
 /**
