@@ -5,8 +5,8 @@ import { loadStepwiseConformance } from '../../src/fhir/stepwise-profiles.js';
 import { PATHWAY } from '../../src/pathway/codes.js';
 import { upsertAll } from '../../src/store/seed.js';
 import { handover, leadsOf, personWithPlan, write } from '../pathway/care-support.js';
-import { listen, startTestApp, type TestApp } from '../support/app.js';
-import { admit, expectAccessible, launchChromium, personContext, screenshot, seedPages, signInAs } from './support.js';
+import { startTestApp, type TestApp } from '../support/app.js';
+import { admit, closeAll, expectAccessible, personContext, screenshot, seedPages, serveInChromium, signInAs, type Listening } from './support.js';
 
 const CMHT = 'Community mental health team';
 const HOUR = 3_600_000;
@@ -14,7 +14,7 @@ const HOUR = 3_600_000;
 /** Handovers awaiting acceptance, and the measures page, in Chromium (development mode, PGlite). */
 describe('handovers and measures in Chromium', () => {
   let t: TestApp;
-  let server: Awaited<ReturnType<typeof listen>>;
+  let server: Listening;
   let browser: Browser;
 
   beforeAll(async () => {
@@ -34,14 +34,9 @@ describe('handovers and measures in Chromium', () => {
     const outcome = { name: 'output', part: [{ name: 'type', valueCodeableConcept: { coding: [{ system: PATHWAY.taskParameterType, code: 'triage-outcome' }] } }, { name: 'value', valueCodeableConcept: { coding: [{ system: PATHWAY.levelOfSupport, code: 'routine-support' }] } }] };
     const complete = await t.fhir('POST', `Task/${done.id}/$complete`, { resourceType: 'Parameters', parameter: [outcome] });
     expect(complete.status).toBe(200);
-    server = await listen(t.app);
-    browser = await launchChromium();
+    ({ server, browser } = await serveInChromium(t.app));
   });
-  afterAll(async () => {
-    await browser?.close();
-    await server?.close();
-    await t?.close();
-  });
+  afterAll(() => closeAll(browser, server, t));
 
   it('a handover is refused only with a reason, and accepting it makes the nurse the accountable lead', async () => {
     const page = await (await personContext(browser)).newPage();

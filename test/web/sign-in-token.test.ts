@@ -1,13 +1,12 @@
 import type { Browser } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startAuthApp, testKey, userToken, type AuthTestApp } from '../security/support.js';
-import { listen } from '../support/app.js';
-import { admit, expectAccessible, launchChromium, personContext, screenshot, seedPages } from './support.js';
+import { admit, closeAll, expectAccessible, personContext, screenshot, seedPages, serveInChromium, type Listening } from './support.js';
 
 /** With STEPWISE_AUTH=on, in Chromium: sign in with the identity provider's token, work within its teams. */
 describe('signing in with a token from the identity provider, in Chromium', () => {
   let t: AuthTestApp;
-  let server: Awaited<ReturnType<typeof listen>>;
+  let server: Listening;
   let browser: Browser;
   let idp: Awaited<ReturnType<typeof testKey>>;
 
@@ -17,14 +16,9 @@ describe('signing in with a token from the identity provider, in Chromium', () =
     await seedPages(t);
     await admit(t, 'crisis', { family: 'Crane', reason: 'imminent-risk' });
     await admit(t, 'fd', { family: 'Frost' });
-    server = await listen(t.app);
-    browser = await launchChromium();
+    ({ server, browser } = await serveInChromium(t.app));
   });
-  afterAll(async () => {
-    await browser?.close();
-    await server?.close();
-    await t?.close();
-  });
+  afterAll(() => closeAll(browser, server, t));
 
   it('refuses a token that does not verify, then signs in with a valid one and shows only its team’s work', async () => {
     const page = await (await personContext(browser)).newPage();

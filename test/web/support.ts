@@ -7,7 +7,7 @@ import { admitReferral } from '../../src/pathway/front-door.js';
 import { seedPathwayData } from '../../src/pathway/seed-rules.js';
 import { upsertAll } from '../../src/store/seed.js';
 import { completeContext, indicator } from '../pathway/builders.js';
-import type { TestApp } from '../support/app.js';
+import { listen, type TestApp } from '../support/app.js';
 
 
 // the browser's globals, used inside page.evaluate (the project's types have no DOM library)
@@ -19,6 +19,24 @@ export const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
 
 export function launchChromium(): Promise<Browser> {
   return chromium.launch({ executablePath: CHROMIUM, args: ['--no-sandbox', '--disable-dev-shm-usage'] });
+}
+
+export type Listening = Awaited<ReturnType<typeof listen>>;
+
+/** The app on a real port, and a Chromium to browse it (the server is closed again if Chromium does not start). */
+export async function serveInChromium(app: TestApp['app']): Promise<{ server: Listening; browser: Browser }> {
+  const server = await listen(app);
+  try {
+    return { server, browser: await launchChromium() };
+  } catch (err) {
+    await server.close();
+    throw err;
+  }
+}
+
+/** Closes each in turn (browser, server, app), skipping any that the set-up did not get to open. */
+export async function closeAll(...opened: ({ close(): Promise<unknown> } | undefined)[]): Promise<void> {
+  for (const o of opened) await o?.close();
 }
 
 /**

@@ -2,9 +2,9 @@ import type { Task } from '@medplum/fhirtypes';
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { PATHWAY } from '../../src/pathway/codes.js';
-import { listen, startTestApp, type TestApp } from '../support/app.js';
+import { startTestApp, type TestApp } from '../support/app.js';
 import { postgresTestDatabase } from '../support/databases.js';
-import { admit, expectAccessible, launchChromium, personContext, screenshot, seedPages, signInAs } from './support.js';
+import { admit, closeAll, expectAccessible, personContext, screenshot, seedPages, serveInChromium, signInAs, type Listening } from './support.js';
 
 // the browser's globals, used inside page.evaluate (the project's types have no DOM library)
 declare const document: { activeElement: { id: string; tagName: string; textContent: string | null } | null; documentElement: { scrollWidth: number } };
@@ -19,7 +19,7 @@ const FRONT_DOOR = 'Front-door team (single point of access)';
  */
 describe('the triage pages in Chromium', () => {
   let t: TestApp;
-  let server: Awaited<ReturnType<typeof listen>>;
+  let server: Listening;
   let browser: Browser;
   const tasks: Record<string, Task> = {};
 
@@ -31,14 +31,9 @@ describe('the triage pages in Chromium', () => {
     tasks.cole = await admit(t, 'cole', { family: 'Cole', reason: 'out-of-scope' });
     tasks.evans = await admit(t, 'evans', { family: 'Evans' });
     tasks.ford = await admit(t, 'ford', { family: 'Ford' });
-    server = await listen(t.app);
-    browser = await launchChromium();
+    ({ server, browser } = await serveInChromium(t.app));
   });
-  afterAll(async () => {
-    await browser?.close();
-    await server?.close();
-    await t?.close();
-  });
+  afterAll(() => closeAll(browser, server, t));
 
   const read = async (id: string) => (await t.store.read('Task', id)) as Task;
   const row = (page: Page, family: string) => page.locator('#queue tbody tr', { hasText: `Triage for Sam ${family}` });
@@ -221,7 +216,7 @@ describe('the triage pages in Chromium', () => {
 /** The race for a claim where it matters: PostgreSQL, several connections, real row locks. */
 describe('two people claim one Task at once, on PostgreSQL', () => {
   let t: TestApp;
-  let server: Awaited<ReturnType<typeof listen>>;
+  let server: Listening;
   let browser: Browser;
   let task: Task;
 
@@ -229,14 +224,9 @@ describe('two people claim one Task at once, on PostgreSQL', () => {
     t = await startTestApp(() => postgresTestDatabase(10));
     await seedPages(t);
     task = await admit(t, 'race', { family: 'Race' });
-    server = await listen(t.app);
-    browser = await launchChromium();
+    ({ server, browser } = await serveInChromium(t.app));
   });
-  afterAll(async () => {
-    await browser?.close();
-    await server?.close();
-    await t?.close();
-  });
+  afterAll(() => closeAll(browser, server, t));
 
   it('exactly one wins and the other is told who has it', async () => {
     const pages = await Promise.all([personContext(browser), personContext(browser)].map(async (c) => (await c).newPage()));
