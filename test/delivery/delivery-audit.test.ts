@@ -1,14 +1,10 @@
 import type { AuditEvent, Bundle } from '@medplum/fhirtypes';
-import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { FixedClock } from '../../src/clock.js';
-import type { Partner } from '../../src/config/partners.js';
+import { describe, expect, it } from 'vitest';
 import { enqueue, listOutbox, type OutboxMessage } from '../../src/delivery/outbox.js';
-import { OutboxSender } from '../../src/delivery/sender.js';
-import { undiciTransport } from '../../src/delivery/transport.js';
 import { parseSearch } from '../../src/fhir/search/parse.js';
 import { ResourceStore } from '../../src/store/resource-store.js';
-import { databaseFactories, type TestDatabase } from '../support/databases.js';
-import { TestPartner } from '../support/partner.js';
+import { databaseFactories } from '../support/databases.js';
+import { GP, partnerHarness, testSender } from './support.js';
 
 /*
  * Issue 14 follow-up: every message delivered to a partner, or gone dead, leaves one AuditEvent
@@ -16,8 +12,6 @@ import { TestPartner } from '../support/partner.js';
  * statement that records the outcome: the partner as destination, the outcome, the patient.
  */
 
-const GP = 'https://fhir.nhs.uk/Id/dos-service-id|2000099999';
-const SENDER = { odsCode: 'RV5', name: 'Test trust', software: { name: 'Stepwise', version: 'test' } };
 
 /** A triage outcome as the outbox holds it: a message about ServiceRequest/sr-1 of Patient/pat-1. */
 function message(key: string, over: Partial<OutboxMessage> = {}): OutboxMessage {
@@ -35,42 +29,21 @@ function message(key: string, over: Partial<OutboxMessage> = {}): OutboxMessage 
 }
 
 describe.each(databaseFactories)('AuditEvents of deliveries on %s', (_name, open) => {
-  let t: TestDatabase;
-  let partner: TestPartner;
-  let clock: FixedClock;
-  let partners: Partner[];
-  const transport = undiciTransport(4);
+  const h = partnerHarness(open);
 
-  const sender = () => new OutboxSender({ db: t.db, clock, partners, transport, concurrency: 4, leaseMs: 60_000, backoffMs: 1000, maxBackoffMs: 60_000, horizonMs: 3_600_000, sender: SENDER, random: () => 0.5 });
-  const events = async (criteria: [string, string][] = []) => (await new ResourceStore(t.db, clock).search(parseSearch('AuditEvent', [...criteria, ['_count', '100']]))).matches as AuditEvent[];
-
-  beforeAll(async () => {
-    partner = await new TestPartner().listen();
-  });
-  afterAll(async () => {
-    await partner.close();
-    await transport.close();
-  });
-  beforeEach(async () => {
-    t = await open();
-    clock = new FixedClock(new Date('2026-03-02T09:00:00Z'));
-    partner.received.length = 0;
-    partner.answer = () => 200;
-    partner.delay = () => 0;
-    partners = [{ id: 'gp', endpoint: partner.url, addresses: [GP], auth: { type: 'none' }, timeoutSeconds: 5 }];
-  });
-  afterEach(async () => t.dispose());
+  const sender = () => testSender({ db: h.t.db, clock: h.clock, partners: h.partners, transport: h.transport, random: () => 0.5 });
+  const events = async (criteria: [string, string][] = []) => (await new ResourceStore(h.t.db, h.clock).search(parseSearch('AuditEvent', [...criteria, ['_count', '100']]))).matches as AuditEvent[];
 
   it('a delivered message leaves one AuditEvent: an export transmitted to the partner, success, about the patient and the referral', async () => {
-    await enqueue(t.db, [message('11111111-1111-4111-8111-111111111111')], clock.now());
+    await enqueue(h.t.db, [message('11111111-1111-4111-8111-111111111111')], h.clock.now());
     expect(await sender().runOnce()).toEqual({ delivered: 1, retried: 0, dead: 0 });
     const [event, ...more] = await events();
     expect(more).toEqual([]);
     expect(event.type).toEqual({ system: 'http://dicom.nema.org/resources/ontology/DCM', code: '110106', display: 'Export' });
     expect(event.subtype).toEqual([{ system: 'http://terminology.hl7.org/CodeSystem/iso-21089-lifecycle', code: 'transmit', display: 'Transmit Record Lifecycle Event' }]);
-    expect(event).toMatchObject({ action: 'R', outcome: '0', recorded: clock.now().toISOString() });
+    expect(event).toMatchObject({ action: 'R', outcome: '0', recorded: h.clock.now().toISOString() });
     const destination = event.agent.find((a) => a.type?.coding?.[0].code === '110152')!;
-    expect(destination).toMatchObject({ requestor: false, who: { display: 'partner gp' }, network: { address: partner.url, type: '5' } });
+    expect(destination).toMatchObject({ requestor: false, who: { display: 'partner gp' }, network: { address: h.partner.url, type: '5' } });
     expect(event.agent.find((a) => a.requestor)?.who?.identifier).toEqual({ system: 'https://fhir.nhs.uk/Id/ods-organization-code', value: 'RV5' });
     const byRole = (code: string) => event.entity?.find((e) => e.role?.code === code)?.what?.reference;
     expect(byRole('1')).toBe('Patient/pat-1');
@@ -84,8 +57,8 @@ describe.each(databaseFactories)('AuditEvents of deliveries on %s', (_name, open
   });
 
   it('a message the partner refuses goes dead with its AuditEvent: a minor failure, naming what the partner said', async () => {
-    partner.answer = () => 422;
-    await enqueue(t.db, [message('22222222-2222-4222-8222-222222222222')], clock.now());
+    h.partner.answer = () => 422;
+    await enqueue(h.t.db, [message('22222222-2222-4222-8222-222222222222')], h.clock.now());
     expect(await sender().runOnce()).toEqual({ delivered: 0, retried: 0, dead: 1 });
     const [event, ...more] = await events();
     expect(more).toEqual([]);
@@ -95,11 +68,11 @@ describe.each(databaseFactories)('AuditEvents of deliveries on %s', (_name, open
   });
 
   it('a retry leaves none; a message that goes dead past the retry horizon leaves one, a serious failure', async () => {
-    partner.answer = () => 503;
-    await enqueue(t.db, [message('33333333-3333-4333-8333-333333333333')], clock.now());
+    h.partner.answer = () => 503;
+    await enqueue(h.t.db, [message('33333333-3333-4333-8333-333333333333')], h.clock.now());
     expect(await sender().runOnce()).toEqual({ delivered: 0, retried: 1, dead: 0 });
     expect(await events()).toEqual([]);
-    clock.advance(3_600_001);
+    h.clock.advance(3_600_001);
     expect(await sender().runOnce()).toEqual({ delivered: 0, retried: 0, dead: 1 });
     const [event, ...more] = await events();
     expect(more).toEqual([]);
@@ -108,7 +81,7 @@ describe.each(databaseFactories)('AuditEvents of deliveries on %s', (_name, open
   });
 
   it('a message for no configured partner goes dead with its AuditEvent naming the address', async () => {
-    await enqueue(t.db, [message('44444444-4444-4444-8444-444444444444', { partner: 'https://fhir.nhs.uk/Id/dos-service-id|2000011111' })], clock.now());
+    await enqueue(h.t.db, [message('44444444-4444-4444-8444-444444444444', { partner: 'https://fhir.nhs.uk/Id/dos-service-id|2000011111' })], h.clock.now());
     expect(await sender().runOnce()).toEqual({ delivered: 0, retried: 0, dead: 1 });
     const [event] = await events();
     expect(event.outcome).toBe('8');
@@ -116,15 +89,15 @@ describe.each(databaseFactories)('AuditEvents of deliveries on %s', (_name, open
   });
 
   it('an outcome whose lease another sender took is not recorded, and leaves no AuditEvent', async () => {
-    partner.delay = () => 300;
-    await enqueue(t.db, [message('55555555-5555-4555-8555-555555555555')], clock.now());
+    h.partner.delay = () => 300;
+    await enqueue(h.t.db, [message('55555555-5555-4555-8555-555555555555')], h.clock.now());
     const run = sender().runOnce();
     // while the request is in flight, the lease passes to another sender
-    while (partner.received.length === 0) await new Promise((r) => setTimeout(r, 10));
-    await t.db.query(`UPDATE outbox SET lease_token = 'someone-else'`);
+    while (h.partner.received.length === 0) await new Promise((r) => setTimeout(r, 10));
+    await h.t.db.query(`UPDATE outbox SET lease_token = 'someone-else'`);
     await run;
     expect(await events()).toEqual([]);
-    const [row] = await listOutbox(t.db);
+    const [row] = await listOutbox(h.t.db);
     expect(row.state).toBe('delivering');
   });
 });
