@@ -7,7 +7,6 @@ import { DEFAULT_SERVICES } from '../../src/config/bars-services.js';
 import { loadPartners, type Partner } from '../../src/config/partners.js';
 import { HANDOVER_TOPIC, handoverMessagePolicy } from '../../src/delivery/handover-message.js';
 import { listOutbox } from '../../src/delivery/outbox.js';
-import { OutboxSender } from '../../src/delivery/sender.js';
 import { fetchTransport } from '../../src/delivery/transport.js';
 import { STEPWISE_CANONICAL_BASE } from '../../src/fhir/canonical.js';
 import { parseSearch } from '../../src/fhir/search/parse.js';
@@ -23,6 +22,7 @@ import { startTestApp } from '../support/app.js';
 import { pgliteTestDatabase, type TestDatabase } from '../support/databases.js';
 import { CHECKLIST, CMHT_NORTH, CRISIS_LEAD, handover, personWithPlan, TRANSITION_PLAN, write } from '../pathway/care-support.js';
 import { pathwayStore, type PathwayTestStore } from '../pathway/support.js';
+import { testSender } from './support.js';
 
 /*
  * Issue 14 follow-up: the step-down handover from the crisis team to a CMHT that Stepwise reaches
@@ -125,18 +125,7 @@ describe('the step-down handover to a partner CMHT goes out through the outbox',
     await write(p.store, handover('h-1'), policies);
     const [row] = await queued();
 
-    const sender = new OutboxSender({
-      db: p.t.db,
-      clock: p.clock,
-      partners: PARTNERS,
-      transport: fetchTransport,
-      concurrency: 4,
-      leaseMs: 60_000,
-      backoffMs: 1000,
-      maxBackoffMs: 60_000,
-      horizonMs: 3_600_000,
-      sender: { odsCode: 'RV5', name: 'Test trust', software: { name: 'Stepwise', version: 'test' } },
-    });
+    const sender = testSender({ db: p.t.db, clock: p.clock, partners: PARTNERS, transport: fetchTransport });
     const summary = await sender.drain();
     expect(summary, JSON.stringify(received.map((r) => r.answer))).toEqual({ delivered: 1, retried: 0, dead: 0 });
     const [got, ...again] = received;

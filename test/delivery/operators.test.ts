@@ -9,8 +9,13 @@ import { startTestApp, type TestApp } from '../support/app.js';
 
 const part = (p: Parameters['parameter'] & object, name: string) => p.find((x) => x.name === name);
 
+interface SeededRows {
+  dead: string;
+  delivered: string;
+}
+
 /** Two rows: one dead (with its error), one delivered. */
-async function seedRows(db: Database, now: Date): Promise<{ dead: string; delivered: string }> {
+async function seedRows(db: Database, now: Date): Promise<SeededRows> {
   const base = { topic: 'bars-triage-outcome', partner: 'https://fhir.nhs.uk/Id/dos-service-id|2000099999', contentType: 'application/fhir+json', payload: '{"secret":"patient data"}' };
   await enqueue(db, [{ ...base, idempotencyKey: randomUUID(), orderingKey: 'ServiceRequest/a' }, { ...base, idempotencyKey: randomUUID() }], now);
   const [a, b] = await listOutbox(db);
@@ -19,13 +24,21 @@ async function seedRows(db: Database, now: Date): Promise<{ dead: string; delive
   return { dead: a.id, delivered: b.id };
 }
 
+/** A test app holding the two rows of seedRows. */
+async function startWithRows(): Promise<{ app: TestApp; ids: SeededRows }> {
+  const app = await startTestApp();
+  try {
+    return { app, ids: await seedRows(app.t.db, app.clock.now()) };
+  } catch (err) {
+    await app.close();
+    throw err;
+  }
+}
+
 describe('operators list and replay dead letters over HTTP ($outbox, $outbox-replay)', () => {
   let app: TestApp;
-  let ids: { dead: string; delivered: string };
-  beforeAll(async () => {
-    app = await startTestApp();
-    ids = await seedRows(app.t.db, app.clock.now());
-  });
+  let ids: SeededRows;
+  beforeAll(async () => ({ app, ids } = await startWithRows()));
   afterAll(() => app?.close());
 
   it('lists by state, without payloads, and refuses a bad parameter at its name', async () => {
@@ -109,11 +122,8 @@ describe('with authentication on, only the stepwise/admin scope sees the outbox'
 
 describe('the CLI: stepwise outbox list | replay', () => {
   let app: TestApp;
-  let ids: { dead: string; delivered: string };
-  beforeAll(async () => {
-    app = await startTestApp();
-    ids = await seedRows(app.t.db, app.clock.now());
-  });
+  let ids: SeededRows;
+  beforeAll(async () => ({ app, ids } = await startWithRows()));
   afterAll(() => app?.close());
 
   const run = async (...args: string[]) => {

@@ -4,7 +4,7 @@ import { setupServer } from 'msw/node';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { MD } from '../../src/config/bars-services.js';
 import { listOutbox } from '../../src/delivery/outbox.js';
-import { OutboxSender } from '../../src/delivery/sender.js';
+import type { OutboxSender } from '../../src/delivery/sender.js';
 import { fetchTransport } from '../../src/delivery/transport.js';
 import { checkBarsMessage } from '../../src/messaging/bars-rules.js';
 import { MessageCatalogue } from '../../src/messaging/catalogue.js';
@@ -16,6 +16,7 @@ import { PATHWAY } from '../../src/pathway/codes.js';
 import { PATHWAY_POLICIES } from '../../src/pathway/write-policies.js';
 import { BASE, startTestApp, type TestApp } from '../support/app.js';
 import { barsHeaders, FRONT_DOOR_DOS, headersAsHttp, REFERRAL_CONTEXT, referralMessage } from '../messaging/support.js';
+import { testSender } from './support.js';
 
 /** The GP practice's system: the source endpoint of referralMessage() and the partner it is configured as. */
 const GP_DOS = '2000099999';
@@ -72,17 +73,11 @@ describe('the triage outcome goes back to the GP as a BaRS servicerequest-respon
   beforeAll(async () => {
     gp.listen({ onUnhandledRequest: 'error' });
     app = await startTestApp(undefined, { policies: [...PATHWAY_POLICIES, triageOutcomePolicy({ dosId: FRONT_DOOR_DOS, baseUrl: BASE })] });
-    sender = new OutboxSender({
+    sender = testSender({
       db: app.t.db,
       clock: app.clock,
       partners: [{ id: 'beech-house', endpoint: GP_BASE, addresses: [GP_ADDRESS], auth: { type: 'bearer', token: 'partner-token' }, timeoutSeconds: 5 }],
       transport: fetchTransport,
-      concurrency: 4,
-      leaseMs: 60_000,
-      backoffMs: 1000,
-      maxBackoffMs: 60_000,
-      horizonMs: 3_600_000,
-      sender: { odsCode: 'RV5', name: 'Test trust', software: { name: 'Stepwise', version: 'test' } },
     });
   });
   afterAll(async () => {
