@@ -1,26 +1,14 @@
 import { describe, expect, it } from 'vitest';
 import { withElementIds } from './conformance-check.js';
+import { constraintProfile, TEST_PROFILE_BASE } from './test-support.js';
 import { createR4Validator } from './validator.js';
 
 // Profiles for chosen Bundle entries, as the HL7 validator's `-bundle {rule} {profile}` option.
 
 describe('bundleProfiles', () => {
   const validator = createR4Validator();
-  const url = 'https://stepwise.example/fhir/StructureDefinition/NamedPatient';
-  validator.registry.addStructureDefinition(
-    withElementIds({
-      resourceType: 'StructureDefinition',
-      url,
-      name: 'NamedPatient',
-      status: 'active',
-      kind: 'resource',
-      abstract: false,
-      type: 'Patient',
-      baseDefinition: 'http://hl7.org/fhir/StructureDefinition/Patient',
-      derivation: 'constraint',
-      differential: { element: [{ path: 'Patient' }, { path: 'Patient.name', min: 1 }] },
-    }),
-  );
+  const url = `${TEST_PROFILE_BASE}NamedPatient`;
+  validator.registry.addStructureDefinition(withElementIds(constraintProfile('NamedPatient', 'Patient', [{ path: 'Patient.name', min: 1 }])));
   const entry = (n: number, resource: Record<string, unknown>) => ({ fullUrl: `urn:uuid:6f1c2a3e-0000-4000-8000-00000000000${n}`, resource });
   const bundle = { resourceType: 'Bundle', type: 'collection', entry: [entry(1, { resourceType: 'Patient', name: [{ family: 'A' }] }), entry(2, { resourceType: 'Patient' }), entry(3, { resourceType: 'Flag', status: 'active', code: { text: 'x' }, subject: { reference: 'urn:uuid:6f1c2a3e-0000-4000-8000-000000000001' } })] };
   const errors = (rule: string, profile = url) =>

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { withElementIds } from './conformance-check.js';
+import { constraintProfile, TEST_PROFILE_BASE } from './test-support.js';
 import { createR4Validator } from './validator.js';
 
 // ImplementationGuide.global: "a set of profiles that all resources covered by this implementation
@@ -7,21 +8,8 @@ import { createR4Validator } from './validator.js';
 
 describe('ImplementationGuide global profiles', () => {
   const validator = createR4Validator();
-  const url = 'https://stepwise.example/fhir/StructureDefinition/NamedPatient';
-  validator.registry.addStructureDefinition(
-    withElementIds({
-      resourceType: 'StructureDefinition',
-      url,
-      name: 'NamedPatient',
-      status: 'active',
-      kind: 'resource',
-      abstract: false,
-      type: 'Patient',
-      baseDefinition: 'http://hl7.org/fhir/StructureDefinition/Patient',
-      derivation: 'constraint',
-      differential: { element: [{ path: 'Patient' }, { path: 'Patient.name', min: 1 }] },
-    }),
-  );
+  const url = `${TEST_PROFILE_BASE}NamedPatient`;
+  validator.registry.addStructureDefinition(withElementIds(constraintProfile('NamedPatient', 'Patient', [{ path: 'Patient.name', min: 1 }])));
   const errors = (resource: unknown) => validator.validate(resource).filter((i) => i.severity === 'error').map((i) => `${i.expression?.[0]}: ${i.diagnostics}`);
 
   it('apply to every resource of their type once the guide is held, nested ones too', () => {

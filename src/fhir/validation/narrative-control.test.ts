@@ -1,25 +1,13 @@
-import type { StructureDefinition } from '@medplum/fhirtypes';
 import { describe, expect, it } from 'vitest';
+import { constraintProfile } from './test-support.js';
 import { createR4Validator } from './validator.js';
 
 // A profile's control of a Narrative's language sections and of the labelling of its sources
 // (narrative-language-control, narrative-source-control; the HL7 validator's "Rules about Narrative").
 
-const base = 'https://stepwise.example/fhir/StructureDefinition/';
 const validator = createR4Validator();
 function narrativeProfile(name: string, extension: Array<{ url: string; valueCode: string }>): string {
-  const sd: StructureDefinition = {
-    resourceType: 'StructureDefinition',
-    url: base + name,
-    name,
-    status: 'active',
-    kind: 'resource',
-    abstract: false,
-    type: 'Patient',
-    baseDefinition: 'http://hl7.org/fhir/StructureDefinition/Patient',
-    derivation: 'constraint',
-    differential: { element: [{ id: 'Patient', path: 'Patient' }, { id: 'Patient.text', path: 'Patient.text', extension }] },
-  };
+  const sd = constraintProfile(name, 'Patient', [{ id: 'Patient.text', path: 'Patient.text', extension }]);
   validator.registry.addStructureDefinition(sd);
   return sd.url as string;
 }

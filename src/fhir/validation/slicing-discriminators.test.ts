@@ -1,27 +1,13 @@
-import type { ElementDefinition, StructureDefinition } from '@medplum/fhirtypes';
+import type { StructureDefinition } from '@medplum/fhirtypes';
 import { describe, expect, it } from 'vitest';
 import { withElementIds } from './conformance-check.js';
+import { constraintProfile as profile, TEST_PROFILE_BASE as base } from './test-support.js';
 import { createR4Validator } from './validator.js';
 
 // Slicing discriminators (profiling.html#discriminator) and Reference.targetProfile conformance
 // (elementdefinition-definitions.html#ElementDefinition.type.targetProfile), from small hand-written
 // differentials without element ids, as profiles in the wild often are.
 
-const base = 'https://stepwise.example/fhir/StructureDefinition/';
-function profile(name: string, type: string, elements: ElementDefinition[], kind: StructureDefinition['kind'] = 'resource'): StructureDefinition {
-  return {
-    resourceType: 'StructureDefinition',
-    url: base + name,
-    name,
-    status: 'active',
-    kind,
-    abstract: false,
-    type,
-    baseDefinition: `http://hl7.org/fhir/StructureDefinition/${type}`,
-    derivation: 'constraint',
-    differential: { element: [{ id: type, path: type }, ...elements] },
-  };
-}
 
 const validator = createR4Validator();
 // The server gives a differential without ids its ids before use (stored-conformance.ts); so do the tests.

@@ -1,6 +1,6 @@
 import { readdirSync, readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import type { OperationOutcomeIssue } from '@medplum/fhirtypes';
+import type { ElementDefinition, OperationOutcomeIssue, StructureDefinition } from '@medplum/fhirtypes';
 import { createR4Validator, type Validator } from './validator.js';
 
 /** Shared helpers for the validation tests (not used by production code). */
@@ -16,6 +16,28 @@ export const TEST_PROFILE = {
   message: 'https://stepwise.example/fhir/StructureDefinition/TestReferralMessage',
   referralRoute: 'https://stepwise.example/fhir/StructureDefinition/TestReferralRoute',
 } as const;
+
+/** Where the profiles the tests write themselves live. */
+export const TEST_PROFILE_BASE = 'https://stepwise.example/fhir/StructureDefinition/';
+
+/**
+ * A constraint profile from a small hand-written differential, as a user would PUT it: the type's
+ * root element, then `elements`. Its url is TEST_PROFILE_BASE + name.
+ */
+export function constraintProfile(name: string, type: string, elements: ElementDefinition[], kind: StructureDefinition['kind'] = 'resource'): StructureDefinition {
+  return {
+    resourceType: 'StructureDefinition',
+    url: TEST_PROFILE_BASE + name,
+    name,
+    status: 'active',
+    kind,
+    abstract: false,
+    type,
+    baseDefinition: `http://hl7.org/fhir/StructureDefinition/${type}`,
+    derivation: 'constraint',
+    differential: { element: [{ id: type, path: type }, ...elements] },
+  };
+}
 
 let shared: Validator | undefined;
 

@@ -1,5 +1,5 @@
-import type { ElementDefinition, StructureDefinition } from '@medplum/fhirtypes';
 import { describe, expect, it } from 'vitest';
+import { constraintProfile as profile, TEST_PROFILE_BASE as base } from './test-support.js';
 import { createR4Validator } from './validator.js';
 
 // Profiles that limit values (elementdefinition.html#ElementDefinition.minValue_x_) and bind the
@@ -7,22 +7,6 @@ import { createR4Validator } from './validator.js';
 // differentials, as a user would PUT them.
 
 const UCUM = 'http://unitsofmeasure.org';
-const base = 'https://stepwise.example/fhir/StructureDefinition/';
-
-function profile(name: string, type: string, elements: ElementDefinition[]): StructureDefinition {
-  return {
-    resourceType: 'StructureDefinition',
-    url: base + name,
-    name,
-    status: 'active',
-    kind: 'resource',
-    abstract: false,
-    type,
-    baseDefinition: `http://hl7.org/fhir/StructureDefinition/${type}`,
-    derivation: 'constraint',
-    differential: { element: [{ id: type, path: type }, ...elements] },
-  };
-}
 
 const validator = createR4Validator();
 validator.registry.addStructureDefinition(
