@@ -1,5 +1,5 @@
 import type { Flag, RiskAssessment } from '@medplum/fhirtypes';
-import type { FC } from 'hono/jsx';
+import type { FC, PropsWithChildren } from 'hono/jsx';
 import { isTriageTask } from '../pathway/redirect-check.js';
 import { holderOf } from '../pathway/tasks/team.js';
 import { isFinalTaskStatus } from '../pathway/tasks/transitions.js';
@@ -195,6 +195,21 @@ const RiskFlags: FC<{ flags: Flag[]; risks: RiskAssessment[] }> = ({ flags, risk
   );
 };
 
+/** A form about one referral: back to it, the errors summarised, and a heading under the person's name. */
+const ReferralFormPage: FC<PropsWithChildren<Common & { title: string; heading: string; errors: FieldError[] }>> = ({ title, heading, user, nav, view, errors, children }) => (
+  <Layout title={title} user={userBar(user)} nav={nav} hasErrors={errors.length > 0}>
+    <a class="nhsuk-back-link" href={`${WEB_PREFIX}/referrals/${view.task.id}`}>
+      Back to the referral
+    </a>
+    <ErrorSummary errors={errors} />
+    <h1>
+      <span class="nhsuk-caption-l">{personName(view)}</span>
+      {heading}
+    </h1>
+    {children}
+  </Layout>
+);
+
 export interface DecisionValues {
   outcome?: string;
   rationale?: string;
@@ -205,15 +220,7 @@ export const DecisionPage: FC<Common & { errors: FieldError[]; values: DecisionV
   const proposed = proposedOutcome(view.task);
   const proposedText = LEVELS_OF_SUPPORT.find((l) => l.code === proposed)?.text;
   return (
-    <Layout title={`Triage decision for ${personName(view)}`} user={userBar(user)} nav={nav} hasErrors={errors.length > 0}>
-      <a class="nhsuk-back-link" href={`${WEB_PREFIX}/referrals/${view.task.id}`}>
-        Back to the referral
-      </a>
-      <ErrorSummary errors={errors} />
-      <h1>
-        <span class="nhsuk-caption-l">{personName(view)}</span>
-        Record the triage decision
-      </h1>
+    <ReferralFormPage title={`Triage decision for ${personName(view)}`} heading="Record the triage decision" user={user} nav={nav} view={view} errors={errors}>
       <form action={`${WEB_PREFIX}/referrals/${view.task.id}/decide`} method="post" novalidate>
         <Csrf token={user.csrf} />
         <RadioGroup
@@ -229,7 +236,7 @@ export const DecisionPage: FC<Common & { errors: FieldError[]; values: DecisionV
           Record decision
         </button>
       </form>
-    </Layout>
+    </ReferralFormPage>
   );
 };
 
@@ -247,15 +254,7 @@ export interface RedirectValues {
 export const RedirectPage: FC<Common & { errors: FieldError[]; values: RedirectValues }> = ({ user, nav, view, errors, values }) => {
   const routesError = errors.some((e) => e.field === 'escalation-routes-given');
   return (
-    <Layout title={`Redirect the referral for ${personName(view)}`} user={userBar(user)} nav={nav} hasErrors={errors.length > 0}>
-      <a class="nhsuk-back-link" href={`${WEB_PREFIX}/referrals/${view.task.id}`}>
-        Back to the referral
-      </a>
-      <ErrorSummary errors={errors} />
-      <h1>
-        <span class="nhsuk-caption-l">{personName(view)}</span>
-        Redirect to another service
-      </h1>
+    <ReferralFormPage title={`Redirect the referral for ${personName(view)}`} heading="Redirect to another service" user={user} nav={nav} view={view} errors={errors}>
       <form action={`${WEB_PREFIX}/referrals/${view.task.id}/redirect`} method="post" novalidate>
         <Csrf token={user.csrf} />
         <TextArea id="redirect-rationale" label="Rationale" hint="Why this referral is better met by another service." value={values.rationale} errors={errors} />
@@ -294,7 +293,7 @@ export const RedirectPage: FC<Common & { errors: FieldError[]; values: RedirectV
           Send redirect
         </button>
       </form>
-    </Layout>
+    </ReferralFormPage>
   );
 };
 
