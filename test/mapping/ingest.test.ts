@@ -9,6 +9,7 @@ import { seedPartnerMappings } from '../../src/mapping/publish.js';
 import { startTestApp, type TestApp } from '../support/app.js';
 import { postgresTestDatabase } from '../support/databases.js';
 import { fixturePath } from '../support/fixtures.js';
+import { searchResources, startIngestApp } from './support.js';
 import { STEPWISE_CANONICAL_BASE } from '../../src/fhir/canonical.js';
 
 const sample = readFileSync(fixturePath('mhsds', 'cmht-sample.json'), 'utf8');
@@ -18,9 +19,7 @@ describe('POST $ingest?format=mhsds-json: MHSDS records routed through the front
   let t: TestApp;
 
   beforeAll(async () => {
-    t = await startTestApp(undefined, { logger: pino({ level: 'error' }) });
-    await seedPathwayData(t.store);
-    await seedPartnerMappings(t.store);
+    t = await startIngestApp();
   });
   afterAll(() => t.close());
 
@@ -28,7 +27,7 @@ describe('POST $ingest?format=mhsds-json: MHSDS records routed through the front
     const res = await t.fhir('POST', `$ingest?${query}`, body, { 'Content-Type': contentType });
     return { status: res.status, outcome: (await res.json()) as OperationOutcome };
   };
-  const search = async <T,>(query: string): Promise<T[]> => (((await (await t.fhir('GET', query)).json()) as Bundle).entry ?? []).map((e) => e.resource as T);
+  const search = <T,>(query: string): Promise<T[]> => searchResources<T>(t, query);
   const said = (o: OperationOutcome) => o.issue.map((i) => i.diagnostics ?? '');
 
   it('creates the person and the referral, which the front door admits, and a missed contact starts the outreach ladder', async () => {

@@ -1,12 +1,10 @@
-import type { Bundle, CareTeam, OperationOutcome, Parameters, ServiceRequest, Task } from '@medplum/fhirtypes';
-import { pino } from 'pino';
+import type { CareTeam, OperationOutcome, Parameters, ServiceRequest, Task } from '@medplum/fhirtypes';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { STEPWISE_CANONICAL_BASE } from '../../src/fhir/canonical.js';
-import { seedPartnerMappings } from '../../src/mapping/publish.js';
 import { CARE } from '../../src/pathway/care/codes.js';
 import { PATHWAY, TaskCode } from '../../src/pathway/codes.js';
-import { seedPathwayData } from '../../src/pathway/seed-rules.js';
-import { startTestApp, type TestApp } from '../support/app.js';
+import { searchResources, startIngestApp } from '../mapping/support.js';
+import type { TestApp } from '../support/app.js';
 
 /*
  * A referral closed before it was triaged (an MHSDS referral closure through $ingest, or a REST
@@ -17,9 +15,7 @@ import { startTestApp, type TestApp } from '../support/app.js';
 describe('a referral closed before triage has its triage cancelled', () => {
   let t: TestApp;
   beforeAll(async () => {
-    t = await startTestApp(undefined, { logger: pino({ level: 'error' }) });
-    await seedPathwayData(t.store);
-    await seedPartnerMappings(t.store);
+    t = await startIngestApp();
   });
   afterAll(() => t.close());
 
@@ -27,7 +23,7 @@ describe('a referral closed before triage has its triage cancelled', () => {
     const res = await t.fhir('POST', '$ingest?format=mhsds-json', JSON.stringify(rows), { 'Content-Type': 'application/json' });
     return { status: res.status, outcome: (await res.json()) as OperationOutcome };
   };
-  const search = async <T,>(query: string): Promise<T[]> => (((await (await t.fhir('GET', query)).json()) as Bundle).entry ?? []).map((e) => e.resource as T);
+  const search = <T,>(query: string): Promise<T[]> => searchResources<T>(t, query);
   const referralOf = async (mhsdsId: string) => (await search<ServiceRequest>(`ServiceRequest?identifier=${STEPWISE_CANONICAL_BASE}/Id/mhsds-service-request-id|${mhsdsId}`))[0];
   const triageOf = async (referralId: string) => (await search<Task>(`Task?focus=ServiceRequest/${referralId}&code=${PATHWAY.taskCode}|${TaskCode.triage}`))[0];
 
