@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { judgeIssues } from '../../messaging/content-policy.js';
-import { errors, summary } from './test-support.js';
+import { errors, messageAbout, summary } from './test-support.js';
 import { createR4Validator } from './validator.js';
 
 /** Element ids are unique within their resource (element-ids.ts). */
@@ -43,26 +43,7 @@ describe('element ids', () => {
   });
 
   it('in a message, a duplicate in a content resource is a warning', () => {
-    const message = {
-      resourceType: 'Bundle',
-      type: 'message',
-      entry: [
-        {
-          fullUrl: 'urn:uuid:0f6cbb7c-43f5-4c38-9d2b-7d1b4e3b0b11',
-          resource: {
-            resourceType: 'MessageHeader',
-            id: '0f6cbb7c-43f5-4c38-9d2b-7d1b4e3b0b11',
-            eventCoding: { system: 'https://fhir.nhs.uk/CodeSystem/message-events-bars', code: 'servicerequest-request' },
-            source: { endpoint: 'https://sender.example.net' },
-            focus: [{ reference: 'urn:uuid:5b7c1a52-3f0e-4d2a-9b1e-2a3c4d5e6f70' }],
-          },
-        },
-        {
-          fullUrl: 'urn:uuid:5b7c1a52-3f0e-4d2a-9b1e-2a3c4d5e6f70',
-          resource: { resourceType: 'Patient', id: '5b7c1a52-3f0e-4d2a-9b1e-2a3c4d5e6f70', name: [{ id: 'n', family: 'A' }, { id: 'n', family: 'B' }] },
-        },
-      ],
-    };
+    const message = messageAbout({ resourceType: 'Patient', name: [{ id: 'n', family: 'A' }, { id: 'n', family: 'B' }] });
     const verdict = judgeIssues(validator.validate(message));
     expect(verdict.refusals).toEqual([]);
     expect(verdict.warnings.map((w) => w.message)).toContain("Duplicate id value 'n'");

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { judgeIssues } from '../../messaging/content-policy.js';
-import { errors, summary } from './test-support.js';
+import { errors, messageAbout, summary } from './test-support.js';
 import { createR4Validator } from './validator.js';
 
 /** Narrative links within the resource lead somewhere (narrative-links.ts). */
@@ -32,23 +32,7 @@ describe('a narrative link to #fragment', () => {
     const entry = (id: string, body: string) => ({ fullUrl: `https://example.net/fhir/Patient/${id}`, resource: { ...patient(body), id } });
     const collection = { resourceType: 'Bundle', type: 'collection', entry: [entry('a', '<a href="#b-anchor">b</a>'), entry('b', '<p id="b-anchor">B</p>')] };
     expect(errors(validator.validate(collection))).toEqual([]);
-    const message = {
-      resourceType: 'Bundle',
-      type: 'message',
-      entry: [
-        {
-          fullUrl: 'urn:uuid:0f6cbb7c-43f5-4c38-9d2b-7d1b4e3b0b11',
-          resource: {
-            resourceType: 'MessageHeader',
-            id: '0f6cbb7c-43f5-4c38-9d2b-7d1b4e3b0b11',
-            eventCoding: { system: 'https://fhir.nhs.uk/CodeSystem/message-events-bars', code: 'servicerequest-request' },
-            source: { endpoint: 'https://sender.example.net' },
-            focus: [{ reference: 'urn:uuid:5b7c1a52-3f0e-4d2a-9b1e-2a3c4d5e6f70' }],
-          },
-        },
-        { fullUrl: 'urn:uuid:5b7c1a52-3f0e-4d2a-9b1e-2a3c4d5e6f70', resource: { ...patient('<a href="#nowhere">x</a>'), id: '5b7c1a52-3f0e-4d2a-9b1e-2a3c4d5e6f70' } },
-      ],
-    };
+    const message = messageAbout(patient('<a href="#nowhere">x</a>'));
     const verdict = judgeIssues(validator.validate(message));
     expect(verdict.refusals).toEqual([]);
     expect(verdict.warnings.map((w) => w.message)).toContain("Hyperlink '#nowhere' for 'x' does not resolve");

@@ -39,6 +39,30 @@ export function constraintProfile(name: string, type: string, elements: ElementD
   };
 }
 
+/**
+ * A BaRS message Bundle whose MessageHeader has one content resource as its focus: `content`, with
+ * the entry's id. For the tests of how a receiver judges what the content says.
+ */
+export function messageAbout(content: Record<string, unknown>) {
+  return {
+    resourceType: 'Bundle',
+    type: 'message',
+    entry: [
+      {
+        fullUrl: 'urn:uuid:0f6cbb7c-43f5-4c38-9d2b-7d1b4e3b0b11',
+        resource: {
+          resourceType: 'MessageHeader',
+          id: '0f6cbb7c-43f5-4c38-9d2b-7d1b4e3b0b11',
+          eventCoding: { system: 'https://fhir.nhs.uk/CodeSystem/message-events-bars', code: 'servicerequest-request' },
+          source: { endpoint: 'https://sender.example.net' },
+          focus: [{ reference: 'urn:uuid:5b7c1a52-3f0e-4d2a-9b1e-2a3c4d5e6f70' }],
+        },
+      },
+      { fullUrl: 'urn:uuid:5b7c1a52-3f0e-4d2a-9b1e-2a3c4d5e6f70', resource: { id: '5b7c1a52-3f0e-4d2a-9b1e-2a3c4d5e6f70', ...content } },
+    ],
+  };
+}
+
 let shared: Validator | undefined;
 
 /** One validator per test file: the R4 base plus the test profiles. */
