@@ -2,7 +2,7 @@ import type { Bundle, BundleEntry, MessageHeader, Reference, Resource, Task } fr
 import { partnerForTeam, type Partner } from '../config/partners.js';
 import { HANDOVER_EVENT, writeBars } from '../mapping/bars/bars-format.js';
 import { BARS } from '../messaging/bars.js';
-import { uuidOf } from '../messaging/triage-outcome.js';
+import { stepwiseUuid } from '../fhir/name-based-uuid.js';
 import { isHandover } from '../pathway/handover/policies.js';
 import { localId } from '../pathway/referral-context.js';
 import { teamOf } from '../pathway/tasks/team.js';
@@ -60,7 +60,7 @@ export async function handoverMessage(ctx: Pick<PolicyContext, 'store' | 'now'>,
   if (!partner) return undefined;
   const carried = await carriedResources(ctx.store, task, team!);
   const destination = dosAddress(carried.find((r) => `${r.resourceType}/${r.id}` === team)) ?? partner.addresses[0];
-  const key = uuidOf(`handover|Task/${task.id}`);
+  const key = stepwiseUuid(`handover|Task/${task.id}`);
   const header: MessageHeader = {
     resourceType: 'MessageHeader',
     eventCoding: { ...HANDOVER_EVENT },
@@ -82,7 +82,7 @@ export async function handoverMessage(ctx: Pick<PolicyContext, 'store' | 'now'>,
     contentType: 'application/fhir+json',
     payload: JSON.stringify(message),
     headers: {
-      'X-Correlation-ID': uuidOf(`handover-correlation|Task/${task.id}`),
+      'X-Correlation-ID': stepwiseUuid(`handover-correlation|Task/${task.id}`),
       ...(bar > 0 ? { 'NHSD-Target-Identifier': Buffer.from(JSON.stringify({ system: destination.slice(0, bar), value: destination.slice(bar + 1) }), 'utf8').toString('base64') } : {}),
     },
   };
@@ -137,8 +137,8 @@ function dosAddress(team: Resource | undefined): string | undefined {
  * gives them ids of its own.
  */
 function asMessageSource(header: MessageHeader, carried: Resource[], now: Date): Bundle {
-  const urls = new Map(carried.map((r) => [`${r.resourceType}/${r.id}`, `urn:uuid:${uuidOf(`handover-entry|${r.resourceType}/${r.id}`)}`]));
-  const entry: BundleEntry[] = [{ fullUrl: `urn:uuid:${uuidOf(`handover-header|${carried[0].id}`)}`, resource: header }];
+  const urls = new Map(carried.map((r) => [`${r.resourceType}/${r.id}`, `urn:uuid:${stepwiseUuid(`handover-entry|${r.resourceType}/${r.id}`)}`]));
+  const entry: BundleEntry[] = [{ fullUrl: `urn:uuid:${stepwiseUuid(`handover-header|${carried[0].id}`)}`, resource: header }];
   for (const r of carried) entry.push({ fullUrl: urls.get(`${r.resourceType}/${r.id}`), resource: rewriteReferences(r, urls) });
   return { resourceType: 'Bundle', type: 'collection', timestamp: now.toISOString(), entry };
 }

@@ -1,7 +1,7 @@
-import { createHash } from 'node:crypto';
 import type { Bundle, MessageHeader, Reference, Resource, ServiceRequest, Task } from '@medplum/fhirtypes';
 import { MD } from '../config/bars-services.js';
 import { enqueue, type OutboxMessage } from '../delivery/outbox.js';
+import { stepwiseUuid } from '../fhir/name-based-uuid.js';
 import { parseSearch } from '../fhir/search/parse.js';
 import { PATHWAY, TriageStatus } from '../pathway/codes.js';
 import { findTriageTask } from '../pathway/front-door.js';
@@ -101,15 +101,6 @@ function teamOf(task: Task): Reference | undefined {
   return task.extension?.find((e) => e.url === PATHWAY.taskTeam)?.valueReference;
 }
 
-/** A UUID named by a text (SHA-1, RFC 4122 version 5 layout): the same decision always gets the same X-Request-ID. */
-export function uuidOf(text: string): string {
-  const h = createHash('sha1').update(`stepwise:${text}`).digest();
-  h[6] = (h[6] & 0x0f) | 0x50;
-  h[8] = (h[8] & 0x3f) | 0x80;
-  const x = h.subarray(0, 16).toString('hex');
-  return `${x.slice(0, 8)}-${x.slice(8, 12)}-${x.slice(12, 16)}-${x.slice(16, 20)}-${x.slice(20, 32)}`;
-}
-
 /** The missing minimum-dataset items a held triage Task names (its missing-mds-item inputs). */
 export function missingItems(task: Task): { code: string; display: string; text?: string }[] {
   return (task.input ?? [])
@@ -157,10 +148,10 @@ export function triageOutcomeMessage(args: { kind: TriageOutcomeKind; referral: 
   const team = teamOf(task)?.reference ?? task.owner?.reference;
   const requesterOrg = related.find((r) => r.resourceType === 'PractitionerRole' && `PractitionerRole/${r.id}` === referral.requester?.reference);
   const receiver = (requesterOrg as { organization?: Reference } | undefined)?.organization?.reference ?? (referral.requester?.reference?.startsWith('Organization/') ? referral.requester.reference : undefined);
-  const key = uuidOf(`triage-outcome|Task/${task.id}|${kind}|${missingItems(task).map((i) => i.code).sort().join(',')}`);
+  const key = stepwiseUuid(`triage-outcome|Task/${task.id}|${kind}|${missingItems(task).map((i) => i.code).sort().join(',')}`);
   const header: MessageHeader = {
     resourceType: 'MessageHeader',
-    id: uuidOf(`header|${key}`),
+    id: stepwiseUuid(`header|${key}`),
     meta: { profile: ['https://fhir.nhs.uk/StructureDefinition/BARSMessageHeader-servicerequest-response'] },
     eventCoding: { system: BARS.events, code: 'servicerequest-response' },
     destination: [{ endpoint: origin.address, ...(receiver ? { receiver: { reference: receiver } } : {}) }],

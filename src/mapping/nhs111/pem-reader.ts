@@ -1,6 +1,6 @@
-import { createHash } from 'node:crypto';
 import type { OperationOutcomeIssue } from '@medplum/fhirtypes';
 import { FhirError, FhirErrorCode } from '../../errors.js';
+import { nameBasedUuid } from '../../fhir/name-based-uuid.js';
 import { readHl7Timestamp } from './hl7-time.js';
 import { child, childrenNamed, descend, readLocatedXml, type XmlElement } from './located-xml.js';
 import type { Nhs111Pem, PemAddress, PemCode, PemLocations, PemName, PemOrganization, PemTelecom } from './pem-model.js';
@@ -112,11 +112,7 @@ export function readPem(xml: string): ReadPem {
  */
 export function messageIdOf(root: string, extension: string | undefined): string {
   if (extension === undefined && /^[A-Za-z0-9.-]{1,64}$/.test(root)) return root.toLowerCase();
-  const hash = createHash('sha1').update(PEM_ID_NAMESPACE).update(`${root}^${extension ?? ''}`, 'utf8').digest();
-  hash[6] = (hash[6] & 0x0f) | 0x50;
-  hash[8] = (hash[8] & 0x3f) | 0x80;
-  const hex = hash.subarray(0, 16).toString('hex');
-  return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-${hex.slice(12, 16)}-${hex.slice(16, 20)}-${hex.slice(20)}`;
+  return nameBasedUuid(PEM_ID_NAMESPACE, `${root}^${extension ?? ''}`);
 }
 
 /** The namespace of those UUIDs: the RFC 9562 OID namespace (6ba7b812-9dad-11d1-80b4-00c04fd430c8), as bytes. */
