@@ -1,8 +1,9 @@
 import type { Bundle, BundleEntry, MessageHeader, Reference, Resource, Task } from '@medplum/fhirtypes';
 import { partnerForTeam, type Partner } from '../config/partners.js';
 import { HANDOVER_EVENT, writeBars } from '../mapping/bars/bars-format.js';
-import { BARS } from '../messaging/bars.js';
 import { stepwiseUuid } from '../fhir/name-based-uuid.js';
+import { ReferencedResources } from '../fhir/referenced-resources.js';
+import { BARS } from '../messaging/bars.js';
 import { isHandover } from '../pathway/handover/policies.js';
 import { localId } from '../pathway/referral-context.js';
 import { teamOf } from '../pathway/tasks/team.js';
@@ -94,15 +95,9 @@ export async function handoverMessage(ctx: Pick<PolicyContext, 'store' | 'now'>,
  * stored, when it is stored here.
  */
 async function carriedResources(store: ResourceStore, task: Task, team: string): Promise<Resource[]> {
-  const found = new Map<string, Resource>([[`Task/${task.id}`, task]]);
-  const visit = async (ref: Reference | string | undefined): Promise<Resource | undefined> => {
-    const m = /^([A-Za-z]+)\/([A-Za-z0-9\-.]{1,64})$/.exec(typeof ref === 'string' ? ref : (ref?.reference ?? ''));
-    if (!m) return undefined;
-    if (found.has(m[0])) return found.get(m[0]);
-    const r = await store.readOrUndefined(m[1], m[2]);
-    if (r) found.set(m[0], r);
-    return r;
-  };
+  const carried = new ReferencedResources((type, id) => store.readOrUndefined(type, id));
+  carried.add(task);
+  const visit = (ref: Reference | string | undefined) => carried.visit(ref);
   const plan = (await visit(task.focus)) as { careTeam?: Reference[] } | undefined;
   for (const ref of plan?.careTeam ?? []) await visit(ref);
   await visit(task.for);
@@ -110,7 +105,7 @@ async function carriedResources(store: ResourceStore, task: Task, team: string):
   if (requester?.practitioner) await visit(requester.practitioner);
   if (requester?.organization) await visit(requester.organization);
   await visit(team);
-  return [...found.values()];
+  return carried.resources;
 }
 
 /**

@@ -2,6 +2,7 @@ import type { Bundle, MessageHeader, Reference, Resource, ServiceRequest, Task }
 import { MD } from '../config/bars-services.js';
 import { enqueue, type OutboxMessage } from '../delivery/outbox.js';
 import { stepwiseUuid } from '../fhir/name-based-uuid.js';
+import { ReferencedResources } from '../fhir/referenced-resources.js';
 import { parseSearch } from '../fhir/search/parse.js';
 import { PATHWAY, TriageStatus } from '../pathway/codes.js';
 import { findTriageTask } from '../pathway/front-door.js';
@@ -71,30 +72,23 @@ export async function relatedResources(
   read: (type: string, id: string) => Promise<Resource | undefined>,
   consents: (patient: string) => Promise<Resource[]>,
 ): Promise<Resource[]> {
-  const found = new Map<string, Resource>();
-  // each reference is read once, found or not (the owner is often the team too)
-  const visited = new Set<string>();
+  const carried = new ReferencedResources(read);
   const visit = async (ref: Reference | undefined) => {
-    const m = /^([A-Za-z]+)\/([A-Za-z0-9\-.]{1,64})$/.exec(ref?.reference ?? '');
-    if (!m || visited.has(m[0])) return;
-    visited.add(m[0]);
-    const r = await read(m[1], m[2]);
-    if (!r) return;
-    found.set(m[0], r);
-    if (r.resourceType === 'PractitionerRole') {
+    const r = await carried.visit(ref);
+    if (r?.resourceType === 'PractitionerRole') {
       await visit(r.practitioner);
       await visit(r.organization);
     }
-    if (r.resourceType === 'HealthcareService') await visit(r.providedBy);
+    if (r?.resourceType === 'HealthcareService') await visit(r.providedBy);
   };
   await visit(sr.subject);
   const patient = localId(sr.subject, 'Patient');
-  if (patient) for (const c of await consents(patient)) found.set(`Consent/${c.id}`, c);
+  if (patient) for (const c of await consents(patient)) carried.add(c);
   await visit(sr.requester);
   for (const p of sr.performer ?? []) await visit(p);
   await visit(task.owner);
   await visit(teamOf(task));
-  return [...found.values()];
+  return carried.resources;
 }
 
 function teamOf(task: Task): Reference | undefined {

@@ -1,6 +1,7 @@
 import { toTypedValue, type TypedValue } from '@medplum/core';
 import type { Bundle, BundleEntry, Patient, Reference, Resource, ServiceRequest } from '@medplum/fhirtypes';
 import { FhirError, FhirErrorCode } from '../errors.js';
+import { parseLocalReference } from '../fhir/referenced-resources.js';
 import type { ResourceStore } from '../store/resource-store.js';
 
 /**
@@ -126,15 +127,14 @@ export function contextFromBundle(bundle: Bundle): ReferralContext {
 
 /** The id of a literal relative reference `Type/id`, or undefined. */
 export function localId(ref: Reference | undefined, type?: string): string | undefined {
-  const m = /^([A-Za-z]+)\/([A-Za-z0-9\-.]{1,64})$/.exec(ref?.reference ?? '');
-  if (!m || (type && m[1] !== type)) return undefined;
-  return m[2];
+  const local = parseLocalReference(ref);
+  if (!local || (type && local.type !== type)) return undefined;
+  return local.id;
 }
 
 async function readReference(source: ReferralSource, ref: Reference | undefined): Promise<Resource | undefined> {
-  const m = /^([A-Za-z]+)\/([A-Za-z0-9\-.]{1,64})$/.exec(ref?.reference ?? '');
-  if (!m) return undefined;
-  return source.read(m[1], m[2]);
+  const local = parseLocalReference(ref);
+  return local && source.read(local.type, local.id);
 }
 
 function key(r: Resource): string {
