@@ -46,14 +46,9 @@ export function compartmentOf(principal: Principal): Compartment | undefined {
     sharedTypes: SHARED_TYPES,
     teams: principal.teams,
     teamIdentifierSystem: PATHWAY.teamId,
-    holders: principal.kind === 'user' && principal.fhirUser ? [localReference(principal.fhirUser)] : [],
+    // already `Practitioner/[id]`: the bearer check keeps only that part of the fhirUser claim
+    holders: principal.kind === 'user' && principal.fhirUser ? [principal.fhirUser] : [],
     // a sending system's referrals; a user's organisation is their employer, not a sender
     sender: principal.kind === 'client' && principal.organisation ? { system: IDENTIFIER.ods, code: principal.organisation } : undefined,
   });
-}
-
-/** `https://…/fhir/Practitioner/1` → `Practitioner/1` (the fhirUser claim is often absolute). */
-function localReference(ref: string): string {
-  const m = /([A-Za-z]+\/[A-Za-z0-9\-.]{1,64})$/.exec(ref);
-  return m ? m[1] : ref;
 }
