@@ -1,4 +1,4 @@
-import type { Organization, Practitioner, Reference, Resource, Task } from '@medplum/fhirtypes';
+import type { Organization, Practitioner, Reference, Resource } from '@medplum/fhirtypes';
 import type { Context } from 'hono';
 import { auditEvent } from '../audit/audit-event.js';
 import { FhirError, FhirErrorCode } from '../errors.js';
@@ -114,22 +114,8 @@ export async function runPageOperation(
   const practitioner = { ref: { reference: user.practitioner } as Reference, expression: 'practitioner' };
   const origin = pageOrigin(c, user, fhirBase, name);
   return runTaskOperation(storeOf(services, user), name, { taskId, input: { ...input, practitioner } }, (store, next, version) =>
-    services.pipeline.update(store, name === 'complete' ? withOneTriageOutcome(next) : next, origin, { ifMatch: version }),
+    services.pipeline.update(store, next, origin, { ifMatch: version }),
   );
-}
-
-const isTriageOutcome = (o: NonNullable<Task['output']>[number]) => o.type?.coding?.some((c) => c.system === PATHWAY.taskParameterType && c.code === 'triage-outcome') ?? false;
-
-/**
- * `$complete` adds outputs to those the Task has, and a decided triage Task already carries the
- * rules' proposed outcome: the nurse's decision replaces it, so the Task carries one outcome (the
- * care-plan policy reads the first it finds).
- */
-export function withOneTriageOutcome(task: Task): Task {
-  const outcomes = (task.output ?? []).filter(isTriageOutcome);
-  if (outcomes.length < 2) return task;
-  const latest = outcomes[outcomes.length - 1];
-  return { ...task, output: (task.output ?? []).filter((o) => !isTriageOutcome(o) || o === latest) };
 }
 
 /**
