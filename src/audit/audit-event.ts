@@ -72,8 +72,8 @@ export function auditEvent(req: AuditRequest): AuditEvent {
       ...(detail.length ? { detail } : {}),
     });
   }
-  if (req.patient) entity.push({ what: req.patient, type: { system: AUDIT.entityType, code: '1', display: 'Person' }, role: { system: AUDIT.objectRole, code: '1', display: 'Patient' } });
-  for (const what of req.focus ?? []) entity.push({ what, type: { system: AUDIT.entityType, code: '2', display: 'System Object' }, role: { system: AUDIT.objectRole, code: '4', display: 'Domain Resource' } });
+  if (req.patient) entity.push(patientEntity(req.patient));
+  for (const what of req.focus ?? []) entity.push(resourceEntity(what));
   if (req.query !== undefined) {
     entity.push({ type: { system: AUDIT.entityType, code: '2', display: 'System Object' }, role: { system: AUDIT.objectRole, code: '24', display: 'Query' }, query: Buffer.from(req.query, 'utf8').toString('base64') });
   }
@@ -92,6 +92,16 @@ export function auditEvent(req: AuditRequest): AuditEvent {
     source: { observer: { display: `Stepwise ${req.observer}` }, type: [AUDIT.sourceType] },
     ...(entity.length ? { entity } : {}),
   };
+}
+
+/** BALP's entity for the person an event is about (type Person, role Patient). */
+export function patientEntity(what: Reference): AuditEventEntity {
+  return { what, type: { system: AUDIT.entityType, code: '1', display: 'Person' }, role: { system: AUDIT.objectRole, code: '1', display: 'Patient' } };
+}
+
+/** BALP's entity for a resource an event acted on (type System Object, role Domain Resource). */
+export function resourceEntity(what: Reference): AuditEventEntity {
+  return { what, type: { system: AUDIT.entityType, code: '2', display: 'System Object' }, role: { system: AUDIT.objectRole, code: '4', display: 'Domain Resource' } };
 }
 
 /** Where the requestor answers (a URI, type 5) or called from (an IP address, type 2; R4 network-type). */

@@ -1,5 +1,5 @@
 import type { AuditEvent, AuditEventEntity } from '@medplum/fhirtypes';
-import { AUDIT, auditOutcome } from './audit-event.js';
+import { AUDIT, auditOutcome, patientEntity, resourceEntity } from './audit-event.js';
 
 /**
  * The AuditEvent of a message sent to a partner (src/delivery), one per message when it is
@@ -37,8 +37,8 @@ export function transmitAuditEvent(t: Transmission): AuditEvent {
   // delivered: 0; the partner refused it (4xx): 4; never delivered (network, 5xx, horizon): 8
   const outcome = t.delivered ? '0' : auditOutcome(t.status !== null && t.status >= 400 && t.status < 500 ? t.status : 500);
   const entity: AuditEventEntity[] = [];
-  if (t.patient) entity.push({ what: { reference: t.patient }, type: { system: AUDIT.entityType, code: '1', display: 'Person' }, role: { system: AUDIT.objectRole, code: '1', display: 'Patient' } });
-  if (t.focus) entity.push({ what: { reference: t.focus }, type: { system: AUDIT.entityType, code: '2', display: 'System Object' }, role: { system: AUDIT.objectRole, code: '4', display: 'Domain Resource' } });
+  if (t.patient) entity.push(patientEntity({ reference: t.patient }));
+  if (t.focus) entity.push(resourceEntity({ reference: t.focus }));
   entity.push({
     what: { identifier: { system: 'urn:ietf:rfc:3986', value: `urn:uuid:${t.message.requestId}` } },
     type: { system: AUDIT.entityType, code: '2', display: 'System Object' },
