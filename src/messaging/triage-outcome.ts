@@ -8,6 +8,7 @@ import { PATHWAY, TriageStatus } from '../pathway/codes.js';
 import { findTriageTask } from '../pathway/front-door.js';
 import { isRedirect, isTriageTask } from '../pathway/redirect-check.js';
 import { localId } from '../pathway/referral-context.js';
+import { teamOf } from '../pathway/tasks/team.js';
 import type { WritePolicy } from '../pathway/write-policies.js';
 import type { Queryable } from '../store/database.js';
 import type { ResourceStore } from '../store/resource-store.js';
@@ -89,10 +90,6 @@ export async function relatedResources(
   await visit(task.owner);
   await visit(teamOf(task));
   return carried.resources;
-}
-
-function teamOf(task: Task): Reference | undefined {
-  return task.extension?.find((e) => e.url === PATHWAY.taskTeam)?.valueReference;
 }
 
 /** The missing minimum-dataset items a held triage Task names (its missing-mds-item inputs). */
