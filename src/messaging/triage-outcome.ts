@@ -5,8 +5,8 @@ import { stepwiseUuid } from '../fhir/name-based-uuid.js';
 import { ReferencedResources } from '../fhir/referenced-resources.js';
 import { parseSearch } from '../fhir/search/parse.js';
 import { PATHWAY, TriageStatus } from '../pathway/codes.js';
-import { findTriageTask } from '../pathway/front-door.js';
-import { isRedirect, isTriageTask } from '../pathway/redirect-check.js';
+import { findTriageTask, missingMdsInputs } from '../pathway/front-door.js';
+import { isRedirect, isTriageTask, triageLevelCoding } from '../pathway/redirect-check.js';
 import { localId } from '../pathway/referral-context.js';
 import { teamOf } from '../pathway/tasks/team.js';
 import type { WritePolicy } from '../pathway/write-policies.js';
@@ -94,12 +94,10 @@ export async function relatedResources(
 
 /** The missing minimum-dataset items a held triage Task names (its missing-mds-item inputs). */
 export function missingItems(task: Task): { code: string; display: string; text?: string }[] {
-  return (task.input ?? [])
-    .filter((i) => i.type?.coding?.some((c) => c.system === PATHWAY.taskParameterType && c.code === 'missing-mds-item'))
-    .map((i) => {
-      const c = i.valueCodeableConcept?.coding?.find((x) => x.system === PATHWAY.mdsItem);
-      return { code: c?.code ?? 'unknown', display: c?.display ?? c?.code ?? 'an item', text: i.valueCodeableConcept?.text };
-    });
+  return missingMdsInputs(task).map((concept) => {
+    const c = concept.coding?.find((x) => x.system === PATHWAY.mdsItem);
+    return { code: c?.code ?? 'unknown', display: c?.display ?? c?.code ?? 'an item', text: concept.text };
+  });
 }
 
 /** The sentence the referrer reads (ServiceRequest.note of the response). */
@@ -116,9 +114,7 @@ export function outcomeText(kind: TriageOutcomeKind, task: Task): string {
     const why = part('rationale');
     return `Redirected: not taken on here; signposted to ${where}. Rationale: ${why?.valueString ?? why?.valueMarkdown ?? '(none given)'}. Urgent escalation routes were given to the person.`;
   }
-  const pathway = outputs
-    .flatMap((o) => (o.type?.coding?.some((c) => c.system === PATHWAY.taskParameterType && c.code === 'triage-outcome') ? (o.valueCodeableConcept?.coding ?? []) : []))
-    .find((c) => c.system === PATHWAY.levelOfSupport);
+  const pathway = triageLevelCoding(task);
   const due = task.restriction?.period?.end;
   return `Accepted: ${pathway?.display ?? pathway?.code ?? 'taken on'}${task.priority ? `, priority ${task.priority}` : ''}${due ? `, due by ${due}` : ''}.`;
 }

@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import type { Coding, Extension, Organization, Provenance, Reference, Resource, ServiceRequest, Task, TaskInput } from '@medplum/fhirtypes';
+import type { CodeableConcept, Coding, Extension, Organization, Provenance, Reference, Resource, ServiceRequest, Task, TaskInput } from '@medplum/fhirtypes';
 import type { Clock } from '../clock.js';
 import { parseSearch } from '../fhir/search/parse.js';
 import type { ResourceStore, WriteResult } from '../store/resource-store.js';
@@ -243,6 +243,13 @@ function triageDescription(decision: TriageDecision, gaps: MdsGap[], held: boole
 
 function lowerFirst(s: string): string {
   return /^[A-Z][a-z]/.test(s) ? s[0].toLowerCase() + s.slice(1) : s;
+}
+
+/** What a held Task waits for: the missing-mds-item inputs its admission gave it (gapInputs), as written. */
+export function missingMdsInputs(task: Task): CodeableConcept[] {
+  return (task.input ?? [])
+    .filter((i) => i.type?.coding?.some((c) => c.system === PATHWAY.taskParameterType && c.code === 'missing-mds-item'))
+    .map((i) => i.valueCodeableConcept ?? {});
 }
 
 function gapInputs(gaps: MdsGap[]): TaskInput[] {

@@ -1,4 +1,4 @@
-import type { Task, TaskOutput } from '@medplum/fhirtypes';
+import type { Coding, Task, TaskOutput } from '@medplum/fhirtypes';
 import { FhirError, FhirErrorCode, type IssueInit } from '../errors.js';
 import { PATHWAY, TaskCode, TriageStatus } from './codes.js';
 
@@ -12,6 +12,14 @@ export const REDIRECT_PARTS = [
 export function isTriageTask(task: Task): boolean {
   return task.code?.coding?.some((c) => c.system === PATHWAY.taskCode && c.code === TaskCode.triage) ?? false;
 }
+
+/** The level of support a triage Task's outcome names (its triage-outcome output), if it has one. */
+export function triageLevelCoding(task: Task): Coding | undefined {
+  const outcome = task.output?.find((o) => o.type?.coding?.some((c) => c.system === PATHWAY.taskParameterType && c.code === 'triage-outcome'));
+  return outcome?.valueCodeableConcept?.coding?.find((c) => c.system === PATHWAY.levelOfSupport);
+}
+
+export const triageLevelOf = (task: Task): string | undefined => triageLevelCoding(task)?.code;
 
 /** A triage Task whose business status, or triage outcome, is a redirect. */
 export function isRedirect(task: Task): boolean {

@@ -1,6 +1,7 @@
 import type { Patient, Resource, Task } from '@medplum/fhirtypes';
 import { parseSearch } from '../fhir/search/parse.js';
 import { PATHWAY } from '../pathway/codes.js';
+import { missingMdsInputs } from '../pathway/front-door.js';
 import { holderOf } from '../pathway/tasks/team.js';
 import { isFinalTaskStatus } from '../pathway/tasks/transitions.js';
 import type { ResourceStore } from '../store/resource-store.js';
@@ -120,10 +121,7 @@ const TASK_NAMES: Record<string, string> = {
 
 /** The minimum-dataset items a held Task waits for (its missing-mds-item inputs). */
 export function missingItems(task: Task): string[] {
-  return (task.input ?? [])
-    .filter((i) => i.type?.coding?.some((c) => c.system === PATHWAY.taskParameterType && c.code === 'missing-mds-item'))
-    .map((i) => i.valueCodeableConcept?.coding?.[0]?.display ?? i.valueCodeableConcept?.text ?? i.valueCodeableConcept?.coding?.[0]?.code ?? 'an item')
-    .filter((x): x is string => !!x);
+  return missingMdsInputs(task).map((c) => c.coding?.[0]?.display ?? c.text ?? c.coding?.[0]?.code ?? 'an item');
 }
 
 /** England's response standards by priority (src/pathway/decision-text.ts), as the queue labels them. */

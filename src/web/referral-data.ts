@@ -127,8 +127,3 @@ export const LEVELS_OF_SUPPORT = [
   { code: 'ongoing-care', text: 'Ongoing care' },
 ] as const;
 
-/** The outcome the rules proposed on the Task (its triage-outcome output), if any. */
-export function proposedOutcome(task: Task): string | undefined {
-  const out = task.output?.find((o) => o.type?.coding?.some((c) => c.system === PATHWAY.taskParameterType && c.code === 'triage-outcome'));
-  return out?.valueCodeableConcept?.coding?.find((c) => c.system === PATHWAY.levelOfSupport)?.code;
-}

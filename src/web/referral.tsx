@@ -1,12 +1,12 @@
 import type { Flag, RiskAssessment } from '@medplum/fhirtypes';
 import type { FC, PropsWithChildren } from 'hono/jsx';
-import { isTriageTask } from '../pathway/redirect-check.js';
+import { isTriageTask, triageLevelOf } from '../pathway/redirect-check.js';
 import { holderOf } from '../pathway/tasks/team.js';
 import { isFinalTaskStatus } from '../pathway/tasks/transitions.js';
 import type { PageUser } from './context.js';
 import { Banner, Csrf, ErrorMessage, ErrorSummary, Layout, WEB_PREFIX, type FieldError, type NavItem } from './layout.js';
 import { londonTime, missingItems, PRIORITY_LABELS } from './queue-data.js';
-import { LEVELS_OF_SUPPORT, proposedOutcome, type ReferralView } from './referral-data.js';
+import { LEVELS_OF_SUPPORT, type ReferralView } from './referral-data.js';
 import { RadioGroup } from './sign-in.js';
 
 interface Common {
@@ -217,7 +217,8 @@ export interface DecisionValues {
 
 /** Recording the triage decision: a level of support and the rationale, both required. */
 export const DecisionPage: FC<Common & { errors: FieldError[]; values: DecisionValues }> = ({ user, nav, view, errors, values }) => {
-  const proposed = proposedOutcome(view.task);
+  // the outcome the rules proposed on the Task, if any
+  const proposed = triageLevelOf(view.task);
   const proposedText = LEVELS_OF_SUPPORT.find((l) => l.code === proposed)?.text;
   return (
     <ReferralFormPage title={`Triage decision for ${personName(view)}`} heading="Record the triage decision" user={user} nav={nav} view={view} errors={errors}>

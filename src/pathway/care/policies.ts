@@ -1,6 +1,5 @@
 import type { CarePlan, CareTeam, Task } from '@medplum/fhirtypes';
-import { PATHWAY } from '../codes.js';
-import { isRedirect, isTriageTask } from '../redirect-check.js';
+import { isRedirect, isTriageTask, triageLevelOf } from '../redirect-check.js';
 import type { WritePolicy } from '../write-policies.js';
 import { carePlanShapeIssues, checkPlanLead, checkTeamLead, PLAN_LEVELS, unprocessable, withCadenceIds } from './care-plan-rules.js';
 import { isPathwayPlan } from './care-plan.js';
@@ -44,8 +43,7 @@ export const CARE_POLICIES: readonly WritePolicy[] = [
 /** The level of support a completed triage decided (its triage-outcome output), unless it redirected. */
 function triagedLevel(task: Task): string | undefined {
   if (!isTriageTask(task) || task.status !== 'completed' || isRedirect(task)) return undefined;
-  const outcome = task.output?.find((o) => o.type?.coding?.some((c) => c.system === PATHWAY.taskParameterType && c.code === 'triage-outcome'));
-  const code = outcome?.valueCodeableConcept?.coding?.find((c) => c.system === PATHWAY.levelOfSupport)?.code;
+  const code = triageLevelOf(task);
   return code && (PLAN_LEVELS as readonly string[]).includes(code) ? code : undefined;
 }
 
