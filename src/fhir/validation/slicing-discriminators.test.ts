@@ -168,6 +168,22 @@ describe('Reference.targetProfile', () => {
     expect(check('c')).toEqual([expect.stringMatching(/^Patient.link\[0\].other: Unable to find a profile match for Patient\/c among choices/)]);
   });
 
+  it('a reader that returns a new copy each time (as a store does) still ends on a circle, and is asked once per reference', () => {
+    const stored: Record<string, Record<string, unknown>> = {
+      'Patient/a': { resourceType: 'Patient', id: 'a', name: [{ family: 'A' }], link: [{ other: { reference: 'Patient/b' }, type: 'seealso' }] },
+      'Patient/b': { resourceType: 'Patient', id: 'b', link: [{ other: { reference: 'Patient/a' }, type: 'seealso' }] },
+    };
+    const asked: string[] = [];
+    const resolveReference = (reference: string) => {
+      asked.push(reference);
+      return structuredClone(stored[reference]);
+    };
+    const issues = validator.validate({ resourceType: 'Patient', id: 'x', name: [{ family: 'X' }], link: [{ other: { reference: 'Patient/a' }, type: 'seealso' }] }, { profiles: [base + 'LinkedPatient'], resolveReference });
+    // b has no name, so a (which links to b) does not conform, so x's link to a is an error
+    expect(issues.filter((i) => i.severity === 'error').map((i) => i.expression?.[0])).toEqual(['Patient.link[0].other']);
+    expect(asked.sort()).toEqual(['Patient/a', 'Patient/b']);
+  });
+
   it('a target outside the Bundle is not fetched', () => {
     const bundle = document({});
     bundle.entry.pop();

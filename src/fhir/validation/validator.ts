@@ -86,7 +86,7 @@ export class Validator implements ResourceEngine {
       unknownProfile: opts.unknownProfile,
       unknownExtension: opts.unknownExtension,
       extensionDomains: opts.extensionDomains,
-      resolveReference: opts.resolveReference,
+      resolveReference: opts.resolveReference && remembered(opts.resolveReference),
     };
     this.validateResourceAt(resource as Record<string, unknown>, resourceType, resourceType, ctx, opts.profiles ?? []);
     if (resourceType === 'Bundle' && opts.bundleProfiles?.length) checkBundleProfiles(resource as Record<string, unknown>, opts.bundleProfiles, resourceType, ctx);
@@ -172,6 +172,19 @@ function withoutDuplicates(issues: OperationOutcomeIssue[]): OperationOutcomeIss
     seen.add(key);
     return true;
   });
+}
+
+/**
+ * The caller's reference reader, asked once per reference in one validation: a resource read again
+ * is the same object, so target-profile checks of resources that refer to each other in a circle
+ * end (target-profiles.ts keys its work in progress by object), and nothing is read twice.
+ */
+function remembered(read: (reference: string) => Record<string, unknown> | undefined): (reference: string) => Record<string, unknown> | undefined {
+  const seen = new Map<string, Record<string, unknown> | undefined>();
+  return (reference) => {
+    if (!seen.has(reference)) seen.set(reference, read(reference));
+    return seen.get(reference);
+  };
 }
 
 let shared: Validator | undefined;

@@ -1,0 +1,191 @@
+import { existsSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { parseArgs } from 'node:util';
+import type { OperationOutcomeIssue, Resource } from '@medplum/fhirtypes';
+import { createServerValidator } from '../src/fhir/server-validator.js';
+import { readFhirJson } from '../src/fhir/validation/index.js';
+import { withElementIds } from '../src/fhir/validation/conformance-check.js';
+import type { Validator } from '../src/fhir/validation/index.js';
+import { parseFhirXml } from '../src/fhir/xml/index.js';
+import { StoredConformance } from '../src/pipeline/stored-conformance.js';
+
+/**
+ * How often Stepwise's verdict agrees with the HL7 reference validator's on the R4 cases of
+ * FHIR/fhir-test-cases (issue 15). The suite is not kept in this repository: give a checkout's
+ * `validator` folder. Each case is validated as `$validate` does (the server's validator, the case's
+ * supporting resources stored first, unknown extensions are errors) and agrees when both or neither
+ * find an error (severity error or fatal) in the reference's `java` outcome.
+ *
+ *   node --import tsx scripts/hl7-agreement.ts <fhir-test-cases>/validator [--set base|profile] [--only name] [--list]
+ *
+ * `base`: R4 cases without a `profile` step, a logical model, a matchetype or an external package.
+ * `profile`: R4 cases with a `profile` step, supporting profiles, or in the profile, sd and
+ * extensions modules (those needing packages left out); a `profile` step is judged by its own outcome.
+ */
+const { values, positionals } = parseArgs({
+  allowPositionals: true,
+  options: { set: { type: 'string', default: 'base' }, only: { type: 'string' }, list: { type: 'boolean' }, issues: { type: 'boolean' } },
+});
+const dir = positionals[0];
+if (!dir || !existsSync(join(dir, 'manifest.json'))) {
+  console.error('usage: hl7-agreement.ts <fhir-test-cases>/validator [--set base|profile] [--only name] [--list] [--issues]');
+  process.exit(2);
+}
+
+type Expected = string | { errorCount?: number; outcome?: { issue?: { severity: string }[] } };
+interface ProfileStep {
+  source: string;
+  supporting?: string[];
+  packages?: string[];
+  java?: Expected;
+}
+interface Case {
+  name: string;
+  file: string;
+  version?: string;
+  module?: string;
+  java?: Expected;
+  supporting?: string[];
+  /** Supporting files written in R5 syntax that the reference converts; loaded like the others. */
+  supporting5?: string[];
+  profiles?: string[];
+  'bundle-param'?: { rule: string; profile: string };
+  profile?: ProfileStep;
+  logical?: string;
+  matchetype?: unknown;
+  packages?: string[];
+  'use-test'?: boolean;
+  'allowed-extension-domain'?: string | string[];
+}
+
+const manifest = JSON.parse(readFileSync(join(dir, 'manifest.json'), 'utf8')) as { 'test-cases': Case[] };
+const r4 = manifest['test-cases'].filter((c) => c.version === '4.0' && c['use-test'] !== false && !c.packages && !c.profile?.packages);
+const cases =
+  values.set === 'profile'
+    ? r4.filter((c) => c.profile || c.supporting || c.profiles || ['profile', 'sd', 'extensions'].includes(c.module ?? ''))
+    : r4.filter((c) => !c.profile && !c.logical && !c.matchetype);
+
+function read(file: string): { resource?: Resource; issues: OperationOutcomeIssue[] } {
+  const text = readFileSync(join(dir!, file), 'utf8');
+  if (file.endsWith('.xml')) {
+    try {
+      return { resource: parseFhirXml(text), issues: [] };
+    } catch (err) {
+      return { issues: [{ severity: 'error', code: 'structure', diagnostics: err instanceof Error ? err.message : String(err) }] };
+    }
+  }
+  const { resource, issues } = readFhirJson(text);
+  return { resource: resource as Resource | undefined, issues };
+}
+
+/** The reference's error count: from its outcome file, or given inline (older cases). */
+function referenceErrorCount(expected: Expected | undefined): number | undefined {
+  if (!expected) return undefined;
+  if (typeof expected === 'object' && expected.errorCount !== undefined) return expected.errorCount;
+  let outcome: { issue?: { severity: string }[] } | undefined;
+  if (typeof expected === 'object') outcome = expected.outcome;
+  else if (existsSync(join(dir!, 'outcomes', expected))) outcome = JSON.parse(readFileSync(join(dir!, 'outcomes', expected), 'utf8'));
+  return outcome && (outcome.issue ?? []).filter((i) => i.severity === 'error' || i.severity === 'fatal').length;
+}
+
+/**
+ * What the reference's test fetcher finds for a reference: a supporting resource, or a file of the
+ * suite named after the id holding a resource of that type (how the suite's reference cases are
+ * set up). The server's `$validate` reads the store instead.
+ */
+function fetcher(others: Map<string, Resource>): (reference: string) => Record<string, unknown> | undefined {
+  return (reference) => {
+    const m = /([A-Za-z]+)\/([A-Za-z0-9\-.]{1,64})(?:\/_history\/[^/]+)?$/.exec(reference);
+    if (!m) return undefined;
+    const [, type, id] = m;
+    const known = others.get(`${type}/${id}`);
+    if (known) return known as unknown as Record<string, unknown>;
+    for (const ext of ['.json', '.xml']) {
+      if (!existsSync(join(dir!, id + ext))) continue;
+      const { resource } = read(id + ext);
+      if (resource?.resourceType === type) return resource as unknown as Record<string, unknown>;
+    }
+    return undefined;
+  };
+}
+
+/** A validator holding the server's built-in definitions plus the case's supporting resources, as stored over REST. */
+function validatorFor(supporting: string[]): { validator: StoredConformance; others: Map<string, Resource>; unreadable: string[] } {
+  const base = createServerValidator();
+  const others = new Map<string, Resource>();
+  const unreadable: string[] = [];
+  const add = (v: Validator, r: Resource): void => {
+    try {
+      if (r.resourceType === 'Bundle') for (const e of r.entry ?? []) if (e.resource) add(v, e.resource);
+      if (!v.registry.addResource(r.resourceType === 'StructureDefinition' ? withElementIds(r) : r)) others.set(`${r.resourceType}/${r.id}`, r);
+    } catch {
+      unreadable.push(`${r.resourceType}/${r.id}`);
+    }
+  };
+  for (const file of supporting) {
+    if (!existsSync(join(dir!, file))) {
+      unreadable.push(file);
+      continue;
+    }
+    const { resource } = read(file);
+    if (resource) add(base, resource);
+    else unreadable.push(file);
+  }
+  return { validator: new StoredConformance(() => base), others, unreadable };
+}
+
+/** A profile step names a file holding the profile, or the profile's URL. */
+function profileOf(source: string): string | undefined {
+  if (/^https?:/.test(source)) return source;
+  return existsSync(join(dir!, source)) ? (read(source).resource as { url?: string } | undefined)?.url : undefined;
+}
+
+function domains(c: Case): string[] | undefined {
+  const d = c['allowed-extension-domain'];
+  return d === undefined ? undefined : Array.isArray(d) ? d : [d];
+}
+
+interface Result {
+  name: string;
+  expected: number;
+  found: OperationOutcomeIssue[];
+  agrees: boolean;
+}
+
+const results: Result[] = [];
+let skipped = 0;
+for (const c of cases) {
+  if (values.only && c.name !== values.only) continue;
+  const outcomeFile = c.profile ? c.profile.java : c.java;
+  const expected = referenceErrorCount(outcomeFile);
+  if (expected === undefined || !existsSync(join(dir, c.file))) {
+    skipped++;
+    continue;
+  }
+  const supporting = [...(c.supporting ?? []), ...(c.supporting5 ?? []), ...(c.profiles ?? []), ...(c.profile ? [c.profile.source, ...(c.profile.supporting ?? [])] : [])].filter((f) => !/^https?:/.test(f));
+  const { validator, others } = validatorFor(supporting);
+  const { resource, issues: readIssues } = read(c.file);
+  const found = [...readIssues];
+  if (resource) {
+    const profileUrl = c.profile ? profileOf(c.profile.source) : undefined;
+    found.push(
+      ...validator.validate(resource, {
+        profiles: profileUrl ? [profileUrl] : [],
+        unknownExtension: 'error',
+        extensionDomains: domains(c),
+        resolveReference: fetcher(others),
+        bundleProfiles: c['bundle-param'] ? [c['bundle-param']] : undefined,
+      } as Parameters<StoredConformance['validate']>[1]),
+    );
+  }
+  const errors = found.filter((i) => i.severity === 'error' || i.severity === 'fatal');
+  results.push({ name: c.name, expected, found, agrees: errors.length > 0 === expected > 0 });
+}
+
+const agreeing = results.filter((r) => r.agrees).length;
+for (const r of results.filter((x) => !x.agrees || values.list)) {
+  const errors = r.found.filter((i) => i.severity === 'error' || i.severity === 'fatal');
+  console.log(`${r.agrees ? 'agree ' : 'DIFFER'} ${r.name}: reference ${r.expected} errors, Stepwise ${errors.length}`);
+  if (values.issues) for (const i of errors) console.log(`    ${i.expression?.[0] ?? ''}: ${i.diagnostics ?? i.details?.text}`);
+}
+console.log(`${values.set}: ${agreeing}/${results.length} agree (${((100 * agreeing) / results.length).toFixed(1)} %), ${skipped} without a reference outcome or input`);
