@@ -42,6 +42,7 @@ const validator = createR4Validator();
 for (const sd of [
   extensionDefinition('OnStrings', [{ type: 'element', expression: 'string' }]),
   extensionDefinition('OnResources', [{ type: 'element', expression: 'Resource' }]),
+  extensionDefinition('OnCanonicals', [{ type: 'element', expression: 'CanonicalResource' }]),
   extensionDefinition('Parent', [{ type: 'element', expression: 'Patient' }]),
   extensionDefinition('InsideParent', [{ type: 'extension', expression: `${EX}Parent` }]),
   extensionDefinition('OnContacts', [{ type: 'fhirpath', expression: 'Patient.contact' }]),
@@ -107,6 +108,17 @@ describe('element contexts', () => {
     expect(errors(validate({ resourceType: 'Patient', extension: [ext(`${EX}OnResources`)] }))).toEqual([]);
     expect(errors(validate({ resourceType: 'Observation', status: 'final', code: { text: 'x' }, extension: [ext(`${EX}OnResources`)] }))).toEqual([]);
     expect(errors(validate({ resourceType: 'Patient', name: [{ family: 'Berg', extension: [ext(`${EX}OnResources`)] }] }))).toHaveLength(1);
+  });
+
+  it('reads the R5 type CanonicalResource as the R4 resources with a canonical url, and nothing inside them', () => {
+    const onCanonicals = ext(`${EX}OnCanonicals`);
+    const codeSystem = { resourceType: 'CodeSystem', url: 'https://stepwise.example/fhir/CodeSystem/x', status: 'draft', content: 'not-present' };
+    expect(errors(validate({ ...codeSystem, extension: [onCanonicals] }))).toEqual([]);
+    expect(errors(validate({ resourceType: 'Questionnaire', status: 'draft', extension: [onCanonicals] }))).toEqual([]);
+    expect(summary(errors(validate({ resourceType: 'Patient', extension: [onCanonicals] })))).toEqual([
+      expect.stringMatching(/allowed = e:CanonicalResource; this element is \[Patient\]/),
+    ]);
+    expect(errors(validate({ ...codeSystem, contact: [{ name: 'x', extension: [onCanonicals] }] }))).toHaveLength(1);
   });
 
   it('applies in contained resources and Bundle entries by their own resource type', () => {

@@ -46,6 +46,21 @@ const contextCorrections: Readonly<Record<string, Record<number, string>>> = {
 };
 const EXTENSION_KEY = /\.(?:modifierExtension|extension)\[\d+\]$/;
 
+/**
+ * `CanonicalResource` is an R5 abstract type (R5 canonicalresource.html) that extensions published
+ * for every version (the tools extensions, the extensions pack) name as their context. R4 has no
+ * such type; the HL7 validator reads it in R4 as the R4 resources that have its elements (url,
+ * version, name, status…: the R4 resources with a canonical url).
+ */
+const R4_CANONICAL_RESOURCES = new Set([
+  'ActivityDefinition', 'CapabilityStatement', 'ChargeItemDefinition', 'CodeSystem', 'CompartmentDefinition',
+  'ConceptMap', 'EffectEvidenceSynthesis', 'EventDefinition', 'Evidence', 'EvidenceVariable', 'ExampleScenario',
+  'GraphDefinition', 'ImplementationGuide', 'Library', 'Measure', 'MessageDefinition', 'NamingSystem',
+  'OperationDefinition', 'PlanDefinition', 'Questionnaire', 'ResearchDefinition', 'ResearchElementDefinition',
+  'RiskEvidenceSynthesis', 'SearchParameter', 'StructureDefinition', 'StructureMap', 'TerminologyCapabilities',
+  'TestScript', 'ValueSet',
+]);
+
 export class ExtensionContexts {
   private readonly compiled = new Map<string, Compiled | null>();
   private readonly baseTypes = new Map<string, string[]>();
@@ -135,6 +150,7 @@ export class ExtensionContexts {
   private elementMatcher(expression: string): Matcher {
     if (ANYWHERE.has(expression)) return () => true;
     if (expression === 'Resource') return (host) => host.isResource;
+    if (expression === 'CanonicalResource') return (host) => host.isResource && R4_CANONICAL_RESOURCES.has(host.typeName);
     return (host, where) => {
       // the host's own names first (cheap), then the path from its resource (built once, on demand)
       if (this.matchesName(host.typeName, expression) || this.matchesName(host.typePath, expression)) return true;
