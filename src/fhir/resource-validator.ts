@@ -14,6 +14,8 @@ export interface ValidateCallOptions {
    * an implementation guide package.
    */
   unusableProfile?: 'error' | 'warning';
+  /** Reads a resource a reference names that is not in what is validated, for target-profile checks (ValidateOptions.resolveReference). */
+  resolveReference?: (reference: string) => Record<string, unknown> | undefined;
 }
 
 /** The one query a validator needs to learn whether stored conformance resources changed (structurally a store Queryable). */

@@ -1,6 +1,7 @@
 import type { OperationOutcome, OperationOutcomeIssue, Parameters, Resource } from '@medplum/fhirtypes';
 import { badRequest } from '../../errors.js';
 import { checkId, checkType, type Handler } from './context.js';
+import { readReferencedResources } from './stored-references.js';
 
 const MODES = new Set(['create', 'update', 'delete']);
 
@@ -10,7 +11,9 @@ const MODES = new Set(['create', 'update', 'delete']);
  * (resource, mode, profile) or the resource itself; mode and profile may also be URL parameters.
  * The answer is 200 with an OperationOutcome listing every issue: validation was performed. A
  * meta.profile the validator does not know is a warning here whatever UNKNOWN_PROFILE says (that
- * setting is about writes); a `profile` asked for that it does not know is an error.
+ * setting is about writes); a `profile` asked for that it does not know is an error. Resources it
+ * refers to that are stored here (and visible to the caller) are read, so that a reference's target
+ * profiles are checked (stored-references.ts).
  */
 export const validateOperation: Handler = async (ctx, req, { type, id }) => {
   checkType(type);
@@ -29,7 +32,9 @@ export const validateOperation: Handler = async (ctx, req, { type, id }) => {
     // profiles, value sets and code systems stored a moment ago, by any instance, are used (issue 15)
     await ctx.validator.prepare?.(ctx.store.queryable);
     // an extension without a known definition is an error here, as in the HL7 validator (UNKNOWN_EXTENSION is about writes)
-    issues.push(...ctx.validator.validate(resource, { profiles: profile ? [profile] : [], unknownExtension: 'error' }));
+    // stored resources it refers to are checked against the references' target profiles
+    const resolveReference = await readReferencedResources(ctx.store, resource, ctx.baseUrl);
+    issues.push(...ctx.validator.validate(resource, { profiles: profile ? [profile] : [], unknownExtension: 'error', resolveReference }));
     if (mode === 'update') {
       if (resource.id !== id) issues.push(error('invalid', `${type}.id`, `The resource id '${resource.id ?? ''}' must match the URL id '${id}' for an update`));
     }
