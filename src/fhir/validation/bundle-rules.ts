@@ -1,5 +1,6 @@
 import { type BundleEntryInfo, type BundleIndex, resolveInBundle } from './bundle-index.js';
 import type { ValidationContext, ValueCheck } from './context.js';
+import type { ConformanceRegistry } from './registry.js';
 
 /**
  * Rules about a Bundle as a whole (http://hl7.org/fhir/R4/bundle.html), with the HL7 validator's
@@ -19,9 +20,12 @@ const RESTFUL = /^https?:\/\/.+\/([A-Z][A-Za-z]+)\/([A-Za-z0-9\-.]{1,64})$/;
  * the resource" (bundle.html#bundle-unique). In a message each of these is only a warning (the HL7
  * validator says error): the receiver gives every resource its own id, what
  * the message must carry is checked by the references that need it, and a referral is not refused
- * for what does not stop it being read or routed.
+ * for what does not stop it being read or routed. A URL is RESTful only when the segment before its
+ * id names a resource type, as in the HL7 validator (its RESTful URL pattern lists the resource
+ * names): `http://x.org/fhir/test/Obervation/1`, with a misspelt type, is just a URL that happens to
+ * have slashes, and an identity may be any absolute URL.
  */
-export const bundleEntryFullUrlRule: ValueCheck = (value, path, ctx) => {
+export const bundleEntryFullUrlRule = (registry: ConformanceRegistry): ValueCheck => (value, path, ctx) => {
   const bundle = value as { type?: unknown; entry?: unknown };
   if (!Array.isArray(bundle.entry)) return;
   const requests = typeof bundle.type === 'string' && REQUESTS.has(bundle.type);
@@ -44,7 +48,8 @@ export const bundleEntryFullUrlRule: ValueCheck = (value, path, ctx) => {
     }
     const restful = RESTFUL.exec(e.fullUrl.replace(/\/_history\/[^/]*$/, ''));
     const resource = e.resource;
-    if (!restful || resource === null || typeof resource !== 'object' || typeof resource.resourceType !== 'string') return;
+    if (!restful || !registry.isResourceType(restful[1])) return;
+    if (resource === null || typeof resource !== 'object' || typeof resource.resourceType !== 'string') return;
     if (resource.id === undefined) {
       if (!requests) ctx.issues.add(severity, 'value', `${where}.fullUrl`, `The fullUrl '${e.fullUrl}' looks like a RESTful server URL, but the resource has no id`);
     } else if (restful[1] !== resource.resourceType || restful[2] !== resource.id) {

@@ -91,7 +91,12 @@ describe('a profile invariant that restates the NHS number rule (stepwise-nhs-nu
 describe('Bundle fullUrl and resource id (bundle.html#bundle-unique: the fullUrl SHALL NOT disagree with the id)', () => {
   const bundle = (fullUrl: string, type = 'collection') => ({ resourceType: 'Bundle', type, entry: [{ fullUrl, resource: { resourceType: 'Patient', id: 'p1' } }] });
 
-  it.each(['http://x.org/fhir/Patient/p1', 'urn:uuid:6f1c2a3e-0000-4000-8000-000000000001', 'https://x.org/not-restful'])('accepts %s', (fullUrl) => {
+  it.each([
+    'http://x.org/fhir/Patient/p1',
+    'urn:uuid:6f1c2a3e-0000-4000-8000-000000000001',
+    'https://x.org/not-restful',
+    'http://x.org/fhir/Patinet/p2', // not a resource type: not a RESTful URL, only an identity
+  ])('accepts %s', (fullUrl) => {
     expect(testValidator().validate(bundle(fullUrl))).toEqual([]);
   });
 

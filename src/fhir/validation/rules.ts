@@ -70,7 +70,7 @@ export function defaultTypeRules(terminology: Terminology, registry: Conformance
     Narrative: [narrativeLinkRule],
     Coding: [codeSystemRule(terminology), codingSystemRule(registry)],
     Extension: [extensionDefinitionRule(registry)],
-    Bundle: [bundleEntryFullUrlRule, bundleDocumentRule, bundleMessageRule, bundleLinkRule, bundleSearchSetRule],
+    Bundle: [bundleEntryFullUrlRule(registry), bundleDocumentRule, bundleMessageRule, bundleLinkRule, bundleSearchSetRule],
   };
   for (const type of CANONICAL_RESOURCE_TYPES) rules[type] = [canonicalResourceUrlRule];
   rules.ValueSet.push(valueSetSystemRule, valueSetBooleanFilterRule(registry), valueSetParameterRule);
