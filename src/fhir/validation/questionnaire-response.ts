@@ -1,5 +1,6 @@
 import type { Questionnaire, QuestionnaireItem, QuestionnaireItemEnableWhen } from '@medplum/fhirtypes';
 import type { ValidationContext, ValueCheck } from './context.js';
+import { enableWhenExpressionOf, evaluateEnableWhenExpression } from './enable-when-expression.js';
 import { answerValueChecks } from './questionnaire-answers.js';
 import type { ConformanceRegistry } from './registry.js';
 import type { Terminology } from './terminology.js';
@@ -26,6 +27,7 @@ export function questionnaireResponseRule(registry: ConformanceRegistry, termino
       terminology,
       registry,
       questionnaire,
+      response: value,
       // An unfinished response may leave required items unanswered (questionnaireresponse.html#statuses).
       inProgress: qr.status === 'in-progress',
       answersByLinkId: collectAnswers(qr.item ?? []),
@@ -55,6 +57,8 @@ export interface Run {
   terminology: Terminology;
   registry: ConformanceRegistry;
   questionnaire: Questionnaire;
+  /** The QuestionnaireResponse itself, for enableWhenExpression. */
+  response?: unknown;
   inProgress: boolean;
   answersByLinkId: Map<string, QRAnswer[]>;
 }
@@ -124,24 +128,28 @@ function checkItemList(run: Run, qItems: QuestionnaireItem[], items: QRItem[], p
 
 function checkItemsFor(run: Run, qItem: QuestionnaireItem, present: Array<{ item: QRItem; path: string }>, parentPath: string): void {
   const issues = run.ctx.issues;
-  const enabled = isEnabled(run, qItem);
   const answered = present.filter(({ item }) => hasAny(item.answer) || hasAny(item.item));
   if (answered.length === 0) {
-    if (enabled && qItem.required && qItem.type !== 'display') missing(run, parentPath, `No response answer found for required item '${qItem.linkId}'`);
     const minOccurs = integerExtension(qItem, 'http://hl7.org/fhir/StructureDefinition/questionnaire-minOccurs');
+    // whether an unanswered item is enabled matters only when it must be answered
+    const mustAnswer = (qItem.required && qItem.type !== 'display') || (minOccurs !== undefined && minOccurs > 0);
+    const enabled = mustAnswer && isEnabled(run, qItem, present[0]?.item, present[0]?.path ?? parentPath);
+    if (enabled && qItem.required && qItem.type !== 'display') missing(run, parentPath, `No response answer found for required item '${qItem.linkId}'`);
     if (enabled && minOccurs !== undefined && minOccurs > 0) {
       const where = present[0]?.path ?? parentPath;
       missing(run, where, `The minimum number of answers is ${minOccurs} but this has 0 answers`);
     }
     return;
   }
-  if (!enabled) {
-    for (const { path } of answered) issues.error('business-rule', path, `Item has answer, even though it is not enabled (item id = '${qItem.linkId}')`);
-  }
+  // each response item separately: an enableWhenExpression sees its own item as %context
+  const enabled = answered.map(({ item, path }) => isEnabled(run, qItem, item, path));
+  answered.forEach(({ path }, i) => {
+    if (!enabled[i]) issues.error('business-rule', path, `Item has answer, even though it is not enabled (item id = '${qItem.linkId}')`);
+  });
   if (answered.length > 1 && !qItem.repeats) {
     for (const { path } of answered.slice(1)) issues.error('structure', path, `Only one response item with this linkId allowed - ${qItem.linkId}`);
   }
-  for (const { item, path } of answered) checkItem(run, qItem, item, path, enabled);
+  answered.forEach(({ item, path }, i) => checkItem(run, qItem, item, path, enabled[i]));
 }
 
 function checkItem(run: Run, qItem: QuestionnaireItem, item: QRItem, path: string, enabled: boolean): void {
@@ -206,8 +214,20 @@ function integerExtension(qItem: QuestionnaireItem, url: string): number | undef
  * enableWhen (questionnaire.html#enableWhen): each condition looks at the answers given to its
  * question anywhere in the response; `exists` compares presence, the other operators are true when
  * any answer satisfies them. Several conditions combine by enableBehavior (all, when absent).
+ * An enableWhenExpression (SDC) decides instead when the item has one; one that cannot be evaluated
+ * is a warning and the item counts as enabled, as in the HL7 validator (it cannot be shown disabled).
  */
-function isEnabled(run: Run, qItem: QuestionnaireItem): boolean {
+function isEnabled(run: Run, qItem: QuestionnaireItem, responseItem: QRItem | undefined, path: string): boolean {
+  const expression = enableWhenExpressionOf(qItem);
+  if (expression !== undefined) {
+    const outcome =
+      typeof expression === 'string'
+        ? evaluateEnableWhenExpression(expression, run.response, responseItem, run.questionnaire, qItem)
+        : { uncheckable: expression.unsupported };
+    if ('enabled' in outcome) return outcome.enabled;
+    run.ctx.issues.warning('not-supported', path, `The enableWhenExpression of item '${qItem.linkId}' was not evaluated: ${outcome.uncheckable}; the item is treated as enabled`);
+    return true;
+  }
   const conditions = qItem.enableWhen ?? [];
   if (conditions.length === 0) return true;
   const results = conditions.map((c) => conditionHolds(run, c));
