@@ -1,3 +1,4 @@
+import type { ElementDefinition } from '@medplum/fhirtypes';
 import { describe, expect, it } from 'vitest';
 import { constraintProfile as profile, TEST_PROFILE_BASE as base } from './test-support.js';
 import { createR4Validator } from './validator.js';
@@ -15,6 +16,18 @@ validator.registry.addStructureDefinition(
   ]),
 );
 validator.registry.addStructureDefinition(profile('RecentPatient', 'Patient', [{ id: 'Patient.birthDate', path: 'Patient.birthDate', minValueDate: '2020-01-01' }]));
+// Durations relative to now (elementdefinition-definitions.html#ElementDefinition.minValue_x_): born
+// within the last 120 years; an appointment starting at most 30 days from now. R4 names the choice
+// after Quantity (Duration is a profile of it); profiles also write minValueDuration.
+validator.registry.addStructureDefinition(
+  profile('LivingPatient', 'Patient', [{ id: 'Patient.birthDate', path: 'Patient.birthDate', minValueQuantity: { value: 120, unit: 'years', system: UCUM, code: 'a' } }]),
+);
+validator.registry.addStructureDefinition(
+  profile('SoonAppointment', 'Appointment', [{ id: 'Appointment.start', path: 'Appointment.start', maxValueDuration: { value: 30, system: UCUM, code: 'd' } } as ElementDefinition]),
+);
+validator.registry.addStructureDefinition(
+  profile('VagueLimit', 'Patient', [{ id: 'Patient.birthDate', path: 'Patient.birthDate', minValueQuantity: { value: 1.5, comparator: '<', system: UCUM, code: 'a' } }]),
+);
 validator.registry.addStructureDefinition(
   profile('SmallSupply', 'MedicationRequest', [{ id: 'MedicationRequest.dispenseRequest.quantity.value', path: 'MedicationRequest.dispenseRequest.quantity.value', maxValueDecimal: 100 }]),
 );
@@ -95,6 +108,31 @@ describe('minValue[x] and maxValue[x] in a profile', () => {
     const request = (value: number) => ({ resourceType: 'MedicationRequest', status: 'active', intent: 'order', subject: { reference: 'Patient/1' }, medicationCodeableConcept: { text: 'x' }, dispenseRequest: { quantity: { value } } });
     expect(errors(request(100), 'SmallSupply')).toEqual([]);
     expect(errors(request(101), 'SmallSupply')).toEqual([expect.stringMatching(/^MedicationRequest.dispenseRequest.quantity.value: The value 101 .* greater than the maximum allowed/)]);
+  });
+});
+
+describe('a Duration limiting a date, dateTime or instant, relative to now', () => {
+  const yearsAgo = (years: number) => `${new Date().getUTCFullYear() - years}`;
+
+  it('minValue: now minus the duration is the earliest allowed; a partial date is refused only when all of it is earlier', () => {
+    expect(errors({ resourceType: 'Patient', birthDate: '1990-04-01' }, 'LivingPatient')).toEqual([]);
+    expect(errors({ resourceType: 'Patient', birthDate: yearsAgo(120) }, 'LivingPatient')).toEqual([]);
+    expect(errors({ resourceType: 'Patient', birthDate: '1850-01-01' }, 'LivingPatient')).toEqual([
+      expect.stringMatching(/^Patient.birthDate: The date\/time value '1850-01-01' is not legal: minValue is 120 a before now \(which is \d{4}-\d\d-\d\d\), Patient.birthDate \(minValueQuantity in profile /),
+    ]);
+    expect(errors({ resourceType: 'Patient', birthDate: yearsAgo(121) }, 'LivingPatient')).toHaveLength(1);
+  });
+
+  it('maxValue: now plus the duration is the latest allowed, for an instant too', () => {
+    const appointment = (start: string) => ({ resourceType: 'Appointment', status: 'booked', participant: [{ status: 'accepted', actor: { display: 'x' } }], start, end: '2199-01-01T00:00:00Z' });
+    expect(errors(appointment(new Date(Date.now() + 86_400_000).toISOString()), 'SoonAppointment')).toEqual([]);
+    expect(errors(appointment(new Date(Date.now() + 31 * 86_400_000).toISOString()), 'SoonAppointment')).toEqual([
+      expect.stringMatching(/^Appointment.start: The date\/time value '.*' is not legal: maxValue is 30 d after now/),
+    ]);
+  });
+
+  it('a duration with a comparator or a fractional year cannot limit a date (an error, as in the HL7 validator)', () => {
+    expect(errors({ resourceType: 'Patient', birthDate: '1990-04-01' }, 'VagueLimit')).toEqual([expect.stringMatching(/The duration <1.5 a of Patient.birthDate .* cannot limit a date\/time/)]);
   });
 });
 

@@ -3,13 +3,16 @@ import type { ValidationContext } from './context.js';
 import type { ProfileItem } from './profile-walk.js';
 import { compareQuantities, type QuantityLike } from './quantities.js';
 
+const UCUM = 'http://unitsofmeasure.org';
+
 /**
  * ElementDefinition.minValue[x] and maxValue[x] (http://hl7.org/fhir/R4/elementdefinition-definitions.html#ElementDefinition.minValue_x_):
  * "the minimum allowed value for the element. The value is inclusive." They apply to date, dateTime,
  * instant, time, decimal, integer, positiveInt, unsignedInt and Quantity. Dates and times compare as
  * written (same precision and zone, as profiles give them); Quantities compare after UCUM conversion
  * (quantities.ts), and a quantity whose units cannot be converted to the limit's is an error, as in
- * the HL7 validator.
+ * the HL7 validator. A Duration limit on a date, dateTime or instant is relative to now
+ * (checkRelativeDateLimit).
  */
 export function valueLimitChecks(
   def: ElementDefinition,
@@ -22,7 +25,11 @@ export function valueLimitChecks(
     if (!isMin && !key.startsWith('maxValue')) continue;
     const word = isMin ? 'less than the minimum' : 'greater than the maximum';
     const wrongWay = isMin ? -1 : 1;
-    checks.push((value, _type, path, ctx) => {
+    checks.push((value, type, path, ctx) => {
+      if (DATE_TYPES.has(type) && typeof value === 'string' && limit !== null && typeof limit === 'object') {
+        checkRelativeDateLimit(value, limit as QuantityLike & { comparator?: string }, isMin, `${label} (${key} in profile ${url})`, path, ctx);
+        return;
+      }
       const order = compare(value, limit);
       if (order === wrongWay) {
         ctx.issues.error('value', path, `The value ${show(value)} of ${label} is ${word} allowed by profile ${url} (${key} ${show(limit)})`);
@@ -32,6 +39,65 @@ export function valueLimitChecks(
     });
   }
   return checks;
+}
+
+const DATE_TYPES = new Set(['date', 'dateTime', 'instant']);
+
+/**
+ * A Duration as the limit of a date, dateTime or instant is relative to the current time
+ * (elementdefinition-definitions.html#ElementDefinition.minValue_x_: "a Duration which specifies a
+ * relative time limit to the current time. The duration value is positive, and is subtracted from
+ * the current clock to determine the minimum allowable value"; for maxValue it is added). As in the
+ * HL7 validator, the duration must be a UCUM time without a comparator, in whole numbers for years,
+ * months and milliseconds (calendar units). A partial date is refused only when all of it lies
+ * beyond the limit (`1850` against a minimum in 1926, not `1926` itself).
+ */
+function checkRelativeDateLimit(value: string, limit: QuantityLike & { comparator?: string }, isMin: boolean, where: string, path: string, ctx: ValidationContext): void {
+  const written = `${limit.comparator ?? ''}${String(limit.value)} ${limit.code ?? ''}`.trim();
+  const bound = limit.comparator === undefined && limit.system === UCUM ? shiftNow(limit, isMin ? -1 : 1) : undefined;
+  if (!bound) {
+    ctx.issues.error('value', path, `The duration ${written} of ${where} cannot limit a date/time: it must be a whole UCUM time (a, mo, wk, d, h, min, s, ms) without a comparator`);
+    return;
+  }
+  const order = compareDateWithInstant(value, bound);
+  if (order === (isMin ? -1 : 1)) {
+    const side = isMin ? 'minValue is' : 'maxValue is';
+    ctx.issues.error('value', path, `The date/time value '${value}' is not legal: ${side} ${written} ${isMin ? 'before' : 'after'} now (which is ${bound.toISOString().slice(0, 10)}), ${where}`);
+  }
+}
+
+const MS_PER_UNIT: Readonly<Record<string, number>> = { wk: 604_800_000, d: 86_400_000, h: 3_600_000, min: 60_000, s: 1000, ms: 1 };
+
+/** Now moved by the duration (sign -1: back), or undefined when it is not an exact UCUM time. */
+function shiftNow(duration: QuantityLike, sign: 1 | -1): Date | undefined {
+  const amount = duration.value;
+  const unit = duration.code;
+  if (typeof amount !== 'number' || amount < 0 || !unit) return undefined;
+  const now = new Date();
+  if (unit === 'a' || unit === 'mo' || unit === 'ms') {
+    if (!Number.isInteger(amount)) return undefined;
+    if (unit === 'a') now.setUTCFullYear(now.getUTCFullYear() + sign * amount);
+    else if (unit === 'mo') now.setUTCMonth(now.getUTCMonth() + sign * amount);
+    else now.setTime(now.getTime() + sign * amount);
+    return now;
+  }
+  const perUnit = MS_PER_UNIT[unit];
+  return perUnit === undefined ? undefined : new Date(now.getTime() + sign * amount * perUnit);
+}
+
+/**
+ * A date or dateTime against an instant: -1 when all of it is before, 1 when all of it is after,
+ * 0 when it contains or equals the instant. A value with a time is an instant itself; a partial
+ * date (`1850`, `1850-01`, `1850-01-01`) is compared at its own precision.
+ */
+function compareDateWithInstant(value: string, bound: Date): -1 | 0 | 1 {
+  if (value.includes('T')) {
+    const at = Date.parse(value);
+    if (Number.isNaN(at)) return 0;
+    return Math.sign(at - bound.getTime()) as -1 | 0 | 1;
+  }
+  const boundAtPrecision = bound.toISOString().slice(0, value.length);
+  return value === boundAtPrecision ? 0 : value < boundAtPrecision ? -1 : 1;
 }
 
 function compare(value: unknown, limit: unknown): -1 | 0 | 1 | 'incompatible' | 'no-units' | undefined {
