@@ -91,6 +91,23 @@ describe('ValueSet expansion (valueset.html#compositions)', () => {
     expect(t.expand('http://example.org/vs/not-loaded')).toBeUndefined();
   });
 
+  it('knows what cannot be a code of an external system whose standard fixes the form of its codes', () => {
+    // ISO 3166-2: a country's alpha-2 code, a hyphen and up to three letters or digits; UN M49: three digits.
+    const subdivisions = 'urn:iso:std:iso:3166:-2';
+    const m49 = 'http://unstats.un.org/unsd/methods/m49/m49.htm';
+    const t = terminology(vs('places', { include: [{ system: subdivisions }, { system: m49, filter: [{ property: 'class', op: '=', value: 'region' }] }] }));
+    const places = t.expand('http://example.org/vs/places');
+    expect(places?.has(subdivisions, 'GB-ENG')).toBeUndefined();
+    expect(places?.has(subdivisions, 'England')).toBe(false);
+    expect(places?.has(m49, '150')).toBeUndefined();
+    expect(places?.has(m49, 'Europe')).toBe(false);
+    expect(places?.hasCode('GB-ENG')).toBeUndefined();
+    expect(places?.hasCode('Europe')).toBe(false);
+    // an open value set may hold the string through what it could not read
+    const open = terminology(vs('open', { include: [{ system: subdivisions }, { valueSet: ['http://example.org/vs/nowhere'] }] }));
+    expect(open.expand('http://example.org/vs/open')?.hasCode('Europe')).toBeUndefined();
+  });
+
   it('ignores the version suffix of a canonical', () => {
     const t = terminology(vs('all', { include: [{ system: CS }] }));
     expect(t.expand('http://example.org/vs/all|4.0.1')?.hasCode('routine')).toBe(true);

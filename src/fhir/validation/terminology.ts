@@ -33,10 +33,29 @@ const externalSystems = new Set([
   'urn:ietf:bcp:47',
   'urn:ietf:bcp:13',
   'urn:iso:std:iso:3166',
+  'urn:iso:std:iso:3166:-2',
   'urn:iso:std:iso:4217',
   'urn:iso:std:iso:11073:10101',
   'urn:oid:1.2.36.1.2001.1005.17',
+  'http://unstats.un.org/unsd/methods/m49/m49.htm',
 ]);
+
+/**
+ * The form every code of an external system has, where its standard fixes one: a string of
+ * another form is certainly not a code of it, though we cannot list its codes. Jurisdiction
+ * (R4 ValueSet/jurisdiction) draws on both: a subdivision of ISO 3166-2 is its country's alpha-2 code,
+ * a hyphen and up to three letters or digits (ISO 3166-2); an M49 area is three digits.
+ */
+const codeForms = new Map<string, RegExp>([
+  ['urn:iso:std:iso:3166:-2', /^[A-Z]{2}-[A-Z0-9]{1,3}$/],
+  ['http://unstats.un.org/unsd/methods/m49/m49.htm', /^[0-9]{3}$/],
+]);
+
+/** Whether `code` cannot be a code of `system` by its form alone. */
+function notACodeOf(system: string, code: string): boolean {
+  const form = codeForms.get(system);
+  return form !== undefined && !form.test(code);
+}
 
 interface ConceptIndex {
   /** Whether codes compare case-sensitively (CodeSystem.caseSensitive; absent counts as true). */
@@ -71,7 +90,7 @@ export class Expansion {
     if (system === undefined) return this.hasCode(code) === false ? false : undefined;
     const part = this.parts.get(system);
     if (!part) return this.open ? undefined : false;
-    if (!part.codes) return undefined;
+    if (!part.codes) return notACodeOf(system, code) && !this.open ? false : undefined;
     if (part.codes.has(part.caseSensitive ? code : code.toLowerCase())) return true;
     return this.open ? undefined : false;
   }
@@ -79,8 +98,8 @@ export class Expansion {
   /** Membership of a bare `code` (no system), as for elements of type code. */
   hasCode(code: string): Membership {
     let unknown = this.open;
-    for (const part of this.parts.values()) {
-      if (!part.codes) unknown = true;
+    for (const [system, part] of this.parts) {
+      if (!part.codes) unknown ||= !notACodeOf(system, code);
       else if (part.codes.has(part.caseSensitive ? code : code.toLowerCase())) return true;
     }
     return unknown ? undefined : false;
