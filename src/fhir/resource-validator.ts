@@ -14,6 +14,12 @@ export interface ValidateCallOptions {
    * an implementation guide package.
    */
   unusableProfile?: 'error' | 'warning';
+  /**
+   * The resource is about to be stored (a write), not asked about (`$validate`): a definition
+   * (StructureDefinition, ValueSet, CodeSystem, Questionnaire, Measure) is then refused only for
+   * what stops it being used (pipeline/stored-conformance.ts).
+   */
+  storing?: boolean;
   /** Reads a resource a reference names that is not in what is validated, for target-profile checks (ValidateOptions.resolveReference). */
   resolveReference?: (reference: string) => Record<string, unknown> | undefined;
 }

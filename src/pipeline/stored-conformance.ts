@@ -46,6 +46,24 @@ export function mayUseStored(value: unknown): boolean {
   return false;
 }
 
+/** What a StructureDefinition cannot be used without: its identity and what it derives from. */
+const NEEDED_TO_USE = new Set(['StructureDefinition.url', 'StructureDefinition.type', 'StructureDefinition.kind', 'StructureDefinition.baseDefinition', 'StructureDefinition.derivation']);
+
+/**
+ * A definition being stored is refused only for what stops it being read or used (issue 15:
+ * "refuse only what cannot be used"): content that is not FHIR structure, and a StructureDefinition
+ * without what it needs (NEEDED_TO_USE; whether it compiles is usabilityIssues'). Other errors —
+ * a missing name or status, a binding without strength, an identifier rule — are what published
+ * profiles and the HL7 test suite often carry, and what the HL7 validator loads without complaint:
+ * they are kept as warnings, so the author still reads them. `$validate` still reports them as errors.
+ */
+function storedAnyway(issues: OperationOutcomeIssue[]): OperationOutcomeIssue[] {
+  return issues.map((i) => {
+    if (i.severity !== 'error' || i.code === 'structure' || NEEDED_TO_USE.has(i.expression?.[0] ?? '')) return i;
+    return { ...i, severity: 'warning' as const, diagnostics: `${i.diagnostics ?? i.details?.text ?? ''} (stored anyway: a definition is refused only for what stops it being used)` };
+  });
+}
+
 interface Loaded {
   versionId: number;
   resource: Resource;
@@ -95,9 +113,10 @@ export class StoredConformance implements ResourceValidator {
   }
 
   validate(resource: unknown, opts: ValidateCallOptions = {}): OperationOutcomeIssue[] {
-    const issues = this.current.validate(resource, opts);
     const r = resource as Resource | null;
-    if (r === null || typeof r !== 'object' || !CONFORMANCE_TYPES.includes(r.resourceType)) return issues;
+    if (r === null || typeof r !== 'object' || !DEFINITION_TYPES.includes(r.resourceType)) return this.current.validate(resource, opts);
+    const issues = opts.storing ? storedAnyway(this.current.validate(resource, opts)) : this.current.validate(resource, opts);
+    if (!CONFORMANCE_TYPES.includes(r.resourceType)) return issues;
     if (this.replacesR4(r)) {
       const message = `${(r as { url?: string }).url} is part of FHIR R4 itself: it is stored, but validation keeps using the R4 definition Stepwise is built with`;
       return [...lenient(r, issues), { severity: 'warning', code: 'business-rule', diagnostics: message, details: { text: message }, expression: [`${r.resourceType}.url`] }];

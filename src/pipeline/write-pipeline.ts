@@ -68,6 +68,7 @@ export class WritePipeline {
       unknownExtension: this.opts.unknownExtension === 'reject' ? 'error' : 'warning',
       // a profile from a published package is stored as published: what cannot be used says why where it is used
       unusableProfile: origin?.activity === LOAD_PACKAGE_ACTIVITY ? 'warning' : 'error',
+      storing: true,
     });
     const errors = issues.filter(isError);
     if (errors.length === 0) return issues;
