@@ -1,7 +1,8 @@
-import type { Resource, StructureDefinition } from '@medplum/fhirtypes';
+import type { CodeSystem, Resource, StructureDefinition, ValueSet } from '@medplum/fhirtypes';
 import type { DiskCache } from '../../disk-cache.js';
 import { readR4StructureDefinitions, readR4Terminology, readR4VitalSignsProfiles } from '../r4-files.js';
 import { applyR4Corrections, nonR4StructureDefinitions } from './corrections.js';
+import { ISO_3166_ALPHA2_VALUE_SET, iso3166CodeSystem } from './iso-3166.js';
 import { ConformanceRegistry } from './registry.js';
 import { withExtensibleComponentUnits } from './vital-signs.js';
 
@@ -25,6 +26,8 @@ interface R4Base {
   /** The vital signs profiles (vital-signs.ts applies them by code). */
   vitalSigns: StructureDefinition[];
   terminology: Resource[];
+  /** ISO 3166-1 country codes (iso-3166.ts): R4 binds to them but publishes no CodeSystem. */
+  iso3166: CodeSystem;
   correctionsNotApplied: string[];
 }
 
@@ -58,7 +61,8 @@ export function loadR4Base(cache?: DiskCache): R4Base {
     }
   }
   const vitalSigns = readR4VitalSignsProfiles(cache);
-  base = { structureDefinitions: [...byUrl.values()], extensions, vitalSigns, terminology, correctionsNotApplied };
+  const alphaTwo = terminology.find((r): r is ValueSet => r.resourceType === 'ValueSet' && r.url === ISO_3166_ALPHA2_VALUE_SET);
+  base = { structureDefinitions: [...byUrl.values()], extensions, vitalSigns, terminology, iso3166: iso3166CodeSystem(alphaTwo), correctionsNotApplied };
   return base;
 }
 
@@ -73,5 +77,6 @@ export function createR4Registry(options: R4RegistryOptions = {}): { registry: C
   if (options.extensions ?? true) for (const sd of loaded.extensions) registry.addStructureDefinition(sd);
   for (const sd of loaded.vitalSigns) registry.addStructureDefinition(withExtensibleComponentUnits(sd));
   for (const resource of loaded.terminology) registry.addResource(resource);
+  registry.addCodeSystem(loaded.iso3166);
   return { registry, report: { correctionsNotApplied: loaded.correctionsNotApplied } };
 }
