@@ -46,7 +46,7 @@ export function answerValueChecks(run: Run, qItem: QuestionnaireItem, answer: QR
   const openChoice = qItem.type === 'open-choice';
   if (value.type === 'Coding') checkCoding(run, qItem, value.value as Coding, valuePath, openChoice, all);
   else if (qItem.answerOption?.length) checkOption(run, qItem, value, valuePath, openChoice);
-  else if (qItem.answerValueSet && value.type === 'String' && !openChoice) checkStringInValueSet(run, qItem, value.value as string, valuePath);
+  else if (qItem.answerValueSet && qItem.type === 'string' && value.type === 'String') checkStringInValueSet(run, qItem, value.value as string, valuePath);
   checkLimits(run, qItem, value, valuePath);
 }
 
@@ -125,6 +125,11 @@ function checkOption(run: Run, qItem: QuestionnaireItem, value: TypedChoice, pat
   }
 }
 
+/**
+ * A string item with answerValueSet takes a code of the value set as its text, as the HL7 validator
+ * reads it (it asks whether the string is a code of the value set, in any of its systems); a choice
+ * item answered with a string is not checked against it there (only a hint that it has no options).
+ */
 function checkStringInValueSet(run: Run, qItem: QuestionnaireItem, text: string, path: string): void {
   const expansion = run.terminology.expand(qItem.answerValueSet as string);
   if (expansion?.hasCode(text) === false) {

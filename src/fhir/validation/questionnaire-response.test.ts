@@ -103,6 +103,23 @@ describe('QuestionnaireResponse items against the Questionnaire', () => {
     expect(errors(check([item], coding('female', 'Male')))[0]).toMatch(/Wrong Display Name 'Male'/);
   });
 
+  it('answerValueSet over ISO 3166 (jurisdiction): a country Coding with its own name; a string item takes a code, not a name', () => {
+    const JURISDICTION = 'http://hl7.org/fhir/ValueSet/jurisdiction';
+    const country = (code: string, display: string) => ({ valueCoding: { system: 'urn:iso:std:iso:3166', code, display } });
+    const choice: QuestionnaireItem = { linkId: 'c', type: 'choice', repeats: true, answerValueSet: JURISDICTION };
+    expect(errors(check([choice], [{ linkId: 'c', answer: [country('AU', 'Australia'), country('GB', 'United Kingdom of Great Britain and Northern Ireland')] }]))).toEqual([]);
+    expect(errors(check([choice], [{ linkId: 'c', answer: [country('AU', 'Australia'), country('BD', 'Australia')] }]))).toEqual([
+      "QuestionnaireResponse.item[0].answer[1].value.ofType(Coding): The code 'BD' in the system 'urn:iso:std:iso:3166' is not in the options value set (Jurisdiction) specified by the questionnaire: Wrong Display Name 'Australia' for urn:iso:std:iso:3166#BD. Valid display is 'Bangladesh'",
+    ]);
+    // The HL7 validator asks whether a string item's answer is a code of the value set.
+    const text: QuestionnaireItem = { linkId: 's', type: 'string', repeats: true, answerValueSet: JURISDICTION };
+    expect(errors(check([text], [str('s', 'AU', 'Australia')]))).toEqual([
+      `QuestionnaireResponse.item[0].answer[1].value.ofType(string): The value 'Australia' is not in the list of allowed values (value set '${JURISDICTION}')`,
+    ]);
+    // … and does not check a choice item's string answer against it (a hint that it has no options).
+    expect(errors(check([{ ...choice, repeats: false }], [str('c', 'Australia')]))).toEqual([]);
+  });
+
   it('limits from the core extensions: minValue/maxValue, maxDecimalPlaces, minLength/maxLength/regex, min/maxOccurs', () => {
     const ext = (name: string, value: Record<string, unknown>) => ({ url: `${EXT}${name}`, ...value });
     const age: QuestionnaireItem = { linkId: 'n', type: 'integer', extension: [ext('minValue', { valueInteger: 18 }), ext('maxValue', { valueInteger: 65 })] };
