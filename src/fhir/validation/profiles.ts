@@ -9,7 +9,7 @@ import type { ConformanceRegistry } from './registry.js';
 import { type ProfileNode, visitChildren } from './profile-walk.js';
 import { narrativeControlChecks } from './narrative-control.js';
 import { compileSlicing } from './slicing.js';
-import { mustHaveValueChecks, requiredAdditionalBindings, valueAlternativesChecks, valueLimitChecks } from './value-limits.js';
+import { minLengthChecks, mustHaveValueChecks, requiredAdditionalBindings, valueAlternativesChecks, valueLimitChecks } from './value-limits.js';
 import { snapshotElements } from './snapshot.js';
 import { anyOfProfilesCheck, resourceTypeMismatch, targetProfileCheck } from './target-profiles.js';
 import type { Terminology } from './terminology.js';
@@ -175,7 +175,7 @@ export class ProfileCompiler {
         });
       }
     }
-    checks.push(...valueLimitChecks(def, label, url), ...mustHaveValueChecks(def, label, url), ...valueAlternativesChecks(def, label, url), ...narrativeControlChecks(def, url));
+    checks.push(...valueLimitChecks(def, label, url), ...minLengthChecks(def, label, url), ...mustHaveValueChecks(def, label, url), ...valueAlternativesChecks(def, label, url), ...narrativeControlChecks(def, url));
     if (typeof def.maxLength === 'number') {
       const max = def.maxLength;
       checks.push((value, _type, path, ctx) => {

@@ -29,6 +29,9 @@ validator.registry.addStructureDefinition(
   profile('VagueLimit', 'Patient', [{ id: 'Patient.birthDate', path: 'Patient.birthDate', minValueQuantity: { value: 1.5, comparator: '<', system: UCUM, code: 'a' } }]),
 );
 validator.registry.addStructureDefinition(
+  profile('LongIds', 'Patient', [{ id: 'Patient.id', path: 'Patient.id', extension: [{ url: 'http://hl7.org/fhir/StructureDefinition/minLength', valueInteger: 10 }] }]),
+);
+validator.registry.addStructureDefinition(
   profile('SmallSupply', 'MedicationRequest', [{ id: 'MedicationRequest.dispenseRequest.quantity.value', path: 'MedicationRequest.dispenseRequest.quantity.value', maxValueDecimal: 100 }]),
 );
 validator.registry.addStructureDefinition(
@@ -133,6 +136,16 @@ describe('a Duration limiting a date, dateTime or instant, relative to now', () 
 
   it('a duration with a comparator or a fractional year cannot limit a date (an error, as in the HL7 validator)', () => {
     expect(errors({ resourceType: 'Patient', birthDate: '1990-04-01' }, 'VagueLimit')).toEqual([expect.stringMatching(/The duration <1.5 a of Patient.birthDate .* cannot limit a date\/time/)]);
+  });
+});
+
+describe('the minLength extension on an element definition (extension-minlength.html)', () => {
+  it('refuses a primitive value with fewer characters', () => {
+    expect(errors({ resourceType: 'Patient', id: 'a-long-enough-id' }, 'LongIds')).toEqual([]);
+    expect(errors({ resourceType: 'Patient', id: '0123456789' }, 'LongIds')).toEqual([]);
+    expect(errors({ resourceType: 'Patient', id: 'short' }, 'LongIds')).toEqual([
+      expect.stringMatching(/^Patient.id: Value 'short' is shorter than permitted minimum length of 10 \(Patient.id in profile /),
+    ]);
   });
 });
 

@@ -117,6 +117,26 @@ function show(x: unknown): string {
   return String(x);
 }
 
+const MIN_LENGTH = 'http://hl7.org/fhir/StructureDefinition/minLength';
+
+/**
+ * The core extension minLength on an element definition (extension-minlength.html: "The minimum
+ * number of characters that must be present in the simple data type to be considered a 'valid'
+ * instance"), the counterpart of ElementDefinition.maxLength; the HL7 validator checks it on every
+ * primitive value.
+ */
+export function minLengthChecks(def: ElementDefinition, label: string, url: string): Array<(value: unknown, type: string, path: string, ctx: ValidationContext) => void> {
+  const min = def.extension?.find((e) => e.url === MIN_LENGTH)?.valueInteger;
+  if (typeof min !== 'number') return [];
+  return [
+    (value, _type, path, ctx) => {
+      if (typeof value !== 'string' && typeof value !== 'number' && typeof value !== 'boolean') return;
+      const text = String(value);
+      if (text.length < min) ctx.issues.error('value', path, `Value '${text}' is shorter than permitted minimum length of ${min} (${label} in profile ${url})`);
+    },
+  ];
+}
+
 const MUST_HAVE_VALUE = 'http://hl7.org/fhir/5.0/StructureDefinition/extension-ElementDefinition.mustHaveValue';
 
 /**
