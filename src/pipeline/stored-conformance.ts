@@ -15,6 +15,17 @@ export const CONFORMANCE_TYPES: readonly string[] = ['StructureDefinition', 'Val
  */
 export const DEFINITION_TYPES: readonly string[] = [...CONFORMANCE_TYPES, 'Questionnaire', 'Measure'];
 
+/**
+ * Definitions stored as published (storedAnyway): the types validation reads, and the other
+ * conformance and knowledge resources of R4 that implementation guides and the HL7 test suite ship
+ * beside them (http://hl7.org/fhir/R4/conformance-module.html, knowledge artifacts).
+ */
+const STORED_AS_PUBLISHED: readonly string[] = [
+  ...DEFINITION_TYPES,
+  'CapabilityStatement', 'CompartmentDefinition', 'ConceptMap', 'GraphDefinition', 'ImplementationGuide', 'MessageDefinition', 'NamingSystem', 'OperationDefinition', 'SearchParameter', 'StructureMap', 'TerminologyCapabilities',
+  'ActivityDefinition', 'Library', 'PlanDefinition',
+];
+
 /** Resources checked against a stored definition they name (`questionnaire`, `measure`). */
 const DEFINED_BY_STORED = ['QuestionnaireResponse', 'MeasureReport'];
 
@@ -50,7 +61,7 @@ export function mayUseStored(value: unknown): boolean {
 const NEEDED_TO_USE = new Set(['StructureDefinition.url', 'StructureDefinition.type', 'StructureDefinition.kind', 'StructureDefinition.baseDefinition', 'StructureDefinition.derivation']);
 
 /**
- * A definition being stored is refused only for what stops it being read or used (issue 15:
+ * A definition being stored (STORED_AS_PUBLISHED) is refused only for what stops it being read or used (issue 15:
  * "refuse only what cannot be used"): content that is not FHIR structure, and a StructureDefinition
  * without what it needs (NEEDED_TO_USE; whether it compiles is usabilityIssues'). Other errors —
  * a missing name or status, a binding without strength, an identifier rule — are what published
@@ -59,9 +70,14 @@ const NEEDED_TO_USE = new Set(['StructureDefinition.url', 'StructureDefinition.t
  */
 function storedAnyway(issues: OperationOutcomeIssue[]): OperationOutcomeIssue[] {
   return issues.map((i) => {
-    if (i.severity !== 'error' || i.code === 'structure' || NEEDED_TO_USE.has(i.expression?.[0] ?? '')) return i;
+    if (i.severity !== 'error' || cannotBeRead(i) || NEEDED_TO_USE.has(i.expression?.[0] ?? '')) return i;
     return { ...i, severity: 'warning' as const, diagnostics: `${i.diagnostics ?? i.details?.text ?? ''} (stored anyway: a definition is refused only for what stops it being used)` };
   });
+}
+
+/** A structure error that stops content being read (an unknown element, a value of the wrong JSON type); an extension used outside its context does not. */
+function cannotBeRead(issue: OperationOutcomeIssue): boolean {
+  return issue.code === 'structure' && !/(?:^|\.)(?:modifierExtension|extension)\[\d+\]$/.test(issue.expression?.[0] ?? '');
 }
 
 interface Loaded {
@@ -114,7 +130,7 @@ export class StoredConformance implements ResourceValidator {
 
   validate(resource: unknown, opts: ValidateCallOptions = {}): OperationOutcomeIssue[] {
     const r = resource as Resource | null;
-    if (r === null || typeof r !== 'object' || !DEFINITION_TYPES.includes(r.resourceType)) return this.current.validate(resource, opts);
+    if (r === null || typeof r !== 'object' || !STORED_AS_PUBLISHED.includes(r.resourceType)) return this.current.validate(resource, opts);
     const issues = opts.storing ? storedAnyway(this.current.validate(resource, opts)) : this.current.validate(resource, opts);
     if (!CONFORMANCE_TYPES.includes(r.resourceType)) return issues;
     if (this.replacesR4(r)) {

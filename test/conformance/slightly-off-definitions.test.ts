@@ -62,6 +62,24 @@ describe('a definition that is slightly off', () => {
     expect(bySeverity((await res.json()) as OperationOutcome, 'error')).toContain('StructureDefinition.url');
   });
 
+  it('so is a Library without its type, and a Questionnaire using an extension outside its context', async () => {
+    const library = await t.fhir('PUT', 'Library/no-type', { resourceType: 'Library', id: 'no-type', url: 'http://example.org/fhir/Library/no-type', status: 'active' });
+    expect(library.status).toBe(201);
+    // questionnaire-minOccurs' context invariant asks for required=true (or a minimum of 0)
+    const questionnaire = {
+      resourceType: 'Questionnaire',
+      id: 'min-occurs',
+      url: 'http://example.org/fhir/Questionnaire/min-occurs',
+      status: 'active',
+      item: [{ linkId: 'q1', type: 'string', extension: [{ url: 'http://hl7.org/fhir/StructureDefinition/questionnaire-minOccurs', valueInteger: 2 }] }],
+    };
+    const stored = await t.fhir('PUT', 'Questionnaire/min-occurs', questionnaire, { Prefer: 'return=OperationOutcome' });
+    expect(stored.status).toBe(201);
+    expect(bySeverity((await stored.json()) as OperationOutcome, 'warning')).toContain('Questionnaire.item[0].extension[0]');
+    const validated = await t.fhir('POST', 'Questionnaire/$validate', questionnaire);
+    expect(bySeverity((await validated.json()) as OperationOutcome, 'error')).toContain('Questionnaire.item[0].extension[0]');
+  });
+
   it('a resource that is not a definition is refused for the same kind of error', async () => {
     const res = await t.fhir('PUT', 'Observation/no-status', { resourceType: 'Observation', id: 'no-status', code: { text: 'mood' } });
     expect(res.status).toBe(422);
