@@ -63,6 +63,58 @@ describe('enableWhenExpression', () => {
     expect(errors(check(items, true))).toEqual(["QuestionnaireResponse: No response answer found for required item 'packs'"]);
   });
 
+  it("variables of the Questionnaire and of the item's ancestors are in scope, inner ones shadowing outer ones", () => {
+    const variable = (name: string, expression: string) => ({ url: 'http://hl7.org/fhir/StructureDefinition/variable', valueExpression: { name, language: 'text/fhirpath' as const, expression } });
+    const smokes = "%resource.item.where(linkId = 'smoker').answer.value";
+    const group = (outer: string): Questionnaire => ({
+      resourceType: 'Questionnaire',
+      url: `${URL}/${++n}`,
+      status: 'active',
+      extension: [variable('smokes', outer)],
+      item: [
+        { linkId: 'smoker', type: 'boolean' },
+        {
+          linkId: 'g',
+          type: 'group',
+          extension: [variable('smokes', smokes)],
+          item: [{ linkId: 'packs', type: 'integer', extension: [{ url: SDC, valueExpression: { language: 'text/fhirpath', expression: '%smokes = true' } }] }],
+        },
+      ],
+    });
+    const answer = (q: Questionnaire, smoker: boolean) => {
+      validator.registry.addQuestionnaire(q);
+      return validator.validate({
+        resourceType: 'QuestionnaireResponse',
+        questionnaire: q.url,
+        status: 'completed',
+        item: [{ linkId: 'smoker', answer: [{ valueBoolean: smoker }] }, { linkId: 'g', item: [{ linkId: 'packs', answer: [{ valueInteger: 5 }] }] }],
+      });
+    };
+    // the group's own %smokes wins over the Questionnaire's constant
+    expect(errors(answer(group('true'), false))).toEqual(["QuestionnaireResponse.item[1].item[0]: Item has answer, even though it is not enabled (item id = 'packs')"]);
+    expect(errors(answer(group('false'), true))).toEqual([]);
+  });
+
+  it('a variable with several values cannot be held: an expression that uses it is a warning', () => {
+    const items = withExpression('%linkIds.count() = 2');
+    const q: Questionnaire = {
+      resourceType: 'Questionnaire',
+      url: `${URL}/${++n}`,
+      status: 'active',
+      extension: [{ url: 'http://hl7.org/fhir/StructureDefinition/variable', valueExpression: { name: 'linkIds', language: 'text/fhirpath', expression: '%resource.item.linkId' } }],
+      item: items,
+    };
+    validator.registry.addQuestionnaire(q);
+    const issues = validator.validate({
+      resourceType: 'QuestionnaireResponse',
+      questionnaire: q.url,
+      status: 'completed',
+      item: [{ linkId: 'smoker', answer: [{ valueBoolean: true }] }, { linkId: 'packs', answer: [{ valueInteger: 5 }] }],
+    });
+    expect(errors(issues)).toEqual([]);
+    expect(warnings(issues)).toEqual([expect.stringMatching(/variable %linkIds has 2 values, and only single values are supported/)]);
+  });
+
   it('an expression that cannot be evaluated is a warning, and the item counts as enabled', () => {
     for (const [expression, language, why] of [
       ["%resource.item.where(linkId = 'smoker').answer.value.toString().trim() = 'true'", 'text/fhirpath', /trim\(\), which the FHIRPath engine does not implement/],

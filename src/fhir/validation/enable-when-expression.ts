@@ -9,11 +9,13 @@ import type { Questionnaire, QuestionnaireItem } from '@medplum/fhirtypes';
  */
 const SDC_ENABLE_WHEN_EXPRESSION = 'http://hl7.org/fhir/uv/sdc/StructureDefinition/sdc-questionnaire-enableWhenExpression';
 const KANTA_ENABLE_WHEN_EXPRESSION = 'http://phr.kanta.fi/StructureDefinition/fiphr-ext-questionnaire-enablewhen';
+/** A named Expression whose result later expressions read as %name (R4 core extension, used by SDC). */
+const VARIABLE = 'http://hl7.org/fhir/StructureDefinition/variable';
 
 /** Evaluated: whether the item is enabled. Not evaluated: why not (the item then counts as enabled). */
 export type ExpressionOutcome = { enabled: boolean } | { uncheckable: string };
 
-type Extension = { url?: string; valueString?: unknown; valueExpression?: { language?: unknown; expression?: unknown } };
+type Extension = { url?: string; valueString?: unknown; valueExpression?: { name?: unknown; language?: unknown; expression?: unknown } };
 
 /** The item's enableWhenExpression, if it has one (a `text/fhirpath` Expression or the Kanta string). */
 export function enableWhenExpressionOf(qItem: QuestionnaireItem): string | { unsupported: string } | undefined {
@@ -34,8 +36,10 @@ export function enableWhenExpressionOf(qItem: QuestionnaireItem): string | { uns
  * Evaluates an enableWhenExpression as SDC defines it (expressions.html): the QuestionnaireResponse is
  * both the input and %resource, %context is the response item the Questionnaire item is about (the
  * response itself when the item is absent), %questionnaire and %qitem are the Questionnaire and its
- * item. An empty result is false (SDC); a result that is not one boolean, an expression that does not
- * parse, fails or uses a function the engine cannot evaluate is not evaluated: the caller warns.
+ * item, and the `variable`s of the Questionnaire, of the item's ancestors and of the item are in scope
+ * (outer first, each seeing those before it). An empty result is false (SDC); a result that is not
+ * one boolean, an expression that does not parse, fails or uses a function the engine cannot
+ * evaluate is not evaluated: the caller warns.
  */
 export function evaluateEnableWhenExpression(
   expression: string,
@@ -47,21 +51,67 @@ export function evaluateEnableWhenExpression(
   const parsed = parse(expression);
   if ('error' in parsed) return { uncheckable: parsed.error };
   const qr: TypedValue = { type: 'QuestionnaireResponse', value: response };
+  const variables: Record<string, TypedValue> = {
+    '%resource': qr,
+    '%rootResource': qr,
+    '%context': responseItem === undefined ? qr : { type: 'QuestionnaireResponseItem', value: responseItem },
+    '%questionnaire': { type: 'Questionnaire', value: questionnaire },
+    '%qitem': { type: 'QuestionnaireItem', value: qItem },
+  };
+  const unset: string[] = [];
+  for (const holder of [questionnaire, ...ancestorsOf(questionnaire.item ?? [], qItem), qItem]) {
+    addVariables(holder, qr, variables, unset);
+  }
   let result: TypedValue[];
   try {
-    result = evalFhirPathTyped(parsed.atom, [qr], {
-      '%resource': qr,
-      '%rootResource': qr,
-      '%context': responseItem === undefined ? qr : { type: 'QuestionnaireResponseItem', value: responseItem },
-      '%questionnaire': { type: 'Questionnaire', value: questionnaire },
-      '%qitem': { type: 'QuestionnaireItem', value: qItem },
-    });
+    result = evalFhirPathTyped(parsed.atom, [qr], variables);
   } catch (err) {
-    return { uncheckable: `it failed (${err instanceof Error ? err.message : String(err)})` };
+    const also = unset.length > 0 ? `; ${unset.join('; ')}` : '';
+    return { uncheckable: `it failed (${err instanceof Error ? err.message : String(err)})${also}` };
   }
   if (result.length === 0) return { enabled: false };
   if (result.length === 1 && typeof result[0].value === 'boolean') return { enabled: result[0].value };
   return { uncheckable: 'it did not return a boolean' };
+}
+
+/** The items that hold `target`, outermost first (empty for a top-level item). */
+function ancestorsOf(items: QuestionnaireItem[], target: QuestionnaireItem): QuestionnaireItem[] {
+  for (const item of items) {
+    if (item === target) return [];
+    const below = ancestorsOf(item.item ?? [], target);
+    if (below.length > 0 || (item.item ?? []).includes(target)) return [item, ...below];
+  }
+  return [];
+}
+
+/**
+ * Evaluates the `variable` extensions of one Questionnaire or item into `variables`, in order. A
+ * variable that cannot be evaluated, or whose value is not exactly one item (medplum's engine holds
+ * a variable as one value), is left undefined, and why is kept: an expression that uses it fails.
+ */
+function addVariables(holder: { extension?: unknown[] }, qr: TypedValue, variables: Record<string, TypedValue>, unset: string[]): void {
+  for (const ext of (holder.extension ?? []) as Extension[]) {
+    if (ext?.url !== VARIABLE) continue;
+    const { name, language, expression } = ext.valueExpression ?? {};
+    if (typeof name !== 'string' || typeof expression !== 'string') continue;
+    delete variables[`%${name}`]; // an inner declaration shadows an outer one, even when it cannot be evaluated
+    if (language !== 'text/fhirpath') {
+      unset.push(`variable %${name} is not FHIRPath`);
+      continue;
+    }
+    const parsed = parse(expression);
+    if ('error' in parsed) {
+      unset.push(`variable %${name}: ${parsed.error}`);
+      continue;
+    }
+    try {
+      const value = evalFhirPathTyped(parsed.atom, [qr], variables);
+      if (value.length === 1) variables[`%${name}`] = value[0];
+      else unset.push(`variable %${name} has ${value.length} values, and only single values are supported`);
+    } catch (err) {
+      unset.push(`variable %${name} failed (${err instanceof Error ? err.message : String(err)})`);
+    }
+  }
 }
 
 /**
