@@ -15,6 +15,7 @@ import { questionnaireResponseRule } from './questionnaire-response.js';
 import { supplementSystemRule } from './supplements.js';
 import { structureDefinitionRule } from './structure-definition-rules.js';
 import { valueSetFilterRule } from './valueset-filters.js';
+import { valueSetEclFilterRule } from './snomed-ecl.js';
 import { conceptMapRule } from './concept-map-rules.js';
 import { createR4Registry } from './r4-definitions.js';
 import { referenceFormatCheck } from './references.js';
@@ -151,7 +152,7 @@ export class Validator implements ResourceEngine {
         MeasureReport: [...(base.MeasureReport ?? []), measureReportRule(this.registry)],
         Coding: [...(base.Coding ?? []), supplementSystemRule(this.registry)],
         StructureDefinition: [...(base.StructureDefinition ?? []), structureDefinitionRule(this.registry)],
-        ValueSet: [...(base.ValueSet ?? []), valueSetFilterRule(this.registry)],
+        ValueSet: [...(base.ValueSet ?? []), valueSetFilterRule(this.registry), valueSetEclFilterRule],
         ConceptMap: [...(base.ConceptMap ?? []), conceptMapRule(terminology)],
       };
       const types = new TypeCompiler(this.registry, terminology, invariants, rules);
