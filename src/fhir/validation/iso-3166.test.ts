@@ -31,10 +31,11 @@ describe('ISO 3166-1 country codes', () => {
     expect(names('KP')).toEqual(expect.arrayContaining(["Korea, Democratic People's Republic of"]));
   });
 
-  it('holds no user-assigned code (ISO 3166-1 reserves XA–XZ, QM–QZ, AA and ZZ) and is case-sensitive', () => {
-    expect(terminology.codeSystemHas(ISO_3166, 'XK')).toBe(false);
-    expect(terminology.codeSystemHas(ISO_3166, 'ZZ')).toBe(false);
-    expect(terminology.codeSystemHas(ISO_3166, 'gb')).toBe(false);
+  it('holds the alpha-2 codes ISO 3166-1 leaves to users (AA, QM–QZ, XA–XZ, ZZ), not their alpha-3 or numeric forms, and is case-sensitive', () => {
+    expect(['XK', 'ZZ', 'AA', 'QM', 'XX'].map((c) => terminology.codeSystemHas(ISO_3166, c))).toEqual([true, true, true, true, true]);
+    expect(concept('XK')?.display).toBe('Kosovo');
+    expect(concept('ZZ')?.display).toBe('User-assigned');
+    expect(['XKK', '983', 'QA1', 'QL', 'gb'].map((c) => terminology.codeSystemHas(ISO_3166, c))).toEqual([false, false, false, false, false]);
   });
 
   it("expands R4's value sets over it: iso3166-1-2, -1-3 (regex [A-Z]{3}), -1-N (regex [0-9]{3})", () => {
@@ -49,7 +50,7 @@ describe('ISO 3166-1 country codes', () => {
   it('answers membership of jurisdiction: countries listed, subdivisions and M49 regions by the form of their codes', () => {
     const jurisdiction = terminology.expand('http://hl7.org/fhir/ValueSet/jurisdiction');
     expect(jurisdiction?.has(ISO_3166, 'BD')).toBe(true);
-    expect(jurisdiction?.has(ISO_3166, 'ZZ')).toBe(false);
+    expect(jurisdiction?.has(ISO_3166, 'UK')).toBe(false);
     expect(jurisdiction?.hasCode('AU')).toBe(true);
     expect(jurisdiction?.hasCode('GB-ENG')).toBeUndefined(); // ISO 3166-2, not enumerated
     expect(jurisdiction?.hasCode('150')).toBeUndefined(); // an M49 region, not enumerated
@@ -65,5 +66,6 @@ describe('ISO 3166-1 country codes', () => {
     const errors = (code: string) => validator.validate(questionnaire(code)).filter((i) => i.severity === 'error').map((i) => `${i.expression?.[0]}: ${i.diagnostics}`);
     expect(errors('GB')).toEqual([]);
     expect(errors('UK')).toEqual(["Questionnaire.jurisdiction[0].coding[0].code: Code 'UK' is not defined in code system urn:iso:std:iso:3166"]);
+    expect(errors('ZZ')).toEqual([]);
   });
 });

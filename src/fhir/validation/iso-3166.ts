@@ -19,11 +19,17 @@ export const ISO_3166 = 'urn:iso:std:iso:3166';
 export const ISO_3166_ALPHA2_VALUE_SET = 'http://hl7.org/fhir/ValueSet/iso3166-1-2';
 
 /**
- * ISO 3166-1 §7 reserves AA, QM–QZ, XA–XZ and ZZ (and their alpha-3 forms) for users' own
- * assignment: no country holds them in the standard. The package lists Kosovo as XK, a user-assigned
- * code some organisations agree on, which the standard (and so the system) does not contain.
+ * ISO 3166-1 leaves some alpha-2 codes to its users: AA, QM–QZ, XA–XZ and ZZ. They are codes of
+ * the system to the terminology server the HL7 validator asks (XK is widely used for Kosovo, ZZ for
+ * an unknown territory), so they are here, named "User-assigned" unless the package names them;
+ * the package's alpha-3 and numeric forms of XK (XKK, 983) are not codes there, nor here.
  */
 const USER_ASSIGNED = /^(AA|Q[M-Z]|X[A-Z]|ZZ)$/;
+
+function userAssignedAlpha2(): string[] {
+  const letters = [...'ABCDEFGHIJKLMNOPQRSTUVWXYZ'];
+  return ['AA', ...letters.filter((l) => l >= 'M').map((l) => `Q${l}`), ...letters.map((l) => `X${l}`), 'ZZ'];
+}
 
 /** i18n-iso-countries' data: one row per country, `[alpha-2, alpha-3, numeric, …]`. */
 type CodeRows = Array<[string, string, string, ...string[]]>;
@@ -66,15 +72,20 @@ function r4Displays(valueSet: ValueSet | undefined): Map<string, string[]> {
 export function iso3166CodeSystem(r4AlphaTwo?: ValueSet): CodeSystem {
   const fromR4 = r4Displays(r4AlphaTwo);
   const concept: CodeSystemConcept[] = [];
-  for (const { codes, names } of readCountries()) {
-    const alpha2 = codes[0];
-    if (USER_ASSIGNED.test(alpha2)) continue;
-    const english = unique([...names, ...(fromR4.get(alpha2) ?? [])]);
-    if (english.length === 0) continue;
+  const named = new Set<string>();
+  const add = (codes: string[], english: string[]): void => {
     const [display, ...others] = english;
     const designation = others.map((value) => ({ language: 'en', value }));
     for (const code of codes) concept.push({ code, display, ...(designation.length ? { designation } : {}) });
+  };
+  for (const { codes, names } of readCountries()) {
+    const alpha2 = codes[0];
+    const english = unique([...names, ...(fromR4.get(alpha2) ?? [])]);
+    if (english.length === 0) continue;
+    add(USER_ASSIGNED.test(alpha2) ? [alpha2] : codes, english);
+    named.add(alpha2);
   }
+  for (const code of userAssignedAlpha2()) if (!named.has(code)) add([code], ['User-assigned']);
   return {
     resourceType: 'CodeSystem',
     url: ISO_3166,
