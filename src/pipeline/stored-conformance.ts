@@ -75,9 +75,16 @@ function storedAnyway(issues: OperationOutcomeIssue[]): OperationOutcomeIssue[] 
   });
 }
 
-/** A structure error that stops content being read (an unknown element, a value of the wrong JSON type); an extension used outside its context does not. */
+/**
+ * A structure error that stops content being read: a value of the wrong JSON type, a malformed
+ * primitive. An extension used outside its context does not, nor an element R4 does not define
+ * (json-walk.ts: "Unknown element"; tools write later versions' elements, such as
+ * minValueDuration, which the profile compiler reads and the rest of Stepwise ignores).
+ */
 function cannotBeRead(issue: OperationOutcomeIssue): boolean {
-  return issue.code === 'structure' && !/(?:^|\.)(?:modifierExtension|extension)\[\d+\]$/.test(issue.expression?.[0] ?? '');
+  if (issue.code !== 'structure') return false;
+  if (/(?:^|\.)(?:modifierExtension|extension)\[\d+\]$/.test(issue.expression?.[0] ?? '')) return false;
+  return !(issue.diagnostics ?? '').startsWith('Unknown element ');
 }
 
 interface Loaded {

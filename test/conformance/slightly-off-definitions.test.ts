@@ -80,6 +80,19 @@ describe('a definition that is slightly off', () => {
     expect(bySeverity((await validated.json()) as OperationOutcome, 'error')).toContain('Questionnaire.item[0].extension[0]');
   });
 
+  it('an element R4 does not define is kept with a warning; a value of the wrong JSON type is refused', async () => {
+    const later = noNameNoStatus();
+    later.id = 'later-element';
+    later.url = `${URL}-later`;
+    (later.differential!.element[1] as Record<string, unknown>).minValueDuration = { value: 1, unit: 'd', system: 'http://unitsofmeasure.org', code: 'd' };
+    const stored = await t.fhir('PUT', 'StructureDefinition/later-element', later, { Prefer: 'return=OperationOutcome' });
+    expect(stored.status).toBe(201);
+    expect(bySeverity((await stored.json()) as OperationOutcome, 'warning')).toContain('StructureDefinition.differential.element[1].minValueDuration');
+
+    const wrongType = { ...noNameNoStatus(), id: 'wrong-type', url: `${URL}-wrong-type`, abstract: 'no' };
+    expect((await t.fhir('PUT', 'StructureDefinition/wrong-type', wrongType)).status).toBe(400);
+  });
+
   it('a resource that is not a definition is refused for the same kind of error', async () => {
     const res = await t.fhir('PUT', 'Observation/no-status', { resourceType: 'Observation', id: 'no-status', code: { text: 'mood' } });
     expect(res.status).toBe(422);
