@@ -108,6 +108,15 @@ describe('ECL syntax', () => {
   });
 });
 
+describe('ECL syntax, effort', () => {
+  it('reads deeply bracketed refinements without blowing up, and does not judge what is nested beyond the stack', () => {
+    const nested = (n: number) => `< 404684003 : ${'((363698007 = *, '.repeat(n)}116676008 = *${'))'.repeat(n)}`;
+    expect(eclSyntaxProblem(nested(40))).toBeUndefined();
+    expect(eclSyntaxProblem(`${nested(40)})`)).toMatch(/^unexpected '\)' at character/);
+    expect(eclSyntaxProblem(`${'('.repeat(100_000)}404684003${')'.repeat(100_000)}`)).toBeUndefined();
+  });
+});
+
 describe('ValueSet filters in ECL on SNOMED CT', () => {
   const validator = createR4Validator();
   const valueSet = (compose: unknown) => ({ resourceType: 'ValueSet', url: 'https://example.net/vs/ecl', status: 'active', compose });

@@ -20,9 +20,14 @@ export function eclSyntaxProblem(text: string): string | undefined {
     return undefined;
   } catch (e) {
     if (e instanceof EclSyntaxError) return `${e.message} at character ${e.position + 1}`;
+    // Too much backtracking, or brackets nested deeper than the stack: not judged rather than refused.
+    if (e instanceof EclTooComplex || e instanceof RangeError) return undefined;
     throw e;
   }
 }
+
+/** Backtracking over brackets in refinements is bounded: past the budget the text is not judged. */
+class EclTooComplex extends Error {}
 
 class EclSyntaxError extends Error {
   constructor(
@@ -47,8 +52,11 @@ const WORD_CHAR = /[A-Za-z0-9_#-]/;
 
 class EclReader {
   private pos = 0;
+  private budget: number;
 
-  constructor(private readonly text: string) {}
+  constructor(private readonly text: string) {
+    this.budget = 50 * (text.length + 10);
+  }
 
   readWhole(): void {
     this.expressionConstraint();
@@ -96,6 +104,7 @@ class EclReader {
 
   /** subExpressionConstraint: [constraintOperator] [memberOf] (focus | "(" expression ")") filters. */
   private subExpressionConstraint(): void {
+    if (--this.budget < 0) throw new EclTooComplex();
     if (this.constraintOperator()) this.ws();
     if (this.memberOf()) this.ws();
     this.focus();
