@@ -84,7 +84,7 @@ describe('a definition that is slightly off', () => {
     const later = noNameNoStatus();
     later.id = 'later-element';
     later.url = `${URL}-later`;
-    (later.differential!.element[1] as Record<string, unknown>).minValueDuration = { value: 1, unit: 'd', system: 'http://unitsofmeasure.org', code: 'd' };
+    (later.differential!.element[1] as unknown as Record<string, unknown>).minValueDuration = { value: 1, unit: 'd', system: 'http://unitsofmeasure.org', code: 'd' };
     const stored = await t.fhir('PUT', 'StructureDefinition/later-element', later, { Prefer: 'return=OperationOutcome' });
     expect(stored.status).toBe(201);
     expect(bySeverity((await stored.json()) as OperationOutcome, 'warning')).toContain('StructureDefinition.differential.element[1].minValueDuration');
