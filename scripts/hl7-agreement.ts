@@ -16,7 +16,10 @@ import { StoredConformance } from '../src/pipeline/stored-conformance.js';
  * supporting resources stored first, unknown extensions are errors) and agrees when both or neither
  * find an error (severity error or fatal) in the reference's `java` outcome.
  *
- *   node --import tsx scripts/hl7-agreement.ts <fhir-test-cases>/validator [--set base|profile] [--only name] [--list]
+ *   node --import tsx scripts/hl7-agreement.ts <fhir-test-cases>/validator [--set base|profile] [--only name] [--list] [--issues] [--http http://127.0.0.1:8080/fhir]
+ *
+ * With `--http`, each case goes to a running server instead (judgeOverHttp): what an integrator
+ * sees, without the reference's options that only the library takes (bundle-param, extension domains).
  *
  * `base`: R4 cases without a `profile` step, a logical model, a matchetype or an external package.
  * `profile`: R4 cases with a `profile` step, supporting profiles, or in the profile, sd and
@@ -24,7 +27,7 @@ import { StoredConformance } from '../src/pipeline/stored-conformance.js';
  */
 const { values, positionals } = parseArgs({
   allowPositionals: true,
-  options: { set: { type: 'string', default: 'base' }, only: { type: 'string' }, list: { type: 'boolean' }, issues: { type: 'boolean' } },
+  options: { set: { type: 'string', default: 'base' }, only: { type: 'string' }, list: { type: 'boolean' }, issues: { type: 'boolean' }, http: { type: 'string' } },
 });
 const dir = positionals[0];
 if (!dir || !existsSync(join(dir, 'manifest.json'))) {
@@ -152,6 +155,63 @@ interface Result {
   agrees: boolean;
 }
 
+/** The case validated in this process, as `$validate` does, with the options the reference was run with that Stepwise has. */
+function judgeInProcess(c: Case, supporting: string[], profileUrl: string | undefined): OperationOutcomeIssue[] {
+  const { validator, others } = validatorFor(supporting);
+  const { resource, issues: found } = read(c.file);
+  if (!resource) return found;
+  return [
+    ...found,
+    ...validator.validate(resource, {
+      profiles: profileUrl ? [profileUrl] : [],
+      unknownExtension: 'error',
+      extensionDomains: domains(c),
+      resolveReference: fetcher(others),
+      bundleProfiles: c['bundle-param'] ? [c['bundle-param']] : undefined,
+    } as Parameters<StoredConformance['validate']>[1]),
+  ];
+}
+
+const contentType = (file: string): string => (file.endsWith('.xml') ? 'application/fhir+xml' : 'application/fhir+json');
+
+/**
+ * The case sent to a running server over HTTP, as an integrator would: each supporting resource
+ * PUT (a Bundle's entries one by one), then `POST [type]/$validate` with the file as it is (and
+ * `?profile=` for a profile step), then the supporting resources deleted. A 4xx answer counts as an
+ * error; a 5xx is printed as a fault.
+ */
+async function judgeOverHttp(base: string, c: Case, supporting: string[], profileUrl: string | undefined): Promise<OperationOutcomeIssue[]> {
+  const stored: string[] = [];
+  try {
+    for (const file of supporting) {
+      const { resource } = existsSync(join(dir!, file)) ? read(file) : { resource: undefined };
+      const parts = resource?.resourceType === 'Bundle' ? (resource.entry ?? []).flatMap((e) => (e.resource ? [e.resource] : [])) : resource ? [resource] : [];
+      for (const [i, r] of parts.entries()) {
+        const id = r.id ?? `${c.name.replace(/[^A-Za-z0-9\-.]/g, '-').slice(0, 50)}-${stored.length}-${i}`;
+        const body = parts.length === 1 && r.id ? readFileSync(join(dir!, file), 'utf8') : JSON.stringify({ ...r, id });
+        const type = parts.length === 1 && r.id ? contentType(file) : 'application/fhir+json';
+        const res = await fetch(`${base}/${r.resourceType}/${id}`, { method: 'PUT', headers: { 'content-type': type }, body });
+        if (res.status < 300) stored.push(`${r.resourceType}/${id}`);
+        const answer = await res.text();
+        if (res.status >= 300 && values.issues) console.log(`    (${c.name}: supporting ${r.resourceType}/${id} refused: ${res.status} ${answer.slice(0, 300)})`);
+      }
+    }
+    const { resource } = read(c.file);
+    const type = resource?.resourceType ?? 'Basic';
+    const res = await fetch(`${base}/${type}/$validate${profileUrl ? `?profile=${encodeURIComponent(profileUrl)}` : ''}`, {
+      method: 'POST',
+      headers: { 'content-type': contentType(c.file), accept: 'application/fhir+json' },
+      body: readFileSync(join(dir!, c.file)),
+    });
+    const outcome = (await res.json().catch(() => ({}))) as { issue?: OperationOutcomeIssue[] };
+    if (res.status >= 500) console.log(`FAULT  ${c.name}: ${res.status} ${JSON.stringify(outcome).slice(0, 300)}`);
+    const issues = outcome.issue ?? [];
+    return res.status >= 400 && !issues.some((i) => i.severity === 'error' || i.severity === 'fatal') ? [{ severity: 'error', code: 'invalid', diagnostics: `HTTP ${res.status}` }, ...issues] : issues;
+  } finally {
+    for (const ref of stored.reverse()) await (await fetch(`${base}/${ref}`, { method: 'DELETE' })).arrayBuffer();
+  }
+}
+
 const results: Result[] = [];
 let skipped = 0;
 for (const c of cases) {
@@ -163,21 +223,8 @@ for (const c of cases) {
     continue;
   }
   const supporting = [...(c.supporting ?? []), ...(c.supporting5 ?? []), ...(c.profiles ?? []), ...(c.profile ? [c.profile.source, ...(c.profile.supporting ?? [])] : [])].filter((f) => !/^https?:/.test(f));
-  const { validator, others } = validatorFor(supporting);
-  const { resource, issues: readIssues } = read(c.file);
-  const found = [...readIssues];
-  if (resource) {
-    const profileUrl = c.profile ? profileOf(c.profile.source) : undefined;
-    found.push(
-      ...validator.validate(resource, {
-        profiles: profileUrl ? [profileUrl] : [],
-        unknownExtension: 'error',
-        extensionDomains: domains(c),
-        resolveReference: fetcher(others),
-        bundleProfiles: c['bundle-param'] ? [c['bundle-param']] : undefined,
-      } as Parameters<StoredConformance['validate']>[1]),
-    );
-  }
+  const profileUrl = c.profile ? profileOf(c.profile.source) : undefined;
+  const found = values.http ? await judgeOverHttp(values.http, c, supporting, profileUrl) : judgeInProcess(c, supporting, profileUrl);
   const errors = found.filter((i) => i.severity === 'error' || i.severity === 'fatal');
   results.push({ name: c.name, expected, found, agrees: errors.length > 0 === expected > 0 });
 }
