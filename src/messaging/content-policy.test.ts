@@ -23,3 +23,16 @@ describe('content defects found by issue 15 checks', () => {
     expect(verdict.warnings.some((w) => w.expression?.startsWith('Bundle.entry[1].resource'))).toBe(true);
   });
 });
+
+describe('entries without a fullUrl (an error in R4: bundle-definitions.html#Bundle.entry.fullUrl)', () => {
+  it('are accepted in a message, the MessageHeader included, with a warning each: the receiver identifies each resource itself', () => {
+    const message = messageAbout({ resourceType: 'Patient', id: 'p1' }) as { entry: Array<{ fullUrl?: string; resource: Record<string, unknown> }> };
+    for (const e of message.entry) delete e.fullUrl;
+    message.entry[0].resource.focus = [{ reference: 'Patient/p1' }];
+    const issues = validator.validate(message);
+    expect(issues.filter((i) => i.severity === 'error').map((i) => i.expression?.[0])).toEqual(['Bundle.entry[0]', 'Bundle.entry[1]']);
+    const verdict = judgeIssues(issues);
+    expect(verdict.refusals).toEqual([]);
+    expect(verdict.warnings.map((w) => w.expression)).toEqual(expect.arrayContaining(['Bundle.entry[0]', 'Bundle.entry[1]']));
+  });
+});

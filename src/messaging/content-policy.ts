@@ -17,6 +17,14 @@ const CONTENT_ISSUE_CODES = new Set<string>(['code-invalid']);
  */
 const CONTENT_RULE_KEYS = new Set<string>(['nhs-number', 'identifier-uri', 'attachment-size', 'narrative-link', 'element-id']);
 
+/**
+ * Rule keys of defects accepted anywhere in a message, the MessageHeader's entry included: an entry
+ * without a fullUrl (an error in R4, bundle-definitions.html#Bundle.entry.fullUrl), since the
+ * receiver identifies each resource itself and finds what references name by type and id
+ * (message.ts), so the message can still be read and routed.
+ */
+const TOLERATED_RULE_KEYS = new Set<string>(['entry-fullurl']);
+
 const CONTENT_ENTRY = /^Bundle\.entry\[(\d+)\]\.resource(?:[.[]|$)/;
 /** A content resource's own id: the receiver gives every resource its own, so the sender's is not kept. */
 const ENTRY_ID = /^Bundle\.entry\[\d+\]\.resource\.id$/;
@@ -29,7 +37,8 @@ const ENTRY_ID = /^Bundle\.entry\[\d+\]\.resource\.id$/;
  * - a content resource must be valid R4, since it is stored and served again;
  * - but what content says may break a profile, use a code outside its system or value set, or
  *   carry an NHS number failing Modulus 11: accepted, each named as a warning at its location;
- *   so is a malformed resource id, which the receiver replaces with its own.
+ *   so is a malformed resource id, which the receiver replaces with its own, and an entry without
+ *   a fullUrl, even the MessageHeader's (TOLERATED_RULE_KEYS).
  */
 export function judgeIssues(issues: OperationOutcomeIssue[]): Verdict {
   const verdict: Verdict = { refusals: [], warnings: [] };
@@ -37,7 +46,7 @@ export function judgeIssues(issues: OperationOutcomeIssue[]): Verdict {
     if (issue.severity === 'information') continue;
     const init = issueInit(issue);
     if (issue.severity === 'warning') verdict.warnings.push({ ...init, severity: 'warning' });
-    else if (isContentDefect(issue)) verdict.warnings.push({ ...init, severity: 'warning' });
+    else if (isContentDefect(issue) || TOLERATED_RULE_KEYS.has(issue.details?.coding?.[0]?.code ?? '')) verdict.warnings.push({ ...init, severity: 'warning' });
     else verdict.refusals.push(init);
   }
   return verdict;

@@ -14,10 +14,14 @@ const SCHEME = /^[a-zA-Z][a-zA-Z0-9+.-]*:/;
 const RESTFUL = /^https?:\/\/.+\/([A-Z][A-Za-z]+)\/([A-Za-z0-9\-.]{1,64})$/;
 
 /**
- * Each entry's fullUrl: present when the entry has a resource (except in transactions, batches and
- * their responses, and a search's own outcome), absolute, and when it is a RESTful URL
+ * Each entry's fullUrl: present when the entry has a resource ("The fullUrl element SHALL have a
+ * value except that fullUrl can be empty on a POST … [and] results from operations might involve
+ * resources that are not identified", bundle-definitions.html#Bundle.entry.fullUrl: so except in
+ * transactions, batches and their responses, and a search's own outcome), an error in every kind of
+ * Bundle as in the HL7 validator, with the rule key `entry-fullurl` by which a message receiver
+ * accepts it (messaging/content-policy.ts); absolute, and when it is a RESTful URL
  * ([base]/Type/id) its resource has that type and id: "The fullUrl SHALL NOT disagree with the id in
- * the resource" (bundle.html#bundle-unique). In a message each of these is only a warning (the HL7
+ * the resource" (bundle.html#bundle-unique). In a message these two are only warnings (the HL7
  * validator says error): the receiver gives every resource its own id, what
  * the message must carry is checked by the references that need it, and a referral is not refused
  * for what does not stop it being read or routed. A URL is RESTful only when the segment before its
@@ -38,7 +42,7 @@ export const bundleEntryFullUrlRule = (registry: ConformanceRegistry): ValueChec
       // a searchset's OperationOutcome about the search itself (search.mode outcome) is nobody's resource
       if (e.fullUrl === undefined && e.resource !== undefined && !requests && e.search?.mode !== 'outcome') {
         const message = 'Except for transactions and batches, each entry in a Bundle must have a fullUrl which is the identity of the resource in the entry';
-        ctx.issues.add(severity, 'required', where, message);
+        ctx.issues.error('required', where, message, 'entry-fullurl');
       }
       return;
     }
