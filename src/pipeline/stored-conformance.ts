@@ -9,11 +9,11 @@ import { parseStored } from '../store/stored-json.js';
 export const CONFORMANCE_TYPES: readonly string[] = ['StructureDefinition', 'ValueSet', 'CodeSystem'];
 
 /**
- * Every type validation reads from the store: the conformance resources, and the definitions a
- * QuestionnaireResponse and a MeasureReport are checked against (migration 22 moves the stamp for
- * these too).
+ * Every type validation reads from the store: the conformance resources, the definitions a
+ * QuestionnaireResponse and a MeasureReport are checked against, and the Libraries whose
+ * definitions a Measure's criteria name (migrations 22 and 23 move the stamp for these too).
  */
-export const DEFINITION_TYPES: readonly string[] = [...CONFORMANCE_TYPES, 'Questionnaire', 'Measure'];
+export const DEFINITION_TYPES: readonly string[] = [...CONFORMANCE_TYPES, 'Questionnaire', 'Measure', 'Library'];
 
 /**
  * Definitions stored as published (storedAnyway): the types validation reads, and the other
@@ -23,7 +23,7 @@ export const DEFINITION_TYPES: readonly string[] = [...CONFORMANCE_TYPES, 'Quest
 const STORED_AS_PUBLISHED: readonly string[] = [
   ...DEFINITION_TYPES,
   'CapabilityStatement', 'CompartmentDefinition', 'ConceptMap', 'GraphDefinition', 'ImplementationGuide', 'MessageDefinition', 'NamingSystem', 'OperationDefinition', 'SearchParameter', 'StructureMap', 'TerminologyCapabilities',
-  'ActivityDefinition', 'Library', 'PlanDefinition',
+  'ActivityDefinition', 'PlanDefinition',
 ];
 
 /** Resources checked against a stored definition they name (`questionnaire`, `measure`). */

@@ -261,3 +261,23 @@ describe('a Questionnaire stored over REST is used by the next validation of its
     expect(messages(after).some((m) => m.includes('mood'))).toBe(true);
   });
 });
+
+describe('a Library stored over REST is used by the next validation of its Measures', () => {
+  it("a stratifier naming a definition the Library's CQL does not have is an error once the Library is stored, and not before", async () => {
+    const url = `${EX}/Library/waits-logic`;
+    const measure = {
+      resourceType: 'Measure',
+      url: `${EX}/Measure/waits`,
+      status: 'draft',
+      library: [url],
+      group: [{ stratifier: [{ code: { text: 'age' }, criteria: { language: 'text/cql', expression: 'WaitsLogic.AgeBand' } }] }],
+    };
+    const before = await validate('Measure', measure);
+    expect(messages(before)).toEqual([]);
+    const cql = 'library WaitsLogic\nusing FHIR version \'4.0.1\'\ncontext Patient\ndefine "Initial Population": true\n';
+    const library = { resourceType: 'Library', id: 'waits-logic', url, name: 'WaitsLogic', status: 'draft', type: { coding: [{ system: 'http://terminology.hl7.org/CodeSystem/library-type', code: 'logic-library' }] }, content: [{ contentType: 'text/cql', data: Buffer.from(cql).toString('base64') }] };
+    expect((await put(library)).status).toBe(201);
+    const after = await validate('Measure', measure);
+    expect(messages(after)).toEqual([`Measure.group[0].stratifier[0].criteria: The function AgeBand does not exist in the library ${url}`]);
+  });
+});

@@ -1,4 +1,4 @@
-import type { Bundle, CodeSystem, ImplementationGuide, Measure, Questionnaire, Resource, StructureDefinition, ValueSet } from '@medplum/fhirtypes';
+import type { Bundle, CodeSystem, ImplementationGuide, Library, Measure, Questionnaire, Resource, StructureDefinition, ValueSet } from '@medplum/fhirtypes';
 
 const CORE_PREFIX = 'http://hl7.org/fhir/StructureDefinition/';
 
@@ -23,6 +23,8 @@ export class ConformanceRegistry {
   private readonly questionnaires = new Map<string, Questionnaire>();
   /** What a MeasureReport is checked against (MeasureReport.measure). */
   private readonly measures = new Map<string, Measure>();
+  /** The logic a Measure's criteria name (Measure.library). */
+  private readonly libraries = new Map<string, Library>();
   /** ImplementationGuide.global: profiles every resource of a type must conform to, by type. */
   private readonly globals = new Map<string, string[]>();
   private readonly resourceTypeNames = new Set<string>();
@@ -42,6 +44,7 @@ export class ConformanceRegistry {
       [this.codeSystems, out.codeSystems],
       [this.questionnaires, out.questionnaires],
       [this.measures, out.measures],
+      [this.libraries, out.libraries],
       [this.globals, out.globals],
     ] as [Map<string, unknown>, Map<string, unknown>][]) {
       for (const [k, v] of from) to.set(k, v);
@@ -96,7 +99,14 @@ export class ConformanceRegistry {
     return this;
   }
 
-  /** Adds every StructureDefinition, ValueSet, CodeSystem, Questionnaire and Measure in a Bundle; other entries are ignored. */
+  addLibrary(l: Library): this {
+    if (l.resourceType !== 'Library' || !l.url) throw new TypeError('addLibrary needs a Library with a url');
+    this.libraries.set(unversioned(l.url), l);
+    this.currentRevision++;
+    return this;
+  }
+
+  /** Adds every StructureDefinition, ValueSet, CodeSystem, Questionnaire, Measure and Library in a Bundle; other entries are ignored. */
   addBundle(bundle: Bundle): this {
     for (const entry of bundle.entry ?? []) {
       if (entry.resource) this.addResource(entry.resource);
@@ -123,6 +133,10 @@ export class ConformanceRegistry {
       case 'Measure':
         if (!resource.url) return false;
         this.addMeasure(resource);
+        return true;
+      case 'Library':
+        if (!resource.url) return false;
+        this.addLibrary(resource);
         return true;
       case 'ImplementationGuide':
         this.addImplementationGuide(resource);
@@ -174,6 +188,10 @@ export class ConformanceRegistry {
 
   getMeasure(url: string): Measure | undefined {
     return this.measures.get(unversioned(url));
+  }
+
+  getLibrary(url: string): Library | undefined {
+    return this.libraries.get(unversioned(url));
   }
 
   allStructureDefinitions(): IterableIterator<StructureDefinition> {

@@ -9,6 +9,7 @@ import type { ValueCheck } from './context.js';
 import type { ConformanceRegistry } from './registry.js';
 import type { Terminology } from './terminology.js';
 import { elementIdRule } from './element-ids.js';
+import { measureCriteriaRule } from './measure-criteria.js';
 import { narrativeLinkRule } from './narrative-links.js';
 import { questionnaireEnableWhenRule } from './questionnaire-rules.js';
 import { capabilitySearchParamRule, searchParameterDerivationRule } from './searchparameter-rules.js';
@@ -76,6 +77,7 @@ export function defaultTypeRules(terminology: Terminology, registry: Conformance
   rules.ValueSet.push(valueSetSystemRule, valueSetBooleanFilterRule(registry), valueSetParameterRule);
   rules.CodeSystem.push(codeSystemResourceRule);
   rules.Questionnaire.push(questionnaireEnableWhenRule);
+  rules.Measure.push(measureCriteriaRule(registry));
   rules.Observation = [vitalSignsRule(registry)];
   rules.SearchParameter.push(searchParameterDerivationRule);
   rules.CapabilityStatement.push(capabilitySearchParamRule);
