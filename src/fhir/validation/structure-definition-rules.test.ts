@@ -124,3 +124,53 @@ describe('a renamed choice names one of its types', () => {
     ]);
   });
 });
+
+describe('obligation profiles (obligation-profile, inherit-obligations)', () => {
+  const EX = 'https://stepwise.example/fhir/StructureDefinition/';
+  const PATIENT = 'http://hl7.org/fhir/StructureDefinition/Patient';
+  const FLAG = 'http://hl7.org/fhir/tools/StructureDefinition/obligation-profile';
+  const INHERITS = 'http://hl7.org/fhir/tools/StructureDefinition/inherit-obligations';
+  const v = createR4Validator();
+  const profile = (name: string, base: string, extension: StructureDefinition['extension'] = [], derivation: 'constraint' | 'specialization' = 'constraint'): StructureDefinition => ({
+    resourceType: 'StructureDefinition',
+    url: EX + name,
+    name,
+    status: 'active',
+    kind: 'resource',
+    abstract: false,
+    type: 'Patient',
+    baseDefinition: base,
+    derivation,
+    extension,
+    differential: { element: [{ id: 'Patient.active', path: 'Patient.active', mustSupport: true }] },
+  });
+  const flagged = [{ url: FLAG, valueBoolean: true }];
+  v.registry.addStructureDefinition(profile('ReferralPatient', PATIENT));
+  v.registry.addStructureDefinition(profile('SenderObligations', EX + 'ReferralPatient', flagged));
+  v.registry.addStructureDefinition(profile('ReceiverObligations', PATIENT, flagged));
+  v.registry.addStructureDefinition(profile('PlainProfile', EX + 'ReferralPatient'));
+  const inherits = (target: string) => ({ url: INHERITS, valueCanonical: EX + target });
+  const errorsOf = (sd: StructureDefinition) =>
+    v
+      .validate(sd)
+      .filter((i) => i.severity === 'error')
+      .map((i) => `${i.expression?.[0]}: ${i.diagnostics}`);
+
+  it('a profile inherits the obligations of an obligation profile on its own base', () => {
+    expect(errorsOf(profile('SenderPatient', EX + 'ReferralPatient', [inherits('SenderObligations')]))).toEqual([]);
+  });
+
+  it('refuses to inherit from a profile not marked as an obligation profile, or on another base, or not held', () => {
+    expect(errorsOf(profile('SenderPatient', EX + 'ReferralPatient', [inherits('SenderObligations'), inherits('PlainProfile'), inherits('ReceiverObligations'), inherits('Nowhere')]))).toEqual([
+      `StructureDefinition.extension[1]: The profile '${EX}PlainProfile' is not marked as an obligation profile`,
+      `StructureDefinition.extension[2]: The profile '${EX}ReceiverObligations' has a different base '${PATIENT}' from that expected '${EX}ReferralPatient'`,
+      `StructureDefinition.extension[3]: The profile '${EX}Nowhere' could not be found`,
+    ]);
+  });
+
+  it('only a constraint can be an obligation profile', () => {
+    expect(errorsOf(profile('Odd', 'http://hl7.org/fhir/StructureDefinition/DomainResource', flagged, 'specialization'))).toContain(
+      'StructureDefinition: Only profiles that constrain another profile can be marked as an obligation profile',
+    );
+  });
+});

@@ -1,6 +1,6 @@
 import type { ElementDefinition, StructureDefinition } from '@medplum/fhirtypes';
 import type { ValueCheck } from './context.js';
-import type { ConformanceRegistry } from './registry.js';
+import { unversioned, type ConformanceRegistry } from './registry.js';
 import { snapshotElements } from './snapshot.js';
 
 /**
@@ -12,7 +12,8 @@ import { snapshotElements } from './snapshot.js';
  *   "the first element in the path is the name of the resource or data type"; for a logical model
  *   named by URL, the URL's last segment);
  * - a type profile is a profile of that type (ElementDefinition.type.profile: "profiles that apply
- *   to this type"): its StructureDefinition.type is the type's code.
+ *   to this type"): its StructureDefinition.type is the type's code;
+ * - obligation profiles (checkObligationProfiles).
  */
 export function structureDefinitionRule(registry: ConformanceRegistry): ValueCheck {
   return (value, path, ctx) => {
@@ -35,6 +36,7 @@ export function structureDefinitionRule(registry: ConformanceRegistry): ValueChe
       });
     }
     if (sd.derivation === 'constraint') checkFixedAgainstBase(sd, registry, path, (at, message) => ctx.issues.error('value', at, message));
+    checkObligationProfiles(sd, registry, path, (at, message) => ctx.issues.error('business-rule', at, message));
     if (sd.derivation === 'constraint' && registry.getTypeDefinition(root)) {
       (sd.differential?.element ?? []).forEach((element, i) => {
         const wrongChoice = typeof element.path === 'string' ? misnamedChoice(registry, element.path) : undefined;
@@ -85,6 +87,49 @@ function checkFixedAgainstBase(sd: StructureDefinition, registry: ConformanceReg
       `Value is ${JSON.stringify(mine.value)} but is fixed to ${JSON.stringify(fixed.value)} in the base profile ${base.url}, and a constraint cannot change it`,
     );
   });
+}
+
+/** The flag that marks an obligation profile, in the core namespace (R5 on) and in the tools IG's. */
+const OBLIGATION_PROFILE = ['http://hl7.org/fhir/StructureDefinition/obligation-profile', 'http://hl7.org/fhir/tools/StructureDefinition/obligation-profile'];
+/** A profile's obligation profiles, whose obligations it takes on. */
+const INHERIT_OBLIGATIONS = ['http://hl7.org/fhir/StructureDefinition/inherit-obligations', 'http://hl7.org/fhir/tools/StructureDefinition/inherit-obligations'];
+
+/**
+ * Obligation profiles (R5 obligations.html; the FHIR tools IG's obligation-profile and
+ * inherit-obligations extensions), as the HL7 validator's StructureDefinitionValidator checks
+ * them: an obligation profile states obligations on another profile without constraining it, so
+ * only a constraint can be one ("Only profiles that constrain another profile can be marked as an
+ * obligation profile"); and a profile that inherits the obligations of one names a profile marked
+ * as an obligation profile, on the same base as its own, since the obligations are stated on the
+ * elements of that base ("…is not marked as an obligation profile", "…has a different base … from
+ * that expected …"). An inherited profile that is not held is an error too, as in the HL7
+ * validator: its obligations cannot be taken on.
+ */
+function checkObligationProfiles(sd: StructureDefinition, registry: ConformanceRegistry, path: string, error: (at: string, message: string) => void): void {
+  if (isObligationProfile(sd) && sd.derivation !== 'constraint') {
+    error(path, 'Only profiles that constrain another profile can be marked as an obligation profile');
+  }
+  (sd.extension ?? []).forEach((extension, i) => {
+    if (!INHERIT_OBLIGATIONS.includes(extension?.url as string)) return;
+    const where = `${path}.extension[${i}]`;
+    const target = extension.valueCanonical ?? extension.valueUri;
+    if (typeof target !== 'string') {
+      error(where, 'Unable to read a value from this extension');
+      return;
+    }
+    const inherited = registry.getStructureDefinition(target);
+    if (!inherited) {
+      error(where, `The profile '${target}' could not be found`);
+    } else if (!isObligationProfile(inherited)) {
+      error(where, `The profile '${target}' is not marked as an obligation profile`);
+    } else if (!sd.baseDefinition || !inherited.baseDefinition || unversioned(sd.baseDefinition) !== unversioned(inherited.baseDefinition)) {
+      error(where, `The profile '${target}' has a different base '${inherited.baseDefinition}' from that expected '${sd.baseDefinition}'`);
+    }
+  });
+}
+
+function isObligationProfile(sd: StructureDefinition): boolean {
+  return (sd.extension ?? []).some((e) => OBLIGATION_PROFILE.includes(e?.url as string) && e.valueBoolean === true);
 }
 
 function fixedOf(element: ElementDefinition): { key: string; value: unknown } | undefined {
