@@ -110,3 +110,16 @@ describe('snapshot generation from a differential (profiling.html#snapshot)', ()
     expect(() => snapshotElements(sd, registry())).toThrow(message);
   });
 });
+
+describe('a binding in the differential states what it changes', () => {
+  it('a new value set keeps the base binding strength, and the base description is not kept', () => {
+    const r = registry();
+    const profile = differential('https://stepwise.example/fhir/StructureDefinition/MaritalPatient', 'http://hl7.org/fhir/StructureDefinition/Patient', 'Patient', [
+      { id: 'Patient.maritalStatus', path: 'Patient.maritalStatus', binding: { valueSet: 'https://stepwise.example/fhir/ValueSet/marital' } as ElementDefinition['binding'] },
+    ]);
+    const binding = byId(snapshotElements(profile, r), 'Patient.maritalStatus')?.binding;
+    expect(binding?.strength).toBe('extensible'); // R4 Patient.maritalStatus
+    expect(binding?.valueSet).toBe('https://stepwise.example/fhir/ValueSet/marital');
+    expect(binding?.description).toBeUndefined();
+  });
+});

@@ -212,6 +212,16 @@ function choiceType(choice: ElementDefinition, id: string): string | undefined {
   })?.code;
 }
 
+/**
+ * A binding in the differential states what it changes: a new value set keeps the base's strength,
+ * as the HL7 snapshot generator merges them (the base's binding without its description, then the
+ * differential's strength, description, value set and extensions over it).
+ */
+function mergedBinding(base: NonNullable<ElementDefinition['binding']>, diff: NonNullable<ElementDefinition['binding']>): NonNullable<ElementDefinition['binding']> {
+  const { description: _dropped, ...kept } = structuredClone(base);
+  return { ...kept, ...structuredClone(diff) };
+}
+
 /** Differential values replace the base's; constraints are added (http://hl7.org/fhir/R4/profiling.html#snapshot). */
 function merge(target: ElementDefinition, diff: ElementDefinition, renamedType: string | undefined): void {
   const t = target as unknown as Record<string, unknown>;
@@ -224,6 +234,10 @@ function merge(target: ElementDefinition, diff: ElementDefinition, renamedType: 
     }
     if (key.startsWith('fixed') || key.startsWith('pattern')) {
       for (const k of Object.keys(t)) if (k.startsWith('fixed') || k.startsWith('pattern')) delete t[k];
+    }
+    if (key === 'binding' && target.binding) {
+      target.binding = mergedBinding(target.binding, value as NonNullable<ElementDefinition['binding']>);
+      continue;
     }
     t[key] = structuredClone(value);
   }
