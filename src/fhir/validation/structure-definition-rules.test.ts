@@ -168,6 +168,39 @@ describe('obligation profiles (obligation-profile, inherit-obligations)', () => 
     ]);
   });
 
+  it('an obligation profile only adds obligations, mustSupport and additional bindings to elements of its base', () => {
+    const OBLIGATION = 'http://hl7.org/fhir/tools/StructureDefinition/obligation';
+    const ADDITIONAL = 'http://hl7.org/fhir/tools/StructureDefinition/additional-binding';
+    const obligations = (element: NonNullable<StructureDefinition['differential']>['element']) => ({ ...profile('Obligations', PATIENT, flagged), differential: { element } });
+    expect(
+      errorsOf(
+        obligations([
+          { id: 'Patient.active', path: 'Patient.active', mustSupport: true, min: 1, extension: [{ url: OBLIGATION, extension: [{ url: 'code', valueCode: 'SHALL:populate' }] }] },
+          { id: 'Patient.maritalStatus', path: 'Patient.maritalStatus', binding: { strength: 'extensible', extension: [{ url: ADDITIONAL, extension: [{ url: 'purpose', valueCode: 'ui' }] }] } },
+        ]),
+      ),
+    ).toEqual([]);
+    expect(
+      errorsOf(
+        obligations([
+          { id: 'Patient.active', path: 'Patient.active', short: 'Active?', extension: [{ url: 'https://stepwise.example/ext', valueString: 'x' }] },
+          { id: 'Patient.maritalStatus', path: 'Patient.maritalStatus', binding: { strength: 'required', description: 'Marital status', extension: [{ url: ADDITIONAL, extension: [{ url: 'purpose', valueCode: 'required' }] }] } },
+          { id: 'Patient.gender', path: 'Patient.gender', binding: { strength: 'required' } },
+          { id: 'Patient.name', path: 'Patient.name', binding: { strength: 'example' } },
+          { id: 'Patient.nickname', path: 'Patient.nickname', mustSupport: true },
+        ]),
+      ),
+    ).toEqual([
+      `StructureDefinition.differential.element[0].short: The element 'Patient.active' has a property 'short' which is not allowed in Obligation profiles`,
+      `StructureDefinition.differential.element[0].extension[0]: The element 'Patient.active' has a property 'extension#https://stepwise.example/ext' which is not allowed in Obligation profiles`,
+      `StructureDefinition.differential.element[1].binding.strength: The element 'Patient.maritalStatus' has a different binding strength ('required') from the base ('extensible') which is not allowed in Obligation profiles`,
+      `StructureDefinition.differential.element[1].binding.description: The element 'Patient.maritalStatus' has a binding property 'description' which is not allowed in Obligation profiles`,
+      `StructureDefinition.differential.element[1].binding.extension[0]: The element 'Patient.maritalStatus' has an additional binding purpose of 'required' which is not allowed in Obligation profiles`,
+      `StructureDefinition.differential.element[3].binding: The element 'Patient.name' has a binding when the base element does not, and this is not allowed in Obligation profiles`,
+      `StructureDefinition.differential.element[4]: The element 'Patient.nickname' has no equivalent in the profile '${PATIENT}|4.0.1' on which this Obligation Profile is based`,
+    ]);
+  });
+
   it('only a constraint can be an obligation profile', () => {
     expect(errorsOf(profile('Odd', 'http://hl7.org/fhir/StructureDefinition/DomainResource', flagged, 'specialization'))).toContain(
       'StructureDefinition: Only profiles that constrain another profile can be marked as an obligation profile',

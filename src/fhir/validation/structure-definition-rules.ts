@@ -1,4 +1,4 @@
-import type { ElementDefinition, StructureDefinition } from '@medplum/fhirtypes';
+import type { ElementDefinition, ElementDefinitionBinding, Extension, StructureDefinition } from '@medplum/fhirtypes';
 import type { ValueCheck } from './context.js';
 import { unversioned, type ConformanceRegistry } from './registry.js';
 import { snapshotElements } from './snapshot.js';
@@ -37,6 +37,9 @@ export function structureDefinitionRule(registry: ConformanceRegistry): ValueChe
     }
     if (sd.derivation === 'constraint') checkFixedAgainstBase(sd, registry, path, (at, message) => ctx.issues.error('value', at, message));
     checkObligationProfiles(sd, registry, path, (at, message) => ctx.issues.error('business-rule', at, message));
+    if (isObligationProfile(sd) && sd.derivation === 'constraint') {
+      checkObligationElements(sd, registry, path, (at, message) => ctx.issues.error('business-rule', at, message), (at, message) => ctx.issues.warning('not-found', at, message));
+    }
     if (sd.derivation === 'constraint' && registry.getTypeDefinition(root)) {
       (sd.differential?.element ?? []).forEach((element, i) => {
         const wrongChoice = typeof element.path === 'string' ? misnamedChoice(registry, element.path) : undefined;
@@ -126,6 +129,91 @@ function checkObligationProfiles(sd: StructureDefinition, registry: ConformanceR
       error(where, `The profile '${target}' has a different base '${inherited.baseDefinition}' from that expected '${sd.baseDefinition}'`);
     }
   });
+}
+
+/** Obligations on an element, in the core namespace (R5 on) and in the tools IG's. */
+const OBLIGATION = ['http://hl7.org/fhir/StructureDefinition/obligation', 'http://hl7.org/fhir/tools/StructureDefinition/obligation'];
+const ADDITIONAL_BINDING = 'http://hl7.org/fhir/tools/StructureDefinition/additional-binding';
+/** What an obligation profile's element may state besides obligations and a binding: it adds no constraint of its own. */
+const OBLIGATION_ELEMENT_PROPERTIES = new Set(['id', 'path', 'mustSupport', 'min', 'max']);
+
+/**
+ * An obligation profile only adds obligations (the obligation extension), mustSupport and
+ * additional bindings to the elements of its base (the HL7 validator's rules): each element of its
+ * differential is one of the base's, at the same path, and states nothing else; a binding keeps the
+ * base's strength, and an additional binding's purpose is not one that would constrain (maximum,
+ * required, extensible). Checked against a base the registry holds; otherwise a warning.
+ */
+function checkObligationElements(
+  sd: StructureDefinition,
+  registry: ConformanceRegistry,
+  path: string,
+  error: (at: string, message: string) => void,
+  warning: (at: string, message: string) => void,
+): void {
+  const base = typeof sd.baseDefinition === 'string' ? registry.getStructureDefinition(sd.baseDefinition) : undefined;
+  let baseElements: ElementDefinition[] | undefined;
+  try {
+    baseElements = base ? snapshotElements(base, registry) : undefined;
+  } catch {
+    baseElements = undefined; // an unusable base is reported where it is used
+  }
+  if (!base || !baseElements) {
+    warning(path, `The profile is marked as an obligation profile, but its correctness cannot be checked since the base profile '${sd.baseDefinition}' is not known`);
+    return;
+  }
+  (sd.differential?.element ?? []).forEach((element, i) => {
+    const where = `${path}.differential.element[${i}]`;
+    const id = element.id ?? element.path;
+    const inBase = baseElements.find((e) => (e.id ?? e.path) === id);
+    if (!inBase) {
+      error(where, `The element '${id}' has no equivalent in the profile '${base.url}${base.version ? `|${base.version}` : ''}' on which this Obligation Profile is based`);
+      return;
+    }
+    for (const [key, value] of Object.entries(element)) {
+      if (key.startsWith('_') || OBLIGATION_ELEMENT_PROPERTIES.has(key)) continue;
+      if (key === 'extension') {
+        (value as Extension[]).forEach((ext, j) => {
+          if (!OBLIGATION.includes(ext?.url as string)) error(`${where}.extension[${j}]`, `The element '${id}' has a property 'extension#${ext?.url}' which is not allowed in Obligation profiles`);
+        });
+      } else if (key === 'binding') {
+        checkObligationBinding(element.binding as ElementDefinitionBinding, inBase.binding, id as string, `${where}.binding`, error);
+      } else {
+        error(`${where}.${key}`, `The element '${id}' has a property '${key}' which is not allowed in Obligation profiles`);
+      }
+    }
+    if (typeof element.path === 'string' && element.path !== inBase.path) {
+      error(`${where}.path`, `The element '${id}' path value of '${element.path}' doesn't match the base path '${inBase.path}'`);
+    }
+  });
+}
+
+function checkObligationBinding(binding: ElementDefinitionBinding, inBase: ElementDefinitionBinding | undefined, id: string, where: string, error: (at: string, message: string) => void): void {
+  if (!inBase) {
+    error(where, `The element '${id}' has a binding when the base element does not, and this is not allowed in Obligation profiles`);
+    return;
+  }
+  for (const [key, value] of Object.entries(binding)) {
+    if (key.startsWith('_')) continue;
+    if (key === 'extension') {
+      (value as Extension[]).forEach((ext, j) => {
+        if (ext?.url !== ADDITIONAL_BINDING) {
+          error(`${where}.extension[${j}]`, `The element '${id}' has a property 'extension#${ext?.url}' which is not allowed in Obligation profiles`);
+          return;
+        }
+        const purpose = ext.extension?.find((e) => e?.url === 'purpose')?.valueCode;
+        if (purpose === 'maximum' || purpose === 'required' || purpose === 'extensible') {
+          error(`${where}.extension[${j}]`, `The element '${id}' has an additional binding purpose of '${purpose}' which is not allowed in Obligation profiles`);
+        }
+      });
+    } else if (key === 'strength') {
+      if (value !== inBase.strength) {
+        error(`${where}.strength`, `The element '${id}' has a different binding strength ('${value}') from the base ('${inBase.strength}') which is not allowed in Obligation profiles`);
+      }
+    } else {
+      error(`${where}.${key}`, `The element '${id}' has a binding property '${key}' which is not allowed in Obligation profiles`);
+    }
+  }
 }
 
 function isObligationProfile(sd: StructureDefinition): boolean {
