@@ -96,7 +96,8 @@ export function canonicalTargetCheck(allowed: Set<string>, registry: Conformance
   };
 }
 
-function heldTypeOf(url: string, registry: ConformanceRegistry): string | undefined {
+/** The type of the definition the registry holds at a canonical URL, if any. */
+export function heldTypeOf(url: string, registry: ConformanceRegistry): string | undefined {
   if (registry.getStructureDefinition(url)) return 'StructureDefinition';
   if (registry.getValueSet(url)) return 'ValueSet';
   if (registry.getCodeSystem(url)) return 'CodeSystem';

@@ -4,6 +4,8 @@ import { compileBinding } from './bindings.js';
 import { canonicalTargetCheck } from './canonical-rules.js';
 import type { ValueCheck } from './context.js';
 import type { InvariantCheck, InvariantCompiler } from './invariants.js';
+import { exampleUrlCheck } from './example-urls.js';
+import { markdownHtmlCheck, securityCheck } from './html-in-text.js';
 import { checkObject, type ObjectShape, type PropertyRule, type ShapeSource } from './json-walk.js';
 import { buildElementTree, type ElementNode } from './model.js';
 import { jsonTypeOfPrimitive, primitiveChecks } from './primitives.js';
@@ -117,6 +119,10 @@ export class TypeCompiler implements ShapeSource {
     if (typeCode in jsonTypeOfPrimitive) {
       checks.push(primitiveCheck(typeCode));
       if (typeCode === 'xhtml') checks.push(narrativeCheck);
+      else if (jsonTypeOfPrimitive[typeCode] === 'string') checks.push(securityCheck); // ValidateOptions.securityChecks
+      if (typeCode === 'markdown') checks.push(markdownHtmlCheck); // ValidateOptions.htmlInMarkdown
+      const exampleUrls = exampleUrlCheck(typeCode, node.path, this.registry); // ValidateOptions.allowExampleUrls
+      if (exampleUrls) checks.push(exampleUrls);
       for (const constraint of node.def.constraint ?? []) {
         const check = this.invariants.compile(constraint, typeCode);
         if (check) checks.push(check);

@@ -26,6 +26,14 @@ export interface ValidationContext {
   extensionDomains?: readonly string[];
   /** Reads a referenced resource that is not in what is validated (ValidateOptions.resolveReference). */
   resolveReference?: (reference: string) => Record<string, unknown> | undefined;
+  /** Primitive values may not contain HTML-like tags (ValidateOptions.securityChecks). */
+  securityChecks?: boolean;
+  /** false: URLs in example domains are errors (ValidateOptions.allowExampleUrls). */
+  allowExampleUrls?: boolean;
+  /** How HTML tags in markdown are reported (ValidateOptions.htmlInMarkdown); not given: not checked. */
+  htmlInMarkdown?: 'warning' | 'error';
+  /** 'ignore': contained resources are not validated (ValidateOptions.containedResources). */
+  containedResources?: 'validate' | 'ignore';
 }
 
 /** Where an extension sits: the element holding it (http://hl7.org/fhir/R4/extensibility.html#context). */
@@ -63,5 +71,9 @@ export function nestedContext(ctx: ValidationContext, resource: TypedValue, cont
     unknownExtension: ctx.unknownExtension,
     extensionDomains: ctx.extensionDomains,
     resolveReference: ctx.resolveReference,
+    securityChecks: ctx.securityChecks,
+    allowExampleUrls: ctx.allowExampleUrls,
+    htmlInMarkdown: ctx.htmlInMarkdown,
+    containedResources: ctx.containedResources,
   };
 }

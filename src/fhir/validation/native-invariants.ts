@@ -98,7 +98,8 @@ export const nativeRules: Record<string, NativeRule> = {
   },
   // "If there are more than one enableWhen, enableBehavior must be specified" (see invariantStrategies)
   'que-12': (v) => !(Array.isArray(v.enableWhen) && v.enableWhen.length > 1) || v.enableBehavior !== undefined,
-  'dom-3': (v, ctx) => containedAreReferenced(v, ctx.resource.value as Record<string, unknown>),
+  // with contained resources ignored, the HL7 validator does not read them to see what they refer to
+  'dom-3': (v, ctx) => ctx.containedResources === 'ignore' || containedAreReferenced(v, ctx.resource.value as Record<string, unknown>),
   'ref-1': (v, ctx) => {
     const reference = v.reference;
     if (typeof reference !== 'string' || !reference.startsWith('#')) return true;

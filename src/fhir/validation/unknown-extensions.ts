@@ -18,16 +18,21 @@ import type { ConformanceRegistry } from './registry.js';
  */
 export type UnknownExtensionSeverity = 'warning' | 'error';
 
-/** URLs the HL7 validator accepts without a definition (its allowUnknownExtension: examples allowed, DICOM's nema.org, its tools). */
-const ALWAYS_ALLOWED = [/example\.org/, /acme\.com/, /nema\.org/, /^http:\/\/hl7\.org\/fhir\/tools\/StructureDefinition\//];
+/** URLs the HL7 validator accepts without a definition (its allowUnknownExtension: DICOM's nema.org, its tools; examples when allowed). */
+const ALWAYS_ALLOWED = [/nema\.org/, /^http:\/\/hl7\.org\/fhir\/tools\/StructureDefinition\//];
+const EXAMPLES = [/example\.org/, /acme\.com/];
 const ALWAYS_ALLOWED_URLS = new Set(['http://hl7.org/fhir/StructureDefinition/structuredefinition-expression']);
 const CROSS_VERSION = /^http:\/\/hl7\.org\/fhir\/\d\.\d\/StructureDefinition\/extension-/;
 const CORE = 'http://hl7.org/fhir/StructureDefinition/';
 const ABSOLUTE = /^[a-zA-Z][a-zA-Z0-9+.-]*:/;
 
-/** Whether an extension without a definition may be used: an allowed domain (a URL prefix), an example or tool URL. */
-export function isUnknownExtensionAllowed(url: string, domains: readonly string[] = []): boolean {
+/**
+ * Whether an extension without a definition may be used: an allowed domain (a URL prefix), a tool
+ * URL, or an example one unless example URLs are not allowed (ValidateOptions.allowExampleUrls).
+ */
+export function isUnknownExtensionAllowed(url: string, domains: readonly string[] = [], allowExamples = true): boolean {
   if (ALWAYS_ALLOWED_URLS.has(url) || ALWAYS_ALLOWED.some((re) => re.test(url))) return true;
+  if (allowExamples && EXAMPLES.some((re) => re.test(url))) return true;
   return domains.some((domain) => url.startsWith(domain));
 }
 
@@ -56,7 +61,7 @@ export function reportUnknownExtension(url: string, path: string, ctx: Validatio
     );
     return;
   }
-  if (severity === 'error' && !isUnknownExtensionAllowed(url, ctx.extensionDomains)) {
+  if (severity === 'error' && !isUnknownExtensionAllowed(url, ctx.extensionDomains, ctx.allowExampleUrls !== false)) {
     ctx.issues.error('extension', path, `The extension ${url} could not be found so is not allowed here`);
   } else {
     ctx.issues.warning('extension', path, `Unknown extension ${url}`);

@@ -51,6 +51,29 @@ export interface ValidateOptions {
   resolveReference?: (reference: string) => Record<string, unknown> | undefined;
   /** Profiles for chosen entries of a Bundle (the HL7 validator's `-bundle {rule} {profile}`; bundle-profiles.ts). */
   bundleProfiles?: readonly BundleProfileRule[];
+  /**
+   * The HL7 validator's security checks (`-security-checks`): a primitive value other than the
+   * narrative's xhtml, markdown included, may not contain text that looks like an HTML tag
+   * (html-in-text.ts). Off by default: `<` in a name or a note is not an error.
+   */
+  securityChecks?: boolean;
+  /**
+   * false: a URL in an example domain (example.org/.com/.net, acme.com/.org, the example OID arcs)
+   * in a uri, url, canonical or oid element is an error unless it names a definition the registry
+   * holds, and an example.org or acme.com extension is no longer allowed without a definition
+   * (example-urls.ts; the HL7 validator's `-allow-example-urls false`). Default: allowed.
+   */
+  allowExampleUrls?: boolean;
+  /**
+   * How markdown that contains an HTML tag is reported (the HL7 validator's `-html-in-markdown`;
+   * html-in-text.ts). Not given: not checked.
+   */
+  htmlInMarkdown?: 'warning' | 'error';
+  /**
+   * `ignore`: contained resources are not validated, nor whether each is referred to (dom-3), nor
+   * their ids (the HL7 validator's contained-resource policy IGNORE). Default: `validate`.
+   */
+  containedResources?: 'validate' | 'ignore';
 }
 
 /**
@@ -88,6 +111,10 @@ export class Validator implements ResourceEngine {
       unknownExtension: opts.unknownExtension,
       extensionDomains: opts.extensionDomains,
       resolveReference: opts.resolveReference && remembered(opts.resolveReference),
+      securityChecks: opts.securityChecks,
+      allowExampleUrls: opts.allowExampleUrls,
+      htmlInMarkdown: opts.htmlInMarkdown,
+      containedResources: opts.containedResources,
     };
     this.validateResourceAt(resource as Record<string, unknown>, resourceType, resourceType, ctx, opts.profiles ?? []);
     if (resourceType === 'Bundle' && opts.bundleProfiles?.length) checkBundleProfiles(resource as Record<string, unknown>, opts.bundleProfiles, resourceType, ctx);
@@ -95,6 +122,7 @@ export class Validator implements ResourceEngine {
   }
 
   validateNestedResource(value: unknown, path: string, ctx: ValidationContext, contained: boolean): void {
+    if (contained && ctx.containedResources === 'ignore') return;
     if (value === null || typeof value !== 'object' || Array.isArray(value)) {
       ctx.issues.error('structure', path, `${path} must be a resource (a JSON object with resourceType)`);
       return;
@@ -131,7 +159,7 @@ export class Validator implements ResourceEngine {
     ctx = { ...ctx, resourcePath: path };
     if (resourceType === 'Bundle') ctx.bundle = indexBundle(resource);
     checkObject(shape, resource, path, ctx, types);
-    checkContainedIds(resource, path, ctx);
+    if (ctx.containedResources !== 'ignore') checkContainedIds(resource, path, ctx);
     // An ImplementationGuide's global profiles apply to every resource of their type, nested ones too.
     const globals = this.registry.globalProfiles(resourceType).filter((url) => this.registry.getStructureDefinition(url));
     profiles.checkDeclared(resource, resourceType, path, ctx, globals.length ? [...extraProfiles, ...globals] : extraProfiles, ctx.unknownProfile);
