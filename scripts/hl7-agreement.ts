@@ -19,7 +19,8 @@ import { StoredConformance } from '../src/pipeline/stored-conformance.js';
  *   node --import tsx scripts/hl7-agreement.ts <fhir-test-cases>/validator [--set base|profile] [--only name] [--list] [--issues] [--http http://127.0.0.1:8080/fhir]
  *
  * With `--http`, each case goes to a running server instead (judgeOverHttp): what an integrator
- * sees, without the reference's options that only the library takes (bundle-param, extension domains).
+ * sees, without the reference's options that only the library takes (bundle-param, extension domains,
+ * security-checks, examples, noHtmlInMarkdown, allow-comments, validateContains).
  *
  * `base`: R4 cases without a `profile` step, a logical model, a matchetype or an external package.
  * `profile`: R4 cases with a `profile` step, supporting profiles, or in the profile, sd and
@@ -59,6 +60,12 @@ interface Case {
   packages?: string[];
   'use-test'?: boolean;
   'allowed-extension-domain'?: string | string[];
+  /** The reference's validator options that Stepwise also takes (ValidateOptions, readFhirJson). */
+  'security-checks'?: boolean;
+  examples?: boolean;
+  noHtmlInMarkdown?: boolean;
+  'allow-comments'?: boolean;
+  validateContains?: string;
 }
 
 const manifest = JSON.parse(readFileSync(join(dir, 'manifest.json'), 'utf8')) as { 'test-cases': Case[] };
@@ -68,7 +75,7 @@ const cases =
     ? r4.filter((c) => c.profile || c.supporting || c.profiles || ['profile', 'sd', 'extensions'].includes(c.module ?? ''))
     : r4.filter((c) => !c.profile && !c.logical && !c.matchetype);
 
-function read(file: string): { resource?: Resource; issues: OperationOutcomeIssue[] } {
+function read(file: string, allowComments = false): { resource?: Resource; issues: OperationOutcomeIssue[] } {
   const text = readFileSync(join(dir!, file), 'utf8');
   if (file.endsWith('.xml')) {
     try {
@@ -77,7 +84,7 @@ function read(file: string): { resource?: Resource; issues: OperationOutcomeIssu
       return { issues: [{ severity: 'error', code: 'structure', diagnostics: err instanceof Error ? err.message : String(err) }] };
     }
   }
-  const { resource, issues } = readFhirJson(text);
+  const { resource, issues } = readFhirJson(text, { allowComments });
   return { resource: resource as Resource | undefined, issues };
 }
 
@@ -155,10 +162,14 @@ interface Result {
   agrees: boolean;
 }
 
-/** The case validated in this process, as `$validate` does, with the options the reference was run with that Stepwise has. */
+/**
+ * The case validated in this process, as `$validate` does, with the options the reference was run
+ * with that Stepwise has (extension domains, bundle-param, security-checks, examples,
+ * noHtmlInMarkdown, allow-comments, validateContains IGNORE).
+ */
 function judgeInProcess(c: Case, supporting: string[], profileUrl: string | undefined): OperationOutcomeIssue[] {
   const { validator, others } = validatorFor(supporting);
-  const { resource, issues: found } = read(c.file);
+  const { resource, issues: found } = read(c.file, c['allow-comments']);
   if (!resource) return found;
   return [
     ...found,
@@ -168,6 +179,10 @@ function judgeInProcess(c: Case, supporting: string[], profileUrl: string | unde
       extensionDomains: domains(c),
       resolveReference: fetcher(others),
       bundleProfiles: c['bundle-param'] ? [c['bundle-param']] : undefined,
+      securityChecks: c['security-checks'],
+      allowExampleUrls: c.examples,
+      htmlInMarkdown: c.noHtmlInMarkdown ? 'error' : undefined,
+      containedResources: c.validateContains === 'IGNORE' ? 'ignore' : undefined,
     } as Parameters<StoredConformance['validate']>[1]),
   ];
 }
