@@ -42,6 +42,54 @@ describe('stepwise validate', () => {
     expect(r.out).toContain('https://example.org/StructureDefinition/unknown');
   });
 
+  describe('the HL7 validator options', () => {
+    const scripted = file('scripted.json', JSON.stringify({ resourceType: 'Patient', name: [{ text: 'Ann <script>alert(1)</script>' }] }));
+    const exampleUrl = file('example-url.json', JSON.stringify({ resourceType: 'Patient', photo: [{ contentType: 'image/png', url: 'http://example.org/photo.png' }] }));
+    const markdown = file('markdown.json', JSON.stringify({ resourceType: 'Communication', status: 'completed', note: [{ text: 'Call <b>now</b>' }] }));
+    const commented = file('commented.json', '// a note\n{ "resourceType": "Patient", /* inline */ "active": true }');
+    const contained = file('contained.json', JSON.stringify({ resourceType: 'Patient', contained: [{ resourceType: 'Practitioner', id: 'p', gender: 'F' }] }));
+
+    it('--security-checks refuses an HTML tag in a string', async () => {
+      expect((await run([scripted])).code).toBe(0);
+      const r = await run([scripted, '--security-checks']);
+      expect(r.code).toBe(1);
+      expect(r.out).toContain('Patient.name[0].text: The string value contains text that looks like embedded HTML tags');
+    });
+
+    it('--allow-example-urls false refuses an example URL', async () => {
+      expect((await run([exampleUrl])).code).toBe(0);
+      expect((await run([exampleUrl, '--allow-example-urls', 'true'])).code).toBe(0);
+      const r = await run([exampleUrl, '--allow-example-urls', 'false']);
+      expect(r.code).toBe(1);
+      expect(r.out).toContain('Example URLs are not allowed in this context (http://example.org/photo.png)');
+    });
+
+    it('--html-in-markdown reports HTML in markdown as asked', async () => {
+      expect((await run([markdown])).out).not.toContain('markdown contains');
+      const warned = await run([markdown, '--html-in-markdown', 'warning']);
+      expect(warned.code).toBe(0);
+      expect(warned.out).toContain("appears to be an embedded HTML tag starting at '<b'");
+      expect((await run([markdown, '--html-in-markdown', 'error'])).code).toBe(1);
+    });
+
+    it('--allow-comments reads JSON with comments, which is otherwise not JSON', async () => {
+      expect((await run([commented])).code).toBe(1);
+      const r = await run([commented, '--allow-comments']);
+      expect(r.code).toBe(0);
+      expect(r.out).toContain('commented.json: valid');
+    });
+
+    it('--ignore-contained does not validate contained resources', async () => {
+      expect((await run([contained])).code).toBe(1);
+      expect((await run([contained, '--ignore-contained'])).code).toBe(0);
+    });
+
+    it('refuses values the options do not take', async () => {
+      expect((await run([valid, '--allow-example-urls', 'no'])).code).toBe(2);
+      expect((await run([valid, '--html-in-markdown', 'loud'])).code).toBe(2);
+    });
+  });
+
   it('reports unreadable input and usage errors', async () => {
     expect((await run([file('broken.json', '{"resourceType":')])).code).toBe(1);
     expect((await run([])).code).toBe(2);

@@ -4,26 +4,55 @@ import type { OperationOutcomeIssue, Resource } from '@medplum/fhirtypes';
 import { FhirError } from '../errors.js';
 import { isError } from '../fhir/resource-validator.js';
 import { serverValidator } from '../fhir/server-validator.js';
+import type { ValidateOptions } from '../fhir/validation/index.js';
+import { withoutJsonComments } from '../fhir/validation/json-source.js';
 import { parseFhirJson, parseFhirXml } from '../fhir/xml/index.js';
 import { ExitCode, type CommandIo } from './convert-command.js';
 
-const USAGE = `Usage: stepwise validate <file…> [--profile <url>]… [--quiet]
+const USAGE = `Usage: stepwise validate <file…> [--profile <url>]… [options]
 
 Validates FHIR R4 resources (JSON or XML, read from the content) against R4 and the Stepwise
 profiles, plus every --profile named. Prints each file's issues with their FHIRPath location.
+Options, as the HL7 validator's command line names them:
+  --profile <url>                  also check this profile (repeatable)
+  --security-checks                no primitive value but the narrative may contain an HTML-like tag
+  --allow-example-urls <true|false> false: URLs in example domains (example.org, acme.com...) are
+                                   errors, and example extensions need a definition (default true)
+  --html-in-markdown <ignore|warning|error>  how HTML tags in markdown are reported (default ignore)
+  --allow-comments                 read JSON with // and /* */ comments (default: not JSON)
+  --ignore-contained               do not validate contained resources
+  --quiet, -q                      print errors only
 Exit codes: 0 no errors, 1 at least one file has errors or cannot be read as FHIR, 2 usage error.
 `;
 
 /** `stepwise validate a.json b.xml --profile https://…` for integrators. */
 export async function runValidate(args: string[], io: CommandIo): Promise<number> {
-  let values: { profile?: string[]; quiet?: boolean; help?: boolean };
+  let values: {
+    profile?: string[];
+    quiet?: boolean;
+    help?: boolean;
+    'security-checks'?: boolean;
+    'allow-example-urls'?: string;
+    'html-in-markdown'?: string;
+    'allow-comments'?: boolean;
+    'ignore-contained'?: boolean;
+  };
   let files: string[];
   try {
     ({ values, positionals: files } = parseArgs({
       args,
       allowPositionals: true,
       strict: true,
-      options: { profile: { type: 'string', multiple: true }, quiet: { type: 'boolean', short: 'q' }, help: { type: 'boolean', short: 'h' } },
+      options: {
+        profile: { type: 'string', multiple: true },
+        quiet: { type: 'boolean', short: 'q' },
+        help: { type: 'boolean', short: 'h' },
+        'security-checks': { type: 'boolean' },
+        'allow-example-urls': { type: 'string' },
+        'html-in-markdown': { type: 'string' },
+        'allow-comments': { type: 'boolean' },
+        'ignore-contained': { type: 'boolean' },
+      },
     }));
   } catch (err) {
     io.stderr(`${err instanceof Error ? err.message : String(err)}\n${USAGE}`);
@@ -37,14 +66,18 @@ export async function runValidate(args: string[], io: CommandIo): Promise<number
     io.stderr(`No files given.\n${USAGE}`);
     return ExitCode.USAGE;
   }
+  const options = validateOptions(values);
+  if (typeof options === 'string') {
+    io.stderr(`${options}\n${USAGE}`);
+    return ExitCode.USAGE;
+  }
   const validator = serverValidator();
   let failed = 0;
   for (const file of files) {
     let issues: OperationOutcomeIssue[];
     try {
-      const resource = parse(await readFile(file, 'utf8'));
-      // the HL7 validator's command line refuses extensions it has no definition for
-      issues = validator.validate(resource, { profiles: values.profile ?? [], unknownExtension: 'error' });
+      const resource = parse(await readFile(file, 'utf8'), values['allow-comments'] ?? false);
+      issues = validator.validate(resource, options);
     } catch (err) {
       const message = err instanceof FhirError || err instanceof Error ? err.message : String(err);
       issues = [{ severity: 'fatal', code: 'structure', diagnostics: message }];
@@ -60,6 +93,30 @@ export async function runValidate(args: string[], io: CommandIo): Promise<number
   return failed ? ExitCode.INVALID_INPUT : ExitCode.OK;
 }
 
-function parse(text: string): Resource {
-  return text.trimStart().startsWith('<') ? parseFhirXml(text) : parseFhirJson(text);
+function parse(text: string, allowComments: boolean): Resource {
+  if (text.trimStart().startsWith('<')) return parseFhirXml(text);
+  return parseFhirJson(allowComments ? withoutJsonComments(text) : text);
+}
+
+/** The validation the flags ask for, or what is wrong with them. */
+function validateOptions(values: {
+  profile?: string[];
+  'security-checks'?: boolean;
+  'allow-example-urls'?: string;
+  'html-in-markdown'?: string;
+  'ignore-contained'?: boolean;
+}): ValidateOptions | string {
+  const examples = values['allow-example-urls'];
+  if (examples !== undefined && examples !== 'true' && examples !== 'false') return `--allow-example-urls takes true or false, not ${examples}`;
+  const markdown = values['html-in-markdown'];
+  if (markdown !== undefined && !['ignore', 'warning', 'error'].includes(markdown)) return `--html-in-markdown takes ignore, warning or error, not ${markdown}`;
+  return {
+    profiles: values.profile ?? [],
+    // the HL7 validator's command line refuses extensions it has no definition for
+    unknownExtension: 'error',
+    securityChecks: values['security-checks'],
+    allowExampleUrls: examples === undefined ? undefined : examples === 'true',
+    htmlInMarkdown: markdown === 'warning' || markdown === 'error' ? markdown : undefined,
+    containedResources: values['ignore-contained'] ? 'ignore' : undefined,
+  };
 }
