@@ -121,5 +121,7 @@ describe('a binding in the differential states what it changes', () => {
     expect(binding?.strength).toBe('extensible'); // R4 Patient.maritalStatus
     expect(binding?.valueSet).toBe('https://stepwise.example/fhir/ValueSet/marital');
     expect(binding?.description).toBeUndefined();
+    // R4 Patient.maritalStatus names its binding (elementdefinition-bindingName): that names the base's, not this one
+    expect(binding?.extension).toBeUndefined();
   });
 });

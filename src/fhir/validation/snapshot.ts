@@ -214,11 +214,12 @@ function choiceType(choice: ElementDefinition, id: string): string | undefined {
 
 /**
  * A binding in the differential states what it changes: a new value set keeps the base's strength,
- * as the HL7 snapshot generator merges them (the base's binding without its description, then the
+ * as the HL7 snapshot generator merges them (the base's binding without its description or its
+ * extensions — bindingName, isCommonBinding describe the base's binding, not this one — then the
  * differential's strength, description, value set and extensions over it).
  */
 function mergedBinding(base: NonNullable<ElementDefinition['binding']>, diff: NonNullable<ElementDefinition['binding']>): NonNullable<ElementDefinition['binding']> {
-  const { description: _dropped, ...kept } = structuredClone(base);
+  const { description: _dropped, extension: _described, ...kept } = structuredClone(base);
   return { ...kept, ...structuredClone(diff) };
 }
 
