@@ -1,5 +1,3 @@
-import type { ValueCheck } from './context.js';
-
 /**
  * The syntax of SNOMED CT Expression Constraint Language (ECL 2.x, http://snomed.org/ecl; the
  * normative ABNF and the ANTLR grammar are in github.com/IHTSDO/snomed-expression-constraint-language,
@@ -544,39 +542,3 @@ class EclReader {
   }
 }
 
-const SNOMED_CT = 'http://snomed.info/sct';
-/**
- * The filter properties whose value is ECL: `constraint` (R4 snomedct.html, the property the HL7
- * validator checks) and `expression` (the filter R4's own SNOMED CT CodeSystem resource declares,
- * "A SNOMED CT ECL expression").
- */
-const ECL_PROPERTIES = new Set(['constraint', 'expression']);
-
-/**
- * A ValueSet filter on SNOMED CT whose value is ECL must be valid ECL
- * (ValueSet.compose.include.filter, and exclude). The HL7 validator asks its terminology server
- * and reports an error at the filter: "The value '…' for the filter constraint is invalid: Invalid
- * ECL: '…' - parse error"; here the syntax is checked locally.
- */
-export const valueSetEclFilterRule: ValueCheck = (value, path, ctx) => {
-  const compose = (value as { compose?: { include?: unknown; exclude?: unknown } }).compose;
-  if (!compose || typeof compose !== 'object') return;
-  for (const part of ['include', 'exclude'] as const) {
-    const list = compose[part];
-    if (!Array.isArray(list)) continue;
-    list.forEach((entry: { system?: unknown; filter?: unknown } | null, i) => {
-      if (entry?.system !== SNOMED_CT || !Array.isArray(entry.filter)) return;
-      entry.filter.forEach((filter: { property?: unknown; op?: unknown; value?: unknown } | null, j) => {
-        if (filter?.op !== '=' || typeof filter.property !== 'string' || !ECL_PROPERTIES.has(filter.property)) return;
-        if (typeof filter.value !== 'string') return;
-        const problem = eclSyntaxProblem(filter.value);
-        if (!problem) return;
-        ctx.issues.error(
-          'value',
-          `${path}.compose.${part}[${i}].filter[${j}]`,
-          `The value '${filter.value}' for the filter ${filter.property} is invalid: Invalid ECL: '${filter.value}' - parse error (${problem})`,
-        );
-      });
-    });
-  }
-};

@@ -15,7 +15,7 @@ import { questionnaireResponseRule } from './questionnaire-response.js';
 import { supplementSystemRule } from './supplements.js';
 import { structureDefinitionRule } from './structure-definition-rules.js';
 import { valueSetFilterRule } from './valueset-filters.js';
-import { valueSetEclFilterRule } from './snomed-ecl.js';
+import { valueSetEclFilterRule } from './valueset-filter-rules.js';
 import { conceptMapRule } from './concept-map-rules.js';
 import { createR4Registry } from './r4-definitions.js';
 import { referenceFormatCheck } from './references.js';
