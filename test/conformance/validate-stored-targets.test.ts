@@ -1,6 +1,7 @@
-import type { OperationOutcome, StructureDefinition } from '@medplum/fhirtypes';
+import type { OperationOutcome } from '@medplum/fhirtypes';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createServerValidator } from '../../src/fhir/server-validator.js';
+import { constraintProfile, TEST_PROFILE_BASE } from '../../src/fhir/validation/test-support.js';
 import { StoredConformance } from '../../src/pipeline/stored-conformance.js';
 import { BASE, startTestApp, type TestApp } from '../support/app.js';
 
@@ -11,40 +12,10 @@ import { BASE, startTestApp, type TestApp } from '../support/app.js';
  * that link to each other in a circle are checked once each.
  */
 
-const EX = 'http://example.org/fhir/StructureDefinition';
-const named: StructureDefinition = {
-  resourceType: 'StructureDefinition',
-  id: 'NamedPatient',
-  url: `${EX}/NamedPatient`,
-  name: 'NamedPatient',
-  status: 'draft',
-  kind: 'resource',
-  abstract: false,
-  type: 'Patient',
-  baseDefinition: 'http://hl7.org/fhir/StructureDefinition/Patient',
-  derivation: 'constraint',
-  differential: {
-    element: [
-      { id: 'Patient', path: 'Patient' },
-      { id: 'Patient.name', path: 'Patient.name', min: 1 },
-      { id: 'Patient.link.other', path: 'Patient.link.other', type: [{ code: 'Reference', targetProfile: [`${EX}/NamedPatient`] }] },
-    ],
-  },
-};
-const ofNamedPatient: StructureDefinition = {
-  ...named,
-  id: 'ObservationOfNamedPatient',
-  url: `${EX}/ObservationOfNamedPatient`,
-  name: 'ObservationOfNamedPatient',
-  type: 'Observation',
-  baseDefinition: 'http://hl7.org/fhir/StructureDefinition/Observation',
-  differential: {
-    element: [
-      { id: 'Observation', path: 'Observation' },
-      { id: 'Observation.subject', path: 'Observation.subject', type: [{ code: 'Reference', targetProfile: [`${EX}/NamedPatient`] }] },
-    ],
-  },
-};
+const EX = TEST_PROFILE_BASE.replace(/\/$/, '');
+const targetIsNamed = { code: 'Reference', targetProfile: [`${EX}/NamedPatient`] };
+const named = { ...constraintProfile('NamedPatient', 'Patient', [{ id: 'Patient.name', path: 'Patient.name', min: 1 }, { id: 'Patient.link.other', path: 'Patient.link.other', type: [targetIsNamed] }]), id: 'NamedPatient' };
+const ofNamedPatient = { ...constraintProfile('ObservationOfNamedPatient', 'Observation', [{ id: 'Observation.subject', path: 'Observation.subject', type: [targetIsNamed] }]), id: 'ObservationOfNamedPatient' };
 
 let t: TestApp;
 beforeAll(async () => {
@@ -76,7 +47,7 @@ describe('$validate checks stored targets against target profiles', () => {
   it('a stored target that meets the profile passes, one that does not is an error', async () => {
     expect(await errorsOf('Observation', observation('Patient/with-name'), `${EX}/ObservationOfNamedPatient`)).toEqual([]);
     expect(await errorsOf('Observation', observation('Patient/no-name'), `${EX}/ObservationOfNamedPatient`)).toEqual([
-      expect.stringMatching(/^Observation.subject: Unable to find a profile match for Patient\/no-name among choices: http:\/\/example.org\/fhir\/StructureDefinition\/NamedPatient/),
+      expect.stringMatching(/^Observation.subject: Unable to find a profile match for Patient\/no-name among choices: .*\/NamedPatient/),
     ]);
   });
 
