@@ -8,7 +8,7 @@ const USAGE = `usage: stepwise <command> [options]
 
 commands:
   convert <file> --to json|xml [--out file]   convert a FHIR resource between JSON and XML
-  validate <file…> [--profile url]            validate JSON or XML resources against R4 and the Stepwise profiles
+  validate <file…> [--profile url] [--ig path] validate JSON or XML resources against R4, the Stepwise profiles and those loaded with --ig
   package load <tgz…> [--database-url url]    load FHIR NPM packages (UK Core, BaRS) into the database, for validation
   outbox list [--state dead] | replay <id…>   outbound messages to partners: list them, send dead ones again
   map --from <format> --to <format> <file>    map a partner payload through FHIR (fhir, bars, mhsds-json, mhsds-csv, nhs111-pem)

@@ -96,3 +96,68 @@ describe('stepwise validate', () => {
     expect((await run(['--frobnicate'])).code).toBe(2);
   });
 });
+
+describe('stepwise validate --ig: definitions from files, folders and packages', () => {
+  const profileUrl = 'https://example.org/fhir/StructureDefinition/NamedPatient';
+  const namedPatient = {
+    resourceType: 'StructureDefinition',
+    url: profileUrl,
+    name: 'NamedPatient',
+    status: 'draft',
+    kind: 'resource',
+    abstract: false,
+    type: 'Patient',
+    baseDefinition: 'http://hl7.org/fhir/StructureDefinition/Patient',
+    derivation: 'constraint',
+    // no element ids, as profiles in the wild often are: they are made as when stored
+    differential: { element: [{ path: 'Patient' }, { path: 'Patient.name', min: 1 }] },
+  };
+  const igDir = mkdtempSync(join(tmpdir(), 'stepwise-ig-'));
+  writeFileSync(join(igDir, 'NamedPatient.json'), JSON.stringify(namedPatient));
+  writeFileSync(join(igDir, 'notes.txt'), 'not FHIR, not read');
+  const nameless = file('nameless.json', JSON.stringify({ resourceType: 'Patient', meta: { profile: [profileUrl] } }));
+  const named = file('named.json', JSON.stringify({ resourceType: 'Patient', meta: { profile: [profileUrl] }, name: [{ family: 'Okafor' }] }));
+
+  it('a profile in a folder is used, by meta.profile and by --profile', async () => {
+    const r = await run([nameless, named, '--ig', igDir]);
+    expect(r.code).toBe(1);
+    expect(r.out).toMatch(/nameless\.json: 1 error\(s\)/);
+    expect(r.out).toContain('named.json: valid');
+    expect((await run([file('plain.json', JSON.stringify({ resourceType: 'Patient' })), '--ig', join(igDir, 'NamedPatient.json'), '--profile', profileUrl])).code).toBe(1);
+  });
+
+  it('without --ig the profile is not known (a warning only, as for an unknown meta.profile)', async () => {
+    const r = await run([nameless]);
+    expect(r.code).toBe(0);
+    expect(r.out).toContain(profileUrl);
+  });
+
+  it('resources that are not definitions are what references resolve to, for target profiles', async () => {
+    const linked = {
+      ...namedPatient,
+      url: 'https://example.org/fhir/StructureDefinition/ObservationOfNamedPatient',
+      name: 'ObservationOfNamedPatient',
+      type: 'Observation',
+      baseDefinition: 'http://hl7.org/fhir/StructureDefinition/Observation',
+      differential: { element: [{ path: 'Observation' }, { path: 'Observation.subject', type: [{ code: 'Reference', targetProfile: [profileUrl] }] }] },
+    };
+    const bundle = file('definitions.json', JSON.stringify({ resourceType: 'Bundle', type: 'collection', entry: [{ resource: namedPatient }, { resource: linked }, { resource: { resourceType: 'Patient', id: 'p1' } }] }));
+    const observation = file('obs.json', JSON.stringify({ resourceType: 'Observation', status: 'final', code: { text: 'mood' }, subject: { reference: 'Patient/p1' } }));
+    const r = await run([observation, '--ig', bundle, '--profile', linked.url]);
+    expect(r.code).toBe(1);
+    expect(r.out).toContain('Unable to find a profile match for Patient/p1');
+  });
+
+  it('a file that cannot be read is named and left out; a path that does not exist is a usage error', async () => {
+    const broken = file('broken.json', '{ "resourceType": ');
+    const r = await run([named, '--ig', broken]);
+    expect(r.err).toContain('--ig: left out');
+    expect((await run([named, '--ig', join(igDir, 'missing')])).code).toBe(2);
+  });
+
+  it('--extension lets extensions under a prefix be used without a definition', async () => {
+    const extended = file('extended.json', JSON.stringify({ resourceType: 'Patient', extension: [{ url: 'https://trust.example.nhs.uk/ext/ward', valueString: 'Oak' }] }));
+    expect((await run([extended])).code).toBe(1);
+    expect((await run([extended, '--extension', 'https://trust.example.nhs.uk/'])).code).toBe(0);
+  });
+});

@@ -3,11 +3,12 @@ import { parseArgs } from 'node:util';
 import type { OperationOutcomeIssue, Resource } from '@medplum/fhirtypes';
 import { FhirError } from '../errors.js';
 import { isError } from '../fhir/resource-validator.js';
-import { serverValidator } from '../fhir/server-validator.js';
+import { createServerValidator, serverValidator } from '../fhir/server-validator.js';
 import type { ValidateOptions } from '../fhir/validation/index.js';
 import { withoutJsonComments } from '../fhir/validation/json-source.js';
 import { parseFhirJson, parseFhirXml } from '../fhir/xml/index.js';
 import { ExitCode, type CommandIo } from './convert-command.js';
+import { loadDefinitions } from './definitions-from-files.js';
 
 const USAGE = `Usage: stepwise validate <file…> [--profile <url>]… [options]
 
@@ -15,6 +16,10 @@ Validates FHIR R4 resources (JSON or XML, read from the content) against R4 and 
 profiles, plus every --profile named. Prints each file's issues with their FHIRPath location.
 Options, as the HL7 validator's command line names them:
   --profile <url>                  also check this profile (repeatable)
+  --ig <file|folder|package.tgz>   load profiles, value sets, code systems, Questionnaires (a
+                                   resource, a Bundle, a folder of them or a FHIR NPM package); other
+                                   resources in it are what references to them resolve to (repeatable)
+  --extension <url prefix>         extensions under this prefix may be used without a definition
   --security-checks                no primitive value but the narrative may contain an HTML-like tag
   --allow-example-urls <true|false> false: URLs in example domains (example.org, acme.com...) are
                                    errors, and example extensions need a definition (default true)
@@ -29,6 +34,8 @@ Exit codes: 0 no errors, 1 at least one file has errors or cannot be read as FHI
 export async function runValidate(args: string[], io: CommandIo): Promise<number> {
   let values: {
     profile?: string[];
+    ig?: string[];
+    extension?: string[];
     quiet?: boolean;
     help?: boolean;
     'security-checks'?: boolean;
@@ -45,6 +52,8 @@ export async function runValidate(args: string[], io: CommandIo): Promise<number
       strict: true,
       options: {
         profile: { type: 'string', multiple: true },
+        ig: { type: 'string', multiple: true },
+        extension: { type: 'string', multiple: true },
         quiet: { type: 'boolean', short: 'q' },
         help: { type: 'boolean', short: 'h' },
         'security-checks': { type: 'boolean' },
@@ -71,7 +80,17 @@ export async function runValidate(args: string[], io: CommandIo): Promise<number
     io.stderr(`${options}\n${USAGE}`);
     return ExitCode.USAGE;
   }
-  const validator = serverValidator();
+  let validator = serverValidator();
+  if (values.ig?.length) {
+    validator = createServerValidator();
+    const loaded = await loadDefinitions(validator, values.ig).catch((err: unknown) => `${err instanceof Error ? err.message : String(err)}`);
+    if (typeof loaded === 'string') {
+      io.stderr(`--ig: ${loaded}\n`);
+      return ExitCode.USAGE;
+    }
+    for (const problem of loaded.problems) io.stderr(`--ig: left out ${problem}\n`);
+    options.resolveReference = (reference) => loaded.others.get(reference.replace(/^.*?([A-Za-z]+\/[A-Za-z0-9\-.]{1,64})(?:\/_history\/[^/]+)?$/, '$1')) as Record<string, unknown> | undefined;
+  }
   let failed = 0;
   for (const file of files) {
     let issues: OperationOutcomeIssue[];
@@ -101,6 +120,7 @@ function parse(text: string, allowComments: boolean): Resource {
 /** The validation the flags ask for, or what is wrong with them. */
 function validateOptions(values: {
   profile?: string[];
+  extension?: string[];
   'security-checks'?: boolean;
   'allow-example-urls'?: string;
   'html-in-markdown'?: string;
@@ -112,6 +132,7 @@ function validateOptions(values: {
   if (markdown !== undefined && !['ignore', 'warning', 'error'].includes(markdown)) return `--html-in-markdown takes ignore, warning or error, not ${markdown}`;
   return {
     profiles: values.profile ?? [],
+    extensionDomains: values.extension,
     // the HL7 validator's command line refuses extensions it has no definition for
     unknownExtension: 'error',
     securityChecks: values['security-checks'],
