@@ -20,6 +20,12 @@ export interface ValidateCallOptions {
    * what stops it being used (pipeline/stored-conformance.ts).
    */
   storing?: boolean;
+  /**
+   * Apply the global profiles of stored ImplementationGuides (ImplementationGuide.global), as the
+   * HL7 validator does: `$validate` asks for it; writes and messages do not, so that a guide loaded
+   * for one purpose cannot refuse referrals.
+   */
+  globalProfiles?: boolean;
   /** Reads a resource a reference names that is not in what is validated, for target-profile checks (ValidateOptions.resolveReference). */
   resolveReference?: (reference: string) => Record<string, unknown> | undefined;
 }

@@ -10,10 +10,11 @@ export const CONFORMANCE_TYPES: readonly string[] = ['StructureDefinition', 'Val
 
 /**
  * Every type validation reads from the store: the conformance resources, the definitions a
- * QuestionnaireResponse and a MeasureReport are checked against, and the Libraries whose
- * definitions a Measure's criteria name (migrations 22 and 23 move the stamp for these too).
+ * QuestionnaireResponse and a MeasureReport are checked against, the Libraries whose
+ * definitions a Measure's criteria name, and the ImplementationGuides whose global profiles
+ * `$validate` applies (migrations 22, 23 and 24 move the stamp for these too).
  */
-export const DEFINITION_TYPES: readonly string[] = [...CONFORMANCE_TYPES, 'Questionnaire', 'Measure', 'Library'];
+export const DEFINITION_TYPES: readonly string[] = [...CONFORMANCE_TYPES, 'Questionnaire', 'Measure', 'Library', 'ImplementationGuide'];
 
 /**
  * Definitions stored as published (storedAnyway): the types validation reads, and the other
@@ -22,7 +23,7 @@ export const DEFINITION_TYPES: readonly string[] = [...CONFORMANCE_TYPES, 'Quest
  */
 const STORED_AS_PUBLISHED: readonly string[] = [
   ...DEFINITION_TYPES,
-  'CapabilityStatement', 'CompartmentDefinition', 'ConceptMap', 'GraphDefinition', 'ImplementationGuide', 'MessageDefinition', 'NamingSystem', 'OperationDefinition', 'SearchParameter', 'StructureMap', 'TerminologyCapabilities',
+  'CapabilityStatement', 'CompartmentDefinition', 'ConceptMap', 'GraphDefinition', 'MessageDefinition', 'NamingSystem', 'OperationDefinition', 'SearchParameter', 'StructureMap', 'TerminologyCapabilities',
   'ActivityDefinition', 'PlanDefinition',
 ];
 
@@ -135,7 +136,9 @@ export class StoredConformance implements ResourceValidator {
     return this.current;
   }
 
-  validate(resource: unknown, opts: ValidateCallOptions = {}): OperationOutcomeIssue[] {
+  validate(resource: unknown, callOpts: ValidateCallOptions = {}): OperationOutcomeIssue[] {
+    // stored guides' global profiles only where asked for ($validate), never by default
+    const opts = { ...callOpts, globalProfiles: callOpts.globalProfiles ?? false };
     const r = resource as Resource | null;
     if (r === null || typeof r !== 'object' || !STORED_AS_PUBLISHED.includes(r.resourceType)) return this.current.validate(resource, opts);
     const issues = opts.storing ? storedAnyway(this.current.validate(resource, opts)) : this.current.validate(resource, opts);

@@ -17,6 +17,7 @@ import * as m018 from './migrations/018-deleted-compartments.js';
 import * as m021 from './migrations/021-task-facts.js';
 import * as m022 from './migrations/022-definition-stamp.js';
 import * as m023 from './migrations/023-library-stamp.js';
+import * as m024 from './migrations/024-guide-stamp.js';
 
 /** Versioned migrations, applied in order, each once, in its own transaction. Append only. */
 export const migrations: { version: number; name: string; sql: string; /** Statements that depend on the server, worked out when the migration runs. */ more?: (tx: Queryable) => Promise<string[]> }[] = [
@@ -38,6 +39,7 @@ export const migrations: { version: number; name: string; sql: string; /** State
   { version: 21, name: 'the facts of pathway Tasks the measures count', sql: m021.sql },
   { version: 22, name: 'Questionnaires and Measures move the conformance stamp', sql: m022.sql },
   { version: 23, name: 'Libraries move the conformance stamp', sql: m023.sql },
+  { version: 24, name: 'ImplementationGuides move the conformance stamp', sql: m024.sql },
 ];
 
 /** Arbitrary constant: several instances starting at once take turns to migrate. */

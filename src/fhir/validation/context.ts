@@ -34,6 +34,8 @@ export interface ValidationContext {
   htmlInMarkdown?: 'warning' | 'error';
   /** 'ignore': contained resources are not validated (ValidateOptions.containedResources). */
   containedResources?: 'validate' | 'ignore';
+  /** false: the global profiles of held ImplementationGuides are not applied (ValidateOptions.globalProfiles). */
+  globalProfiles?: boolean;
 }
 
 /** Where an extension sits: the element holding it (http://hl7.org/fhir/R4/extensibility.html#context). */
@@ -75,5 +77,6 @@ export function nestedContext(ctx: ValidationContext, resource: TypedValue, cont
     allowExampleUrls: ctx.allowExampleUrls,
     htmlInMarkdown: ctx.htmlInMarkdown,
     containedResources: ctx.containedResources,
+    globalProfiles: ctx.globalProfiles,
   };
 }

@@ -74,6 +74,13 @@ export interface ValidateOptions {
    * their ids (the HL7 validator's contained-resource policy IGNORE). Default: `validate`.
    */
   containedResources?: 'validate' | 'ignore';
+  /**
+   * Whether the global profiles of the ImplementationGuides held (ImplementationGuide.global: "a set
+   * of profiles that all resources covered by this implementation guide must conform to") apply to
+   * every resource of their type, as the HL7 validator applies those of the guides it loads.
+   * Default true; the server turns it on for `$validate` only (pipeline/stored-conformance.ts).
+   */
+  globalProfiles?: boolean;
 }
 
 /**
@@ -115,6 +122,7 @@ export class Validator implements ResourceEngine {
       allowExampleUrls: opts.allowExampleUrls,
       htmlInMarkdown: opts.htmlInMarkdown,
       containedResources: opts.containedResources,
+      globalProfiles: opts.globalProfiles,
     };
     this.validateResourceAt(resource as Record<string, unknown>, resourceType, resourceType, ctx, opts.profiles ?? []);
     if (resourceType === 'Bundle' && opts.bundleProfiles?.length) checkBundleProfiles(resource as Record<string, unknown>, opts.bundleProfiles, resourceType, ctx);
@@ -161,7 +169,7 @@ export class Validator implements ResourceEngine {
     checkObject(shape, resource, path, ctx, types);
     if (ctx.containedResources !== 'ignore') checkContainedIds(resource, path, ctx);
     // An ImplementationGuide's global profiles apply to every resource of their type, nested ones too.
-    const globals = this.registry.globalProfiles(resourceType).filter((url) => this.registry.getStructureDefinition(url));
+    const globals = ctx.globalProfiles === false ? [] : this.registry.globalProfiles(resourceType).filter((url) => this.registry.getStructureDefinition(url));
     profiles.checkDeclared(resource, resourceType, path, ctx, globals.length ? [...extraProfiles, ...globals] : extraProfiles, ctx.unknownProfile);
   }
 

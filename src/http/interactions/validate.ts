@@ -34,7 +34,7 @@ export const validateOperation: Handler = async (ctx, req, { type, id }) => {
     // an extension without a known definition is an error here, as in the HL7 validator (UNKNOWN_EXTENSION is about writes)
     // stored resources it refers to are checked against the references' target profiles
     const resolveReference = await readReferencedResources(ctx.store, resource, ctx.baseUrl);
-    issues.push(...ctx.validator.validate(resource, { profiles: profile ? [profile] : [], unknownExtension: 'error', resolveReference }));
+    issues.push(...ctx.validator.validate(resource, { profiles: profile ? [profile] : [], unknownExtension: 'error', resolveReference, globalProfiles: true }));
     if (mode === 'update') {
       if (resource.id !== id) issues.push(error('invalid', `${type}.id`, `The resource id '${resource.id ?? ''}' must match the URL id '${id}' for an update`));
     }
