@@ -176,6 +176,7 @@ function judgeInProcess(c: Case, supporting: string[], profileUrl: string | unde
     ...validator.validate(resource, {
       profiles: profileUrl ? [profileUrl] : [],
       unknownExtension: 'error',
+      globalProfiles: true,
       extensionDomains: domains(c),
       resolveReference: fetcher(others),
       bundleProfiles: c['bundle-param'] ? [c['bundle-param']] : undefined,
