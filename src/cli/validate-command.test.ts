@@ -1,7 +1,9 @@
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import type { ElementDefinition } from '@medplum/fhirtypes';
 import { describe, expect, it } from 'vitest';
+import { constraintProfile } from '../fhir/validation/test-support.js';
 import { main } from './main.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'stepwise-validate-'));
@@ -98,20 +100,9 @@ describe('stepwise validate', () => {
 });
 
 describe('stepwise validate --ig: definitions from files, folders and packages', () => {
-  const profileUrl = 'https://example.org/fhir/StructureDefinition/NamedPatient';
-  const namedPatient = {
-    resourceType: 'StructureDefinition',
-    url: profileUrl,
-    name: 'NamedPatient',
-    status: 'draft',
-    kind: 'resource',
-    abstract: false,
-    type: 'Patient',
-    baseDefinition: 'http://hl7.org/fhir/StructureDefinition/Patient',
-    derivation: 'constraint',
-    // no element ids, as profiles in the wild often are: they are made as when stored
-    differential: { element: [{ path: 'Patient' }, { path: 'Patient.name', min: 1 }] },
-  };
+  // element ids left out, as profiles in the wild often do: they are made as when stored
+  const namedPatient = constraintProfile('NamedPatient', 'Patient', [{ path: 'Patient.name', min: 1 } as ElementDefinition]);
+  const profileUrl = namedPatient.url!;
   const igDir = mkdtempSync(join(tmpdir(), 'stepwise-ig-'));
   writeFileSync(join(igDir, 'NamedPatient.json'), JSON.stringify(namedPatient));
   writeFileSync(join(igDir, 'notes.txt'), 'not FHIR, not read');
@@ -133,17 +124,12 @@ describe('stepwise validate --ig: definitions from files, folders and packages',
   });
 
   it('resources that are not definitions are what references resolve to, for target profiles', async () => {
-    const linked = {
-      ...namedPatient,
-      url: 'https://example.org/fhir/StructureDefinition/ObservationOfNamedPatient',
-      name: 'ObservationOfNamedPatient',
-      type: 'Observation',
-      baseDefinition: 'http://hl7.org/fhir/StructureDefinition/Observation',
-      differential: { element: [{ path: 'Observation' }, { path: 'Observation.subject', type: [{ code: 'Reference', targetProfile: [profileUrl] }] }] },
-    };
+    const linked = constraintProfile('ObservationOfNamedPatient', 'Observation', [
+      { path: 'Observation.subject', type: [{ code: 'Reference', targetProfile: [profileUrl] }] } as ElementDefinition,
+    ]);
     const bundle = file('definitions.json', JSON.stringify({ resourceType: 'Bundle', type: 'collection', entry: [{ resource: namedPatient }, { resource: linked }, { resource: { resourceType: 'Patient', id: 'p1' } }] }));
     const observation = file('obs.json', JSON.stringify({ resourceType: 'Observation', status: 'final', code: { text: 'mood' }, subject: { reference: 'Patient/p1' } }));
-    const r = await run([observation, '--ig', bundle, '--profile', linked.url]);
+    const r = await run([observation, '--ig', bundle, '--profile', linked.url!]);
     expect(r.code).toBe(1);
     expect(r.out).toContain('Unable to find a profile match for Patient/p1');
   });
