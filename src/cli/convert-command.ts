@@ -1,8 +1,8 @@
 import { readFile, stat, writeFile } from 'node:fs/promises';
-import type { Resource } from '@medplum/fhirtypes';
 import { FhirError, FhirErrorCode } from '../errors.js';
-import { DEFAULT_MAX_BYTES, formatFhirJson, formatFhirXml, parseFhirJson, parseFhirXml } from '../fhir/xml/index.js';
+import { DEFAULT_MAX_BYTES, formatFhirJson, formatFhirXml } from '../fhir/xml/index.js';
 import { ExitCode, parseCommandArgs, usageError, type CommandIo, type CommandUsage } from './command-args.js';
+import { parseFhirInput } from './fhir-input.js';
 
 export { ExitCode, type CommandIo } from './command-args.js';
 
@@ -37,7 +37,7 @@ export async function runConvert(args: string[], io: CommandIo): Promise<number>
 
   let output: string;
   try {
-    const resource = parseInput(text);
+    const resource = parseFhirInput(text);
     const pretty = !values.compact;
     output =
       values.to === 'json'
@@ -59,14 +59,6 @@ export async function runConvert(args: string[], io: CommandIo): Promise<number>
     return ExitCode.USAGE;
   }
   return ExitCode.OK;
-}
-
-/** XML starts with `<` (declaration, comment or root), JSON with `{`; anything else is neither. */
-function parseInput(text: string): Resource {
-  const first = /^\uFEFF?\s*(\S)/.exec(text)?.[1];
-  if (first === '<') return parseFhirXml(text);
-  if (first === '{') return parseFhirJson(text.replace(/^\uFEFF/, ''));
-  throw new FhirError(FhirErrorCode.INVALID, 'Input is neither FHIR XML nor FHIR JSON');
 }
 
 function refused(io: CommandIo, input: string, err: FhirError): number {

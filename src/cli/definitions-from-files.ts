@@ -4,7 +4,7 @@ import type { Resource } from '@medplum/fhirtypes';
 import { readNpmPackage } from '../fhir/npm-package.js';
 import { withElementIds } from '../fhir/validation/conformance-check.js';
 import type { Validator } from '../fhir/validation/index.js';
-import { parseFhirJson, parseFhirXml } from '../fhir/xml/index.js';
+import { parseFhirInput } from './fhir-input.js';
 
 /** What `--ig` loaded: resources that are not definitions are kept for references to them. */
 export interface LoadedDefinitions {
@@ -38,7 +38,7 @@ async function resourcesAt(path: string, problems: string[]): Promise<{ source: 
   try {
     if (path.endsWith('.tgz')) return readNpmPackage(await readFile(path)).resources.map(({ file, resource }) => ({ source: `${path}:${file}`, resource }));
     const text = await readFile(path, 'utf8');
-    return [{ source: path, resource: text.trimStart().startsWith('<') ? parseFhirXml(text) : parseFhirJson(text) }];
+    return [{ source: path, resource: parseFhirInput(text) }];
   } catch (err) {
     problems.push(`${path}: ${err instanceof Error ? err.message : String(err)}`);
     return [];

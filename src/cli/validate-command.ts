@@ -1,14 +1,13 @@
 import { readFile } from 'node:fs/promises';
 import { parseArgs } from 'node:util';
-import type { OperationOutcomeIssue, Resource } from '@medplum/fhirtypes';
+import type { OperationOutcomeIssue } from '@medplum/fhirtypes';
 import { FhirError } from '../errors.js';
 import { isError } from '../fhir/resource-validator.js';
 import { createServerValidator, serverValidator } from '../fhir/server-validator.js';
 import type { ValidateOptions } from '../fhir/validation/index.js';
-import { withoutJsonComments } from '../fhir/validation/json-source.js';
-import { parseFhirJson, parseFhirXml } from '../fhir/xml/index.js';
 import { ExitCode, type CommandIo } from './convert-command.js';
 import { loadDefinitions } from './definitions-from-files.js';
+import { parseFhirInput } from './fhir-input.js';
 
 const USAGE = `Usage: stepwise validate <file…> [--profile <url>]… [options]
 
@@ -95,7 +94,7 @@ export async function runValidate(args: string[], io: CommandIo): Promise<number
   for (const file of files) {
     let issues: OperationOutcomeIssue[];
     try {
-      const resource = parse(await readFile(file, 'utf8'), values['allow-comments'] ?? false);
+      const resource = parseFhirInput(await readFile(file, 'utf8'), { allowComments: values['allow-comments'] });
       issues = validator.validate(resource, options);
     } catch (err) {
       const message = err instanceof FhirError || err instanceof Error ? err.message : String(err);
@@ -110,11 +109,6 @@ export async function runValidate(args: string[], io: CommandIo): Promise<number
     }
   }
   return failed ? ExitCode.INVALID_INPUT : ExitCode.OK;
-}
-
-function parse(text: string, allowComments: boolean): Resource {
-  if (text.trimStart().startsWith('<')) return parseFhirXml(text);
-  return parseFhirJson(allowComments ? withoutJsonComments(text) : text);
 }
 
 /** The validation the flags ask for, or what is wrong with them. */
