@@ -3,6 +3,7 @@ import { parseArgs } from 'node:util';
 import type { OperationOutcomeIssue } from '@medplum/fhirtypes';
 import { FhirError } from '../errors.js';
 import { isError } from '../fhir/resource-validator.js';
+import { parseReferenceString } from '../fhir/search/reference.js';
 import { createServerValidator, serverValidator } from '../fhir/server-validator.js';
 import type { ValidateOptions } from '../fhir/validation/index.js';
 import { ExitCode, type CommandIo } from './convert-command.js';
@@ -88,7 +89,10 @@ export async function runValidate(args: string[], io: CommandIo): Promise<number
       return ExitCode.USAGE;
     }
     for (const problem of loaded.problems) io.stderr(`--ig: left out ${problem}\n`);
-    options.resolveReference = (reference) => loaded.others.get(reference.replace(/^.*?([A-Za-z]+\/[A-Za-z0-9\-.]{1,64})(?:\/_history\/[^/]+)?$/, '$1')) as Record<string, unknown> | undefined;
+    options.resolveReference = (reference) => {
+      const { type, id } = parseReferenceString(reference);
+      return (type && id ? loaded.others.get(`${type}/${id}`) : undefined) as Record<string, unknown> | undefined;
+    };
   }
   let failed = 0;
   for (const file of files) {

@@ -72,8 +72,8 @@ interface FoundReference {
   element: string;
 }
 
-/** Literal references (Reference.reference) anywhere in a resource, contained resources included. */
-function referencesIn(resource: Record<string, unknown>, path: string): FoundReference[] {
+/** Literal references (Reference.reference) anywhere in a resource, contained resources included; not `#id` or conditional ones. */
+export function referencesIn(resource: Record<string, unknown>, path: string): FoundReference[] {
   const out: FoundReference[] = [];
   const walk = (node: unknown, at: string, element: string): void => {
     if (Array.isArray(node)) {

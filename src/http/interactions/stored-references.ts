@@ -1,11 +1,11 @@
 import type { Resource } from '@medplum/fhirtypes';
 import { isResourceType } from '../../fhir/resource-types.js';
+import { parseReferenceString } from '../../fhir/search/reference.js';
+import { referencesIn } from '../../fhir/validation/bundle-rules.js';
 import type { ResourceStore } from '../../store/resource-store.js';
 
 /** At most this many distinct references are read for one `$validate` (a large Bundle's would be many reads for little). */
 export const MAX_STORED_REFERENCES = 100;
-
-const RELATIVE = /^([A-Z][A-Za-z]+)\/([A-Za-z0-9\-.]{1,64})(?:\/_history\/([A-Za-z0-9\-.]{1,64}))?$/;
 
 /**
  * The stored resources that a resource's references name, read before `$validate` so that the
@@ -20,12 +20,11 @@ const RELATIVE = /^([A-Z][A-Za-z]+)\/([A-Za-z0-9\-.]{1,64})(?:\/_history\/([A-Za
 export async function readReferencedResources(store: ResourceStore, resource: Resource, baseUrl: string): Promise<(reference: string) => Record<string, unknown> | undefined> {
   const inBundle = entryKeys(resource);
   const wanted = new Map<string, { type: string; id: string; version?: string }>();
-  for (const reference of referencesIn(resource)) {
+  for (const { reference } of referencesIn(resource as unknown as Record<string, unknown>, resource.resourceType)) {
     if (wanted.size >= MAX_STORED_REFERENCES) break;
-    const local = reference.startsWith(`${baseUrl}/`) ? reference.slice(baseUrl.length + 1) : reference;
-    const m = RELATIVE.exec(local);
-    if (!m || !isResourceType(m[1]!) || inBundle.has(`${m[1]}/${m[2]}`)) continue;
-    wanted.set(reference, { type: m[1]!, id: m[2]!, version: m[3] });
+    const { type, id, version, url } = parseReferenceString(reference.startsWith(`${baseUrl}/`) ? reference.slice(baseUrl.length + 1) : reference);
+    if (url || !type || !id || !isResourceType(type) || inBundle.has(`${type}/${id}`)) continue;
+    wanted.set(reference, { type, id, version });
   }
   const found = new Map<string, Record<string, unknown>>();
   for (const [reference, { type, id, version }] of wanted) {
@@ -33,19 +32,6 @@ export async function readReferencedResources(store: ResourceStore, resource: Re
     if (target) found.set(reference, target as unknown as Record<string, unknown>);
   }
   return (reference) => found.get(reference);
-}
-
-/** Every Reference.reference string in a resource, contained resources and Bundle entries included, in document order. */
-function referencesIn(value: unknown, out = new Set<string>()): Set<string> {
-  if (Array.isArray(value)) {
-    for (const item of value) referencesIn(item, out);
-  } else if (value !== null && typeof value === 'object') {
-    for (const [key, child] of Object.entries(value)) {
-      if (key === 'reference' && typeof child === 'string') out.add(child);
-      else if (typeof child === 'object') referencesIn(child, out);
-    }
-  }
-  return out;
 }
 
 /** `Type/id` of each entry of a Bundle: references to these are the Bundle's to resolve. */
