@@ -2,10 +2,10 @@ import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import type { OperationOutcomeIssue, Resource } from '@medplum/fhirtypes';
+import { loadDefinitions } from '../src/cli/definitions-from-files.js';
+import { parseReferenceString } from '../src/fhir/search/reference.js';
 import { createServerValidator } from '../src/fhir/server-validator.js';
 import { readFhirJson } from '../src/fhir/validation/index.js';
-import { withElementIds } from '../src/fhir/validation/conformance-check.js';
-import type { Validator } from '../src/fhir/validation/index.js';
 import { parseFhirXml } from '../src/fhir/xml/index.js';
 import { StoredConformance } from '../src/pipeline/stored-conformance.js';
 
@@ -105,9 +105,8 @@ function referenceErrorCount(expected: Expected | undefined): number | undefined
  */
 function fetcher(others: Map<string, Resource>): (reference: string) => Record<string, unknown> | undefined {
   return (reference) => {
-    const m = /([A-Za-z]+)\/([A-Za-z0-9\-.]{1,64})(?:\/_history\/[^/]+)?$/.exec(reference);
-    if (!m) return undefined;
-    const [, type, id] = m;
+    const { type, id } = parseReferenceString(reference);
+    if (!type || !id) return undefined;
     const known = others.get(`${type}/${id}`);
     if (known) return known as unknown as Record<string, unknown>;
     for (const ext of ['.json', '.xml']) {
@@ -119,29 +118,15 @@ function fetcher(others: Map<string, Resource>): (reference: string) => Record<s
   };
 }
 
-/** A validator holding the server's built-in definitions plus the case's supporting resources, as stored over REST. */
-function validatorFor(supporting: string[]): { validator: StoredConformance; others: Map<string, Resource>; unreadable: string[] } {
+/**
+ * A validator holding the server's built-in definitions plus the case's supporting resources, loaded
+ * as `stepwise validate --ig` loads them; the resources that are not definitions are what references
+ * resolve to.
+ */
+async function validatorFor(supporting: string[]): Promise<{ validator: StoredConformance; others: Map<string, Resource> }> {
   const base = createServerValidator();
-  const others = new Map<string, Resource>();
-  const unreadable: string[] = [];
-  const add = (v: Validator, r: Resource): void => {
-    try {
-      if (r.resourceType === 'Bundle') for (const e of r.entry ?? []) if (e.resource) add(v, e.resource);
-      if (!v.registry.addResource(r.resourceType === 'StructureDefinition' ? withElementIds(r) : r)) others.set(`${r.resourceType}/${r.id}`, r);
-    } catch {
-      unreadable.push(`${r.resourceType}/${r.id}`);
-    }
-  };
-  for (const file of supporting) {
-    if (!existsSync(join(dir!, file))) {
-      unreadable.push(file);
-      continue;
-    }
-    const { resource } = read(file);
-    if (resource) add(base, resource);
-    else unreadable.push(file);
-  }
-  return { validator: new StoredConformance(() => base), others, unreadable };
+  const { others } = await loadDefinitions(base, supporting.map((file) => join(dir!, file)).filter((path) => existsSync(path)));
+  return { validator: new StoredConformance(() => base), others };
 }
 
 /** A profile step names a file holding the profile, or the profile's URL. */
@@ -167,8 +152,8 @@ interface Result {
  * with that Stepwise has (extension domains, bundle-param, security-checks, examples,
  * noHtmlInMarkdown, allow-comments, validateContains IGNORE).
  */
-function judgeInProcess(c: Case, supporting: string[], profileUrl: string | undefined): OperationOutcomeIssue[] {
-  const { validator, others } = validatorFor(supporting);
+async function judgeInProcess(c: Case, supporting: string[], profileUrl: string | undefined): Promise<OperationOutcomeIssue[]> {
+  const { validator, others } = await validatorFor(supporting);
   const { resource, issues: found } = read(c.file, c['allow-comments']);
   if (!resource) return found;
   return [
@@ -240,7 +225,7 @@ for (const c of cases) {
   }
   const supporting = [...(c.supporting ?? []), ...(c.supporting5 ?? []), ...(c.profiles ?? []), ...(c.profile ? [c.profile.source, ...(c.profile.supporting ?? [])] : [])].filter((f) => !/^https?:/.test(f));
   const profileUrl = c.profile ? profileOf(c.profile.source) : undefined;
-  const found = values.http ? await judgeOverHttp(values.http, c, supporting, profileUrl) : judgeInProcess(c, supporting, profileUrl);
+  const found = values.http ? await judgeOverHttp(values.http, c, supporting, profileUrl) : await judgeInProcess(c, supporting, profileUrl);
   const errors = found.filter((i) => i.severity === 'error' || i.severity === 'fatal');
   results.push({ name: c.name, expected, found, agrees: errors.length > 0 === expected > 0 });
 }
