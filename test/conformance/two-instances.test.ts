@@ -4,6 +4,7 @@ import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { packTgz } from '../../scripts/profiles/npm-package.js';
 import { createServerValidator } from '../../src/fhir/server-validator.js';
+import { constraintProfile } from '../../src/fhir/validation/test-support.js';
 import { StoredConformance } from '../../src/pipeline/stored-conformance.js';
 import { migrate } from '../../src/store/migrate.js';
 import { PostgresDatabase } from '../../src/store/postgres-database.js';
@@ -18,21 +19,8 @@ import { TEST_DATABASE_URL } from '../support/databases.js';
 
 const schema = `t_conf_${randomBytes(4).toString('hex')}`;
 const instances: TestApp[] = [];
-const url = 'http://example.org/fhir/StructureDefinition/TwoInstances';
-
-const profile = (min: number): StructureDefinition => ({
-  resourceType: 'StructureDefinition',
-  id: 'TwoInstances',
-  url,
-  name: 'TwoInstances',
-  status: 'draft',
-  kind: 'resource',
-  abstract: false,
-  type: 'Patient',
-  baseDefinition: 'http://hl7.org/fhir/StructureDefinition/Patient',
-  derivation: 'constraint',
-  differential: { element: [{ id: 'Patient', path: 'Patient' }, { id: 'Patient.gender', path: 'Patient.gender', min }] },
-});
+const profile = (min: number): StructureDefinition => ({ ...constraintProfile('TwoInstances', 'Patient', [{ id: 'Patient.gender', path: 'Patient.gender', min }]), id: 'TwoInstances' });
+const url = profile(0).url!;
 
 beforeAll(async () => {
   const admin = new pg.Client({ connectionString: TEST_DATABASE_URL });
