@@ -1,7 +1,6 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
 import { mkdtempSync, rmSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Bundle, Parameters, Task } from '@medplum/fhirtypes';
@@ -11,19 +10,12 @@ import { PATHWAY } from '../../src/pathway/codes.js';
 import { barsHeaders, FRONT_DOOR_DOS, headersAsHttp, REFERRAL_CONTEXT, referralMessage } from '../messaging/support.js';
 import { TEST_DATABASE_URL } from '../support/databases.js';
 import { TestPartner } from '../support/partner.js';
+import { freePort } from '../support/ports.js';
 
 const ROOT = new URL('../../', import.meta.url);
 /** referralMessage()'s source endpoint: the GP practice the answers go back to. */
 const GP_ADDRESS = 'https://fhir.nhs.uk/Id/dos-service-id|2000099999';
 const REFERRALS = 6;
-
-async function freePort(): Promise<number> {
-  const srv = createServer().listen(0, '127.0.0.1');
-  await once(srv, 'listening');
-  const port = (srv.address() as { port: number }).port;
-  await new Promise((r) => srv.close(r));
-  return port;
-}
 
 interface Running {
   child: ChildProcess;

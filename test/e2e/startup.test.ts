@@ -1,11 +1,12 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
 import { mkdtempSync, rmSync } from 'node:fs';
-import { connect, createServer } from 'node:net';
+import { connect } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
+import { freePort } from '../support/ports.js';
 
 const ROOT = new URL('../../', import.meta.url);
 
@@ -18,14 +19,6 @@ interface Running {
   /** Resolves with the first log line whose msg starts with `msg`. */
   logged(msg: string): Promise<Record<string, unknown>>;
   exit: Promise<number | null>;
-}
-
-async function freePort(): Promise<number> {
-  const srv = createServer().listen(0, '127.0.0.1');
-  await once(srv, 'listening');
-  const port = (srv.address() as { port: number }).port;
-  await new Promise((r) => srv.close(r));
-  return port;
 }
 
 /** `npm start` as a child process on the embedded database in `dataDir`, on a port of its own. */
